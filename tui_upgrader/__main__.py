@@ -1,0 +1,3 @@
+from tui_upgrader.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,135 @@
+"""One error hierarchy for the whole tool.
+
+Third-party exceptions (httpx, docker, tarfile, sqlite3, OSError) are translated
+into these at the edge of ``ops`` so the CLI and the UI handle one family.
+Every message is a single line that says what went wrong and where.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_BAD_INPUT = 2
+EXIT_ROLLBACK_FAILED = 3
+
+
+class UpgraderError(Exception):
+    """Base of every error this tool raises on purpose."""
+
+    exit_code: int = EXIT_FAILED
+
+    def __init__(self, message: str) -> None:
+        # One line, always: multi-line third-party text would break the
+        # headless JSON stream and the TUI's error modal layout.
+        super().__init__(" ".join(message.split()))
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+# --- bad input (exit 2) -----------------------------------------------------
+
+
+class InputError(UpgraderError):
+    """The user, the config or the server gave us something we cannot use."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class VersionError(InputError):
+    """A version string is not 3 or 4 numeric parts."""
+
+
+class ManifestError(InputError):
+    """The release manifest is malformed; the message names the JSON path."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.json_path = path
+        self.problem = problem
+        super().__init__(f"{path}: {problem}" if path else problem)
+
+
+class ConfigError(InputError):
+    """The config file or a command-line option is invalid."""
+
+
+class StrategyError(InputError):
+    """No usable package for this machine (unknown arch, missing entries)."""
+
+
+class UnverifiableError(InputError):
+    """The package has no hash and ``allow_unverified`` is not set."""
+
+
+class StateError(InputError):
+    """The deployment state file is unreadable or inconsistent."""
+
+
+# --- operational failures (exit 1) -------------------------------------------
+
+
+class OperationError(UpgraderError):
+    """Something failed while doing the work."""
+
+
+class NetworkError(OperationError):
+    """Could not talk to the release server (DNS, connect, TLS, HTTP status)."""
+
+
+class DownloadError(NetworkError):
+    """A package download failed after its retries."""
+
+
+class HashMismatchError(DownloadError):
+    """The downloaded bytes do not hash to what the manifest promised."""
+
+    def __init__(self, what: str, expected: str, actual: str) -> None:
+        self.expected = expected
+        self.actual = actual
+        super().__init__(f"{what}: sha256 mismatch, expected {expected}, got {actual}")
+
+
+class DiskSpaceError(OperationError):
+    """Not enough free space for the operation."""
+
+
+class PackageError(OperationError):
+    """A release package is unsafe or incomplete (zip-slip, missing compose file, ...)."""
+
+
+class BackupError(OperationError):
+    """Creating, verifying or restoring a backup failed."""
+
+
+class DockerError(OperationError):
+    """The Docker engine refused or failed an operation."""
+
+
+class EngineUnavailableError(DockerError):
+    """No Docker engine answers."""
+
+
+class ComposeError(DockerError):
+    """``docker compose`` failed or is missing."""
+
+
+class HealthGateError(DockerError):
+    """Services did not become healthy in time."""
+
+
+class JournalError(OperationError):
+    """An interrupted upgrade must be resolved first."""
+
+
+class CancelledError(OperationError):
+    """The user cancelled before the point of no return."""
+
+
+# --- the worst case (exit 3) -----------------------------------------------------
+
+
+class RollbackFailedError(UpgraderError):
+    """The upgrade failed and so did the rollback: the admin must act."""
+
+    exit_code = EXIT_ROLLBACK_FAILED

@@ -1,0 +1,154 @@
+"""Events the engine emits; the UI and the headless printer render them.
+
+The JSON shapes are the CLI contract in architecture.md (``to_json``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+
+class Step(enum.StrEnum):
+    """The upgrade steps, in the order they run (stage before stop)."""
+
+    CHECKING_UPDATES = "CheckingUpdates"
+    DOWNLOADING_UPDATE = "DownloadingUpdate"
+    EXTRACTING_UPDATE = "ExtractingUpdate"
+    LOADING_IMAGES = "LoadingImages"
+    STOPPING_SERVICES = "StoppingServices"
+    CREATING_BACKUP = "CreatingBackup"
+    APPLYING_UPDATE = "ApplyingUpdate"
+    STARTING_SERVICES = "StartingServices"
+    VERIFYING_SERVICES = "VerifyingServices"
+    CLEANING_UP = "CleaningUp"
+    COMPLETED = "Completed"
+    # Not part of the forward path; emitted only when a failure after the stop
+    # sends us back to the old version.
+    ROLLING_BACK = "RollingBack"
+    # Stand-alone operations (backup create / restore) reuse the event stream.
+    RESTORING_BACKUP = "RestoringBackup"
+
+
+FORWARD_STEPS: tuple[Step, ...] = (
+    Step.CHECKING_UPDATES,
+    Step.DOWNLOADING_UPDATE,
+    Step.EXTRACTING_UPDATE,
+    Step.LOADING_IMAGES,
+    Step.STOPPING_SERVICES,
+    Step.CREATING_BACKUP,
+    Step.APPLYING_UPDATE,
+    Step.STARTING_SERVICES,
+    Step.VERIFYING_SERVICES,
+    Step.CLEANING_UP,
+    Step.COMPLETED,
+)
+
+StepState = Literal["started", "finished", "failed", "skipped"]
+LayerPhase = Literal["downloading", "extracting", "loading"]
+LogLevel = Literal["debug", "info", "warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class StepEvent:
+    step: Step
+    state: StepState
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "step", "step": self.step.value, "state": self.state}
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressEvent:
+    """Byte (or item) progress within a step; ``total`` None = unknown."""
+
+    step: Step
+    done: int
+    total: int | None
+    label: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "progress", "step": self.step.value, "done": self.done, "total": self.total}
+
+
+@dataclass(frozen=True, slots=True)
+class LayerEvent:
+    image: str
+    layer: str
+    phase: LayerPhase
+    done: int
+    total: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": "layer",
+            "image": self.image,
+            "layer": self.layer,
+            "phase": self.phase,
+            "done": self.done,
+            "total": self.total,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceEvent:
+    """A compose service changed health state during the gate."""
+
+    service: str
+    state: str  # starting | running | healthy | unhealthy | exited | restarting | missing
+    detail: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        # Not a contract type of its own: rendered as a log line so JSON
+        # consumers that only know the contract's types keep working.
+        text = f"service {self.service}: {self.state}"
+        if self.detail:
+            text += f" ({self.detail})"
+        return {"type": "log", "level": "info", "message": text}
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    level: LogLevel
+    message: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"type": "log", "level": self.level, "message": self.message}
+
+
+@dataclass(frozen=True, slots=True)
+class ResultEvent:
+    success: bool
+    from_version: str | None
+    to_version: str | None
+    backup_id: int | None
+    rolled_back: bool
+    error: str | None
+    downtime_s: float | None = None
+    rollback_healthy: bool | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "type": "result",
+            "success": self.success,
+            "from_version": self.from_version,
+            "to_version": self.to_version,
+            "backup_id": self.backup_id,
+            "rolled_back": self.rolled_back,
+            "error": self.error,
+        }
+        # Extra keys are additive: the contract's keys are always present.
+        out["downtime_s"] = self.downtime_s
+        out["rollback_healthy"] = self.rollback_healthy
+        return out
+
+
+Event = StepEvent | ProgressEvent | LayerEvent | ServiceEvent | LogEvent | ResultEvent
+Emit = Callable[[Event], None]
+
+
+def discard(_event: Event) -> None:
+    """An ``Emit`` for callers that do not care about progress."""

@@ -1,0 +1,84 @@
+"""The seams the runner and the UI depend on.
+
+``DockerPort`` is implemented for real by ``ops.docker_port.RealDocker`` and by
+``tests.fakes.FakeDocker`` for fast UI/runner tests. Everything takes the
+project directory explicitly because the compose file there changes during an
+upgrade (old file before apply, new file after).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Protocol
+
+from tui_upgrader.core.events import Emit
+from tui_upgrader.core.stack import ServiceSpec, StackSnapshot
+
+
+class DockerPort(Protocol):
+    def engine_version(self) -> str:
+        """The engine's version; raises EngineUnavailableError when none answers."""
+        ...
+
+    def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
+        """Services of the compose file in ``project_dir`` (via ``compose config``)."""
+        ...
+
+    def running_services(self, project_dir: Path) -> list[str]:
+        """Names of services with a running container."""
+        ...
+
+    def load_image(self, tar: Path, emit: Emit, cancel: threading.Event | None) -> list[str]:
+        """Stream an image tar to the engine; return the (normalised) references loaded."""
+        ...
+
+    def pull_image(self, ref: str, emit: Emit, cancel: threading.Event | None) -> None:
+        """Pull one image with per-layer progress."""
+        ...
+
+    def image_exists(self, ref: str) -> bool: ...
+
+    def snapshot(self, project_dir: Path) -> StackSnapshot:
+        """Service -> container, image ID and reference of what runs now."""
+        ...
+
+    def restore_snapshot(self, snapshot: StackSnapshot) -> None:
+        """Re-tag every snapshot image ID under its old reference."""
+        ...
+
+    def up(self, project_dir: Path) -> None: ...
+
+    def down(self, project_dir: Path) -> None: ...
+
+    def wait_healthy(
+        self,
+        project_dir: Path,
+        *,
+        timeout_s: float,
+        settle_s: float,
+        emit: Emit,
+        cancel: threading.Event | None,
+    ) -> None:
+        """The health gate; raises HealthGateError naming bad services with logs."""
+        ...
+
+
+def image_files_for_arch(images_dir: Path, docker_arch: str) -> Sequence[Path]:
+    """Image tars meant for this machine: ``*-<arch>.tar`` plus plain ``*.tar``.
+
+    Tars for another architecture (``*-arm64.tar`` on amd64) are skipped.
+    """
+    if not images_dir.is_dir():
+        return []
+    others = {"amd64", "arm64"} - {docker_arch}
+    picked: list[Path] = []
+    for path in sorted(images_dir.iterdir()):
+        if not path.is_file() or not path.name.endswith((".tar", ".tar.gz", ".tar.xz")):
+            continue
+        stem = path.name.split(".tar")[0]
+        if any(stem.endswith(f"-{other}") for other in others):
+            continue
+        picked.append(path)
+    return picked
