@@ -1,0 +1,1 @@
+"""Real Docker engine fixtures (filled in by the docker issue)."""

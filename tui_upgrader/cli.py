@@ -1,0 +1,82 @@
+"""argparse composition root: ``tui-upgrader [command] ...``.
+
+Each subcommand lives in ``tui_upgrader.commands.<name>``; this module only
+wires them together and turns our errors into exit codes. The TUI is imported
+lazily so headless commands never load Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from tui_upgrader import __version__
+from tui_upgrader.core.errors import EXIT_BAD_INPUT, UpgraderError
+
+logger = logging.getLogger(__name__)
+
+COMMANDS = ("check", "fetch", "upgrade", "recover", "backup", "release", "serve", "demo")
+
+
+def _common(defaults: bool) -> argparse.ArgumentParser:
+    # The same options are accepted before and after the subcommand; the
+    # subparser copy uses SUPPRESS so it never overwrites a value given earlier.
+    default = None if defaults else argparse.SUPPRESS
+    parser = argparse.ArgumentParser(add_help=False)
+    group = parser.add_argument_group("common options")
+    group.add_argument("--config", type=Path, default=default, help="config file (TOML)")
+    group.add_argument("--deploy-dir", type=Path, default=default, help="deployment directory")
+    group.add_argument("--manifest", default=default, help="release manifest URL or file path")
+    group.add_argument("--dev", action="store_true", default=default if defaults else argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
+    return parser
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tui-upgrader",
+        description="Upgrade a self-hosted Docker Compose stack, with a way back.",
+        parents=[_common(defaults=True)],
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = _common(defaults=False)
+    for name in COMMANDS:
+        module = importlib.import_module(f"tui_upgrader.commands.{name}")
+        module.add_parser(sub, common)
+    return parser
+
+
+def _run_tui(args: argparse.Namespace) -> int:
+    from tui_upgrader.ui.launch import run_tui
+
+    return run_tui(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    from tui_upgrader.ops.logsetup import setup_logging
+
+    try:
+        setup_logging(args)
+        if args.command is None:
+            return _run_tui(args)
+        result: int = args.func(args)
+        return result
+    except UpgraderError as exc:
+        print(f"tui-upgrader: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("tui-upgrader: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,83 @@
+"""``tui-upgrader check [--json]``: the decision and its reasons, nothing changed."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from tui_upgrader.core.strategy import Decision
+from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.settings import load_settings
+
+
+def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    parser = sub.add_parser(
+        "check", parents=[common], help="show which upgrade applies and why (changes nothing)"
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--force-full", action="store_true", help="decide as if forcing a full upgrade"
+    )
+    parser.set_defaults(func=run)
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    return load_settings(
+        getattr(args, "config", None),
+        deploy_dir=getattr(args, "deploy_dir", None),
+        manifest=getattr(args, "manifest", None),
+    )
+
+
+def decision_json(decision: Decision) -> dict[str, Any]:
+    package = decision.package
+    return {
+        "current_version": str(decision.current_version) if decision.current_version else None,
+        "target_version": str(decision.target_version),
+        "comparison": decision.comparison.value,
+        "strategy": decision.strategy.value,
+        "reasons": list(decision.reasons),
+        "package": (
+            {"url": package.url, "sha256": package.sha256, "size": package.size}
+            if package is not None
+            else None
+        ),
+        "warnings": list(decision.warnings),
+        "arch": decision.arch.value,
+        "blocked_by": str(decision.blocked_by) if decision.blocked_by else None,
+    }
+
+
+def decision_text(decision: Decision) -> str:
+    from tui_upgrader.core import display
+
+    current = decision.current_version.short if decision.current_version else "nothing installed"
+    lines = [
+        f"Installed: {current}",
+        f"Offered:   {decision.target_version.short}",
+        f"Strategy:  {decision.strategy.value}",
+        "Why:",
+        *(f"  - {reason}" for reason in decision.reasons),
+    ]
+    if decision.package is not None:
+        pkg = decision.package
+        lines.append(
+            f"Package:   {pkg.url} ({display.size(pkg.size)}, {display.short_hash(pkg.sha256)})"
+        )
+    if decision.operations is not None:
+        ops = decision.operations
+        lines.append(f"Changes:   replace {', '.join(ops.replaced) or '-'}")
+        lines.append(f"           delete  {', '.join(ops.deleted) or '-'}")
+    lines.extend(f"Warning:   {w}" for w in decision.warnings)
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = settings_from_args(args)
+    plan = load_decision(settings, force_full=args.force_full)
+    if args.json:
+        print(json.dumps(decision_json(plan.decision)))
+    else:
+        print(decision_text(plan.decision))
+    return 0

@@ -1,0 +1,37 @@
+"""Machine architectures and their aliases."""
+
+from __future__ import annotations
+
+import enum
+
+from tui_upgrader.core.errors import StrategyError
+
+
+class Arch(enum.StrEnum):
+    X86_64 = "x86_64"
+    AARCH64 = "aarch64"
+
+    @property
+    def docker_name(self) -> str:
+        """The name Docker uses (and image tar suffixes use)."""
+        return "amd64" if self is Arch.X86_64 else "arm64"
+
+
+_ALIASES = {
+    "x86_64": Arch.X86_64,
+    "amd64": Arch.X86_64,
+    "x64": Arch.X86_64,
+    "aarch64": Arch.AARCH64,
+    "arm64": Arch.AARCH64,
+    "armv8": Arch.AARCH64,
+}
+
+
+def parse_arch(name: str) -> Arch:
+    """Case-insensitive; raises StrategyError for anything we ship no packages for."""
+    try:
+        return _ALIASES[name.strip().lower()]
+    except KeyError:
+        raise StrategyError(
+            f"unsupported architecture {name!r}: packages exist for x86_64 and aarch64 only"
+        ) from None

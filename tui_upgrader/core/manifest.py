@@ -1,0 +1,309 @@
+"""Release manifest: the original server's JSON, legacy and enhanced forms.
+
+The enhanced form is recognised by ``platforms`` *or* ``patch`` (the original
+client looked for ``platforms`` only and silently dropped a lone ``patch``).
+Every validation error names the JSON path of the offending value.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from tui_upgrader.core.arch import Arch
+from tui_upgrader.core.errors import ManifestError, VersionError
+from tui_upgrader.core.paths import normalise_operation_path
+from tui_upgrader.core.versions import Version
+
+MAX_MANIFEST_BYTES = 1024 * 1024
+MAX_DEPTH = 32
+
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}")
+_PLATFORM_KEYS = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64}
+
+
+@dataclass(frozen=True, slots=True)
+class PackageInfo:
+    url: str
+    sha256: str | None  # lowercase hex; None = unverifiable ("external" or absent)
+    signature: str = ""
+    size: int | None = None  # None = unknown (the original used 0 for that)
+
+
+@dataclass(frozen=True, slots=True)
+class PatchOperations:
+    replace_files: tuple[str, ...] = ()
+    replace_dirs: tuple[str, ...] = ()
+    delete_files: tuple[str, ...] = ()
+    delete_dirs: tuple[str, ...] = ()
+
+    @property
+    def replaced(self) -> tuple[str, ...]:
+        return self.replace_files + self.replace_dirs
+
+    @property
+    def deleted(self) -> tuple[str, ...]:
+        """Delete targets, minus anything also replaced: replace wins (the original deleted it)."""
+        keep = set(self.replaced)
+        return tuple(p for p in self.delete_files + self.delete_dirs if p not in keep)
+
+    @property
+    def total(self) -> int:
+        return len(self.replaced) + len(self.deleted)
+
+
+@dataclass(frozen=True, slots=True)
+class PatchPackage:
+    url: str
+    sha256: str | None
+    signature: str
+    operations: PatchOperations
+    notes: str = ""
+    size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Manifest:
+    version: Version
+    release_date: datetime
+    release_notes: str
+    full: PackageInfo | None  # packages.full: the generic package
+    platforms: Mapping[Arch, PackageInfo] | None
+    patch: Mapping[Arch, PatchPackage] | None
+    min_version: Version | None = None
+    enhanced: bool = False
+
+
+# --- low-level readers -------------------------------------------------------
+
+
+def _join(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def _obj(value: Any, path: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ManifestError(path or "manifest", "expected a JSON object")
+    return value
+
+
+def _required(obj: dict[str, Any], key: str, path: str) -> Any:
+    if key not in obj or obj[key] is None:
+        raise ManifestError(_join(path, key), "required field is missing")
+    return obj[key]
+
+
+def _str(value: Any, path: str, *, allow_empty: bool = True) -> str:
+    if not isinstance(value, str):
+        raise ManifestError(path, f"expected a string, got {_kind(value)}")
+    if not allow_empty and not value.strip():
+        raise ManifestError(path, "must not be empty")
+    return value
+
+
+def _kind(value: Any) -> str:
+    return {dict: "object", list: "array", bool: "boolean", type(None): "null"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def _url(value: Any, path: str) -> str:
+    url = _str(value, path, allow_empty=False).strip()
+    if not (url.startswith(("http://", "https://")) or url.startswith("/")):
+        raise ManifestError(path, f"URL must start with http://, https:// or /, got {url!r}")
+    return url
+
+
+def _hash(value: Any, path: str, *, required: bool) -> str | None:
+    if value is None:
+        if required:
+            raise ManifestError(path, "required field is missing")
+        return None
+    text = _str(value, path).strip()
+    if text.lower() == "external":
+        return None
+    digest = text[7:] if text.lower().startswith("sha256:") else text
+    if not _HEX64.fullmatch(digest):
+        raise ManifestError(path, "expected 'sha256:<64 hex digits>', 64 hex digits or 'external'")
+    return digest.lower()
+
+
+def _size(value: Any, path: str) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ManifestError(path, "expected a non-negative integer")
+    return value or None
+
+
+def _version(value: Any, path: str) -> Version:
+    try:
+        return Version.parse(value)
+    except VersionError as exc:
+        raise ManifestError(path, exc.message) from None
+
+
+def _release_date(value: Any, path: str) -> datetime:
+    text = _str(value, path)
+    if not _RFC3339.fullmatch(text):
+        raise ManifestError(path, f"expected an RFC 3339 date-time, got {text!r}")
+    try:
+        return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
+    except ValueError as exc:
+        raise ManifestError(path, f"invalid date-time {text!r}: {exc}") from None
+
+
+# --- sections --------------------------------------------------------------------
+
+
+def _package(value: Any, path: str, *, hash_required: bool) -> PackageInfo:
+    obj = _obj(value, path)
+    return PackageInfo(
+        url=_url(_required(obj, "url", path), _join(path, "url")),
+        sha256=_hash(obj.get("hash"), _join(path, "hash"), required=hash_required),
+        signature=_str(obj.get("signature", ""), _join(path, "signature")),
+        size=_size(obj.get("size"), _join(path, "size")),
+    )
+
+
+def _path_list(obj: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
+    value = obj.get(key, [])
+    here = _join(path, key)
+    if not isinstance(value, list):
+        raise ManifestError(here, f"expected an array, got {_kind(value)}")
+    out: list[str] = []
+    for index, item in enumerate(value):
+        item_path = _join(here, index)
+        try:
+            out.append(normalise_operation_path(_str(item, item_path)))
+        except ValueError as exc:
+            raise ManifestError(item_path, str(exc)) from None
+    return tuple(out)
+
+
+def _operations(value: Any, path: str) -> PatchOperations:
+    obj = _obj(value, path)
+    parts: dict[str, tuple[str, ...]] = {}
+    for section in ("replace", "delete"):
+        if obj.get(section) is None:
+            parts[f"{section}_files"] = ()
+            parts[f"{section}_dirs"] = ()
+            continue
+        sec_path = _join(path, section)
+        sec = _obj(obj[section], sec_path)
+        parts[f"{section}_files"] = _path_list(sec, "files", sec_path)
+        parts[f"{section}_dirs"] = _path_list(sec, "directories", sec_path)
+    return PatchOperations(**parts)
+
+
+def _per_arch(value: Any, path: str) -> dict[Arch, dict[str, Any]]:
+    obj = _obj(value, path)
+    found = {
+        arch: _obj(obj[key], _join(path, key))
+        for key, arch in _PLATFORM_KEYS.items()
+        if obj.get(key) is not None
+    }
+    if not found:
+        raise ManifestError(path, "must name at least one architecture (x86_64, aarch64)")
+    return found
+
+
+def _patch(value: Any, path: str) -> PatchPackage:
+    obj = _obj(value, path)
+    return PatchPackage(
+        url=_url(_required(obj, "url", path), _join(path, "url")),
+        sha256=_hash(obj.get("hash"), _join(path, "hash"), required=False),
+        signature=_str(obj.get("signature", ""), _join(path, "signature")),
+        operations=_operations(_required(obj, "operations", path), _join(path, "operations")),
+        notes=_str(obj.get("notes", "") or "", _join(path, "notes")),
+        size=_size(obj.get("size"), _join(path, "size")),
+    )
+
+
+# --- entry points ---------------------------------------------------------------
+
+
+def parse_manifest(value: Any) -> Manifest:
+    """Validate a decoded JSON document; raises ManifestError naming the JSON path."""
+    root = _obj(value, "")
+    enhanced = root.get("platforms") is not None or root.get("patch") is not None
+    version = _version(_required(root, "version", ""), "version")
+    release_date = _release_date(_required(root, "release_date", ""), "release_date")
+    notes = _str(_required(root, "release_notes", ""), "release_notes")
+    full: PackageInfo | None = None
+    if root.get("packages") is not None or not enhanced:
+        packages = _obj(_required(root, "packages", ""), "packages")
+        full = _package(
+            _required(packages, "full", "packages"), "packages.full", hash_required=not enhanced
+        )
+    platforms = None
+    if root.get("platforms") is not None:
+        platforms = {
+            arch: _package(obj, _join("platforms", arch.value), hash_required=False)
+            for arch, obj in _per_arch(root["platforms"], "platforms").items()
+        }
+    patch = None
+    if root.get("patch") is not None:
+        patch = {
+            arch: _patch(obj, _join("patch", arch.value))
+            for arch, obj in _per_arch(root["patch"], "patch").items()
+        }
+    min_version = None
+    if root.get("min_version") is not None:
+        min_version = _version(root["min_version"], "min_version")
+    return Manifest(
+        version=version,
+        release_date=release_date,
+        release_notes=notes,
+        full=full,
+        platforms=platforms,
+        patch=patch,
+        min_version=min_version,
+        enhanced=enhanced,
+    )
+
+
+def _check_depth(data: bytes, source: str) -> None:
+    # Checked on the raw text before json.loads so a hostile document cannot
+    # make the decoder recurse; brackets inside strings are skipped.
+    depth = 0
+    in_string = escaped = False
+    for byte in data:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:
+                escaped = True
+            elif byte == 0x22:
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x7B, 0x5B):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ManifestError(source, f"nested deeper than {MAX_DEPTH} levels")
+        elif byte in (0x7D, 0x5D):
+            depth -= 1
+
+
+def parse_manifest_bytes(data: bytes, source: str = "manifest") -> Manifest:
+    """Size and depth limits, JSON decoding with line/column, then validation."""
+    if len(data) > MAX_MANIFEST_BYTES:
+        raise ManifestError(source, f"larger than {MAX_MANIFEST_BYTES} bytes ({len(data)} bytes)")
+    _check_depth(data, source)
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ManifestError(source, f"not UTF-8 text (byte {exc.start})") from None
+    except json.JSONDecodeError as exc:
+        raise ManifestError(
+            source, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
+    return parse_manifest(value)

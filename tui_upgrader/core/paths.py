@@ -1,0 +1,38 @@
+"""Relative paths inside the deploy dir, as manifests and packages name them."""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+# Never touched by any upgrade operation: it holds our own state and journal.
+STATE_DIR_NAME = ".tui-upgrader"
+
+
+def normalise_operation_path(raw: str) -> str:
+    """``./app//x/`` -> ``app/x``; raises ValueError for anything that could escape.
+
+    Rejects absolute paths (POSIX or Windows drive), backslashes and any ``..``
+    segment, wherever it stands (the original only looked at the start).
+    """
+    text = raw.strip()
+    if not text:
+        raise ValueError("path must not be empty")
+    if "\\" in text or (len(text) > 1 and text[1] == ":"):
+        raise ValueError(f"path {raw!r} uses Windows syntax")
+    if text.startswith("/"):
+        raise ValueError(f"path {raw!r} is absolute")
+    parts = [p for p in text.split("/") if p not in ("", ".")]
+    if any(p == ".." for p in parts):
+        raise ValueError(f"path {raw!r} contains a '..' segment")
+    if not parts:
+        raise ValueError(f"path {raw!r} names the deploy dir itself")
+    if "\x00" in text:
+        raise ValueError("path contains a NUL byte")
+    if parts[0] == STATE_DIR_NAME:
+        raise ValueError(f"path {raw!r} is inside the tool's own state dir")
+    return str(PurePosixPath(*parts))
+
+
+def is_under(path: str, roots: tuple[str, ...]) -> bool:
+    """True when ``path`` equals one of ``roots`` or lies below it."""
+    return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)

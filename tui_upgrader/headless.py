@@ -1,0 +1,102 @@
+"""Headless front end: renders engine events as text lines or JSON lines.
+
+Same engine as the TUI; never imports Textual.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+import time
+from typing import TextIO
+
+from tui_upgrader.core import display
+from tui_upgrader.core.events import (
+    Event,
+    LayerEvent,
+    LogEvent,
+    ProgressEvent,
+    ResultEvent,
+    ServiceEvent,
+    StepEvent,
+)
+
+
+class JsonPrinter:
+    """One JSON object per line; flushed so a pipe reader sees events live."""
+
+    def __init__(self, out: TextIO | None = None) -> None:
+        self._out = out or sys.stdout
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Event) -> None:
+        line = json.dumps(event.to_json())
+        with self._lock:
+            self._out.write(line + "\n")
+            self._out.flush()
+
+
+class TextPrinter:
+    """Readable lines for a terminal or a log; progress at most once a second."""
+
+    def __init__(self, out: TextIO | None = None, interval_s: float = 1.0) -> None:
+        self._out = out or sys.stdout
+        self._interval = interval_s
+        self._last: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def _throttled(self, key: str, final: bool) -> bool:
+        now = time.monotonic()
+        if not final and now - self._last.get(key, 0.0) < self._interval:
+            return True
+        self._last[key] = now
+        return False
+
+    def _line(self, event: Event) -> str | None:
+        if isinstance(event, StepEvent):
+            mark = {"started": "..", "finished": "ok", "failed": "FAILED", "skipped": "skipped"}
+            return f"[{mark[event.state]:>7}] {event.step.value}" + (
+                f": {event.detail}" if event.detail else ""
+            )
+        if isinstance(event, ProgressEvent):
+            final = event.total is not None and event.done >= event.total
+            if self._throttled(f"p:{event.step}", final):
+                return None
+            return f"          {event.step.value}: {display.transfer(event.done, event.total)}"
+        if isinstance(event, LayerEvent):
+            final = event.total is not None and event.done >= event.total
+            if self._throttled(f"l:{event.image}:{event.layer}", final):
+                return None
+            return (
+                f"          {event.image} layer {event.layer} {event.phase}: "
+                f"{display.transfer(event.done, event.total)}"
+            )
+        if isinstance(event, ServiceEvent | LogEvent):
+            payload = event.to_json()
+            return f"  {payload['level']:>7}: {payload['message']}"
+        if isinstance(event, ResultEvent):
+            return _result_text(event)
+        return None  # pragma: no cover - Event is a closed union
+
+    def __call__(self, event: Event) -> None:
+        line = self._line(event)
+        if line is not None:
+            with self._lock:
+                self._out.write(line + "\n")
+                self._out.flush()
+
+
+def _result_text(event: ResultEvent) -> str:
+    if event.success:
+        text = f"Upgraded {event.from_version or 'nothing'} -> {event.to_version}."
+        if event.downtime_s is not None:
+            text += f" Downtime {display.duration(event.downtime_s)}."
+        if event.backup_id is not None:
+            text += f" Pre-upgrade backup: {event.backup_id}."
+        return text
+    text = f"Upgrade failed: {event.error}"
+    if event.rolled_back:
+        state = "healthy" if event.rollback_healthy else "NOT healthy"
+        text += f" Rolled back to {event.from_version}; the old stack is {state}."
+    return text

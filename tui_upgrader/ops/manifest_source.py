@@ -1,0 +1,88 @@
+"""Fetch the release manifest from a URL (httpx) or a local file."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import httpx
+
+from tui_upgrader.core.errors import ConfigError, ManifestError, NetworkError
+from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest_bytes
+from tui_upgrader.ops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "tui-upgrader"
+
+
+def _read_limited(response: httpx.Response, url: str) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+        raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes ({declared} bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _describe_transport_error(exc: httpx.TransportError) -> str:
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, httpx.ReadTimeout):
+        return "the server stopped sending (read timeout)"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc)
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return "host name could not be resolved (DNS)"
+        if "Connection refused" in text:
+            return "connection refused"
+        return f"cannot connect: {text}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def fetch_manifest_bytes(
+    source: str, settings: Settings, client: httpx.Client | None = None
+) -> bytes:
+    if source.startswith(("http://", "https://")):
+        timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+        own = client is None
+        http = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        try:
+            with http.stream("GET", source, follow_redirects=True) as response:
+                if response.status_code >= 400:
+                    raise NetworkError(
+                        f"{source}: server answered HTTP {response.status_code} "
+                        f"{response.reason_phrase}"
+                    )
+                return _read_limited(response, source)
+        except httpx.TransportError as exc:
+            raise NetworkError(f"{source}: {_describe_transport_error(exc)}") from exc
+        finally:
+            if own:
+                http.close()
+    path = Path(source[7:] if source.startswith("file://") else source)
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(str(path), f"larger than {MAX_MANIFEST_BYTES} bytes")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: manifest file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read manifest: {exc.strerror}") from exc
+
+
+def fetch_manifest(
+    source: str | None, settings: Settings, client: httpx.Client | None = None
+) -> Manifest:
+    if not source:
+        raise ConfigError(
+            "no manifest configured: pass --manifest URL|PATH or set manifest in config.toml"
+        )
+    data = fetch_manifest_bytes(source, settings, client)
+    logger.info("manifest fetched from %s (%d bytes)", source, len(data))
+    return parse_manifest_bytes(data, source)

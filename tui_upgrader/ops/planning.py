@@ -1,0 +1,73 @@
+"""Gather facts about this machine and deploy dir, then let core decide."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.manifest import Manifest
+from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
+from tui_upgrader.ops.manifest_source import fetch_manifest
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.state import read_state
+
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
+
+
+def find_compose_file(deploy_dir: Path) -> Path | None:
+    """The compose file in the configured deploy dir (never the cwd)."""
+    for name in COMPOSE_FILE_NAMES:
+        candidate = deploy_dir / name
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def detect_arch() -> Arch:
+    # A test/override hook: lets an admin or a test pretend to be another
+    # machine (e.g. to fetch the aarch64 package for an offline transfer).
+    return parse_arch(os.environ.get("TUI_UPGRADER_ARCH") or platform.machine())
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    manifest: Manifest
+    decision: Decision
+    source: str
+
+
+def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
+    manifest = fetch_manifest(settings.manifest, settings)
+    state = read_state(settings.deploy_dir)
+    deployment = Deployment(
+        installed=state.version,
+        has_compose_file=find_compose_file(settings.deploy_dir) is not None,
+    )
+    decision = decide(
+        state.version,
+        manifest,
+        deployment,
+        detect_arch(),
+        force_full=force_full,
+        allow_unverified=settings.allow_unverified,
+    )
+    if decision.package is not None:
+        decision = replace(decision, package=_locate(decision.package, settings.manifest or ""))
+    return Plan(manifest=manifest, decision=decision, source=settings.manifest or "")
+
+
+def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
+    """Absolute URL for HTTP manifests; for a manifest file (USB, air-gapped), a
+    ``/path`` that does not exist on this machine is taken relative to the
+    manifest's own folder, so a copied release folder works as it is."""
+    if manifest_source.startswith(("http://", "https://")):
+        return resolve_url(package, manifest_source)
+    if package.url.startswith("/") and not Path(package.url).exists():
+        local = Path(manifest_source.removeprefix("file://")).resolve().parent / package.url.lstrip(
+            "/"
+        )
+        return replace(package, url=str(local))
+    return package

@@ -1,0 +1,162 @@
+"""Tool settings: config TOML at the platformdirs path, overridden by the CLI.
+
+The config file is the admin's: we read it with tomllib and never rewrite it
+(tomli-w would drop their comments). Only the first-run wizard writes a new
+file, and only when none exists.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from tui_upgrader.core.errors import ConfigError
+from tui_upgrader.ops.fsutil import atomic_write_bytes
+
+logger = logging.getLogger(__name__)
+
+APP_NAME = "tui-upgrader"
+
+
+def config_path() -> Path:
+    return platformdirs.user_config_path(APP_NAME, appauthor=False) / "config.toml"
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME, appauthor=False)
+
+
+def default_cache_dir() -> Path:
+    return platformdirs.user_cache_path(APP_NAME, appauthor=False)
+
+
+def default_log_dir() -> Path:
+    return platformdirs.user_log_path(APP_NAME, appauthor=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every key here may appear in config.toml (documented in README)."""
+
+    manifest: str | None = None  # URL or local path of the release manifest
+    deploy_dir: Path = Path("/opt/service/docker")
+    project_name: str | None = None  # compose project; default: compose `name:` or dir name
+    allow_unverified: bool = False
+    keep_paths: tuple[str, ...] = ("data", "upload")  # never replaced by a full upgrade
+    data_dir: Path = field(default_factory=default_data_dir)
+    cache_dir: Path = field(default_factory=default_cache_dir)
+    log_dir: Path = field(default_factory=default_log_dir)
+    # backups
+    backup_codec: str = "zstd"  # zstd | gzip
+    backup_level: int | None = None  # None = codec default (zstd 3, gzip 6)
+    backup_keep: int = 5  # newest pre-upgrade backups kept after a successful upgrade
+    backup_excludes: tuple[str, ...] = ()
+    # downloads
+    download_retries: int = 5
+    connect_timeout_s: float = 10.0
+    read_timeout_s: float = 30.0
+    # health gate
+    health_timeout_s: float = 120.0
+    health_settle_s: float = 10.0
+
+    @property
+    def backups_dir(self) -> Path:
+        return self.data_dir / "backups"
+
+    @property
+    def catalogue_path(self) -> Path:
+        return self.data_dir / "catalogue.sqlite3"
+
+    @property
+    def packages_dir(self) -> Path:
+        return self.cache_dir / "packages"
+
+    @property
+    def state_dir(self) -> Path:
+        return self.deploy_dir / ".tui-upgrader"
+
+
+_PATH_KEYS = {"deploy_dir", "data_dir", "cache_dir", "log_dir"}
+_TUPLE_KEYS = {"keep_paths", "backup_excludes"}
+
+
+def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
+    if key in _PATH_KEYS:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{source}: {key}: expected a path string")
+        return Path(os.path.expanduser(value))
+    if key in _TUPLE_KEYS:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{source}: {key}: expected a list of strings")
+        return tuple(value)
+    if isinstance(default, bool) or key == "allow_unverified":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{source}: {key}: expected true or false")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ConfigError(f"{source}: {key}: expected a non-negative number")
+        return float(value)
+    if isinstance(default, int) or key == "backup_level":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigError(f"{source}: {key}: expected a non-negative integer")
+        return value
+    if not isinstance(value, str):
+        raise ConfigError(f"{source}: {key}: expected a string")
+    return value
+
+
+def load_settings(
+    config_file: Path | None = None,
+    *,
+    deploy_dir: Path | None = None,
+    manifest: str | None = None,
+) -> Settings:
+    """Defaults <- config file <- command-line overrides."""
+    path = config_file or Path(os.environ.get("TUI_UPGRADER_CONFIG", "") or config_path())
+    values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        defaults = Settings()
+        known = {f.name for f in fields(Settings)}
+        for key, value in raw.items():
+            if key not in known:
+                raise ConfigError(f"{path}: unknown key {key!r}")
+            values[key] = _coerce(str(path), key, value, getattr(defaults, key))
+        if values.get("backup_codec", "zstd") not in ("zstd", "gzip"):
+            raise ConfigError(f"{path}: backup_codec: expected 'zstd' or 'gzip'")
+    elif config_file is not None:
+        raise ConfigError(f"{config_file}: config file not found")
+    settings = Settings(**values)
+    if deploy_dir is not None:
+        settings = replace(settings, deploy_dir=deploy_dir)
+    if manifest is not None:
+        settings = replace(settings, manifest=manifest)
+    return settings
+
+
+def config_exists(config_file: Path | None = None) -> bool:
+    return (config_file or config_path()).exists()
+
+
+def write_initial_config(manifest: str, deploy_dir: Path, config_file: Path | None = None) -> Path:
+    """First-run wizard: write a new config file. Never overwrites one."""
+    import tomli_w
+
+    path = config_file or config_path()
+    if path.exists():
+        raise ConfigError(f"{path}: already exists; edit it by hand")
+    body = tomli_w.dumps({"manifest": manifest, "deploy_dir": str(deploy_dir)})
+    atomic_write_bytes(path, b"# Written by tui-upgrader's first-run setup.\n" + body.encode())
+    return path

@@ -1,0 +1,134 @@
+"""Installed version and upgrade history: ``<deploy-dir>/.tui-upgrader/state.toml``.
+
+Written atomically with tomli-w (the file is ours, never hand-edited). An absent
+file means a first install.
+"""
+
+from __future__ import annotations
+
+import logging
+import tomllib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tomli_w
+
+from tui_upgrader.core.errors import StateError, VersionError
+from tui_upgrader.core.paths import STATE_DIR_NAME
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.toml"
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    from_version: str | None
+    to_version: str
+    strategy: str
+    at: str
+    backup_id: int | None = None
+    downtime_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeployState:
+    version: Version | None
+    history: tuple[HistoryEntry, ...] = field(default_factory=tuple)
+
+
+def state_dir(deploy_dir: Path) -> Path:
+    return deploy_dir / STATE_DIR_NAME
+
+
+def state_path(deploy_dir: Path) -> Path:
+    return state_dir(deploy_dir) / STATE_FILE
+
+
+def read_state(deploy_dir: Path) -> DeployState:
+    path = state_path(deploy_dir)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return DeployState(version=None)
+    except OSError as exc:
+        raise StateError(f"{path}: cannot read: {exc.strerror}") from exc
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise StateError(f"{path}: invalid TOML: {exc}") from exc
+    version = None
+    if raw.get("version") is not None:
+        try:
+            version = Version.parse(raw["version"])
+        except VersionError as exc:
+            raise StateError(f"{path}: version: {exc.message}") from exc
+    history = []
+    for index, item in enumerate(raw.get("history", [])):
+        if not isinstance(item, dict) or "to_version" not in item:
+            raise StateError(f"{path}: history[{index}]: expected a table with to_version")
+        history.append(
+            HistoryEntry(
+                from_version=item.get("from_version"),
+                to_version=str(item["to_version"]),
+                strategy=str(item.get("strategy", "")),
+                at=str(item.get("at", "")),
+                backup_id=item.get("backup_id"),
+                downtime_s=item.get("downtime_s"),
+            )
+        )
+    return DeployState(version=version, history=tuple(history))
+
+
+def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "to_version": entry.to_version,
+        "strategy": entry.strategy,
+        "at": entry.at,
+    }
+    if entry.from_version is not None:
+        out["from_version"] = entry.from_version
+    if entry.backup_id is not None:
+        out["backup_id"] = entry.backup_id
+    if entry.downtime_s is not None:
+        out["downtime_s"] = round(entry.downtime_s, 3)
+    return out
+
+
+def write_state(deploy_dir: Path, state: DeployState) -> None:
+    private_dir(state_dir(deploy_dir))
+    doc: dict[str, Any] = {}
+    if state.version is not None:
+        doc["version"] = str(state.version)
+    if state.history:
+        doc["history"] = [_entry_dict(h) for h in state.history]
+    atomic_write_text(state_path(deploy_dir), tomli_w.dumps(doc))
+    logger.info("state written: version=%s", state.version)
+
+
+def record_upgrade(
+    deploy_dir: Path,
+    *,
+    from_version: Version | None,
+    to_version: Version,
+    strategy: str,
+    backup_id: int | None,
+    downtime_s: float | None,
+) -> DeployState:
+    """Set the installed version and append history; called only after the health gate."""
+    old = read_state(deploy_dir)
+    entry = HistoryEntry(
+        from_version=str(from_version) if from_version is not None else None,
+        to_version=str(to_version),
+        strategy=strategy,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        backup_id=backup_id,
+        downtime_s=downtime_s,
+    )
+    new = DeployState(version=to_version, history=(*old.history, entry))
+    write_state(deploy_dir, new)
+    return new
