@@ -1,0 +1,140 @@
+"""A static release server for LAN and air-gapped use (``tui-upgrader serve``).
+
+Range, If-Range, ETag, Last-Modified and HEAD come from Werkzeug's
+``send_from_directory`` (``Response.make_conditional``): we do not parse
+ranges ourselves. ``safe_join`` refuses ``..`` and absolute paths; we also
+refuse symlinks that resolve outside the root.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.utils import send_from_directory
+from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import FileWrapper
+
+from tui_upgrader.core.errors import ConfigError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+# Werkzeug's default 8 KiB blocks cost one Python round trip per block; 256 KiB
+# lets a 512 MiB package leave at loopback speed with a flat memory profile.
+BLOCK_SIZE = 256 * 1024
+
+
+def _file_wrapper(file: IO[bytes], buffer_size: int = BLOCK_SIZE) -> Iterable[bytes]:
+    return FileWrapper(file, max(buffer_size, BLOCK_SIZE))
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access lines go to our logger, not to Werkzeug's stderr handler
+    (the TUI owns the terminal while the demo server runs)."""
+
+    def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - Werkzeug's name
+        level = logging.WARNING if type == "error" else logging.INFO
+        logger.log(level, "%s %s", self.address_string(), message % args if args else message)
+
+
+class ReleaseApp:
+    """WSGI app: GET/HEAD of regular files under ``root``; nothing else."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+        request = Request(environ)
+        environ["wsgi.file_wrapper"] = _file_wrapper
+        try:
+            response = self._respond(request)
+        except HTTPException as exc:
+            response = exc.get_response(environ)
+        result: Iterable[bytes] = response(environ, start_response)
+        return result
+
+    def _respond(self, request: Request) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
+        relative = request.path.lstrip("/")
+        if not relative:
+            raise NotFound()
+        candidate = Path(os.path.realpath(self.root / relative))
+        if not candidate.is_relative_to(self.root):
+            raise NotFound()
+        response = send_from_directory(
+            self.root, relative, request.environ, conditional=True, etag=True
+        )
+        return response
+
+
+class ReleaseServer:
+    """A running server; ``url`` ends with ``/``."""
+
+    def __init__(self, server: BaseWSGIServer, root: Path) -> None:
+        self._server = server
+        self.root = root
+        self.host: str = server.host
+        self.port: int = server.server_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}/"
+
+    def url_for(self, name: str) -> str:
+        return self.url + name.lstrip("/")
+
+    def start(self) -> ReleaseServer:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="release-server", daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self._server.serve_forever()
+
+    def shutdown(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> ReleaseServer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.shutdown()
+
+
+def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> ReleaseServer:
+    """Bind (``port`` 0 = any free port) without starting to serve."""
+    if not root.is_dir():
+        raise ConfigError(f"{root}: not a directory")
+    try:
+        server = make_server(host, port, ReleaseApp(root), threaded=True, request_handler=_QuietHandler)
+    except OSError as exc:
+        raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+    logger.info("serving %s on %s:%d", root, host, server.server_port)
+    return ReleaseServer(server, root)
+
+
+def serve_directory(root: Path, host: str = "127.0.0.1", port: int = 0) -> ReleaseServer:
+    """Serve ``root`` from a background thread; call ``.shutdown()`` when done."""
+    return make_release_server(root, host, port).start()
+
+
+def iter_files(root: Path) -> Iterator[Path]:
+    """Regular files a client could fetch (for the CLI's start-up listing)."""
+    for path in sorted(root.rglob("*")):
+        if path.is_file():
+            yield path.relative_to(root)
