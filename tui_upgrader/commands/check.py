@@ -6,9 +6,9 @@ import argparse
 import json
 from typing import Any
 
+from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core.strategy import Decision
 from tui_upgrader.ops.planning import load_decision
-from tui_upgrader.ops.settings import load_settings
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -20,14 +20,6 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--force-full", action="store_true", help="decide as if forcing a full upgrade"
     )
     parser.set_defaults(func=run)
-
-
-def settings_from_args(args: argparse.Namespace) -> Any:
-    return load_settings(
-        getattr(args, "config", None),
-        deploy_dir=getattr(args, "deploy_dir", None),
-        manifest=getattr(args, "manifest", None),
-    )
 
 
 def decision_json(decision: Decision) -> dict[str, Any]:

@@ -1,17 +1,58 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader recover [--rollback|--resume]``: finish an interrupted upgrade."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
+from tui_upgrader.core.errors import InputError
+from tui_upgrader.ops.journal import read_journal
+from tui_upgrader.ops.recovery import RecoverMode, describe, recover
+from tui_upgrader.ops.upgrade_types import Ports
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("recover", parents=[common], help="(not yet available)")
+    parser = sub.add_parser(
+        "recover", parents=[common], help="resolve an interrupted upgrade (rollback or resume)"
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--rollback", action="store_true", help="go back to the old version")
+    mode.add_argument("--resume", action="store_true", help="finish the upgrade")
+    parser.add_argument("--json", action="store_true", help="one JSON event per line")
     parser.set_defaults(func=run)
 
 
+def _ask_mode() -> RecoverMode:
+    if not sys.stdin.isatty():
+        raise InputError("choose --rollback or --resume (no terminal to ask on)")
+    answer = input("Roll back to the old version (r) or resume the upgrade (u)? [r/u] ")
+    if answer.strip().lower() in ("u", "resume"):
+        return "resume"
+    if answer.strip().lower() in ("r", "rollback"):
+        return "rollback"
+    raise InputError("no choice made; nothing changed")
+
+
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'recover' is not available yet")
+    settings = settings_from_args(args)
+    journal = read_journal(settings.deploy_dir)
+    if journal is None:
+        print(f"Nothing to recover in {settings.deploy_dir}.")
+        return 0
+    if not args.json:
+        print(describe(journal))
+    mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
+
+    from tui_upgrader.ops.docker_port import RealDocker
+
+    ports = Ports(docker=RealDocker(project_name=settings.project_name))
+    emit = printer(args.json)
+    result = run_cancellable(
+        lambda cancel: recover(settings, ports, mode, emit, cancel),
+        lambda: print("\nRecovery cannot be interrupted; it is finishing.", file=sys.stderr),
+    )
+    if result.success or (result.rolled_back and mode == "rollback" and result.rollback_healthy):
+        return 0
+    return result.exit_code or 1

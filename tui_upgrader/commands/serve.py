@@ -1,17 +1,73 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader serve DIR [--host 127.0.0.1] [--port N]``: a static release server.
+
+For LAN and air-gapped installs: put the release directory (manifest +
+packages) on a machine, serve it, point ``--manifest`` at it. HTTP Range,
+If-Range, ETag and HEAD come from Werkzeug's file serving.
+"""
 
 from __future__ import annotations
 
 import argparse
+import ipaddress
+import logging
+import sys
+from pathlib import Path
 from typing import Any
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.ops import release_server
+
+DEFAULT_PORT = 8000
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("serve", parents=[common], help="(not yet available)")
+    parser = sub.add_parser(
+        "serve",
+        parents=[common],
+        help="static release server with HTTP Range (air-gapped / LAN)",
+        description="Serve a release directory over HTTP with Range/If-Range/ETag support.",
+    )
+    parser.add_argument("dir", type=Path, metavar="DIR", help="directory to serve")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
+    parser.add_argument(
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"port to listen on (default {DEFAULT_PORT}; 0 = any free port, printed)",
+    )
     parser.set_defaults(func=run)
 
 
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'serve' is not available yet")
+    root: Path = args.dir.resolve()
+    server = release_server.make_release_server(root, args.host, args.port)
+    # Access lines on stderr while serving in the foreground (they also reach the log file).
+    access = logging.StreamHandler(sys.stderr)
+    access.setFormatter(logging.Formatter("%(message)s"))
+    server_logger = logging.getLogger(release_server.__name__)
+    server_logger.addHandler(access)
+    server_logger.setLevel(logging.INFO)
+    if not _is_loopback(args.host):
+        print(
+            f"tui-upgrader: warning: listening on {args.host}: reachable from the network",
+            file=sys.stderr,
+        )
+    print(f"Serving {root} at {server.url} (Ctrl+C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("Stopped.", flush=True)
+    finally:
+        server.shutdown()
+        server_logger.removeHandler(access)
+    return 0

@@ -1,17 +1,72 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader upgrade [--yes] [--force-full] [--no-backup] [--json]``: headless upgrade."""
 
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.commands._runtime import confirm, printer, run_cancellable, settings_from_args
+from tui_upgrader.commands.check import decision_text
+from tui_upgrader.core.errors import InputError, JournalError
+from tui_upgrader.ops.journal import read_journal
+from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+
+NO_BACKUP_WARNING = (
+    "--no-backup: no pre-upgrade backup will be made. If the upgrade fails after the stop, "
+    "files, compose file and .env are still put back, but data/ changes made by the new "
+    "version cannot be undone."
+)
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("upgrade", parents=[common], help="(not yet available)")
+    parser = sub.add_parser("upgrade", parents=[common], help="run the upgrade headlessly")
+    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--force-full", action="store_true", help="reinstall the full package")
+    parser.add_argument("--no-backup", action="store_true", help="skip the pre-upgrade backup")
+    parser.add_argument("--json", action="store_true", help="one JSON event per line")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'upgrade' is not available yet")
+    settings = settings_from_args(args)
+    if args.no_backup and not args.yes:
+        raise InputError("--no-backup needs --yes: it gives up the way back for data/")
+    journal = read_journal(settings.deploy_dir)
+    if journal is not None:
+        raise JournalError(
+            f"an interrupted upgrade to {journal.to_version} is recorded in "
+            f"{settings.deploy_dir}: run 'tui-upgrader recover --rollback' or '--resume' first"
+        )
+    plan = load_decision(settings, force_full=args.force_full)
+    if args.no_backup:
+        print(NO_BACKUP_WARNING, file=sys.stderr)
+    if not args.json:
+        print(decision_text(plan.decision))
+    if plan.decision.upgrades and not confirm(
+        f"Upgrade to {plan.decision.target_version.short}?", assume_yes=args.yes
+    ):
+        print("Nothing changed.")
+        return 0
+
+    from tui_upgrader.ops.docker_port import RealDocker
+    from tui_upgrader.ops.runner import run_upgrade
+
+    upgrade_plan = UpgradePlan(
+        settings, plan.manifest, plan.decision, make_backup=not args.no_backup
+    )
+    ports = Ports(docker=RealDocker(project_name=settings.project_name))
+    emit = printer(args.json)
+
+    def interrupted() -> None:
+        print(
+            "\nInterrupt received: cancelling if nothing has been stopped yet; "
+            "after the stop the upgrade finishes or rolls back.",
+            file=sys.stderr,
+        )
+
+    result = run_cancellable(
+        lambda cancel: run_upgrade(upgrade_plan, ports, emit, cancel), interrupted
+    )
+    return result.exit_code if not result.success else 0

@@ -119,7 +119,10 @@ class HealthGateError(DockerError):
 
 
 class JournalError(OperationError):
-    """An interrupted upgrade must be resolved first."""
+    """An interrupted upgrade must be resolved first (``recover``)."""
+
+    # Not a failed upgrade: nothing was attempted, the admin must act first.
+    exit_code = EXIT_BAD_INPUT
 
 
 class CancelledError(OperationError):

@@ -129,6 +129,8 @@ class ResultEvent:
     error: str | None
     downtime_s: float | None = None
     rollback_healthy: bool | None = None
+    # The process exit code this outcome maps to (CLI contract); not in the JSON.
+    exit_code: int = 0
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {

@@ -93,8 +93,12 @@ class ReleaseServer:
         return self.url + name.lstrip("/")
 
     def start(self) -> ReleaseServer:
+        # A short poll interval makes shutdown() prompt (tests, demo exit).
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="release-server", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="release-server",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -121,7 +125,9 @@ def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> R
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory")
     try:
-        server = make_server(host, port, ReleaseApp(root), threaded=True, request_handler=_QuietHandler)
+        server = make_server(
+            host, port, ReleaseApp(root), threaded=True, request_handler=_QuietHandler
+        )
     except OSError as exc:
         raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     logger.info("serving %s on %s:%d", root, host, server.server_port)

@@ -8,6 +8,7 @@ from tui_upgrader.core.manifest import Manifest
 from tui_upgrader.core.strategy import Decision
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.steps import BackupPort
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +22,5 @@ class UpgradePlan:
 @dataclass(frozen=True, slots=True)
 class Ports:
     docker: DockerPort
+    # None = the real catalogue for the plan's settings (ops.backup.BackupStore).
+    backups: BackupPort | None = None

@@ -1,0 +1,73 @@
+"""Shared plumbing for the commands that drive the engine headlessly."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TypeVar
+
+from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.events import Emit
+from tui_upgrader.headless import JsonPrinter, TextPrinter
+from tui_upgrader.ops.settings import Settings, load_settings
+
+T = TypeVar("T")
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings(
+        getattr(args, "config", None),
+        deploy_dir=getattr(args, "deploy_dir", None),
+        manifest=getattr(args, "manifest", None),
+    )
+
+
+def printer(as_json: bool) -> Emit:
+    return JsonPrinter() if as_json else TextPrinter()
+
+
+def confirm(question: str, *, assume_yes: bool) -> bool:
+    """y/N on the terminal; without one, refuse rather than guess."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise InputError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
+    answer = input(f"{question} [y/N] ").strip().lower()
+    return answer in ("y", "yes")
+
+
+def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None]) -> T:
+    """Run ``work`` in a thread; Ctrl-C sets its cancel event instead of killing it.
+
+    The engine decides what a cancel means (nothing after the stop), so the
+    process never dies half-way through an apply.
+    """
+    cancel = threading.Event()
+    box: dict[str, T] = {}
+    failure: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            box["result"] = work(cancel)
+        except BaseException as exc:
+            failure.append(exc)
+
+    def handler(_signum: int, _frame: FrameType | None) -> None:
+        cancel.set()
+        on_interrupt()
+
+    thread = threading.Thread(target=target, name="tui-upgrader-engine", daemon=True)
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        thread.start()
+        while thread.is_alive():
+            thread.join(timeout=0.2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if failure:
+        raise failure[0]
+    return box["result"]

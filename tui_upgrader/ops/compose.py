@@ -1,0 +1,217 @@
+"""Docker Compose through its CLI: argument lists only, never a shell.
+
+Discovery order: ``docker compose`` (v2 plugin), a ``docker-compose`` v2
+binary, then legacy ``docker-compose`` v1 with a warning (v1 has no JSON
+output, so it only gets service names). Every call names the compose file,
+the project directory and, when a ``.env`` exists, ``--env-file`` explicitly,
+so the working directory of this process never matters.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tui_upgrader.core.errors import ComposeError
+from tui_upgrader.core.stack import ServiceSpec
+
+logger = logging.getLogger(__name__)
+
+# Compose's own search order.
+COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+DEFAULT_TIMEOUT_S = 600.0
+_SWARM_RESTART = {"any": "always", "on-failure": "on-failure", "none": "no"}
+
+
+@dataclass(frozen=True, slots=True)
+class ComposeCli:
+    argv: tuple[str, ...]  # e.g. ("/usr/bin/docker", "compose")
+    version: str  # e.g. "2.40.3"
+    legacy: bool  # docker-compose v1 (Python): no JSON output
+
+    def describe(self) -> str:
+        return f"{' '.join(self.argv)} {self.version}" + (" (legacy v1)" if self.legacy else "")
+
+
+def _version_of(argv: list[str]) -> str | None:
+    try:
+        proc = subprocess.run(
+            [*argv, "version", "--short"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        logger.debug("%s: %s", argv, exc)
+        return None
+    if proc.returncode != 0:
+        return None
+    version = proc.stdout.strip().removeprefix("v")
+    return version if re.match(r"^\d+\.\d+", version) else None
+
+
+def discover_compose() -> ComposeCli:
+    """The best compose CLI on PATH; ComposeError when there is none."""
+    docker_bin = shutil.which("docker")
+    if docker_bin is not None:
+        version = _version_of([docker_bin, "compose"])
+        if version is not None:
+            return ComposeCli((docker_bin, "compose"), version, legacy=False)
+    standalone = shutil.which("docker-compose")
+    if standalone is not None:
+        version = _version_of([standalone])
+        if version is not None:
+            legacy = int(version.split(".")[0]) < 2
+            if legacy:
+                logger.warning(
+                    "only legacy docker-compose %s found; install the compose v2 plugin", version
+                )
+            return ComposeCli((standalone,), version, legacy=legacy)
+    raise ComposeError(
+        "no Docker Compose found: neither `docker compose` nor `docker-compose` runs; "
+        "install the compose v2 plugin (see scripts/setup_engine.sh)"
+    )
+
+
+def compose_file_in(project_dir: Path) -> Path:
+    for name in COMPOSE_FILES:
+        candidate = project_dir / name
+        if candidate.is_file():
+            return candidate
+    raise ComposeError(f"no compose file ({' or '.join(COMPOSE_FILES)}) in {project_dir}")
+
+
+def _stderr_reason(proc: subprocess.CompletedProcess[str]) -> str:
+    """The last line compose wrote: its error; earlier lines are progress."""
+    for stream in (proc.stderr, proc.stdout):
+        lines = [line.strip() for line in (stream or "").splitlines() if line.strip()]
+        if lines:
+            return lines[-1]
+    return f"exit status {proc.returncode}"
+
+
+def legacy_project_name(project_dir: Path) -> str:
+    """What compose v1 derives from a directory name."""
+    return re.sub(r"[^a-z0-9_-]", "", project_dir.resolve().name.lower()) or "default"
+
+
+def service_spec(name: str, body: dict[str, Any]) -> ServiceSpec:
+    restart = body.get("restart")
+    if restart is None:
+        condition = ((body.get("deploy") or {}).get("restart_policy") or {}).get("condition")
+        restart = _SWARM_RESTART.get(str(condition), "no") if condition else "no"
+    health = body.get("healthcheck") or {}
+    has_check = bool(health.get("test")) and not health.get("disable", False)
+    if health.get("test") in (["NONE"], "NONE"):
+        has_check = False
+    return ServiceSpec(name, body.get("image"), str(restart), has_check)
+
+
+class Compose:
+    """One project directory's compose stack."""
+
+    def __init__(
+        self,
+        cli: ComposeCli,
+        project_dir: Path,
+        project_name: str | None = None,
+        *,
+        timeout_s: float = DEFAULT_TIMEOUT_S,
+    ) -> None:
+        self.cli = cli
+        self.project_dir = project_dir
+        self.explicit_name = project_name
+        self.timeout_s = timeout_s
+
+    def argv(self, *args: str) -> list[str]:
+        argv = [*self.cli.argv, "--project-directory", str(self.project_dir)]
+        argv += ["-f", str(compose_file_in(self.project_dir))]
+        env_file = self.project_dir / ".env"
+        if env_file.is_file():
+            argv += ["--env-file", str(env_file)]
+        if self.explicit_name:
+            argv += ["-p", self.explicit_name]
+        return [*argv, *args]
+
+    def run(self, *args: str, timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
+        argv = self.argv(*args)
+        what = f"docker compose {args[0] if args else ''} in {self.project_dir}"
+        logger.info("running %s", argv)
+        env = {**os.environ, "COMPOSE_ANSI": "never"}
+        try:
+            proc = subprocess.run(
+                argv,
+                cwd=self.project_dir,
+                env=env,
+                capture_output=True,
+                text=True,
+                timeout=timeout_s or self.timeout_s,
+                check=False,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ComposeError(f"{what} timed out after {exc.timeout:.0f}s") from exc
+        except OSError as exc:
+            raise ComposeError(f"{what}: cannot run {argv[0]}: {exc.strerror}") from exc
+        if proc.returncode != 0:
+            logger.error("%s failed (%d): %s", what, proc.returncode, proc.stderr.strip())
+            raise ComposeError(f"{what} failed: {_stderr_reason(proc)}")
+        return proc
+
+    # --- commands ---------------------------------------------------------------
+
+    def up(self) -> None:
+        self.run("up", "-d", "--remove-orphans")
+
+    def down(self) -> None:
+        # Never --volumes: named volumes hold the service's data.
+        self.run("down", "--remove-orphans")
+
+    def stop(self) -> None:
+        self.run("stop")
+
+    def config(self) -> dict[str, Any]:
+        """The resolved compose model (``config --format json``); v2 only."""
+        if self.cli.legacy:
+            raise ComposeError(f"legacy {self.cli.describe()} cannot print the config as JSON")
+        out = self.run("config", "--format", "json").stdout
+        try:
+            model: dict[str, Any] = json.loads(out)
+        except json.JSONDecodeError as exc:
+            raise ComposeError(f"docker compose config in {self.project_dir}: bad JSON: {exc}") from exc
+        return model
+
+    def services(self) -> list[ServiceSpec]:
+        if self.cli.legacy:
+            names = self.run("config", "--services").stdout.split()
+            return [ServiceSpec(name, None) for name in names]
+        body = self.config().get("services") or {}
+        return [service_spec(name, body[name]) for name in sorted(body)]
+
+    def project_name(self) -> str:
+        """``-p``/config, else the compose ``name:``, else the directory name."""
+        if self.explicit_name:
+            return self.explicit_name
+        if self.cli.legacy:
+            return os.environ.get("COMPOSE_PROJECT_NAME") or legacy_project_name(self.project_dir)
+        return str(self.config()["name"])
+
+    def ps(self, *, all_states: bool = True) -> list[dict[str, Any]]:
+        """Containers of the project as compose reports them (v2 JSON)."""
+        if self.cli.legacy:
+            ids = self.run("ps", "-q", *(["-a"] if all_states else [])).stdout.split()
+            return [{"ID": cid} for cid in ids]
+        out = self.run("ps", "--format", "json", *(["-a"] if all_states else [])).stdout.strip()
+        if not out:
+            return []
+        # Compose < 2.21 printed one JSON array; newer versions one object per line.
+        if out.startswith("["):
+            rows: list[dict[str, Any]] = json.loads(out)
+            return rows
+        return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+    def logs(self, service: str, *, tail: int = 20) -> str:
+        return self.run("logs", "--no-color", "--tail", str(tail), service).stdout

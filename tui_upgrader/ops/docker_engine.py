@@ -1,0 +1,234 @@
+"""The Docker engine through the ``docker`` SDK: connect, tag, pull, inspect.
+
+Image loading with progress lives in ``ops.image_load``. Every SDK exception is
+translated here into ``DockerError`` / ``EngineUnavailableError`` with one line
+that names the operation and the engine.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import docker
+import docker.errors
+from docker.context import ContextAPI
+from docker.utils import parse_repository_tag
+
+from tui_upgrader.core.errors import CancelledError, DockerError, EngineUnavailableError
+from tui_upgrader.core.events import Emit, LayerEvent, LayerPhase
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_SOCKET = "unix:///var/run/docker.sock"
+DEFAULT_TIMEOUT_S = 60
+ARCH_TAG_SUFFIXES = ("-amd64", "-arm64", "-x86_64", "-aarch64")
+
+
+# --- connecting ---------------------------------------------------------------
+
+
+def engine_host(environ: Mapping[str, str] | None = None) -> str:
+    """The engine address the SDK will try, as the Docker CLI would pick it.
+
+    ``DOCKER_HOST`` first, then ``DOCKER_CONTEXT`` / the ``currentContext`` of
+    ~/.docker/config.json, then the default socket.
+    """
+    env = os.environ if environ is None else environ
+    if env.get("DOCKER_HOST"):
+        return env["DOCKER_HOST"]
+    try:
+        host = ContextAPI.kwargs_from_context(environment=env).get("base_url")
+    except docker.errors.DockerException as exc:
+        logger.warning("cannot read the Docker context: %s", exc)
+        host = None
+    return str(host) if host else DEFAULT_SOCKET
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The most telling reason in an exception chain (the OSError, usually)."""
+    seen: set[int] = set()
+    todo: list[BaseException | None] = [exc]
+    while todo:
+        cur = todo.pop()
+        if cur is None or id(cur) in seen:
+            continue
+        seen.add(id(cur))
+        if isinstance(cur, FileNotFoundError):
+            return "socket not found"
+        if isinstance(cur, PermissionError):
+            return "permission denied (run as root or join the docker group)"
+        if isinstance(cur, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cur, OSError) and cur.strerror:
+            return cur.strerror.lower()
+        todo.extend(
+            [cur.__cause__, cur.__context__, *(a for a in cur.args if isinstance(a, BaseException))]
+        )
+        todo.extend(
+            a
+            for arg in cur.args
+            if isinstance(arg, tuple)
+            for a in arg
+            if isinstance(a, BaseException)
+        )
+    text = str(exc)
+    return text.rsplit(": ", 1)[-1] if text else type(exc).__name__
+
+
+def unavailable(host: str, exc: BaseException) -> EngineUnavailableError:
+    return EngineUnavailableError(
+        f"no Docker engine answers at {host}: {_root_cause(exc)}; "
+        "start it (e.g. `systemctl start docker`) or point DOCKER_HOST / `docker context use` at it"
+    )
+
+
+def connect(timeout_s: int = DEFAULT_TIMEOUT_S) -> docker.DockerClient:
+    """A client for the engine DOCKER_HOST or the current context names.
+
+    The API version is negotiated with the engine, never pinned.
+    """
+    host = engine_host()
+    try:
+        client = docker.from_env(timeout=timeout_s)
+        client.ping()
+    except docker.errors.DockerException as exc:
+        raise unavailable(host, exc) from exc
+    except OSError as exc:  # requests may surface socket errors directly
+        raise unavailable(host, exc) from exc
+    logger.info("connected to Docker engine at %s (API %s)", host, client.api.api_version)
+    return client
+
+
+@contextlib.contextmanager
+def docker_errors(what: str) -> Iterator[None]:
+    """Translate SDK failures in the block into ``DockerError``: '<what>: <reason>'."""
+    try:
+        yield
+    except docker.errors.APIError as exc:
+        reason = exc.explanation or str(exc)
+        if isinstance(reason, bytes):
+            reason = reason.decode("utf-8", "replace")
+        raise DockerError(f"{what}: {reason}") from exc
+    except docker.errors.DockerException as exc:
+        raise DockerError(f"{what}: {exc}") from exc
+    except (ConnectionError, OSError) as exc:
+        raise DockerError(f"{what}: {_root_cause(exc)}") from exc
+
+
+def api(client: docker.DockerClient) -> Any:
+    """The low-level API client; the stubs leave most of it untyped."""
+    return client.api
+
+
+# --- references and tags ----------------------------------------------------------
+
+
+def split_ref(ref: str) -> tuple[str, str | None]:
+    """'host:5000/a/b:1.0' -> ('host:5000/a/b', '1.0'); digests stay in the repo part."""
+    repo, tag = parse_repository_tag(ref)
+    return repo, tag
+
+
+def normalise_ref(ref: str) -> str:
+    """Drop an architecture suffix from the tag as the original did.
+
+    'app:1.2.0-amd64' -> 'app:1.2.0'; 'app:-arm64' -> 'app:latest'; no tag -> ':latest'.
+    """
+    if "@" in ref:
+        return ref
+    repo, tag = split_ref(ref)
+    tag = tag or "latest"
+    for suffix in ARCH_TAG_SUFFIXES:
+        if tag.endswith(suffix):
+            tag = tag[: -len(suffix)] or "latest"
+            break
+    return f"{repo}:{tag}"
+
+
+def tag_image(client: docker.DockerClient, source: str, target: str) -> bool:
+    """``docker tag source target``; False (nothing done) when the names are equal."""
+    if source == target:
+        return False
+    repo, tag = split_ref(target)
+    with docker_errors(f"tagging {source} as {target}"):
+        if not api(client).tag(source, repo, tag or "latest", force=True):
+            raise DockerError(f"tagging {source} as {target}: the engine refused")
+    logger.info("tagged %s as %s", source, target)
+    return True
+
+
+def image_id(client: docker.DockerClient, ref: str) -> str | None:
+    """The image ID ``ref`` points at, or None when the engine has no such image."""
+    try:
+        return str(api(client).inspect_image(ref)["Id"])
+    except docker.errors.ImageNotFound:
+        return None
+    except docker.errors.NotFound:
+        return None
+    except docker.errors.APIError as exc:
+        # A malformed reference is an answer too: no such image.
+        if exc.status_code == 400:
+            return None
+        raise DockerError(f"inspecting image {ref}: {exc.explanation or exc}") from exc
+    except docker.errors.DockerException as exc:
+        raise DockerError(f"inspecting image {ref}: {exc}") from exc
+
+
+# --- pull -----------------------------------------------------------------------------
+
+_PULL_PHASES: dict[str, LayerPhase] = {"Downloading": "downloading", "Extracting": "extracting"}
+_DONE_PHASES: dict[str, LayerPhase] = {
+    "Download complete": "downloading",
+    "Pull complete": "extracting",
+}
+
+
+def event_error(event: Mapping[str, Any]) -> str | None:
+    if "error" not in event and "errorDetail" not in event:
+        return None
+    detail = event.get("errorDetail") or {}
+    return str(event.get("error") or detail.get("message") or "unknown engine error")
+
+
+def pull_image(
+    client: docker.DockerClient,
+    ref: str,
+    emit: Emit,
+    cancel: threading.Event | None = None,
+) -> str:
+    """Pull ``ref`` with per-layer downloading/extracting events; returns its image ID."""
+    repo, tag = split_ref(ref)
+    if tag is None and "@" not in repo:
+        tag = "latest"
+    totals: dict[tuple[str, LayerPhase], int] = {}
+    logger.info("pulling %s", ref)
+    with docker_errors(f"pulling {ref}"):
+        for event in api(client).pull(repo, tag=tag, stream=True, decode=True):
+            if cancel is not None and cancel.is_set():
+                raise CancelledError(f"pull of {ref} cancelled")
+            message = event_error(event)
+            if message is not None:
+                raise DockerError(f"pulling {ref}: {message}")
+            layer = str(event.get("id") or "")
+            status = str(event.get("status") or "")
+            detail = event.get("progressDetail") or {}
+            if status in _PULL_PHASES and layer:
+                phase = _PULL_PHASES[status]
+                if detail.get("total"):
+                    totals[layer, phase] = int(detail["total"])
+                current = int(detail.get("current") or 0)
+                emit(LayerEvent(ref, layer, phase, current, totals.get((layer, phase))))
+            elif status in _DONE_PHASES and (layer, _DONE_PHASES[status]) in totals:
+                total = totals[layer, _DONE_PHASES[status]]
+                emit(LayerEvent(ref, layer, _DONE_PHASES[status], total, total))
+            elif status:
+                logger.debug("pull %s: %s %s", ref, layer, status)
+    found = image_id(client, f"{repo}:{tag}" if tag else repo)
+    if found is None:
+        raise DockerError(f"pulling {ref}: the engine reported success but has no such image")
+    return found

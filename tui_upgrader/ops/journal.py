@@ -1,0 +1,129 @@
+"""The upgrade journal: what step is in progress, so a killed process is found.
+
+``<deploy-dir>/.tui-upgrader/journal.json`` is written atomically before each
+step that changes something. Its presence at start-up means an upgrade did not
+finish; ``ops.recovery`` turns it into exactly the old or exactly the new
+version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui_upgrader.core.errors import JournalError
+from tui_upgrader.core.events import Step
+from tui_upgrader.core.stack import ServiceImage, StackSnapshot
+from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
+from tui_upgrader.ops.state import state_dir
+
+logger = logging.getLogger(__name__)
+
+JOURNAL_FILE = "journal.json"
+CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One path the apply step swaps: ``replace`` or ``delete``."""
+
+    path: str
+    action: str  # replace | delete
+    existed: bool  # the live path existed before the apply
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    step: Step
+    strategy: str
+    from_version: str | None
+    to_version: str
+    started_at: str
+    stack_stopped: bool = False
+    backup_id: int | None = None
+    moves: tuple[Move, ...] = ()
+    created_dirs: tuple[str, ...] = ()
+    snapshot: StackSnapshot | None = None
+    committed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def advance(self, step: Step, **changes: Any) -> Journal:
+        return replace(self, step=step, **changes)
+
+
+def journal_path(deploy_dir: Path) -> Path:
+    return state_dir(deploy_dir) / JOURNAL_FILE
+
+
+def new_journal(strategy: str, from_version: str | None, to_version: str) -> Journal:
+    return Journal(
+        step=Step.CHECKING_UPDATES,
+        strategy=strategy,
+        from_version=from_version,
+        to_version=to_version,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def write_journal(deploy_dir: Path, journal: Journal) -> None:
+    private_dir(state_dir(deploy_dir))
+    data = asdict(journal)
+    data["step"] = journal.step.value
+    atomic_write_text(journal_path(deploy_dir), json.dumps(data, indent=1))
+
+
+def _snapshot(raw: Any) -> StackSnapshot | None:
+    if raw is None:
+        return None
+    return StackSnapshot(
+        project=raw["project"],
+        services=tuple(ServiceImage(**s) for s in raw["services"]),
+    )
+
+
+def read_journal(deploy_dir: Path) -> Journal | None:
+    path = journal_path(deploy_dir)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Journal(
+            step=Step(raw["step"]),
+            strategy=raw["strategy"],
+            from_version=raw["from_version"],
+            to_version=raw["to_version"],
+            started_at=raw["started_at"],
+            stack_stopped=bool(raw.get("stack_stopped", False)),
+            backup_id=raw.get("backup_id"),
+            moves=tuple(Move(**m) for m in raw.get("moves", [])),
+            created_dirs=tuple(raw.get("created_dirs", [])),
+            snapshot=_snapshot(raw.get("snapshot")),
+            committed=bool(raw.get("committed", False)),
+            extra=dict(raw.get("extra", {})),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise JournalError(f"{path}: unreadable journal ({exc}); inspect it by hand") from exc
+
+
+def clear_journal(deploy_dir: Path) -> None:
+    try:
+        os.unlink(journal_path(deploy_dir))
+    except FileNotFoundError:
+        return
+
+
+def crash_point(name: str) -> None:
+    """Test-only: SIGKILL ourselves at a named step boundary (``CRASH_HOOK_ENV``).
+
+    Lets the crash-safety tests kill the process exactly between two steps,
+    with no timing games.
+    """
+    if os.environ.get(CRASH_HOOK_ENV) == name:
+        logger.warning("test crash hook fired at %s", name)
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,110 @@
+"""Resolve an interrupted upgrade found in the journal: exactly old or exactly new.
+
+- Killed before the stop: nothing was changed; put image tags back, drop staging.
+- Killed after the stop: ``rollback`` undoes the moves, restores data from the
+  pre-upgrade backup, re-tags and starts the old stack; ``resume`` redoes the
+  (idempotent) moves and carries on from the recorded step, rolling back if
+  that fails.
+- Killed after the commit: only the clean-up was left; both modes finish it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Literal
+
+from tui_upgrader.core.errors import JournalError, OperationError, RollbackFailedError
+from tui_upgrader.core.events import Emit, ResultEvent, Step
+from tui_upgrader.ops.after_stop import cleanup_after_commit, finish_upgrade, rollback
+from tui_upgrader.ops.apply import discard_work_dirs
+from tui_upgrader.ops.journal import Journal, clear_journal, read_journal
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.steps import BackupPort, Context
+from tui_upgrader.ops.upgrade_types import Ports
+
+logger = logging.getLogger(__name__)
+
+RecoverMode = Literal["rollback", "resume"]
+
+
+def describe(journal: Journal) -> str:
+    """One line for the start-up modal and the CLI prompt."""
+    where = "after the stack was stopped" if journal.stack_stopped else "before anything stopped"
+    return (
+        f"An upgrade {journal.from_version or 'first install'} -> {journal.to_version} "
+        f"({journal.strategy}) was interrupted at {journal.step.value}, {where}."
+    )
+
+
+def recover(
+    settings: Settings,
+    ports: Ports,
+    mode: RecoverMode,
+    emit: Emit,
+    cancel: threading.Event | None = None,
+) -> ResultEvent:
+    journal = read_journal(settings.deploy_dir)
+    if journal is None:
+        raise JournalError(f"{settings.deploy_dir}: no interrupted upgrade to recover")
+    backups: BackupPort
+    if ports.backups is not None:
+        backups = ports.backups
+    else:
+        from tui_upgrader.ops.backup import BackupStore
+
+        backups = BackupStore(settings)
+    ctx = Context(settings, ports.docker, backups, emit, cancel or threading.Event())
+    ctx.log("info", describe(journal) + f" Recovering by {mode}.")
+    try:
+        result = _recover(ctx, journal, mode)
+    except RollbackFailedError as exc:
+        result = ResultEvent(
+            False,
+            journal.from_version,
+            journal.to_version,
+            journal.backup_id,
+            False,
+            str(exc),
+            exit_code=exc.exit_code,
+        )
+    emit(result)
+    return result
+
+
+def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
+    deploy = ctx.deploy_dir
+    if journal.committed:
+        cleanup_after_commit(ctx, journal)
+        return ResultEvent(
+            True, journal.from_version, journal.to_version, journal.backup_id, False, None
+        )
+    if not journal.stack_stopped:
+        with ctx.step(Step.ROLLING_BACK):
+            if journal.snapshot is not None:
+                ctx.docker.restore_snapshot(journal.snapshot)
+            discard_work_dirs(deploy)
+            clear_journal(deploy)
+        ctx.log("info", "nothing had been stopped or changed; run the upgrade again when ready")
+        return ResultEvent(
+            False,
+            journal.from_version,
+            journal.to_version,
+            None,
+            True,
+            "the upgrade was interrupted before the stop",
+            rollback_healthy=True,
+            exit_code=1,
+        )
+    if mode == "rollback":
+        return rollback(ctx, journal, OperationError("the upgrade was interrupted"))
+    make_backup = bool(journal.extra.get("make_backup", True))
+    if journal.step is Step.STOPPING_SERVICES:
+        # The stop itself may not have finished; make sure nothing runs
+        # before the backup reads the tree.
+        from tui_upgrader.ops.planning import find_compose_file
+
+        if find_compose_file(deploy) is not None:
+            ctx.docker.down(deploy)
+    return finish_upgrade(ctx, journal, make_backup=make_backup, t_stop=time.monotonic())

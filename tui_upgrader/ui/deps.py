@@ -1,0 +1,158 @@
+"""What the UI is given: settings, ports, engine callables and a clock.
+
+The App never builds its own collaborators: ``launch.py`` wires the real ones
+(RealDocker, BackupStore, run_upgrade, recover, read_journal) and the tests
+wire fakes. The protocols below are structural so the UI type-checks against
+the engine's shapes without importing modules other helpers own.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal, Protocol
+
+from tui_upgrader.core.events import Emit, ResultEvent, Step
+from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+
+RecoverMode = Literal["rollback", "resume"]
+
+
+class Clock(Protocol):
+    """Everything time-based in the UI reads this, so snapshots can freeze it."""
+
+    def monotonic(self) -> float: ...
+
+    def now(self) -> datetime: ...
+
+
+class SystemClock:
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FrozenClock:
+    """A clock that moves only when told to (snapshots, screenshots, tests)."""
+
+    def __init__(self, now: datetime, monotonic: float = 1000.0) -> None:
+        self._now = now
+        self._mono = monotonic
+
+    def monotonic(self) -> float:
+        return self._mono
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        from datetime import timedelta
+
+        self._mono += seconds
+        self._now += timedelta(seconds=seconds)
+
+
+class JournalLike(Protocol):
+    """What ``ops.journal.read_journal`` returns (an interrupted upgrade)."""
+
+    @property
+    def step(self) -> Step: ...
+
+    @property
+    def from_version(self) -> Any: ...
+
+    @property
+    def to_version(self) -> Any: ...
+
+    @property
+    def started_at(self) -> Any: ...
+
+    @property
+    def backup_id(self) -> int | None: ...
+
+
+class BackupRecordLike(Protocol):
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def created(self) -> datetime: ...
+
+    @property
+    def kind(self) -> str: ...
+
+    @property
+    def version(self) -> str | None: ...
+
+    @property
+    def size(self) -> int | None: ...
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def archive_path(self) -> Path: ...
+
+
+class BackupStoreLike(Protocol):
+    """The subset of ``ops.backup.BackupStore`` the UI calls (from workers only)."""
+
+    def list(self) -> Sequence[Any]: ...
+
+    def create(self, deploy_dir: Path, **kwargs: Any) -> Any: ...
+
+    def verify(self, backup_id: int) -> Any: ...
+
+    def restore(self, backup_id: int, deploy_dir: Path, **kwargs: Any) -> Any: ...
+
+    def delete(self, backup_id: int) -> Any: ...
+
+
+RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
+Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]
+ReadJournal = Callable[[Path], JournalLike | None]
+LoadPlan = Callable[[Settings, bool], Plan]
+# Stop the stack, restore, start it and gate on health; returns the result.
+RestoreFlow = Callable[
+    [Settings, Ports, BackupStoreLike, int, bool, Emit, threading.Event], ResultEvent
+]
+WriteConfig = Callable[[str, Path], Path]
+ReloadSettings = Callable[[], Settings]
+
+
+def _no_journal(_deploy_dir: Path) -> JournalLike | None:
+    return None
+
+
+def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
+    from tui_upgrader.ops.planning import load_decision
+
+    return load_decision(settings, force_full=force_full)
+
+
+@dataclass(frozen=True)
+class UiDeps:
+    settings: Settings
+    docker: Callable[[Settings], DockerPort]
+    run_upgrade: RunUpgrade | None = None
+    backups: Callable[[Settings], BackupStoreLike] | None = None
+    recover: Recover | None = None
+    restore: RestoreFlow | None = None
+    read_journal: ReadJournal = _no_journal
+    load_plan: LoadPlan = _default_load_plan
+    clock: Clock = field(default_factory=SystemClock)
+    log_path: Path = Path("tui-upgrader.log")
+    # First run: no config file and nothing given on the command line.
+    needs_setup: bool = False
+    write_config: WriteConfig | None = None
+    reload_settings: ReloadSettings | None = None
+    theme: str = "textual-dark"

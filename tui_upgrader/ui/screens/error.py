@@ -1,0 +1,67 @@
+"""ErrorModal: what failed, where, what to do next, and the log file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalGroup, VerticalGroup
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ErrorModal(ModalScreen[str]):
+    """Dismisses with ``"retry"``, ``"quit"`` or ``"close"``."""
+
+    BINDINGS = [
+        Binding("r", "choose('retry')", "Retry", id="error-retry"),
+        Binding("q", "choose('quit')", "Quit", id="error-quit"),
+        Binding("escape", "choose('close')", "Close", id="error-close"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        message: str,
+        *,
+        hint: str = "",
+        log_path: Path | None = None,
+        retry: bool = False,
+    ) -> None:
+        super().__init__(classes="dialog")
+        self._title = title
+        self._message = message
+        self._hint = hint
+        self._log_path = log_path
+        self._retry = retry
+
+    def compose(self) -> ComposeResult:
+        with VerticalGroup(id="dialog-box", classes="-danger"):
+            yield Label(self._title, id="dialog-title", markup=False)
+            yield Static(self._message, id="error-message", classes="dialog-line", markup=False)
+            if self._hint:
+                yield Static(self._hint, classes="dialog-line -hint", markup=False)
+            if self._log_path is not None:
+                yield Static(f"Log: {self._log_path}", classes="dialog-line -hint", markup=False)
+            with HorizontalGroup(id="dialog-buttons"):
+                if self._retry:
+                    yield Button("Retry [r]", id="retry", variant="primary")
+                yield Button("Close [esc]", id="close")
+                yield Button("Quit [q]", id="quit", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#retry" if self._retry else "#close", Button).focus()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "choose" and parameters == ("retry",):
+            return self._retry
+        return True
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "close")

@@ -1,0 +1,81 @@
+"""Start-up modal: an interrupted upgrade is in the journal; roll back or resume."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import HorizontalGroup, VerticalGroup
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+from tui_upgrader.core import display
+from tui_upgrader.core.events import FORWARD_STEPS, Step
+from tui_upgrader.ui.deps import JournalLike
+from tui_upgrader.ui.planview import DOWNTIME_STEPS, STEP_TITLES
+
+
+def _version(value: object) -> str:
+    if value is None:
+        return "nothing"
+    return str(getattr(value, "short", value))
+
+
+def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
+    step = journal.step
+    started = journal.started_at
+    when = (
+        f"{started:%Y-%m-%d %H:%M} UTC ({display.age(started, now)})"
+        if isinstance(started, datetime)
+        else str(started)
+    )
+    lines = [
+        f"Upgrade {_version(journal.from_version)} → {_version(journal.to_version)}, "
+        f"started {when}, stopped during: {STEP_TITLES.get(step, str(step))}.",
+    ]
+    if step in DOWNTIME_STEPS or step is Step.ROLLING_BACK:
+        lines.append("The services were stopped at that point and may still be down.")
+    elif step in FORWARD_STEPS and FORWARD_STEPS.index(step) < 4:
+        lines.append("It stopped before the services were stopped: nothing was changed yet.")
+    if journal.backup_id is not None:
+        lines.append(f"Pre-upgrade backup: #{journal.backup_id}.")
+    lines.append(
+        "Roll back puts the old version back as one unit; resume continues from this step."
+    )
+    return lines
+
+
+class JournalModal(ModalScreen[str]):
+    """Dismisses with ``"rollback"``, ``"resume"`` or ``"quit"``; nothing else runs first."""
+
+    BINDINGS = [
+        Binding("b", "choose('rollback')", "Roll back", id="journal-rollback"),
+        Binding("u", "choose('resume')", "Resume", id="journal-resume"),
+        Binding("q,escape", "choose('quit')", "Quit", id="journal-quit"),
+    ]
+
+    def __init__(self, journal: JournalLike, now: datetime) -> None:
+        super().__init__(classes="dialog")
+        self._lines = journal_lines(journal, now)
+
+    def compose(self) -> ComposeResult:
+        with VerticalGroup(id="dialog-box", classes="-danger"):
+            yield Label("An upgrade was interrupted", id="dialog-title")
+            for line in self._lines:
+                yield Static(line, classes="dialog-line", markup=False)
+            with HorizontalGroup(id="dialog-buttons"):
+                yield Button("Roll back [b]", id="rollback", variant="warning")
+                yield Button("Resume [u]", id="resume", variant="primary")
+                yield Button("Quit [q]", id="quit")
+
+    def on_mount(self) -> None:
+        self.query_one("#rollback", Button).focus()
+
+    def action_choose(self, choice: str) -> None:
+        self.dismiss(choice)
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id or "quit")

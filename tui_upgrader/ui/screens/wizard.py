@@ -1,0 +1,101 @@
+"""First run: ask for the release server (manifest URL) and the deploy dir, save them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalGroup, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input, Label, Static
+from textual.worker import Worker, WorkerState
+
+from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.ui.host import host
+
+
+@dataclass(frozen=True, slots=True)
+class SetupAnswers:
+    manifest: str
+    deploy_dir: Path
+
+
+def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
+    manifest, deploy_dir = manifest.strip(), deploy_dir.strip()
+    if not manifest:
+        return None, "The manifest URL is required (for example https://updates.example.com/manifest.json)."
+    if not manifest.startswith(("http://", "https://", "/", "file://")):
+        return None, "The manifest must be an http(s):// URL or an absolute file path."
+    if not deploy_dir.startswith(("/", "~")):
+        return None, "The deploy dir must be an absolute path (the folder with the compose file)."
+    return SetupAnswers(manifest, Path(deploy_dir).expanduser()), ""
+
+
+class WizardScreen(Screen[SetupAnswers]):
+    """Dismisses with the saved answers once the config file is written."""
+
+    BINDINGS = [Binding("ctrl+s", "save", "Save", id="wizard-save")]
+
+    def __init__(self, config_hint: str, default_deploy_dir: Path) -> None:
+        super().__init__()
+        self._config_hint = config_hint
+        self._default_deploy_dir = default_deploy_dir
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="wizard"):
+            yield Label("First run: where are updates and the deployment?", id="wizard-title")
+            yield Static(
+                f"Saved to {self._config_hint}. Edit that file later by hand; "
+                "this tool never rewrites it.",
+                classes="-hint",
+                markup=False,
+            )
+            with VerticalGroup(classes="field"):
+                yield Label("Release manifest URL (or file path)")
+                yield Input(placeholder="https://updates.example.com/manifest.json", id="manifest")
+            with VerticalGroup(classes="field"):
+                yield Label("Deploy dir (holds the compose file)")
+                yield Input(str(self._default_deploy_dir), id="deploy-dir")
+            yield Static("", id="wizard-problem", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#manifest", Input).focus()
+
+    @on(Input.Submitted, "#manifest")
+    def _next_field(self) -> None:
+        self.query_one("#deploy-dir", Input).focus()
+
+    @on(Input.Submitted, "#deploy-dir")
+    def _submitted(self) -> None:
+        self.action_save()
+
+    def action_save(self) -> None:
+        answers, problem = validate(
+            self.query_one("#manifest", Input).value, self.query_one("#deploy-dir", Input).value
+        )
+        self.query_one("#wizard-problem", Static).update(problem)
+        if answers is not None:
+            self._write(answers)
+
+    @work(thread=True, exclusive=True, group="setup", exit_on_error=False, description="Save config")
+    def _write(self, answers: SetupAnswers) -> SetupAnswers:
+        writer = host(self).deps.write_config
+        if writer is not None:
+            writer(answers.manifest, answers.deploy_dir)
+        return answers
+
+    @on(Worker.StateChanged)
+    def _written(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "setup":
+            return
+        if event.state is WorkerState.SUCCESS and isinstance(event.worker.result, SetupAnswers):
+            self.dismiss(event.worker.result)
+        elif event.state is WorkerState.ERROR:
+            error = event.worker.error
+            text = error.message if isinstance(error, UpgraderError) else repr(error)
+            self.query_one("#wizard-problem", Static).update(f"Could not save: {text}")
