@@ -18,7 +18,7 @@ from tests.support.http_servers import Fault, FaultServer, payload, sha256
 from tui_upgrader.core.errors import CancelledError, DownloadError, HashMismatchError
 from tui_upgrader.core.events import LogEvent, ProgressEvent
 from tui_upgrader.ops.download import DownloadResult, RetryPolicy, download
-from tui_upgrader.ops.download_meta import meta_path, part_path, read_meta
+from tui_upgrader.ops.download_meta import PartialMeta, meta_path, part_path, read_meta, write_meta
 from tui_upgrader.ops.settings import Settings
 
 CHUNK = 64 * 1024  # the largest piece httpx hands us per read
@@ -215,7 +215,9 @@ def test_gives_up_after_the_configured_retries(
     assert not dest.exists()
 
 
-def test_not_found_is_not_retried(fault_server: FaultServer, dest: Path, settings: Settings) -> None:
+def test_not_found_is_not_retried(
+    fault_server: FaultServer, dest: Path, settings: Settings
+) -> None:
     fault_server.add(Fault(status=404))
 
     with pytest.raises(DownloadError, match="HTTP 404"):
@@ -297,3 +299,37 @@ def test_partial_for_another_url_is_discarded(
     assert file_sha(dest) == fault_server.sha256
     assert result.bytes_transferred == size and not result.resumed
     assert fault_server.gets[-1].range is None
+
+
+def test_416_for_a_complete_looking_partial_restarts(
+    fault_server: FaultServer, dest: Path, settings: Settings
+) -> None:
+    # Size unknown, the partial already holds every byte (killed before the
+    # rename): the server answers 416, the partial is suspect, start over.
+    size = len(fault_server.data)
+    dest.parent.mkdir(parents=True)
+    part_path(dest).write_bytes(fault_server.data)
+    write_meta(
+        dest, PartialMeta(fault_server.url, fault_server.sha256, None, etag=fault_server.etag)
+    )
+
+    result = fetch(fault_server, dest, settings, size=False)
+
+    assert [s.status for s in fault_server.gets] == [416, 200]
+    assert file_sha(dest) == fault_server.sha256
+    assert result.bytes_transferred == size and not result.resumed
+
+
+def test_partial_with_unreadable_sidecar_is_discarded(
+    fault_server: FaultServer, dest: Path, settings: Settings
+) -> None:
+    size = len(fault_server.data)
+    dest.parent.mkdir(parents=True)
+    part_path(dest).write_bytes(fault_server.data[:500_000])
+    meta_path(dest).write_text("{ torn write")
+
+    result = fetch(fault_server, dest, settings)
+
+    assert fault_server.gets[0].range is None
+    assert file_sha(dest) == fault_server.sha256
+    assert result.bytes_transferred == size and not result.resumed

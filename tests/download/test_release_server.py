@@ -36,9 +36,7 @@ def raw_status(server: ReleaseServer, path: str) -> int:
     return int(status_line.split()[1])
 
 
-def test_head_announces_size_etag_and_ranges(
-    release_server: ReleaseServer, package: bytes
-) -> None:
+def test_head_announces_size_etag_and_ranges(release_server: ReleaseServer, package: bytes) -> None:
     response = httpx.head(release_server.url_for("pkg/docker-x86_64.zip"))
     assert response.status_code == 200
     assert response.headers["content-length"] == str(len(package))

@@ -99,15 +99,19 @@ def build_busybox_image(
     *,
     files: Mapping[str, FileContent] | None = None,
     layers: int = 1,
+    unique_layers: bool = False,
 ) -> str:
     """Build ``ref`` from /bin/busybox (+ applet symlinks) without a registry.
 
     ``layers`` layers (busybox first, ``files`` in the last one). Returns the
     image ID (``sha256:...``); each call yields a new ID (nonce label).
+    ``unique_layers``: no layer is shared with any other image on the engine.
     """
     with tempfile.TemporaryDirectory(prefix="tuitest-img-") as work:
         tar = Path(work) / "image.tar"
-        (info,) = write_image_tar(tar, [busybox_image([ref], files=files, layers=layers)])
+        (info,) = write_image_tar(
+            tar, [busybox_image([ref], files=files, layers=layers, unique_layers=unique_layers)]
+        )
         load_image_tar(client, tar)
     got = client.images.get(ref).id
     assert got == info.image_id, f"engine stored {ref} as {got}, expected {info.image_id}"
@@ -148,9 +152,12 @@ class ImageFactory:
         *,
         files: Mapping[str, FileContent] | None = None,
         layers: int = 1,
+        unique_layers: bool = False,
     ) -> BuiltImage:
         ref = f"{unique_name(repo)}:{tag}"
-        image_id = build_busybox_image(self.client, ref, files=files, layers=layers)
+        image_id = build_busybox_image(
+            self.client, ref, files=files, layers=layers, unique_layers=unique_layers
+        )
         self.created.append(image_id)
         return BuiltImage(ref, image_id)
 
@@ -274,3 +281,7 @@ def project_containers(client: docker.DockerClient, project: str) -> dict[str, A
         all=True, filters={"label": f"com.docker.compose.project={project}"}
     )
     return {c.labels["com.docker.compose.service"]: c for c in found}
+
+
+# Registered here so every test can use it (this module is the pytest plugin).
+from tests.support.registry import local_registry  # noqa: E402, F401

@@ -86,15 +86,24 @@ def busybox_image(
     files: LayerFiles | None = None,
     layers: int = 1,
     cmd: Sequence[str] = ("/bin/sh",),
+    unique_layers: bool = False,
 ) -> ImageDef:
-    """``layers`` layers: busybox first, small marker layers, ``files`` in the last."""
+    """``layers`` layers: busybox first, small marker layers, ``files`` in the last.
+
+    Layers are identical between calls (the engine shares them) unless
+    ``unique_layers``: then each holds a nonce, for tests that need the engine
+    to lack every layer (pulls) while other tests run on the same engine.
+    """
     if layers < 1:
         raise ValueError("an image needs at least one layer")
+    nonce = uuid.uuid4().hex
     stack: list[dict[str, FileContent]] = [base_layer()]
     for n in range(1, layers):
         stack.append({f"layers/{n}.txt": f"layer {n}\n".encode()})
+    if unique_layers:
+        for n, layer in enumerate(stack):
+            layer[f"layers/nonce-{n}"] = nonce.encode()
     stack[-1].update(files or {})
-    nonce = uuid.uuid4().hex
     return ImageDef(tuple(refs), tuple(stack), tuple(cmd), {"tui-upgrader.test": nonce})
 
 

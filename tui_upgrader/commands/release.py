@@ -1,17 +1,89 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader release build SRC --version V --out DIR ...``: make a release store.
+
+Prints the manifest path (``--json``: ``{manifest, packages: [{path, sha256,
+size, kind, arch}]}``); warnings go to stderr. ``tui-upgrader serve DIR``
+then publishes the store as the server root.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+from pathlib import Path
 from typing import Any
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.versions import Version
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("release", parents=[common], help="(not yet available)")
+    parser = sub.add_parser("release", parents=[common], help="build release packages")
+    actions = parser.add_subparsers(dest="release_command", metavar="ACTION", required=True)
+    build = actions.add_parser(
+        "build",
+        parents=[common],
+        help="pack a release folder into packages + manifest.json",
+        description="Pack SRC (compose file, .env, app files, images/*.tar) into "
+        "OUT/<version>/docker-<arch>.zip, optionally a patch from OLD_SRC, and "
+        "write OUT/manifest.json.",
+    )
+    build.add_argument("src", type=Path, metavar="SRC", help="release folder")
+    build.add_argument(
+        "--version",
+        required=True,
+        dest="release_version",
+        metavar="V",
+        help="release version (1.4.2 or 1.4.2.3)",
+    )
+    build.add_argument("--out", required=True, type=Path, metavar="DIR", help="release store")
+    build.add_argument(
+        "--base-url",
+        metavar="URL",
+        help="absolute URL prefix of the store (default: server-root paths)",
+    )
+    build.add_argument(
+        "--patch-from",
+        type=Path,
+        metavar="OLD_SRC",
+        help="also build the patch package from this older release folder",
+    )
+    build.add_argument(
+        "--arch",
+        action="append",
+        metavar="ARCH",
+        help="x86_64 or aarch64 (repeatable; default x86_64)",
+    )
+    build.add_argument("--notes", help="release notes when SRC has no RELEASE_NOTES.md")
+    build.add_argument(
+        "--min-version", metavar="V", help="oldest version that may upgrade straight to this one"
+    )
+    build.add_argument("--json", action="store_true", help="print one JSON object")
     parser.set_defaults(func=run)
 
 
+def _arches(names: list[str] | None) -> tuple[Arch, ...]:
+    return tuple(dict.fromkeys(parse_arch(n) for n in names or ["x86_64"]))
+
+
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'release' is not available yet")
+    # Imported here so `tui-upgrader check` never pays for zipfile and the SDK.
+    from tui_upgrader.ops.release_build import build_release
+
+    result = build_release(
+        args.src,
+        version=Version.parse(args.release_version),
+        out=args.out,
+        arches=_arches(args.arch),
+        base_url=args.base_url,
+        patch_from=args.patch_from,
+        notes=args.notes,
+        min_version=Version.parse(args.min_version) if args.min_version else None,
+    )
+    for warning in result.warnings:
+        print(f"tui-upgrader: warning: {warning}", file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.to_json()))
+    else:
+        print(result.manifest)
+    return 0

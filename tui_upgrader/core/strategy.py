@@ -37,8 +37,11 @@ class PackageRef:
 
     @property
     def file_name(self) -> str:
+        """The cache file name; never one that could climb out of the cache dir."""
         name = urlsplit(self.url).path.rsplit("/", 1)[-1]
-        return name or f"{self.kind}.zip"
+        if name in ("", ".", "..") or "\\" in name:
+            return f"{self.kind}.zip"
+        return name
 
     @property
     def verifiable(self) -> bool:

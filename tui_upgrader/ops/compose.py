@@ -181,7 +181,9 @@ class Compose:
         try:
             model: dict[str, Any] = json.loads(out)
         except json.JSONDecodeError as exc:
-            raise ComposeError(f"docker compose config in {self.project_dir}: bad JSON: {exc}") from exc
+            raise ComposeError(
+                f"docker compose config in {self.project_dir}: bad JSON: {exc}"
+            ) from exc
         return model
 
     def services(self) -> list[ServiceSpec]:
@@ -190,6 +192,15 @@ class Compose:
             return [ServiceSpec(name, None) for name in names]
         body = self.config().get("services") or {}
         return [service_spec(name, body[name]) for name in sorted(body)]
+
+    def project_and_services(self) -> tuple[str, list[ServiceSpec]]:
+        """Both from one ``config`` call (the health gate needs both)."""
+        if self.cli.legacy:
+            return self.project_name(), self.services()
+        model = self.config()
+        body = model.get("services") or {}
+        name = self.explicit_name or str(model["name"])
+        return name, [service_spec(n, body[n]) for n in sorted(body)]
 
     def project_name(self) -> str:
         """``-p``/config, else the compose ``name:``, else the directory name."""

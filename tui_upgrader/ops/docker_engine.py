@@ -134,6 +134,14 @@ def split_ref(ref: str) -> tuple[str, str | None]:
     return repo, tag
 
 
+def with_tag(ref: str) -> str:
+    """'app' -> 'app:latest', as the engine reads a reference without a tag."""
+    if "@" in ref:
+        return ref
+    repo, tag = split_ref(ref)
+    return f"{repo}:{tag or 'latest'}"
+
+
 def normalise_ref(ref: str) -> str:
     """Drop an architecture suffix from the tag as the original did.
 

@@ -101,6 +101,10 @@ class Transfer:
                 fh.flush()
                 os.fsync(fh.fileno())
             return pipe.hexdigest(), self.offset
+        except BaseException:
+            if self.offset == 0:
+                discard_partial(self.ctx.dest)  # nothing worth resuming
+            raise
         finally:
             pipe.close()
 
@@ -117,8 +121,10 @@ class Transfer:
                 why = "it has no readable sidecar"
             elif not meta.matches(ctx.url, ctx.expected_sha256, ctx.expected_size):
                 why = "its sidecar names another URL, hash or size"
-            elif ctx.expected_size is not None and size > ctx.expected_size:
+            elif size > (ctx.expected_size if ctx.expected_size is not None else size):
                 why = "it is larger than the package"
+            elif meta.total is not None and size > meta.total:
+                why = "it is larger than the file the server announced"
             elif ctx.expected_sha256 is None and meta.validator is None:
                 why = "nothing can prove it is a prefix of the same file"
         if why:
@@ -267,7 +273,7 @@ class Transfer:
             bytes_written=self.offset,
         )
         write_meta(ctx.dest, self.meta)
-        ctx.progress(self.offset, self.total, force=True)
+        ctx.progress(self.offset, self.total)
 
     def _write(self, chunk: bytes, fh: IO[bytes], pipe: HashPipe) -> None:
         fh.write(chunk)

@@ -40,7 +40,9 @@ _ONE_SHOT_POLICIES = ("", "no", "on-failure")
 
 @dataclass(frozen=True, slots=True)
 class Verdict:
-    state: str  # starting | running | healthy | unhealthy | exited | restarting | missing | dead ...
+    state: (
+        str  # starting | running | healthy | unhealthy | exited | restarting | missing | dead ...
+    )
     detail: str = ""
     ready: bool = False
     hopeless: bool = False  # will not get better by waiting
@@ -88,6 +90,9 @@ def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
         stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
         if stable >= settle_s:
             return Verdict("running", ready=True)
+        if restarts:
+            # ExitCode is reset when the container starts again: not worth showing.
+            return Verdict("restarting", f"{restarts} restarts")
         return Verdict("starting", f"settling {settle_s:g}s")
     if status == "exited":
         if policy in _ONE_SHOT_POLICIES and code == 0:
@@ -109,7 +114,7 @@ def _combine(verdicts: list[Verdict]) -> Verdict:
     return verdicts[0]
 
 
-def _project_containers(client: docker.DockerClient, project: str) -> dict[str, list[Container]]:
+def project_containers(client: docker.DockerClient, project: str) -> dict[str, list[Container]]:
     found: list[Container] = client.containers.list(
         all=True,
         filters={"label": f"com.docker.compose.project={project}"},
@@ -175,7 +180,7 @@ def wait_healthy(
         if cancel is not None and cancel.is_set():
             raise CancelledError("health gate cancelled")
         with docker_errors(f"checking the health of project {project}"):
-            containers = _project_containers(client, project)
+            containers = project_containers(client, project)
             verdicts = {
                 spec.name: _combine(
                     [judge(c.attrs, settle, settle_s) for c in containers.get(spec.name, [])]

@@ -71,3 +71,11 @@ def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
         )
         return replace(package, url=str(local))
     return package
+
+
+def package_cache_path(packages_dir: Path, decision: Decision) -> Path:
+    """``<cache>/packages/<version>/<full|patch>/<file>`` for the chosen package."""
+    if decision.package is None:
+        raise ValueError("no package: the decision is 'none'")
+    pkg = decision.package
+    return packages_dir / str(decision.target_version) / pkg.kind / pkg.file_name

@@ -54,10 +54,20 @@ def compose_images(compose_file: Path) -> list[str]:
     argv = _compose_argv()
     if argv is not None:
         proc = subprocess.run(
-            [*argv, "-f", str(compose_file), "--project-directory", str(compose_file.parent),
-             "config", "--images"],
-            capture_output=True, text=True, check=False, timeout=60,
-        )  # fmt: skip
+            [
+                *argv,
+                "-f",
+                str(compose_file),
+                "--project-directory",
+                str(compose_file.parent),
+                "config",
+                "--images",
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
             raise InputError(f"{compose_file}: compose cannot read it: {detail}")
@@ -144,7 +154,5 @@ def save_images(client: Any, refs: list[str], dest: Path, docker_arch: str) -> l
         except docker.errors.APIError as exc:
             raise DockerError(f"engine: cannot save image {ref}: {exc.explanation}") from exc
         logger.info("saved %s (%s) to %s", ref, image.id, path)
-        saved.append(
-            TreeFile(f"{IMAGES_DIR}/{name}", path, path.stat().st_size, image_id=image.id)
-        )
+        saved.append(TreeFile(f"{IMAGES_DIR}/{name}", path, path.stat().st_size, image_id=image.id))
     return saved

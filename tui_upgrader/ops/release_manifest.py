@@ -13,6 +13,7 @@ Shape written (every field the original reads, plus our ``hash``/``size``)::
 ``packages.full`` points at the x86_64 package (else the first architecture
 built), so legacy clients that only read ``packages`` still upgrade. Building
 the same version again merges: architectures not rebuilt keep their entries.
+A rebuilt architecture loses its old patch entry unless a new one is built.
 A store never goes backwards: building an older version over a newer manifest
 is refused.
 """
@@ -106,7 +107,11 @@ def write_manifest(
     old = _existing(path, version) or {}
     merged_platforms: dict[str, Any] = dict(old.get("platforms") or {})
     merged_platforms.update({arch.value: entry for arch, entry in platforms.items()})
-    merged_patch: dict[str, Any] = dict(old.get("patch") or {})
+    # A rebuilt architecture's old patch was made against other bytes: drop it.
+    rebuilt = {arch.value for arch in platforms}
+    merged_patch: dict[str, Any] = {
+        k: v for k, v in (old.get("patch") or {}).items() if k not in rebuilt
+    }
     merged_patch.update({arch.value: entry for arch, entry in patches.items()})
     doc: dict[str, Any] = {
         "version": version.short,

@@ -24,7 +24,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
-from tui_upgrader.core.strategy import Decision, Strategy
+from tui_upgrader.core.strategy import Strategy
 from tui_upgrader.ops.after_stop import finish_upgrade
 from tui_upgrader.ops.apply import (
     discard_work_dirs,
@@ -42,23 +42,12 @@ from tui_upgrader.ops.journal import (
     write_journal,
 )
 from tui_upgrader.ops.package import check_full, check_patch, unpack
-from tui_upgrader.ops.planning import detect_arch, find_compose_file
+from tui_upgrader.ops.planning import detect_arch, find_compose_file, package_cache_path
 from tui_upgrader.ops.ports import image_files_for_arch
 from tui_upgrader.ops.steps import BackupPort, Context
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 logger = logging.getLogger(__name__)
-
-
-def package_cache_path(settings_packages_dir: Path, decision: Decision) -> Path:
-    """``<cache>/packages/<version>/<full|patch>/<file>``."""
-    assert decision.package is not None
-    return (
-        settings_packages_dir
-        / decision.target_version.short
-        / decision.package.kind
-        / decision.package.file_name
-    )
 
 
 def _default_backups(plan: UpgradePlan) -> BackupPort:

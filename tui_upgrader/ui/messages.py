@@ -8,6 +8,7 @@ from textual.message import Message
 
 from tui_upgrader.core.events import Event, LayerEvent, ProgressEvent, ResultEvent
 from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ui.backup_rows import BackupRow
 
 
 def _progress_key(event: Event) -> tuple[object, ...] | None:
@@ -56,3 +57,37 @@ class PlanFailed(Message):
 
     error: Exception
     """An UpgraderError (NetworkError, ManifestError, ...) or an unexpected one."""
+
+
+@dataclass
+class ServicesListed(Message):
+    """The compose services of the deploy dir (for the strategy screen)."""
+
+    names: list[str]
+    """Service names; empty on a first install or when Docker did not answer."""
+    problem: str
+    """Why the list is empty when Docker could not be asked."""
+
+
+@dataclass
+class BackupsListed(Message):
+    """The backup catalogue was read (rows newest first)."""
+
+    rows: list[BackupRow]
+    """One row per catalogue entry."""
+    problem: str
+    """Non-empty when the catalogue could not be read."""
+
+
+@dataclass
+class BackupChecked(Message):
+    """A verify or delete finished."""
+
+    backup_id: int
+    """Which backup."""
+    action: str
+    """``verify`` or ``delete``."""
+    ok: bool
+    """Whether it worked (a verify found the archive intact)."""
+    detail: str
+    """What to tell the admin."""

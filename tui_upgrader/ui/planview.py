@@ -68,33 +68,31 @@ def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> 
     if pkg is None:
         download = "download the package"
     else:
-        check = "verify its sha256" if pkg.verifiable else "UNVERIFIABLE: no hash to check"
+        check = "verify sha256" if pkg.verifiable else "UNVERIFIABLE: no hash"
         download = f"download {pkg.file_name} ({display.size(pkg.size)}), {check}"
     if patch and decision.operations is not None:
         ops = decision.operations
-        apply = f"replace {len(ops.replaced)} path(s), delete {len(ops.deleted)} path(s)"
+        apply = f"replace {len(ops.replaced)} path(s), delete {len(ops.deleted)}"
     else:
         kept = ", ".join(settings.keep_paths) or "nothing"
-        apply = f"replace the release files in the deploy dir (keeping {kept})"
+        apply = f"replace the release files; keep {kept}"
     backup = (
-        "cold backup of everything the apply step changes, plus data"
+        "cold backup of what apply changes, plus data"
         if make_backup
-        else "no pre-upgrade backup (switched off on the Backups screen)"
+        else "SKIPPED: no pre-upgrade backup (Backups screen)"
     )
+    gate = display.duration(settings.health_timeout_s)
     texts: dict[Step, str] = {
-        Step.CHECKING_UPDATES: "check the deploy dir, disk space and the Docker engine",
+        Step.CHECKING_UPDATES: "check the deploy dir, disk space and Docker",
         Step.DOWNLOADING_UPDATE: download,
-        Step.EXTRACTING_UPDATE: "extract into a staging dir; the deploy dir is not touched",
-        Step.LOADING_IMAGES: "load the package's images into Docker; old images stay",
+        Step.EXTRACTING_UPDATE: "unpack to a staging dir; deploy dir untouched",
+        Step.LOADING_IMAGES: "load the new images; old images stay",
         Step.STOPPING_SERVICES: "stop the services: downtime starts here",
         Step.CREATING_BACKUP: backup,
         Step.APPLYING_UPDATE: apply,
         Step.STARTING_SERVICES: "start the services with the new compose file",
-        Step.VERIFYING_SERVICES: (
-            f"health gate: all services healthy within {display.duration(settings.health_timeout_s)}"
-            "; downtime ends"
-        ),
-        Step.CLEANING_UP: f"remove staging files; keep the newest {settings.backup_keep} backups",
+        Step.VERIFYING_SERVICES: f"all services healthy within {gate}; downtime ends",
+        Step.CLEANING_UP: f"remove staging; keep the newest {settings.backup_keep} backups",
         Step.COMPLETED: f"record {decision.target_version.short} as installed",
     }
     return [

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Label, Static
 
@@ -16,7 +18,7 @@ from textual.widgets import Button, Checkbox, Label, Static
 class ConfirmModal(ModalScreen[bool]):
     """``y``/``enter`` confirm, ``n``/``escape`` decline (posting's ConfirmationModal)."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
     ]
@@ -42,12 +44,12 @@ class ConfirmModal(ModalScreen[bool]):
                 yield Static(line, classes="dialog-line", markup=False)
             with HorizontalGroup(id="dialog-buttons"):
                 yield Button(
-                    f"{self._yes} [y]",
+                    Content(f"{self._yes} [y]"),
                     id="yes",
                     variant="error" if self._danger else "primary",
-                    markup=False,
+                    compact=True,
                 )
-                yield Button(f"{self._no} [n]", id="no", markup=False)
+                yield Button(Content(f"{self._no} [n]"), id="no", compact=True)
 
     def on_mount(self) -> None:
         # The safe answer has focus: an Enter typed ahead does not confirm.
@@ -70,7 +72,7 @@ class RestoreChoice:
 class RestoreModal(ModalScreen[RestoreChoice | None]):
     """States what the restore replaces; ``d`` switches to data only."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "restore", "Restore", id="restore-yes"),
         Binding("d", "toggle_data_only", "Data only", id="restore-data-only"),
         Binding("n,escape", "cancel", "Cancel", id="restore-no"),
@@ -90,8 +92,8 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
             yield Static("", id="restore-replaces", classes="dialog-line", markup=False)
             yield Checkbox("Data only (keep the installed release files) [d]", id="data-only")
             with HorizontalGroup(id="dialog-buttons"):
-                yield Button("Restore [y]", id="yes", variant="error")
-                yield Button("Cancel [n]", id="no")
+                yield Button(Content("Restore [y]"), id="yes", variant="error", compact=True)
+                yield Button(Content("Cancel [n]"), id="no", compact=True)
 
     def on_mount(self) -> None:
         self._describe()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -15,7 +17,7 @@ from textual.widgets import Button, Label, Static
 class ErrorModal(ModalScreen[str]):
     """Dismisses with ``"retry"``, ``"quit"`` or ``"close"``."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "choose('retry')", "Retry", id="error-retry"),
         Binding("q", "choose('quit')", "Quit", id="error-quit"),
         Binding("escape", "choose('close')", "Close", id="error-close"),
@@ -47,9 +49,9 @@ class ErrorModal(ModalScreen[str]):
                 yield Static(f"Log: {self._log_path}", classes="dialog-line -hint", markup=False)
             with HorizontalGroup(id="dialog-buttons"):
                 if self._retry:
-                    yield Button("Retry [r]", id="retry", variant="primary")
-                yield Button("Close [esc]", id="close")
-                yield Button("Quit [q]", id="quit", variant="error")
+                    yield Button(Content("Retry [r]"), id="retry", variant="primary", compact=True)
+                yield Button(Content("Close [esc]"), id="close", compact=True)
+                yield Button(Content("Quit [q]"), id="quit", variant="error", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#retry" if self._retry else "#close", Button).focus()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -50,7 +52,7 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
 class JournalModal(ModalScreen[str]):
     """Dismisses with ``"rollback"``, ``"resume"`` or ``"quit"``; nothing else runs first."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "choose('rollback')", "Roll back", id="journal-rollback"),
         Binding("u", "choose('resume')", "Resume", id="journal-resume"),
         Binding("q,escape", "choose('quit')", "Quit", id="journal-quit"),
@@ -66,9 +68,11 @@ class JournalModal(ModalScreen[str]):
             for line in self._lines:
                 yield Static(line, classes="dialog-line", markup=False)
             with HorizontalGroup(id="dialog-buttons"):
-                yield Button("Roll back [b]", id="rollback", variant="warning")
-                yield Button("Resume [u]", id="resume", variant="primary")
-                yield Button("Quit [q]", id="quit")
+                yield Button(
+                    Content("Roll back [b]"), id="rollback", variant="warning", compact=True
+                )
+                yield Button(Content("Resume [u]"), id="resume", variant="primary", compact=True)
+                yield Button(Content("Quit [q]"), id="quit", compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#rollback", Button).focus()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalGroup, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Input, Label, Static
@@ -26,7 +27,10 @@ class SetupAnswers:
 def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
     manifest, deploy_dir = manifest.strip(), deploy_dir.strip()
     if not manifest:
-        return None, "The manifest URL is required (for example https://updates.example.com/manifest.json)."
+        return (
+            None,
+            "The manifest URL is required (for example https://updates.example.com/manifest.json).",
+        )
     if not manifest.startswith(("http://", "https://", "/", "file://")):
         return None, "The manifest must be an http(s):// URL or an absolute file path."
     if not deploy_dir.startswith(("/", "~")):
@@ -37,7 +41,7 @@ def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
 class WizardScreen(Screen[SetupAnswers]):
     """Dismisses with the saved answers once the config file is written."""
 
-    BINDINGS = [Binding("ctrl+s", "save", "Save", id="wizard-save")]
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save", id="wizard-save")]
 
     def __init__(self, config_hint: str, default_deploy_dir: Path) -> None:
         super().__init__()
@@ -82,7 +86,9 @@ class WizardScreen(Screen[SetupAnswers]):
         if answers is not None:
             self._write(answers)
 
-    @work(thread=True, exclusive=True, group="setup", exit_on_error=False, description="Save config")
+    @work(
+        thread=True, exclusive=True, group="setup", exit_on_error=False, description="Save config"
+    )
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
         writer = host(self).deps.write_config
         if writer is not None:

@@ -17,7 +17,7 @@ _ICONS = {
     "running": "◐",
     "done": "●",
     "failed": "✕",
-    "skipped": "–",
+    "skipped": "-",
 }
 _STATE_OF: dict[StepState, str] = {
     "started": "running",
@@ -48,7 +48,9 @@ class StepRow(Static):
         for name in ROW_STATES:
             self.set_class(name == self.state, f"-{name}")
         title = STEP_TITLES[self.step]
-        took = f" {display.duration(self.seconds)}" if self.seconds is not None else ""
+        # Sub-0.1 s steps get no figure: "0.0 s" next to each says nothing.
+        shown = self.seconds is not None and self.seconds >= 0.1
+        took = f" {display.duration(self.seconds)}" if shown else ""
         self.update(f"{_ICONS[self.state]} {title}{took}")
 
 

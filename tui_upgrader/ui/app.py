@@ -1,0 +1,160 @@
+"""UpgraderApp: start-up (first run, journal), navigation and the quit guard.
+
+Screens own their workers and handlers; the App only decides what opens
+first and whether quitting is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import ClassVar
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+
+from tui_upgrader.core.errors import EXIT_OK, UpgraderError
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ui.commands import screen_commands
+from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.operations import recover_operation
+from tui_upgrader.ui.screens.backups import BackupsScreen
+from tui_upgrader.ui.screens.confirm import ConfirmModal
+from tui_upgrader.ui.screens.error import ErrorModal
+from tui_upgrader.ui.screens.journal import JournalModal
+from tui_upgrader.ui.screens.manifest import ManifestScreen
+from tui_upgrader.ui.screens.progress import ProgressScreen
+from tui_upgrader.ui.screens.wizard import SetupAnswers, WizardScreen
+
+logger = logging.getLogger(__name__)
+
+CRITICAL_QUIT = [
+    "The services are stopped and the upgrade is in its critical section.",
+    "Quitting releases the terminal, but the upgrade keeps running in this process "
+    "until it has finished or rolled back; it cannot be interrupted safely.",
+    "If the process is killed anyway, the next start offers resume or rollback.",
+]
+
+
+class UpgraderApp(App[int]):
+    CSS_PATH = "app.tcss"
+    TITLE = "tui-upgrader"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
+        Binding("f2", "open_backups", "Backups", id="backups", show=False),
+    ]
+
+    def __init__(self, deps: UiDeps) -> None:
+        super().__init__()
+        self.deps = deps
+        self.settings: Settings = deps.settings
+        self.make_backup = True
+        self.exit_code = EXIT_OK
+        self.theme = deps.theme
+
+    # --- start-up ---------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        if self.deps.needs_setup:
+            hint = "the config file"
+            self.push_screen(WizardScreen(hint, self.settings.deploy_dir), self._after_setup)
+        else:
+            self._open()
+
+    def _after_setup(self, answers: SetupAnswers | None) -> None:
+        if answers is None:
+            self.exit(EXIT_OK)
+            return
+        reload = self.deps.reload_settings
+        from dataclasses import replace
+
+        self.settings = (
+            reload()
+            if reload is not None
+            else replace(self.settings, manifest=answers.manifest, deploy_dir=answers.deploy_dir)
+        )
+        self._open()
+
+    def _open(self) -> None:
+        self.push_screen(ManifestScreen())
+        try:
+            # A few hundred bytes from the deploy dir: read here so the modal
+            # is up before the admin can press anything.
+            journal = self.deps.read_journal(self.settings.deploy_dir)
+        except UpgraderError as exc:
+            self.push_screen(
+                ErrorModal(
+                    "The upgrade journal is unreadable", exc.message, log_path=self.deps.log_path
+                )
+            )
+            return
+        if journal is not None:
+            self.push_screen(
+                JournalModal(journal, self.deps.clock.now()),
+                lambda choice: self._recover(journal, choice),
+            )
+
+    def _recover(self, journal: JournalLike, choice: str | None) -> None:
+        if choice in ("rollback", "resume"):
+            mode: RecoverMode = "rollback" if choice == "rollback" else "resume"
+            op = recover_operation(self.deps, self.settings, mode, journal)
+            self.push_screen(ProgressScreen(op))
+        else:
+            self.exit(self.exit_code)
+
+    async def restart_flow(self) -> None:
+        """Back to a freshly loaded manifest (the installed version has changed)."""
+        while len(self.screen_stack) > 1:
+            await self.pop_screen()
+        await self.push_screen(ManifestScreen())
+
+    # --- host API for screens -------------------------------------------------------------
+
+    def record_result(self, code: int) -> None:
+        self.exit_code = code
+
+    def open_backups(self) -> None:
+        if not isinstance(self.screen, BackupsScreen | ProgressScreen):
+            self.push_screen(BackupsScreen())
+
+    def action_open_backups(self) -> None:
+        self.open_backups()
+
+    def show_log_path(self) -> None:
+        self.notify(str(self.deps.log_path), title="Log file", timeout=10)
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield from screen_commands(self, screen)
+
+    # --- quitting ------------------------------------------------------------------------------
+
+    def busy_operation(self) -> ProgressScreen | None:
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, ProgressScreen) and screen.running:
+                return screen
+        return None
+
+    async def action_quit(self) -> None:
+        busy = self.busy_operation()
+        if busy is None:
+            self.exit(self.exit_code)
+            return
+        if not busy.critical:
+            busy.request_cancel()
+            self.exit(self.exit_code)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                logger.warning("quit confirmed during the critical section")
+                self.exit(self.exit_code)
+
+        if not isinstance(self.screen, ConfirmModal):
+            self.push_screen(
+                ConfirmModal(
+                    "Quit during the upgrade?", CRITICAL_QUIT, yes="Quit", no="Stay", danger=True
+                ),
+                answered,
+            )

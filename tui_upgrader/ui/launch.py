@@ -1,0 +1,124 @@
+"""The real wiring of the TUI: ``run_tui(args)`` (called by cli.py and the demo).
+
+Engine modules are imported when first used, not here, so the first screen
+is up before httpx, the docker SDK or the runner are loaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+from tui_upgrader.core.events import Emit, ResultEvent
+from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.settings import (
+    Settings,
+    config_path,
+    load_settings,
+    write_initial_config,
+)
+from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ui.deps import BackupStoreLike, JournalLike, RecoverMode, UiDeps
+
+
+def _docker(settings: Settings) -> DockerPort:
+    from tui_upgrader.ops.docker_port import RealDocker
+
+    return RealDocker(project_name=settings.project_name)
+
+
+def _run_upgrade(
+    plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
+) -> ResultEvent:
+    from tui_upgrader.ops.runner import run_upgrade
+
+    return run_upgrade(plan, ports, emit, cancel)
+
+
+def _recover(
+    settings: Settings, ports: Ports, mode: RecoverMode, emit: Emit, cancel: threading.Event
+) -> ResultEvent:
+    from tui_upgrader.ops.recovery import recover
+
+    return recover(settings, ports, mode, emit, cancel)
+
+
+def _read_journal(deploy_dir: Path) -> JournalLike | None:
+    from tui_upgrader.ops.journal import read_journal
+
+    return read_journal(deploy_dir)
+
+
+def _backups(settings: Settings) -> BackupStoreLike:
+    # Imported by name: the backup module lands separately from the UI.
+    module = importlib.import_module("tui_upgrader.ops.backup")
+    store: BackupStoreLike = module.BackupStore(settings)
+    return store
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def config_file_for(args: argparse.Namespace) -> Path:
+    given = getattr(args, "config", None)
+    if given is not None:
+        return Path(given)
+    return Path(os.environ.get("TUI_UPGRADER_CONFIG", "") or config_path())
+
+
+def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
+    """Production collaborators for the options in ``args``; ``overrides`` replace any."""
+    from tui_upgrader.ops.logsetup import log_file
+
+    config_file = config_file_for(args)
+    deploy_dir = getattr(args, "deploy_dir", None)
+    manifest = getattr(args, "manifest", None)
+    given_file = getattr(args, "config", None)
+    settings = load_settings(given_file, deploy_dir=deploy_dir, manifest=manifest)
+    needs_setup = not config_file.exists() and manifest is None and deploy_dir is None
+
+    def write_config(url: str, deploy: Path) -> Path:
+        return write_initial_config(url, deploy, config_file=config_file)
+
+    def reload_settings() -> Settings:
+        return load_settings(config_file, deploy_dir=deploy_dir, manifest=manifest)
+
+    values: dict[str, Any] = {
+        "settings": settings,
+        "docker": _docker,
+        "run_upgrade": _run_upgrade,
+        "backups": _backups if _has_module("tui_upgrader.ops.backup") else None,
+        "recover": _recover,
+        "read_journal": _read_journal,
+        "log_path": log_file(),
+        "needs_setup": needs_setup,
+        "write_config": write_config,
+        "reload_settings": reload_settings,
+    }
+    values.update(overrides)
+    return UiDeps(**values)
+
+
+def run_tui(args: argparse.Namespace, **overrides: Any) -> int:
+    from tui_upgrader.ui.app import UpgraderApp
+
+    app = UpgraderApp(real_deps(args, **overrides))
+    code = app.run()
+    if app.busy_operation() is not None:
+        # Quit was confirmed during the critical section: the engine thread
+        # finishes (or rolls back) before the interpreter exits.
+        print(
+            "tui-upgrader: the upgrade is finishing in the background; "
+            "do not kill this process. The log is " + str(app.deps.log_path),
+            file=sys.stderr,
+        )
+    return int(code or 0)

@@ -1,0 +1,182 @@
+"""Long operations the progress screen can run, and how their outcome is told.
+
+A job is plain Python run in a thread worker: ``job(emit, cancel) ->
+ResultEvent``. Errors raised by a job are turned into a failed result by the
+progress screen, so each job only wires engine calls together.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED, UpgraderError
+from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.restore_job import RESTORE_STEPS, create_backup, restore_backup
+
+Job = Callable[[Emit, threading.Event], ResultEvent]
+Kind = Literal["upgrade", "restore", "backup", "recover"]
+Tone = Literal["success", "failure", "danger"]
+
+
+@dataclass(frozen=True)
+class Operation:
+    kind: Kind
+    title: str
+    steps: tuple[Step, ...]
+    job: Job
+    # Cancel is honoured until this step starts; None = never cancellable.
+    critical_from: Step | None
+    then: Literal["restart", "dismiss"] = "dismiss"
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    tone: Tone
+    headline: str
+    lines: tuple[str, ...]
+    exit_code: int
+
+
+def _v(version: str | None) -> str:
+    if version is None:
+        return "nothing"
+    try:
+        return Version.parse(version).short
+    except UpgraderError:
+        return version
+
+
+def describe(
+    op: Operation, result: ResultEvent, log_path: Path, *, cancelled: bool, stopped: bool
+) -> Outcome:
+    took = []
+    if result.downtime_s is not None:
+        from tui_upgrader.core import display
+
+        took.append(f"Downtime {display.duration(result.downtime_s)}.")
+    if result.backup_id is not None and op.kind in ("upgrade", "recover"):
+        took.append(f"Pre-upgrade backup #{result.backup_id}.")
+    log = f"Log file: {log_path}"
+    if result.success:
+        headline = {
+            "upgrade": f"Upgraded {_v(result.from_version)} → {_v(result.to_version)}",
+            "recover": op.details.get("success", "Recovered"),
+            "restore": op.details.get("success", "Backup restored"),
+            "backup": f"Backup #{result.backup_id} created",
+        }[op.kind]
+        return Outcome("success", headline, (*took, log), EXIT_OK)
+    error = result.error or "unknown error"
+    if cancelled and not result.rolled_back:
+        return Outcome(
+            "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
+        )
+    if result.exit_code == EXIT_ROLLBACK_FAILED:
+        hint = (
+            f"Act now: restore backup #{result.backup_id} from the Backups screen."
+            if result.backup_id is not None
+            else "Act now: check the deploy dir and the services by hand."
+        )
+        return Outcome(
+            "danger",
+            f"{op.title} failed and the rollback failed too",
+            (f"Error: {error}", hint, *took, log),
+            EXIT_ROLLBACK_FAILED,
+        )
+    if result.rolled_back:
+        back = (
+            "The old version runs again and passed its health gate."
+            if result.rollback_healthy
+            else "The old files are back; the old stack was not verified healthy."
+        )
+        return Outcome(
+            "failure",
+            f"{op.title} failed: rolled back to {_v(result.from_version)}",
+            (f"Error: {error}", back, *took, log),
+            EXIT_FAILED,
+        )
+    safe = () if stopped else ("Nothing was stopped or changed.",)
+    code = result.exit_code or EXIT_FAILED
+    return Outcome("failure", f"{op.title} failed", (f"Error: {error}", *safe, *took, log), code)
+
+
+def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup: bool) -> Operation:
+    decision = plan.decision
+    runner = deps.run_upgrade
+    upgrade_plan = UpgradePlan(settings, plan.manifest, decision, make_backup=make_backup)
+
+    def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
+        if runner is None:
+            raise RuntimeError("the upgrade engine is not available in this build")
+        return runner(upgrade_plan, Ports(docker=deps.docker(settings)), emit, cancel)
+
+    current = decision.current_version.short if decision.current_version else "new install"
+    return Operation(
+        "upgrade",
+        f"Upgrade {current} → {decision.target_version.short} ({decision.strategy.value})",
+        FORWARD_STEPS,
+        job,
+        Step.STOPPING_SERVICES,
+        then="restart",
+    )
+
+
+def recover_operation(
+    deps: UiDeps, settings: Settings, mode: RecoverMode, journal: JournalLike
+) -> Operation:
+    recover = deps.recover
+
+    def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
+        if recover is None:
+            raise RuntimeError("recovery is not available in this build")
+        return recover(settings, Ports(docker=deps.docker(settings)), mode, emit, cancel)
+
+    if mode == "rollback":
+        steps: tuple[Step, ...] = (Step.ROLLING_BACK,)
+        title, success = "Roll back", "Rolled back: the old version runs again"
+    else:
+        start = FORWARD_STEPS.index(journal.step) if journal.step in FORWARD_STEPS else 0
+        steps = FORWARD_STEPS[start:]
+        title, success = "Resume upgrade", "Upgrade resumed and completed"
+    return Operation("recover", title, steps, job, None, "restart", {"success": success})
+
+
+def restore_operation(
+    deps: UiDeps, settings: Settings, backup_id: int, data_only: bool
+) -> Operation:
+    def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
+        if deps.backups is None:
+            raise RuntimeError("backups are not available in this build")
+        store = deps.backups(settings)
+        ports = Ports(docker=deps.docker(settings))
+        if deps.restore is not None:
+            return deps.restore(settings, ports, store, backup_id, data_only, emit, cancel)
+        return restore_backup(settings, ports, store, backup_id, data_only, emit)
+
+    what = "data of backup" if data_only else "backup"
+    return Operation(
+        "restore",
+        f"Restore {what} #{backup_id}",
+        RESTORE_STEPS,
+        job,
+        None,
+        details={"success": f"Restored {what} #{backup_id}; services are healthy"},
+    )
+
+
+def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> Operation:
+    def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
+        if deps.backups is None:
+            raise RuntimeError("backups are not available in this build")
+        return create_backup(deps.backups(settings), settings, version, emit, cancel)
+
+    return Operation("backup", "Create backup", (Step.CREATING_BACKUP,), job, Step.COMPLETED)

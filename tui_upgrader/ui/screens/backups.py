@@ -1,0 +1,226 @@
+"""BackupsScreen: the catalogue, backup actions, and the start of the upgrade."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Checkbox, DataTable, Footer, Header, Static
+
+from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
+from tui_upgrader.ui.host import host
+from tui_upgrader.ui.messages import BackupChecked, BackupsListed
+from tui_upgrader.ui.operations import backup_operation, restore_operation, upgrade_operation
+from tui_upgrader.ui.screens.backup_dialogs import delete_modal, restore_modal, start_modal
+from tui_upgrader.ui.screens.confirm import RestoreChoice
+from tui_upgrader.ui.screens.progress import ProgressScreen
+
+
+class BackupsScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start", id="backups-start"),
+        Binding("n", "create", "New", id="backups-create"),
+        Binding("v", "verify", "Verify", id="backups-verify"),
+        Binding("r", "restore", "Restore", id="backups-restore"),
+        Binding("d", "delete", "Delete", id="backups-delete"),
+        Binding("p", "toggle_backup", "Pre-backup", id="backups-toggle"),
+        Binding("escape", "app.pop_screen", "Back", id="backups-back"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, plan: Plan | None = None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.rows: dict[int, BackupRow] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static("", id="backups-plan", markup=False)
+        yield Checkbox(
+            Content("Make a pre-upgrade backup (cold, right after the stop) [p]"),
+            host(self).make_backup,
+            id="make-backup",
+            compact=True,
+        )
+        yield DataTable(id="backups", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="backup-detail", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Backups"
+        table = self.query_one("#backups", DataTable)
+        for label, key in COLUMNS:
+            table.add_column(label, key=key)
+        self._describe_plan()
+        table.focus()
+        self.refresh_list()
+
+    # --- the list -------------------------------------------------------------------
+
+    def refresh_list(self) -> None:
+        self._list()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="backups",
+        exit_on_error=False,
+        description="Read the backup catalogue",
+    )
+    def _list(self) -> None:
+        factory = host(self).deps.backups
+        if factory is None:
+            self.post_message(BackupsListed([], "backups are not available in this build"))
+            return
+        try:
+            rows = rows_from_records(factory(host(self).settings).list())
+        except UpgraderError as exc:
+            self.post_message(BackupsListed([], exc.message))
+        else:
+            self.post_message(BackupsListed(rows, ""))
+
+    @on(BackupsListed)
+    def _listed(self, message: BackupsListed) -> None:
+        table = self.query_one("#backups", DataTable)
+        selected = self.selected
+        now = host(self).deps.clock.now()
+        table.clear()
+        self.rows = {row.id: row for row in message.rows}
+        for row in message.rows:
+            table.add_row(*row.cells(now), key=str(row.id))
+        if selected is not None and selected.id in self.rows:
+            table.move_cursor(row=table.get_row_index(str(selected.id)))
+        if message.problem:
+            self.query_one("#backup-detail", Static).update(f"⚠ {message.problem}")
+        elif not message.rows:
+            self.query_one("#backup-detail", Static).update("No backups yet: n creates one.")
+        else:
+            self._detail()
+        self.refresh_bindings()
+
+    @property
+    def selected(self) -> BackupRow | None:
+        table = self.query_one("#backups", DataTable)
+        if table.row_count == 0:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.rows.get(int(key)) if key is not None else None
+
+    @on(DataTable.RowHighlighted, "#backups")
+    def _detail(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        where = str(row.path) if row.present else f"{row.path} (file missing)"
+        self.query_one("#backup-detail", Static).update(f"#{row.id}: {where}")
+        self.refresh_bindings()
+
+    def _describe_plan(self) -> None:
+        text = "No upgrade selected: restore, create, verify or delete backups here."
+        if self.plan is not None and self.plan.decision.upgrades:
+            d = self.plan.decision
+            current = d.current_version.short if d.current_version else "new install"
+            text = f"Ready: {current} → {d.target_version.short} ({d.strategy.value}). s starts it."
+        self.query_one("#backups-plan", Static).update(text)
+
+    # --- actions ------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "start":
+            return self.plan is not None and self.plan.decision.upgrades
+        if action in ("verify", "restore", "delete"):
+            row = self.selected if self.is_mounted else None
+            return None if row is None else True
+        return True
+
+    @on(Checkbox.Changed, "#make-backup")
+    def _toggled(self, event: Checkbox.Changed) -> None:
+        host(self).make_backup = event.value
+
+    def action_toggle_backup(self) -> None:
+        self.query_one("#make-backup", Checkbox).toggle()
+
+    def action_start(self) -> None:
+        plan = self.plan
+        if plan is None or not plan.decision.upgrades:
+            return
+        h = host(self)
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                op = upgrade_operation(h.deps, h.settings, plan, h.make_backup)
+                self.app.push_screen(ProgressScreen(op))
+
+        self.app.push_screen(start_modal(plan, h.settings, make_backup=h.make_backup), answered)
+
+    def action_create(self) -> None:
+        h = host(self)
+        version = None
+        if self.plan is not None and self.plan.decision.current_version is not None:
+            version = str(self.plan.decision.current_version)
+        op = backup_operation(h.deps, h.settings, version)
+        self.app.push_screen(ProgressScreen(op), lambda _result: self.refresh_list())
+
+    def action_restore(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+        h = host(self)
+
+        def answered(choice: RestoreChoice | None) -> None:
+            if choice is not None:
+                op = restore_operation(h.deps, h.settings, choice.backup_id, choice.data_only)
+                self.app.push_screen(ProgressScreen(op), lambda _result: self.refresh_list())
+
+        self.app.push_screen(restore_modal(row, h.settings, h.deps.clock.now()), answered)
+
+    def action_verify(self) -> None:
+        row = self.selected
+        if row is not None:
+            self.query_one("#backup-detail", Static).update(f"Verifying #{row.id}…")
+            self._check(row.id, "verify")
+
+    def action_delete(self) -> None:
+        row = self.selected
+        if row is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._check(row.id, "delete")
+
+        self.app.push_screen(delete_modal(row), answered)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="backup-check",
+        exit_on_error=False,
+        description="Verify or delete a backup",
+    )
+    def _check(self, backup_id: int, action: str) -> None:
+        factory = host(self).deps.backups
+        try:
+            if factory is None:
+                raise UpgraderError("backups are not available in this build")
+            store = factory(host(self).settings)
+            outcome = store.verify(backup_id) if action == "verify" else store.delete(backup_id)
+        except UpgraderError as exc:
+            self.post_message(BackupChecked(backup_id, action, False, exc.message))
+            return
+        ok = outcome is not False
+        past = {"verify": "verified: archive intact", "delete": "deleted"}[action]
+        detail = f"#{backup_id} {past}" if ok else f"#{backup_id}: {action} failed"
+        self.post_message(BackupChecked(backup_id, action, ok, detail))
+
+    @on(BackupChecked)
+    def _checked(self, message: BackupChecked) -> None:
+        self.notify(message.detail, severity="information" if message.ok else "error")
+        self.query_one("#backup-detail", Static).update(message.detail)
+        self.refresh_list()

@@ -1,0 +1,214 @@
+"""ManifestScreen: fetch the manifest (thread worker), then show what is offered."""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import (
+    ContentSwitcher,
+    DataTable,
+    Footer,
+    Header,
+    Label,
+    LoadingIndicator,
+    Markdown,
+    Static,
+)
+
+from tui_upgrader.core.errors import NetworkError, UpgraderError
+from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ui.host import host
+from tui_upgrader.ui.messages import PlanFailed, PlanLoaded
+from tui_upgrader.ui.screens.error import ErrorModal
+from tui_upgrader.ui.screens.manifest_view import (
+    package_rows,
+    patch_lines,
+    problem_lines,
+    summary_lines,
+)
+
+logger = logging.getLogger(__name__)
+
+
+class ManifestScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "next", "Strategy", id="manifest-next", priority=True),
+        Binding("r", "reload", "Reload", id="manifest-reload"),
+        Binding("f", "force_full", "Force full", id="manifest-force-full"),
+        Binding("b", "backups", "Backups", id="manifest-backups"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.plan: Plan | None = None
+        self.problem: Exception | None = None
+        self.force_full = False
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with ContentSwitcher(initial="manifest-loading", id="manifest-switch"):
+            with Vertical(id="manifest-loading"):
+                yield Label("Fetching the release manifest…", id="loading-text", markup=False)
+                yield LoadingIndicator()
+            with Vertical(id="manifest-problem"):
+                yield Label("The manifest cannot be used", id="problem-title")
+                yield Static("", id="problem-text", markup=False)
+                yield Static("r reloads once it is fixed.", classes="-hint")
+            with Vertical(id="manifest-loaded"):
+                yield Static("", id="manifest-summary", markup=False)
+                yield Static("", id="manifest-problems", markup=False)
+                yield DataTable(id="packages", cursor_type="row", zebra_stripes=True)
+                yield Static("", id="patch-ops", markup=False)
+                with VerticalScroll(id="notes"):
+                    yield Markdown("", id="notes-md", open_links=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.title = "Release manifest"
+        self.query_one("#notes").border_title = "Release notes"
+        table = self.query_one("#packages", DataTable)
+        table.add_column("", key="use", width=1)
+        for label, key in (
+            ("Arch", "arch"),
+            ("Package", "kind"),
+            ("Host", "host"),
+            ("Size", "size"),
+            ("Hash", "hash"),
+        ):
+            table.add_column(label, key=key)
+        self.action_reload()
+
+    # --- loading --------------------------------------------------------------------
+
+    def action_reload(self) -> None:
+        self.plan = None
+        self.query_one(ContentSwitcher).current = "manifest-loading"
+        source = host(self).settings.manifest or "(no manifest configured)"
+        self.query_one("#loading-text", Label).update(f"Fetching {source} …")
+        self.refresh_bindings()
+        self._load(self.force_full)
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="manifest",
+        exit_on_error=False,
+        description="Fetch the manifest and decide the strategy",
+    )
+    def _load(self, force_full: bool) -> None:
+        deps, settings = host(self).deps, host(self).settings
+        try:
+            plan = deps.load_plan(settings, force_full)
+        except Exception as exc:
+            if not isinstance(exc, UpgraderError):
+                logger.exception("loading the manifest failed")
+            self.post_message(PlanFailed(exc))
+        else:
+            self.post_message(PlanLoaded(plan))
+
+    @on(PlanLoaded)
+    def _loaded(self, message: PlanLoaded) -> None:
+        self.plan = message.plan
+        self.problem = None
+        self._show(message.plan)
+        self.query_one(ContentSwitcher).current = "manifest-loaded"
+        self.query_one("#packages", DataTable).focus()
+        self.refresh_bindings()
+
+    @on(PlanFailed)
+    def _failed(self, message: PlanFailed) -> None:
+        error = message.error
+        self.problem = error
+        text = error.message if isinstance(error, UpgraderError) else f"unexpected error: {error!r}"
+        self.query_one("#problem-text", Static).update(text)
+        self.query_one(ContentSwitcher).current = "manifest-problem"
+        self.refresh_bindings()
+        if isinstance(error, NetworkError):
+            modal = ErrorModal(
+                "Cannot reach the release server",
+                text,
+                hint="Check the manifest URL in the config and the network, then retry.",
+                log_path=host(self).deps.log_path,
+                retry=True,
+            )
+        elif not isinstance(error, UpgraderError):
+            modal = ErrorModal("Unexpected error", text, log_path=host(self).deps.log_path)
+        else:
+            return  # a bad manifest is shown in place, with the JSON path
+        self.app.push_screen(modal, self._after_error)
+
+    def _after_error(self, choice: str | None) -> None:
+        if choice == "retry":
+            self.action_reload()
+        elif choice == "quit":
+            self.app.exit(1)
+
+    # --- showing ----------------------------------------------------------------------
+
+    def _show(self, plan: Plan) -> None:
+        manifest, decision = plan.manifest, plan.decision
+        now = host(self).deps.clock.now()
+        self.query_one("#manifest-summary", Static).update(
+            "\n".join(summary_lines(manifest, decision, plan.source, now))
+        )
+        problems = problem_lines(manifest, decision)
+        box = self.query_one("#manifest-problems", Static)
+        box.update("\n".join(f"⚠ {line}" for line in problems))
+        box.display = bool(problems)
+        table = self.query_one("#packages", DataTable)
+        table.clear()
+        for row in package_rows(manifest, decision, plan.source):
+            hash_cell = (
+                Content(row.hash) if row.verifiable else Content.styled(row.hash, "$text-warning")
+            )
+            table.add_row(
+                "▶" if row.chosen else "",
+                row.arch,
+                row.kind,
+                row.host,
+                row.size,
+                hash_cell,
+                key=row.key,
+            )
+        ops = patch_lines(manifest)
+        patch = self.query_one("#patch-ops", Static)
+        patch.update("\n".join(ops))
+        patch.display = bool(ops)
+        self.query_one("#notes-md", Markdown).update(
+            manifest.release_notes or "_No release notes._"
+        )
+
+    # --- actions ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return True if self.plan is not None else None
+        return True
+
+    @on(DataTable.RowSelected, "#packages")
+    def _row_selected(self) -> None:
+        self.action_next()
+
+    def action_next(self) -> None:
+        if self.plan is None:
+            return
+        from tui_upgrader.ui.screens.strategy import StrategyScreen
+
+        self.app.push_screen(StrategyScreen(self.plan))
+
+    def action_force_full(self) -> None:
+        self.force_full = not self.force_full
+        state = "on: every file is reinstalled" if self.force_full else "off"
+        self.notify(f"Force full upgrade {state}", timeout=3)
+        self.action_reload()
+
+    def action_backups(self) -> None:
+        host(self).open_backups()

@@ -1,0 +1,270 @@
+"""ProgressScreen: runs one operation in a thread worker and shows it live.
+
+The screen owns the worker (group ``operation``) and renders every event the
+worker posts to it. It cannot be left while the operation runs; cancel is
+honoured before the stop and refused, with the reason, after it.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalGroup
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Log, Static
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from tui_upgrader.core import display
+from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.core.events import (
+    LayerEvent,
+    LogEvent,
+    ProgressEvent,
+    ResultEvent,
+    ServiceEvent,
+    Step,
+    StepEvent,
+)
+from tui_upgrader.ui.bridge import ThrottledEmit
+from tui_upgrader.ui.host import host
+from tui_upgrader.ui.messages import JobEnded, UpgradeEvent
+from tui_upgrader.ui.operations import Operation, Outcome, describe
+from tui_upgrader.ui.planview import STEP_TITLES
+from tui_upgrader.ui.widgets.layer_list import LayerList
+from tui_upgrader.ui.widgets.service_list import ServiceList
+from tui_upgrader.ui.widgets.step_list import StepList
+from tui_upgrader.ui.widgets.transfer_bar import TransferBar
+
+logger = logging.getLogger(__name__)
+
+_STATE_WORDS = {"started": "▶", "finished": "✔", "failed": "✘", "skipped": "-"}
+REFUSED = (
+    "Cancel refused: the services are stopped. Stopping half-way would leave a "
+    "half-applied deploy dir, so the upgrade finishes or rolls back on its own."
+)
+
+
+class ProgressScreen(Screen[ResultEvent | None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("c", "cancel_job", "Cancel", id="progress-cancel"),
+        Binding("enter", "finish", "Continue", id="progress-continue"),
+        Binding("l", "focus_log", "Log", id="progress-log"),
+    ]
+
+    def __init__(self, operation: Operation) -> None:
+        super().__init__()
+        self.operation = operation
+        self.result: ResultEvent | None = None
+        self.outcome: Outcome | None = None
+        self.critical = operation.critical_from is None
+        self.cancel_requested = False
+        self._stopped = False
+        self._started_at = 0.0
+        self._ended_at: float | None = None
+        self._down_from: float | None = None
+        self._down_until: float | None = None
+        self._worker: Worker[ResultEvent] | None = None
+
+    # --- layout -------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="progress-main"):
+            yield StepList(self.operation.steps, id="steps")
+            with Vertical(id="progress-work"):
+                yield Label(self.operation.title, id="progress-title", markup=False)
+                with VerticalGroup(id="result", classes="-hidden"):
+                    yield Label("", id="result-headline", markup=False)
+                    yield Static("", id="result-lines", markup=False)
+                yield TransferBar(id="transfer")
+                yield LayerList(id="layers")
+                yield ServiceList(id="services")
+                yield Log(id="log", max_lines=5000, auto_scroll=True)
+        yield Static("", id="progress-status", markup=False)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._started_at = self._now()
+        self.query_one("#layers", LayerList).add_class("-empty")
+        self.set_interval(0.5, self._tick)
+        self._tick()
+        self._worker = self._run_job()
+
+    def _now(self) -> float:
+        return host(self).deps.clock.monotonic()
+
+    # --- the worker -----------------------------------------------------------------
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="operation",
+        exit_on_error=False,
+        description="Upgrade, restore, backup or recovery job",
+    )
+    def _run_job(self) -> ResultEvent:
+        worker = get_current_worker()
+        emit = ThrottledEmit(self.post_message)
+        try:
+            result = self.operation.job(emit, worker.cancelled_event)
+        except Exception as exc:
+            if not isinstance(exc, UpgraderError):
+                logger.exception("%s failed unexpectedly", self.operation.title)
+            code = exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED
+            result = ResultEvent(
+                False, None, None, None, False, str(exc) or type(exc).__name__, exit_code=code
+            )
+            emit(result)
+        finally:
+            emit.flush()
+        self.post_message(JobEnded(result))
+        return result
+
+    @property
+    def running(self) -> bool:
+        return self.result is None
+
+    # --- events from the worker ---------------------------------------------------------
+
+    @on(UpgradeEvent)
+    def _on_event(self, message: UpgradeEvent) -> None:
+        event, now = message.event, self._now()
+        if isinstance(event, StepEvent):
+            self._on_step(event, now)
+        elif isinstance(event, ProgressEvent):
+            self.query_one(TransferBar).show(event, now)
+        elif isinstance(event, LayerEvent):
+            self.query_one(LayerList).show(event)
+        elif isinstance(event, ServiceEvent):
+            self.query_one(ServiceList).show(event)
+            detail = f" ({event.detail})" if event.detail else ""
+            self._log(f"service {event.service}: {event.state}{detail}")
+        elif isinstance(event, LogEvent):
+            prefix = {"warning": "warning: ", "error": "error: "}.get(event.level, "")
+            self._log(prefix + event.message)
+        elif isinstance(event, ResultEvent):
+            self._finish(event)
+
+    def _on_step(self, event: StepEvent, now: float) -> None:
+        self.query_one(StepList).apply(event.step, event.state, now)
+        detail = f": {event.detail}" if event.detail else ""
+        self._log(f"{_STATE_WORDS[event.state]} {STEP_TITLES.get(event.step, event.step)}{detail}")
+        if event.step is Step.STOPPING_SERVICES and event.state == "started":
+            self._stopped = True
+            self._down_from = now
+            if self.operation.critical_from is Step.STOPPING_SERVICES:
+                self.critical = True
+        elif event.step is self.operation.critical_from and event.state == "started":
+            self.critical = True
+        if event.step is Step.VERIFYING_SERVICES and event.state == "finished":
+            self._down_until = now
+        self.refresh_bindings()
+        self._tick()
+
+    @on(JobEnded)
+    def _on_job_ended(self, message: JobEnded) -> None:
+        if self.result is None:  # the engine did not emit its result itself
+            self._finish(message.result)
+
+    @on(Worker.StateChanged)
+    def _on_worker(self, event: Worker.StateChanged) -> None:
+        if event.worker is self._worker and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self._finish(ResultEvent(False, None, None, None, False, repr(error), exit_code=1))
+
+    def _finish(self, result: ResultEvent) -> None:
+        if self.result is not None:
+            return
+        self.result = result
+        now = self._now()
+        self._ended_at = now
+        if self._down_from is not None and self._down_until is None:
+            self._down_until = now
+        self.critical = False
+        self.query_one(StepList).settle(success=result.success)
+        outcome = describe(
+            self.operation,
+            result,
+            host(self).deps.log_path,
+            cancelled=self.cancel_requested,
+            stopped=self._stopped,
+        )
+        self.outcome = outcome
+        host(self).record_result(outcome.exit_code)
+        self.query_one("#progress-work").add_class("-ended")
+        box = self.query_one("#result")
+        box.remove_class("-hidden")
+        box.set_class(outcome.tone == "success", "-success")
+        box.set_class(outcome.tone == "failure", "-failure")
+        box.set_class(outcome.tone == "danger", "-danger")
+        self.query_one("#result-headline", Label).update(outcome.headline)
+        self.query_one("#result-lines", Static).update("\n".join(outcome.lines))
+        self._log(f"result: {outcome.headline}")
+        self.refresh_bindings()
+        self._tick()
+
+    # --- status line ---------------------------------------------------------------------
+
+    def _tick(self) -> None:
+        now = self._ended_at if self._ended_at is not None else self._now()
+        parts = [f"Elapsed {display.duration(max(0.0, now - self._started_at))}"]
+        if self._down_from is not None:
+            end = self._down_until if self._down_until is not None else now
+            down = self.result.downtime_s if self.result and self.result.downtime_s else None
+            parts.append(f"downtime {display.duration(down or max(0.0, end - self._down_from))}")
+        else:
+            parts.append("services up")
+        if self.running:
+            if self.critical:
+                parts.append("critical section: cancel locked")
+            elif self.cancel_requested:
+                parts.append("cancelling…")
+            else:
+                parts.append("c cancels safely")
+        self.query_one("#progress-status", Static).update(" · ".join(parts))
+
+    def _log(self, line: str) -> None:
+        self.query_one(Log).write_line(line)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_job":
+            return self.running
+        if action == "finish":
+            return not self.running
+        return True
+
+    def action_cancel_job(self) -> None:
+        self.request_cancel()
+
+    def request_cancel(self) -> bool:
+        """True when the cancel was passed to the engine; False when refused."""
+        if not self.running:
+            return False
+        if self.critical:
+            self.notify(REFUSED, title="Cannot cancel now", severity="warning", timeout=8)
+            self._log(REFUSED)
+            return False
+        if not self.cancel_requested:
+            self.cancel_requested = True
+            self._log("cancel requested: stopping at the next safe point")
+            if self._worker is not None:
+                self._worker.cancel()
+        self._tick()
+        return True
+
+    def action_focus_log(self) -> None:
+        self.query_one(Log).focus()
+
+    async def action_finish(self) -> None:
+        if self.running:
+            return
+        if self.operation.then == "restart":
+            await host(self).restart_flow()
+        else:
+            self.dismiss(self.result)

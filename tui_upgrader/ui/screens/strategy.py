@@ -1,0 +1,169 @@
+"""StrategyScreen: the decision in large type, why, and the plan. This is the dry run."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalGroup, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Label, Static
+
+from tui_upgrader.core import display
+from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.ops.planning import Plan
+from tui_upgrader.ui.host import host
+from tui_upgrader.ui.messages import ServicesListed
+from tui_upgrader.ui.planview import (
+    COMPARISON_WORDS,
+    STEP_TITLES,
+    blocked_text,
+    kept,
+    plan_steps,
+    touched,
+    version_line,
+)
+from tui_upgrader.ui.widgets.big_text import BigText
+
+
+class StrategyScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "next", "Backups & start", id="strategy-next", priority=True),
+        Binding("escape", "app.pop_screen", "Back", id="strategy-back"),
+        Binding("q", "app.quit", "Quit", show=False),
+    ]
+
+    def __init__(self, plan: Plan) -> None:
+        super().__init__()
+        self.plan = plan
+        self.services: list[str] | None = None
+        self.services_problem = ""
+
+    def compose(self) -> ComposeResult:
+        decision = self.plan.decision
+        word = "blocked" if decision.blocked_by is not None else decision.strategy.value
+        yield Header()
+        with Horizontal(id="strategy-head"):
+            yield BigText(word, id="strategy-word", classes=f"-{word}")
+            with VerticalGroup(id="strategy-versions"):
+                yield Label(version_line(decision), id="strategy-version-line", markup=False)
+                yield Label(self._subtitle(), id="strategy-subtitle", markup=False)
+        with VerticalScroll(id="strategy-body"):
+            yield Static(id="strategy-why")
+            yield Static(id="strategy-warnings")
+            yield Static(id="strategy-plan")
+            yield Static(id="strategy-touched")
+            yield Static(id="strategy-kept")
+        yield Footer()
+
+    def _subtitle(self) -> str:
+        decision = self.plan.decision
+        parts = [COMPARISON_WORDS[decision.comparison], str(decision.arch)]
+        if decision.package is not None:
+            parts.append(f"{decision.package.kind} package {display.size(decision.package.size)}")
+        return " · ".join(parts)
+
+    def on_mount(self) -> None:
+        self.title = "Strategy (dry run: nothing changes here)"
+        self._paint()
+        self.query_one("#strategy-body").focus()
+        if self.plan.decision.upgrades:
+            self._ask_services()
+
+    def on_screen_resume(self) -> None:
+        # The pre-upgrade backup switch lives on the Backups screen.
+        self._paint()
+
+    @work(
+        thread=True,
+        exclusive=True,
+        group="services",
+        exit_on_error=False,
+        description="List the compose services",
+    )
+    def _ask_services(self) -> None:
+        settings = host(self).settings
+        try:
+            if self.plan.decision.current_version is None:
+                names: list[str] = []  # first install: nothing runs yet
+            else:
+                docker = host(self).deps.docker(settings)
+                names = [s.name for s in docker.compose_services(settings.deploy_dir)]
+        except UpgraderError as exc:
+            self.post_message(ServicesListed([], exc.message))
+        else:
+            self.post_message(ServicesListed(names, ""))
+
+    @on(ServicesListed)
+    def _services(self, message: ServicesListed) -> None:
+        self.services = message.names
+        self.services_problem = message.problem
+        self._paint()
+
+    def _section(self, title: str, lines: list[Content | str]) -> Content:
+        body = Content("\n").join(
+            line if isinstance(line, Content) else Content(f"  {line}") for line in lines
+        )
+        return Content.styled(title, "bold $accent") + Content("\n") + body
+
+    def _paint(self) -> None:
+        decision, settings = self.plan.decision, host(self).settings
+        make_backup = host(self).make_backup
+        why = [f"• {reason}" for reason in decision.reasons]
+        self.query_one("#strategy-why", Static).update(self._section("Why", list(why)))
+        warnings: list[Content | str] = [
+            Content.styled(f"  ⚠ {w}", "$text-warning") for w in decision.warnings
+        ]
+        blocked = blocked_text(decision)
+        if blocked:
+            warnings.insert(0, Content.styled(f"  ⛔ {blocked}", "$text-error"))
+        if self.services_problem:
+            warnings.append(Content.styled(f"  ⚠ Docker: {self.services_problem}", "$text-warning"))
+        box = self.query_one("#strategy-warnings", Static)
+        box.display = bool(warnings)
+        box.update(self._section("Warnings", warnings))
+        plan_box = self.query_one("#strategy-plan", Static)
+        touched_box = self.query_one("#strategy-touched", Static)
+        kept_box = self.query_one("#strategy-kept", Static)
+        for widget in (plan_box, touched_box, kept_box):
+            widget.display = decision.strategy is not Strategy.NONE
+        if decision.strategy is Strategy.NONE:
+            return
+        steps: list[Content | str] = []
+        for index, item in enumerate(plan_steps(decision, settings, make_backup=make_backup), 1):
+            mark = Content.styled("▌", "$warning") if item.downtime else Content(" ")
+            style = "$text-muted" if item.skipped else ""
+            steps.append(
+                Content(" ")
+                + mark
+                + Content.styled(f"{index:>2} {STEP_TITLES[item.step]:<15}", "bold")
+                + Content.styled(item.text, style)
+            )
+        steps.append(
+            Content.styled(
+                "  ▌ = downtime: from the stop until the health gate passes", "$text-muted"
+            )
+        )
+        plan_box.update(self._section("Plan", steps))
+        touched_box.update(
+            self._section("Touched", list(touched(decision, settings, self.services)))
+        )
+        kept_box.update(
+            self._section("Kept", list(kept(decision, settings, make_backup=make_backup)))
+        )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return True if self.plan.decision.upgrades else None
+        return True
+
+    def action_next(self) -> None:
+        if not self.plan.decision.upgrades:
+            return
+        from tui_upgrader.ui.screens.backups import BackupsScreen
+
+        self.app.push_screen(BackupsScreen(self.plan))
