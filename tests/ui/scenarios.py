@@ -271,3 +271,49 @@ def build_app(
     }  # fmt: skip
     values.update(overrides)
     return UpgraderApp(UiDeps(**values))
+
+
+# --- feeding a progress screen by hand (deterministic timing) ------------------------
+
+STEP_SECONDS = {
+    Step.CHECKING_UPDATES: 0.4,
+    Step.DOWNLOADING_UPDATE: 2.0,
+    Step.EXTRACTING_UPDATE: 3.1,
+    Step.LOADING_IMAGES: 2.0,
+    Step.STOPPING_SERVICES: 4.2,
+    Step.CREATING_BACKUP: 6.3,
+    Step.APPLYING_UPDATE: 0.8,
+    Step.STARTING_SERVICES: 1.9,
+    Step.VERIFYING_SERVICES: 1.0,
+    Step.CLEANING_UP: 0.3,
+    Step.ROLLING_BACK: 9.6,
+}
+
+
+def pace(event: Event) -> float:
+    """Seconds of (frozen) time that pass before ``event`` arrives."""
+    if isinstance(event, ProgressEvent | LayerEvent):
+        return 2.5
+    if isinstance(event, StepEvent) and event.state != "started":
+        return STEP_SECONDS.get(event.step, 0.0)
+    if isinstance(event, ServiceEvent):
+        return 1.2
+    return 0.0
+
+
+def feed(app: UpgraderApp, events: Sequence[Event]) -> None:
+    """Apply ``events`` to the active progress screen on the UI thread, advancing the clock."""
+    from tui_upgrader.ui.screens.progress import ProgressScreen
+
+    screen = app.screen
+    assert isinstance(screen, ProgressScreen), screen
+    clock = app.deps.clock
+    assert isinstance(clock, FrozenClock)
+    for event in events:
+        clock.advance(pace(event))
+        screen.apply_event(event)
+
+
+def parked_runner() -> ScriptedRunner:
+    """Emits nothing until released or cancelled: the test feeds the screen itself."""
+    return ScriptedRunner([SUCCESS], hold_at=0)

@@ -11,7 +11,6 @@ import pytest
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.ops import apply as ap
-from tui_upgrader.ops.journal import Move
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -27,7 +26,9 @@ def tree(root: Path) -> dict[str, str]:
         for f in filenames:
             p = Path(dirpath) / f
             out[str(rel_dir / f)] = (
-                "->" + os.readlink(p) if p.is_symlink() else hashlib.sha256(p.read_bytes()).hexdigest()
+                "->" + os.readlink(p)
+                if p.is_symlink()
+                else hashlib.sha256(p.read_bytes()).hexdigest()
             )
     return out
 
@@ -108,8 +109,16 @@ def test_patch_apply_changes_exactly_the_listed_paths(deploy: Path) -> None:
     after = tree(deploy)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == {
-        "app/app.jar", "config/app.yml", "app/legacy.jar", "plugins/old", "plugins/old/p.txt",
-        "front", "front/index.html", "new", "new/deep", "new/deep/file.txt",
+        "app/app.jar",
+        "config/app.yml",
+        "app/legacy.jar",
+        "plugins/old",
+        "plugins/old/p.txt",
+        "front",
+        "front/index.html",
+        "new",
+        "new/deep",
+        "new/deep/file.txt",
     }
     assert (deploy / "app/app.jar").read_text() == "new jar"
     ap.undo_moves(deploy, moves, created)

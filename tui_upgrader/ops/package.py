@@ -17,7 +17,8 @@ from pathlib import Path
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.ops.planning import find_compose_file
-from tui_upgrader.ops.safe_extract import extract_tar, extract_zip
+from tui_upgrader.ops.safe_extract import extract_tar
+from tui_upgrader.ops.safe_extract_zip import extract_zip
 
 logger = logging.getLogger(__name__)
 

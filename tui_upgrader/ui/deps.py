@@ -116,6 +116,8 @@ class BackupStoreLike(Protocol):
 
     def delete(self, backup_id: int) -> Any: ...
 
+    def prune(self, keep: int, protect_id: int) -> Any: ...
+
 
 RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
 Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]

@@ -76,6 +76,16 @@ def describe(
         }[op.kind]
         return Outcome("success", headline, (*took, log), EXIT_OK)
     error = result.error or "unknown error"
+    if op.kind == "recover" and result.rolled_back and result.exit_code != EXIT_ROLLBACK_FAILED:
+        healthy = bool(result.rollback_healthy)
+        back = (
+            "The old version runs again and passed its health gate."
+            if healthy
+            else ("The old files are back; no old stack was started or it is not healthy.")
+        )
+        tone: Tone = "success" if healthy else "failure"
+        code = EXIT_OK if healthy else EXIT_FAILED
+        return Outcome(tone, f"Rolled back to {_v(result.from_version)}", (back, *took, log), code)
     if cancelled and not result.rolled_back:
         return Outcome(
             "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
@@ -109,6 +119,12 @@ def describe(
     return Outcome("failure", f"{op.title} failed", (f"Error: {error}", *safe, *took, log), code)
 
 
+def _ports(deps: UiDeps, settings: Settings) -> Ports:
+    # Built in the worker: constructing the real Docker client may block.
+    store = deps.backups(settings) if deps.backups is not None else None
+    return Ports(docker=deps.docker(settings), backups=store)
+
+
 def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup: bool) -> Operation:
     decision = plan.decision
     runner = deps.run_upgrade
@@ -117,7 +133,7 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
         if runner is None:
             raise RuntimeError("the upgrade engine is not available in this build")
-        return runner(upgrade_plan, Ports(docker=deps.docker(settings)), emit, cancel)
+        return runner(upgrade_plan, _ports(deps, settings), emit, cancel)
 
     current = decision.current_version.short if decision.current_version else "new install"
     return Operation(
@@ -138,7 +154,7 @@ def recover_operation(
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
         if recover is None:
             raise RuntimeError("recovery is not available in this build")
-        return recover(settings, Ports(docker=deps.docker(settings)), mode, emit, cancel)
+        return recover(settings, _ports(deps, settings), mode, emit, cancel)
 
     if mode == "rollback":
         steps: tuple[Step, ...] = (Step.ROLLING_BACK,)
@@ -157,7 +173,7 @@ def restore_operation(
         if deps.backups is None:
             raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
-        ports = Ports(docker=deps.docker(settings))
+        ports = Ports(docker=deps.docker(settings), backups=store)
         if deps.restore is not None:
             return deps.restore(settings, ports, store, backup_id, data_only, emit, cancel)
         return restore_backup(settings, ports, store, backup_id, data_only, emit)

@@ -29,7 +29,7 @@ class BackupsScreen(Screen[None]):
         Binding("v", "verify", "Verify", id="backups-verify"),
         Binding("r", "restore", "Restore", id="backups-restore"),
         Binding("d", "delete", "Delete", id="backups-delete"),
-        Binding("p", "toggle_backup", "Pre-backup", id="backups-toggle"),
+        Binding("p", "toggle_backup", "Pre-backup", id="backups-toggle", show=False),
         Binding("escape", "app.pop_screen", "Back", id="backups-back"),
         Binding("q", "app.quit", "Quit", show=False),
     ]
@@ -50,7 +50,7 @@ class BackupsScreen(Screen[None]):
         )
         yield DataTable(id="backups", cursor_type="row", zebra_stripes=True)
         yield Static("", id="backup-detail", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "Backups"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from typing import ClassVar
 
@@ -28,6 +29,9 @@ def _version(value: object) -> str:
 def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
     step = journal.step
     started = journal.started_at
+    if isinstance(started, str):
+        with contextlib.suppress(ValueError):
+            started = datetime.fromisoformat(started)
     when = (
         f"{started:%Y-%m-%d %H:%M} UTC ({display.age(started, now)})"
         if isinstance(started, datetime)

@@ -69,7 +69,7 @@ class ManifestScreen(Screen[None]):
                 yield Static("", id="patch-ops", markup=False)
                 with VerticalScroll(id="notes"):
                     yield Markdown("", id="notes-md", open_links=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = "Release manifest"
@@ -81,9 +81,10 @@ class ManifestScreen(Screen[None]):
             ("Package", "kind"),
             ("Host", "host"),
             ("Size", "size"),
-            ("Hash", "hash"),
         ):
             table.add_column(label, key=key)
+        # Styled cells are not measured by DataTable: size the hash column ourselves.
+        table.add_column("Hash", key="hash", width=20)
         self.action_reload()
 
     # --- loading --------------------------------------------------------------------

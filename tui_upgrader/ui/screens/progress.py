@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState, get_current_worker
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 from tui_upgrader.core.events import (
+    Event,
     LayerEvent,
     LogEvent,
     ProgressEvent,
@@ -85,7 +86,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
                 yield ServiceList(id="services")
                 yield Log(id="log", max_lines=5000, auto_scroll=True)
         yield Static("", id="progress-status", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._started_at = self._now()
@@ -132,7 +133,11 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     @on(UpgradeEvent)
     def _on_event(self, message: UpgradeEvent) -> None:
-        event, now = message.event, self._now()
+        self.apply_event(message.event)
+
+    def apply_event(self, event: Event) -> None:
+        """Render one engine event (UI thread only; screenshots call it directly)."""
+        now = self._now()
         if isinstance(event, StepEvent):
             self._on_step(event, now)
         elif isinstance(event, ProgressEvent):
@@ -204,6 +209,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.query_one("#result-headline", Label).update(outcome.headline)
         self.query_one("#result-lines", Static).update("\n".join(outcome.lines))
         self._log(f"result: {outcome.headline}")
+        log = self.query_one(Log)
+        self.call_after_refresh(log.scroll_end, animate=False)
         self.refresh_bindings()
         self._tick()
 

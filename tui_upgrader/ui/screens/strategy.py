@@ -58,7 +58,7 @@ class StrategyScreen(Screen[None]):
             yield Static(id="strategy-plan")
             yield Static(id="strategy-touched")
             yield Static(id="strategy-kept")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _subtitle(self) -> str:
         decision = self.plan.decision

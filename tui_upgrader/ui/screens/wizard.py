@@ -65,7 +65,7 @@ class WizardScreen(Screen[SetupAnswers]):
                 yield Label("Deploy dir (holds the compose file)")
                 yield Input(str(self._default_deploy_dir), id="deploy-dir")
             yield Static("", id="wizard-problem", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#manifest", Input).focus()

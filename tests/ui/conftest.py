@@ -1,0 +1,98 @@
+"""Fixtures for the UI tests: a real release store on 127.0.0.1 and a deploy dir."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from textual.widgets import Input
+
+from tests.fakes import FakeBackupStore, FakeDocker
+from tui_upgrader.core.arch import Arch
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.release_build import build_release
+from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.state import DeployState, write_state
+
+COMPOSE = "name: uitest\nservices:\n  app:\n    image: uitest/app:{v}\n    pull_policy: never\n"
+
+
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    for rel, body in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(body)
+    return root
+
+
+def release_files(version: str) -> dict[str, str]:
+    return {
+        "compose.yaml": COMPOSE.format(v=version),
+        ".env": "PORT=8080\n",
+        "app/server.sh": f"echo {version}\n",
+        "config/app.conf": f"version = {version}\n",
+        "images/app.tar": "pretend image tar\n",
+    }
+
+
+@dataclass
+class ReleaseEnv:
+    deploy: Path
+    settings: Settings
+    docker: FakeDocker
+    store: FakeBackupStore
+    server: ReleaseServer
+
+
+@pytest.fixture(autouse=True)
+def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A blinking cursor makes two screenshots of the same state differ."""
+    monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def release_env(tmp_path: Path) -> Iterator[ReleaseEnv]:
+    """Deploy dir at 1.4.2 (with data/) and a served store offering 1.5.0."""
+    src = write_tree(tmp_path / "src-1.5.0", release_files("1.5.0"))
+    (src / "RELEASE_NOTES.md").write_text("## 1.5.0\n\n- the UI test release\n")
+    store_dir = tmp_path / "store"
+    build_release(
+        src, version=Version.parse("1.5.0"), out=store_dir, arches=(Arch.X86_64, Arch.AARCH64)
+    )
+    deploy = write_tree(tmp_path / "deploy", release_files("1.4.2"))
+    (deploy / "images/app.tar").unlink()
+    write_tree(deploy, {"data/db.txt": "rows of 1.4.2\n"})
+    write_state(deploy, DeployState(Version.parse("1.4.2")))
+    with serve_directory(store_dir) as server:
+        settings = Settings(
+            manifest=server.url_for("manifest.json"),
+            deploy_dir=deploy,
+            data_dir=tmp_path / "data",
+            cache_dir=tmp_path / "cache",
+            log_dir=tmp_path / "log",
+            health_timeout_s=5,
+            health_settle_s=0,
+        )
+        yield ReleaseEnv(
+            deploy,
+            settings,
+            FakeDocker(),
+            FakeBackupStore(settings.backups_dir, data_paths=settings.keep_paths),
+            server,
+        )
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A 127.0.0.1 port nothing listens on (bound, then closed)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+Poll = Callable[[], bool]

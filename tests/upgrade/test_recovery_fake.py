@@ -1,0 +1,90 @@
+"""A 'kill' at every step boundary, then recover: exactly old or exactly new.
+
+The kill is simulated in-process by raising a BaseException from the crash
+hook (nothing in the engine catches it, like SIGKILL); the real SIGKILL runs
+in test_upgrade_engine.py.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests.upgrade.test_apply import tree
+from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
+from tui_upgrader.core.events import FORWARD_STEPS
+from tui_upgrader.ops import steps as steps_module
+from tui_upgrader.ops.journal import read_journal
+from tui_upgrader.ops.recovery import recover
+from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade_types import Ports
+
+
+class Killed(BaseException):
+    pass
+
+
+BOUNDARIES = [s.value for s in FORWARD_STEPS[:-1]] + [f"{s.value}:end" for s in FORWARD_STEPS[:-2]]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+    monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
+    return Env(tmp_path)
+
+
+def _kill_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
+    def hook(name: str) -> None:
+        if name == point:
+            raise Killed(point)
+
+    monkeypatch.setattr(steps_module, "crash_point", hook)
+
+
+def _new_tree(tmp: Path) -> dict[str, str]:
+    ref = Env(tmp / "ref")
+    pkg = tmp / "ref.zip"
+    assert ref.run(ref.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES))).success
+    return tree(ref.deploy)
+
+
+@pytest.mark.parametrize("point", BOUNDARIES)
+@pytest.mark.parametrize("mode", ["rollback", "resume"])
+def test_kill_then_recover_is_never_a_mix(
+    env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, point: str, mode: str
+) -> None:
+    old = tree(env.deploy)
+    new = _new_tree(tmp_path)
+    pkg = env.tmp / "p.zip"
+    _kill_at(monkeypatch, point)
+    with pytest.raises(Killed):
+        env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    monkeypatch.setattr(steps_module, "crash_point", lambda name: None)
+    journal = read_journal(env.deploy)
+    if journal is None:
+        # killed before anything was recorded: nothing changed at all
+        assert tree(env.deploy) == old
+        return
+    result = recover(
+        env.settings,
+        Ports(env.docker, env.backups),
+        mode,  # type: ignore[arg-type]
+        env.events.append,
+        threading.Event(),
+    )
+    assert read_journal(env.deploy) is None
+    final = tree(env.deploy)
+    version = str(read_state(env.deploy).version)
+    if final == new:
+        assert version == "1.1.0.0" and result.success
+    else:
+        assert final == old, f"mix after kill at {point} + {mode}"
+        assert version == "1.0.0.0" and not result.success
+        if journal.stack_stopped:
+            assert env.docker.running, "the old stack is started again"
+    if mode == "rollback" and not journal.committed:
+        assert final == old
+    if mode == "resume" and journal.stack_stopped:
+        assert final == new

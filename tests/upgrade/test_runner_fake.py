@@ -1,0 +1,316 @@
+"""The step machine against FakeDocker + FakeBackupStore: every path, fast.
+
+Real files, real zips, real hashes; only the Docker engine is faked here
+(tests/upgrade/test_upgrade_engine.py runs the same flows on a real engine).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeBackupStore, FakeDocker
+from tests.upgrade.test_apply import tree
+from tui_upgrader.core.arch import Arch
+from tui_upgrader.core.errors import BackupError
+from tui_upgrader.core.events import FORWARD_STEPS, Event, ResultEvent, Step, StepEvent
+from tui_upgrader.core.manifest import (
+    Manifest,
+    PackageInfo,
+    PatchOperations,
+    PatchPackage,
+)
+from tui_upgrader.core.strategy import Deployment, decide
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.journal import CRASH_HOOK_ENV, new_journal, read_journal, write_journal
+from tui_upgrader.ops.runner import run_upgrade
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.state import DeployState, read_state, write_state
+from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+
+OLD_FILES = {
+    "docker-compose.yml": "services: {app: {image: demo/app:1.0.0}}\n",
+    ".env": "SECRET=admin-value\n",
+    "app/app.txt": "app 1.0.0",
+    "app/legacy.txt": "legacy",
+    "data/db.txt": "precious data",
+}
+NEW_FILES = {
+    "docker-compose.yml": "services: {app: {image: demo/app:1.1.0}}\n",
+    ".env": "SECRET=release-default\nNEW_KEY=1\n",
+    "app/app.txt": "app 1.1.0",
+    "images/app-amd64.tar": "not really a tar",
+}
+
+
+def make_zip(path: Path, files: dict[str, str], prefix: str = "docker/") -> str:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, body in files.items():
+            zf.writestr(prefix + name, body)
+    path.write_bytes(buf.getvalue())
+    return hashlib.sha256(buf.getvalue()).hexdigest()
+
+
+def write_tree(root: Path, files: dict[str, str]) -> None:
+    for rel, body in files.items():
+        p = root / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(body)
+
+
+class Env:
+    def __init__(self, tmp: Path) -> None:
+        self.tmp = tmp
+        self.deploy = tmp / "deploy"
+        write_tree(self.deploy, OLD_FILES)
+        write_state(self.deploy, DeployState(Version.parse("1.0.0")))
+        self.settings = Settings(
+            deploy_dir=self.deploy,
+            data_dir=tmp / "data",
+            cache_dir=tmp / "cache",
+            log_dir=tmp / "log",
+            health_settle_s=0,
+        )
+        self.docker = FakeDocker()
+        self.backups = FakeBackupStore(self.settings.backups_dir)
+        self.events: list[Event] = []
+
+    def manifest(
+        self, version: str, full: Path, sha: str | None, patch: PatchPackage | None = None
+    ) -> Manifest:
+        return Manifest(
+            version=Version.parse(version),
+            release_date=__import__("datetime").datetime(2026, 11, 1),
+            release_notes="notes",
+            full=None,
+            platforms={Arch.X86_64: PackageInfo(str(full), sha)},
+            patch={Arch.X86_64: patch} if patch else None,
+        )
+
+    def run(
+        self, manifest: Manifest, *, cancel: threading.Event | None = None, make_backup: bool = True
+    ) -> ResultEvent:
+        current = read_state(self.deploy).version
+        decision = decide(current, manifest, Deployment(current, True), Arch.X86_64)
+        plan = UpgradePlan(self.settings, manifest, decision, make_backup=make_backup)
+        return run_upgrade(
+            plan, Ports(self.docker, self.backups), self.events.append, cancel or threading.Event()
+        )
+
+    def steps(self) -> list[tuple[str, str]]:
+        return [(e.step.value, e.state) for e in self.events if isinstance(e, StepEvent)]
+
+
+@pytest.fixture
+def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
+    monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
+    return Env(tmp_path)
+
+
+def test_full_upgrade_runs_every_step_in_order(env: Env) -> None:
+    pkg = env.tmp / "docker-x86_64.zip"
+    sha = make_zip(pkg, NEW_FILES)
+    result = env.run(env.manifest("1.1.0", pkg, sha))
+    assert result.success and result.error is None, result
+    assert (result.from_version, result.to_version) == ("1.0.0.0", "1.1.0.0")
+    finished = [s for s, state in env.steps() if state == "finished"]
+    assert finished == [s.value for s in FORWARD_STEPS]
+    assert env.events[-1] is result
+    assert str(read_state(env.deploy).version) == "1.1.0.0"
+    assert (env.deploy / "app/app.txt").read_text() == "app 1.1.0"
+    assert not (env.deploy / "app/legacy.txt").exists()
+    assert (env.deploy / "data/db.txt").read_text() == "precious data"
+    env_text = (env.deploy / ".env").read_text()
+    assert "SECRET=admin-value" in env_text and "NEW_KEY=1" in env_text
+    assert "release-default" not in env_text
+    assert read_journal(env.deploy) is None
+    assert not (env.deploy / ".tui-upgrader/staging").exists()
+    assert result.backup_id is not None and result.downtime_s is not None
+    # stage before stop: the image was loaded before the stack went down
+    names = [c for c, _ in env.docker.calls]
+    assert names.index("load_image") < names.index("down") < names.index("up")
+
+
+def test_secrets_never_reach_events(env: Env) -> None:
+    pkg = env.tmp / "p.zip"
+    env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    text = repr(env.events)
+    assert "admin-value" not in text and "release-default" not in text
+
+
+def test_patch_upgrade_changes_exactly_the_listed_paths(env: Env) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "x86_64-patch.zip"
+    sha = make_zip(pkg, {"app/app.txt": "patched", "www/index.html": "new"})
+    ops = PatchOperations(
+        replace_files=("app/app.txt",), replace_dirs=("www",), delete_files=("app/legacy.txt",)
+    )
+    patch = PatchPackage(str(pkg), sha, "", ops)
+    result = env.run(env.manifest("1.0.0.1", env.tmp / "unused.zip", "0" * 64, patch))
+    assert result.success, result
+    after = tree(env.deploy)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert changed == {"app/app.txt", "app/legacy.txt", "www", "www/index.html"}
+    assert str(read_state(env.deploy).version) == "1.0.0.1"
+
+
+def unhealthy_once(docker: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The new version fails its gate; the old one, started again, passes."""
+    original = docker.wait_healthy
+
+    def gate(*args: object, **kwargs: object) -> None:
+        docker.healthy = docker.called("wait_healthy") > 0
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(docker, "wait_healthy", gate)
+
+
+def test_health_failure_rolls_back_to_the_identical_tree(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    unhealthy_once(env.docker, monkeypatch)
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert not result.success and result.rolled_back
+    assert result.exit_code == 1
+    assert "not healthy" in (result.error or "")
+    assert result.rollback_healthy is True
+    assert tree(env.deploy) == before
+    assert str(read_state(env.deploy).version) == "1.0.0.0"
+    assert env.docker.called("restore_snapshot") == 1
+    assert ("RollingBack", "finished") in env.steps()
+    assert read_journal(env.deploy) is None
+
+
+def test_hash_mismatch_is_refused_before_any_stop(env: Env) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    make_zip(pkg, NEW_FILES)
+    result = env.run(env.manifest("1.1.0", pkg, "f" * 64))
+    assert not result.success and not result.rolled_back
+    assert "sha256 mismatch" in (result.error or "") or "mismatch" in (result.error or "")
+    assert env.docker.called("down") == 0
+    assert tree(env.deploy) == before
+
+
+@pytest.mark.parametrize(
+    "evil",
+    [{"../escape.txt": "x"}, {"/abs.txt": "x"}],
+    ids=["dotdot", "absolute"],
+)
+def test_unsafe_package_is_refused_before_any_stop(env: Env, evil: dict[str, str]) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    sha = make_zip(pkg, {**NEW_FILES, **evil}, prefix="")
+    result = env.run(env.manifest("1.1.0", pkg, sha))
+    assert not result.success and not result.rolled_back
+    assert env.docker.called("down") == 0
+    assert tree(env.deploy) == before
+    assert not (env.tmp / "escape.txt").exists()
+
+
+def test_full_package_without_compose_file_is_refused(env: Env) -> None:
+    pkg = env.tmp / "p.zip"
+    sha = make_zip(pkg, {"app/app.txt": "x"})
+    result = env.run(env.manifest("1.1.0", pkg, sha))
+    assert not result.success and "no compose file" in (result.error or "")
+    assert env.docker.called("down") == 0
+
+
+def test_cancel_before_the_stop_changes_nothing(env: Env) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    sha = make_zip(pkg, NEW_FILES)
+    cancel = threading.Event()
+    gate = threading.Event()
+    env.docker.hold["load_image"] = gate
+    env.docker.holding.clear()
+    box: list[ResultEvent] = []
+    worker = threading.Thread(
+        target=lambda: box.append(env.run(env.manifest("1.1.0", pkg, sha), cancel=cancel))
+    )
+    worker.start()
+    assert env.docker.holding.wait(10)
+    cancel.set()
+    worker.join(10)
+    result = box[0]
+    assert not result.success and "cancelled" in (result.error or "")
+    assert env.docker.called("down") == 0
+    assert tree(env.deploy) == before
+    assert read_journal(env.deploy) is None
+    assert env.docker.called("restore_snapshot") == 1
+
+
+def test_unresolved_journal_refuses_a_new_upgrade(env: Env) -> None:
+    write_journal(env.deploy, new_journal("full", "1.0.0.0", "1.1.0.0"))
+    pkg = env.tmp / "p.zip"
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert not result.success and "recover" in (result.error or "")
+    assert result.exit_code == 2
+    assert env.docker.called("down") == 0
+
+
+def test_no_upgrade_does_nothing(env: Env) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    result = env.run(env.manifest("1.0.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert result.success
+    assert [c for c, _ in env.docker.calls] == []
+    assert tree(env.deploy) == before
+    skipped = [s for s, state in env.steps() if state == "skipped"]
+    assert Step.STOPPING_SERVICES.value in skipped
+
+
+def test_unverifiable_package_is_refused(env: Env) -> None:
+    pkg = env.tmp / "p.zip"
+    make_zip(pkg, NEW_FILES)
+    result = env.run(env.manifest("1.1.0", pkg, None))
+    assert not result.success and result.exit_code == 2
+    assert "allow_unverified" in (result.error or "")
+
+
+def test_no_backup_still_restores_files_on_failure(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    unhealthy_once(env.docker, monkeypatch)
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)), make_backup=False)
+    assert result.rolled_back and result.backup_id is None
+    assert tree(env.deploy) == before
+    assert ("CreatingBackup", "skipped") in env.steps()
+
+
+def test_unhealthy_old_stack_after_rollback_is_exit_3(env: Env) -> None:
+    pkg = env.tmp / "p.zip"
+    env.docker.healthy = False
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert result.rolled_back and result.rollback_healthy is False
+    assert result.exit_code == 3
+
+
+def test_backup_failure_after_stop_restarts_the_old_stack(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+
+    def full_disk(*_a: object, **_k: object) -> None:
+        raise BackupError("backups: disk full")
+
+    monkeypatch.setattr(env.backups, "create", full_disk)
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert result.rolled_back and "disk full" in (result.error or "")
+    assert tree(env.deploy) == before
+    assert env.docker.running
+
+
+def test_crash_hook_env_name_is_stable() -> None:
+    assert CRASH_HOOK_ENV == "TUI_UPGRADER_TEST_CRASH_AT"
