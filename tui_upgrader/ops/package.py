@@ -51,15 +51,17 @@ def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> 
         shutil.rmtree(dest)
     dest.mkdir(parents=True, mode=0o700)
     prefix = _prefix(_names(archive))
-    limits = {"max_members": MAX_MEMBERS, "max_total_bytes": MAX_TOTAL_BYTES}
-    if zipfile.is_zipfile(archive):
-        extract_zip(
-            archive, dest, error_type=PackageError, strip_prefix=prefix, cancel=cancel, **limits
-        )
-    else:
-        extract_tar(
-            archive, dest, error_type=PackageError, strip_prefix=prefix, cancel=cancel, **limits
-        )
+    extract = extract_zip if zipfile.is_zipfile(archive) else extract_tar
+    extract(
+        archive,
+        dest,
+        error_type=PackageError,
+        strip_prefix=prefix,
+        max_members=MAX_MEMBERS,
+        max_total_bytes=MAX_TOTAL_BYTES,
+        cancel=cancel,
+        label=archive.name,
+    )
     logger.info("unpacked %s into %s", archive.name, dest)
     return dest
 

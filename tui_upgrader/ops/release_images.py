@@ -33,7 +33,10 @@ logger = logging.getLogger(__name__)
 ClientFactory = Callable[[], Any]  # returns a docker.DockerClient (or a stand-in)
 
 SAVE_CHUNK = 2 * 1024 * 1024
-_IMAGE_LINE = re.compile(r"""^\s*["']?image["']?\s*:\s*["']?([^"'\s#,}]+)""", re.MULTILINE)
+_IMAGE_LINE = re.compile(
+    r"""^\s*["']?image["']?\s*:\s*(?:"([^"]+)"|'([^']+)'|((?:\$\{[^}]*\}|[^\s#,{}"'])+))""",
+    re.MULTILINE,
+)
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -74,7 +77,7 @@ def compose_images(compose_file: Path) -> list[str]:
         refs = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
     else:
         text = compose_file.read_text(encoding="utf-8")
-        refs = set(_IMAGE_LINE.findall(text))
+        refs = {next(g for g in groups if g) for groups in _IMAGE_LINE.findall(text)}
         needs_env = sorted(r for r in refs if "$" in r)
         if needs_env:
             raise InputError(

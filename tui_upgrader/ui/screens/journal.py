@@ -15,7 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
 from tui_upgrader.core import display
-from tui_upgrader.core.events import FORWARD_STEPS, Step
+from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.events import Step
+from tui_upgrader.core.versions import Version
 from tui_upgrader.ui.deps import JournalLike
 from tui_upgrader.ui.planview import DOWNTIME_STEPS, STEP_TITLES
 
@@ -23,6 +25,9 @@ from tui_upgrader.ui.planview import DOWNTIME_STEPS, STEP_TITLES
 def _version(value: object) -> str:
     if value is None:
         return "nothing"
+    if isinstance(value, str):
+        with contextlib.suppress(UpgraderError):
+            return Version.parse(value).short
     return str(getattr(value, "short", value))
 
 
@@ -39,11 +44,14 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
     )
     lines = [
         f"Upgrade {_version(journal.from_version)} → {_version(journal.to_version)}, "
-        f"started {when}, stopped during: {STEP_TITLES.get(step, str(step))}.",
+        f"started {when}, was interrupted during: {STEP_TITLES.get(step, str(step))}.",
     ]
-    if step in DOWNTIME_STEPS or step is Step.ROLLING_BACK:
+    stopped = getattr(journal, "stack_stopped", None)
+    if stopped is None:
+        stopped = step in DOWNTIME_STEPS or step is Step.ROLLING_BACK
+    if stopped:
         lines.append("The services were stopped at that point and may still be down.")
-    elif step in FORWARD_STEPS and FORWARD_STEPS.index(step) < 4:
+    else:
         lines.append("It stopped before the services were stopped: nothing was changed yet.")
     if journal.backup_id is not None:
         lines.append(f"Pre-upgrade backup: #{journal.backup_id}.")

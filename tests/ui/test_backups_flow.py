@@ -1,0 +1,109 @@
+"""Backups screen: create, restore through the confirmation modal (data really comes back),
+verify, delete, and the pre-upgrade backup switch reaching the runner."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable
+
+from tests.ui.conftest import ReleaseEnv
+from tests.ui.scenarios import ScriptedRunner, SUCCESS, build_app, happy_events
+from tests.ui.test_flows import ended, engine_app, loaded, wait_until
+from tui_upgrader.ui.screens.backups import BackupsScreen
+from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
+from tui_upgrader.ui.screens.progress import ProgressScreen
+from tui_upgrader.ui.screens.strategy import StrategyScreen
+
+
+def table_ids(screen: BackupsScreen) -> list[str]:
+    table = screen.query_one("#backups", DataTable)
+    return [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+
+
+async def test_create_then_restore_data_only_through_the_modal(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
+    deploy = release_env.deploy
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        backups = app.screen
+        assert isinstance(backups, BackupsScreen)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: ended(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is backups and table_ids(backups) == ["#1"])
+
+        (deploy / "data/db.txt").write_text("rows written after the backup\n")
+        (deploy / "app/server.sh").write_text("echo hand-edited\n")
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RestoreModal))
+        modal = app.screen
+        full_text = str(modal.query_one("#restore-replaces").render())
+        assert "compose file, .env" in full_text
+        await pilot.press("d")
+        data_text = str(modal.query_one("#restore-replaces").render())
+        assert "Replaces only data/, upload/" in data_text
+        await pilot.press("y")
+        await wait_until(pilot, lambda: ended(app))
+        progress = app.screen
+        assert isinstance(progress, ProgressScreen) and progress.outcome is not None
+        assert progress.outcome.tone == "success", progress.outcome
+        assert progress.outcome.headline.startswith("Restored data of backup #1")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.screen is backups)
+
+    assert (deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
+    assert (deploy / "app/server.sh").read_text() == "echo hand-edited\n"  # data only
+    calls = [c for c, _ in release_env.docker.calls if c in ("down", "up", "wait_healthy")]
+    assert calls == ["down", "up", "wait_healthy"]
+    assert ("restore", (1, True)) in release_env.store.calls
+
+
+async def test_verify_and_delete(release_env: ReleaseEnv, tmp_path: Path) -> None:
+    release_env.store.create(release_env.deploy, kind="manual", version="1.4.2.0")
+    release_env.store.create(release_env.deploy, kind="manual", version="1.4.2.0")
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        screen = app.screen
+        assert isinstance(screen, BackupsScreen)
+        await wait_until(pilot, lambda: len(table_ids(screen)) == 2)
+        await pilot.press("v")
+        await wait_until(pilot, lambda: ("verify", 2) in release_env.store.calls)
+        await wait_until(pilot, lambda: any("verified" in n.message for n in app._notifications))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: table_ids(screen) == ["#1"])
+    assert sorted(release_env.store.records) == [1]
+    assert not (release_env.store.root / "backup-2.tar").exists()
+
+
+async def test_pre_upgrade_backup_switch_reaches_the_runner(tmp_path: Path) -> None:
+    runner = ScriptedRunner(happy_events(SUCCESS))
+    app = build_app(tmp_path, runner=runner)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StrategyScreen))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        await pilot.press("p")
+        assert app.make_backup is False
+        await pilot.press("escape")  # the strategy screen now says the backup is skipped
+        await wait_until(pilot, lambda: isinstance(app.screen, StrategyScreen))
+        assert "SKIPPED" in str(app.screen.query_one("#strategy-plan").render())
+        await pilot.press("enter", "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert "NO pre-upgrade backup" in " ".join(
+            str(w.render()) for w in app.screen.query(".dialog-line")
+        )
+        await pilot.press("y")
+        await wait_until(pilot, lambda: ended(app))
+    assert [plan.make_backup for plan in runner.plans] == [False]

@@ -1,0 +1,156 @@
+"""Pilot flows: the whole TUI on the real runner, downloader and release server,
+with FakeDocker and a tar-backed fake backup store standing in for the engine."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.message import Message
+from textual.pilot import Pilot
+
+from tests.ui.conftest import ReleaseEnv
+from tests.ui.scenarios import build_app
+from tui_upgrader.core.events import FORWARD_STEPS, Step, StepEvent
+from tui_upgrader.ops.runner import run_upgrade
+from tui_upgrader.ops.state import read_state
+from tui_upgrader.ui.app import UpgraderApp
+from tui_upgrader.ui.deps import SystemClock
+from tui_upgrader.ui.messages import UpgradeEvent
+from tui_upgrader.ui.screens.backups import BackupsScreen
+from tui_upgrader.ui.screens.confirm import ConfirmModal
+from tui_upgrader.ui.screens.manifest import ManifestScreen
+from tui_upgrader.ui.screens.progress import ProgressScreen
+from tui_upgrader.ui.screens.strategy import StrategyScreen
+
+
+async def wait_until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out; screen is {pilot.app.screen!r}")
+        await pilot.pause(0.02)
+
+
+def engine_app(env: ReleaseEnv, tmp: Path, **overrides: Any) -> UpgraderApp:
+    from tui_upgrader.ops.planning import load_decision
+
+    values: dict[str, Any] = {
+        "settings": env.settings,
+        "docker": env.docker,
+        "store": env.store,
+        "runner": run_upgrade,
+        "load_plan": lambda s, force: load_decision(s, force_full=force),
+        "clock": SystemClock(),
+    }
+    values.update(overrides)
+    return build_app(tmp, **values)
+
+
+def loaded(app: UpgraderApp) -> bool:
+    return isinstance(app.screen, ManifestScreen) and app.screen.plan is not None
+
+
+def ended(app: UpgraderApp) -> bool:
+    return isinstance(app.screen, ProgressScreen) and not app.screen.running
+
+
+async def test_manifest_to_result_against_fake_docker(release_env: ReleaseEnv, tmp_path: Path) -> None:
+    messages: list[Message] = []
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        assert "1.5.0" in str(app.screen.query_one("#manifest-summary").render())
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, StrategyScreen))
+        assert app.screen.query_one("#strategy-word").has_class("-full")
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        await pilot.press("s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        assert release_env.docker.called("down") == 0  # nothing changes before the confirm
+        await pilot.press("y")
+        await wait_until(pilot, lambda: ended(app))
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen) and screen.outcome is not None
+        assert screen.outcome.headline == "Upgraded 1.4.2 → 1.5.0", screen.outcome
+        assert app.exit_code == 0
+        await pilot.press("enter")  # back to a freshly loaded manifest
+        await wait_until(pilot, lambda: loaded(app))
+        assert isinstance(app.screen, ManifestScreen) and app.screen.plan is not None
+        assert not app.screen.plan.decision.upgrades
+
+    # A message bubbles (screen, then app): the hook sees it once per node.
+    unique = list({id(m): m for m in messages}.values())
+    started = [
+        m.event.step
+        for m in unique
+        if isinstance(m, UpgradeEvent)
+        and isinstance(m.event, StepEvent)
+        and m.event.state == "started"
+    ]
+    assert started == list(FORWARD_STEPS)
+    assert str(read_state(release_env.deploy).version) == "1.5.0.0"
+    assert (release_env.deploy / "app/server.sh").read_text() == "echo 1.5.0\n"
+    assert (release_env.deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
+    docker = release_env.docker
+    assert [c for c, _ in docker.calls if c in ("down", "up", "wait_healthy")] == [
+        "down",
+        "up",
+        "wait_healthy",
+    ]
+    assert docker.called("load_image") == 1
+    assert [c for c, _ in release_env.store.calls if c == "create"] == ["create"]
+
+
+async def test_cancel_before_the_stop_changes_nothing(release_env: ReleaseEnv, tmp_path: Path) -> None:
+    import threading
+
+    gate = threading.Event()
+    release_env.docker.hold["load_image"] = gate
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("enter", "enter", "s", "y")
+        await wait_until(pilot, release_env.docker.holding.is_set)
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen) and screen.running and not screen.critical
+        await pilot.press("c")
+        await wait_until(pilot, lambda: ended(app))
+        assert screen.outcome is not None
+        assert screen.outcome.headline == "Cancelled before the stop: nothing was changed"
+        assert screen.query_one("#step-stopping-services").has_class("-skipped")
+    assert release_env.docker.called("down") == 0
+    assert str(read_state(release_env.deploy).version) == "1.4.2.0"
+    assert (release_env.deploy / "app/server.sh").read_text() == "echo 1.4.2\n"
+
+
+async def test_cancel_refused_after_the_stop_and_quit_asks(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
+    import threading
+
+    gate = threading.Event()
+    release_env.docker.hold["wait_healthy"] = gate
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("enter", "enter", "s", "y")
+        await wait_until(pilot, release_env.docker.holding.is_set)
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen)
+        await wait_until(pilot, lambda: screen.critical)
+        assert screen.request_cancel() is False
+        await pilot.press("c")
+        assert not screen.cancel_requested
+        assert any("Cancel refused" in n.message for n in app._notifications)
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("n")  # stay
+        await wait_until(pilot, lambda: app.screen is screen)
+        gate.set()
+        await wait_until(pilot, lambda: ended(app))
+        assert screen.outcome is not None and screen.outcome.tone == "success"
+    assert str(read_state(release_env.deploy).version) == "1.5.0.0"

@@ -1,0 +1,104 @@
+"""Start-up paths: the crash-journal modal, an unreachable server, the first-run wizard."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+from tests.ui.conftest import ReleaseEnv
+from tests.ui.scenarios import build_app
+from tests.ui.test_flows import ended, engine_app, loaded, wait_until
+from tui_upgrader.core.events import Step
+from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
+from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.recovery import recover
+from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
+from tui_upgrader.ui.screens.error import ErrorModal
+from tui_upgrader.ui.screens.journal import JournalModal
+from tui_upgrader.ui.screens.manifest import ManifestScreen
+from tui_upgrader.ui.screens.progress import ProgressScreen
+from tui_upgrader.ui.screens.wizard import WizardScreen
+
+
+async def test_interrupted_upgrade_opens_the_journal_modal_first(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
+    deploy = release_env.deploy
+    snapshot = release_env.docker.snapshot(deploy)
+    journal = new_journal("full", "1.4.2.0", "1.5.0.0").advance(
+        Step.APPLYING_UPDATE, stack_stopped=True, snapshot=snapshot
+    )
+    write_journal(deploy, journal)
+    release_env.docker.calls.clear()
+    app = engine_app(release_env, tmp_path, journal=None, read_journal=read_journal,
+                     recover=recover)  # fmt: skip
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalModal))
+        assert isinstance(app.screen_stack[-2], ManifestScreen)
+        text = " ".join(str(w.render()) for w in app.screen.query(".dialog-line"))
+        assert "1.4.2 → 1.5.0" in text and "Apply" in text and "may still be down" in text
+        await pilot.press("b")
+        await wait_until(pilot, lambda: ended(app))
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen) and screen.outcome is not None
+        assert screen.outcome.headline == "Rolled back to 1.4.2", screen.outcome
+        assert screen.outcome.tone == "success"
+    assert read_journal(deploy) is None
+    calls = [c for c, _ in release_env.docker.calls]
+    assert "restore_snapshot" in calls and calls.index("restore_snapshot") < calls.index("up")
+
+
+async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_port: int) -> None:
+    settings = Settings(manifest=f"http://127.0.0.1:{closed_port}/manifest.json",
+                        deploy_dir=tmp_path / "deploy", data_dir=tmp_path / "data",
+                        connect_timeout_s=2)  # fmt: skip
+    attempts: list[str] = []
+
+    def load(s: Settings, force: bool) -> object:
+        attempts.append(s.manifest or "")
+        return load_decision(s, force_full=force)
+
+    app = build_app(tmp_path, settings=settings, load_plan=load)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        message = str(app.screen.query_one("#error-message").render())
+        assert f"127.0.0.1:{closed_port}" in message and "connection refused" in message
+        await pilot.press("r")  # retry: same server, same answer
+        await wait_until(pilot, lambda: len(attempts) == 2 and isinstance(app.screen, ErrorModal))
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ManifestScreen))
+        assert app.screen.plan is None
+        assert "connection refused" in str(app.screen.query_one("#problem-text").render())
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        await pilot.press("q")
+    assert app.return_code == 1 or app.return_value == 1
+
+
+async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_path: Path) -> None:
+    config = tmp_path / "conf" / "config.toml"
+    url = release_env.settings.manifest or ""
+    app = engine_app(
+        release_env,
+        tmp_path,
+        settings=Settings(data_dir=tmp_path / "data"),
+        needs_setup=True,
+        write_config=lambda m, d: write_initial_config(m, d, config_file=config),
+        reload_settings=lambda: load_settings(config),
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, WizardScreen))
+        await pilot.press("ctrl+s")  # empty URL: refused in place
+        problem = str(app.screen.query_one("#wizard-problem").render())
+        assert "manifest URL is required" in problem
+        await pilot.press(*url)
+        await pilot.press("enter")
+        deploy_input = app.screen.query_one("#deploy-dir")
+        deploy_input.value = ""  # type: ignore[attr-defined]
+        await pilot.press(*str(release_env.deploy))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: loaded(app))
+        assert app.settings.deploy_dir == release_env.deploy
+    saved = tomllib.loads(config.read_text())
+    assert saved == {"manifest": url, "deploy_dir": str(release_env.deploy)}
+    assert config.stat().st_mode & 0o777 == 0o600
