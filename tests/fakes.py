@@ -146,10 +146,11 @@ class FakeBackupRecord:
     size: int | None
     status: str
     archive_path: Path
+    exists: bool | None = None  # None = look at the file
 
     @property
     def present(self) -> bool:
-        return self.archive_path.is_file()
+        return self.archive_path.is_file() if self.exists is None else self.exists
 
 
 class FakeBackupStore:

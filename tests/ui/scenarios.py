@@ -101,7 +101,12 @@ def blocked_plan() -> Plan:
     return make_plan("1.2.0", manifest_doc(min_version="1.4.0"))
 
 
-def backup_records(root: Path) -> list[FakeBackupRecord]:
+BACKUPS_DIR = Path("/var/lib/tui-upgrader/backups")
+
+
+def backup_records(root: Path = BACKUPS_DIR) -> list[FakeBackupRecord]:
+    """A catalogue with fixed paths; ``exists`` says which archives are "on disk"."""
+
     def rec(
         i: int,
         days: float,
@@ -110,12 +115,10 @@ def backup_records(root: Path) -> list[FakeBackupRecord]:
         status: str = "completed",
         present: bool = True,
     ) -> FakeBackupRecord:
-        path = root / f"backup-{i}.tar"
-        if present:
-            root.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(b"x")
+        path = root / f"{i:04d}-{kind}-{version}.tar.zst"
         size = 210_000_000 + i * 3_100_000
-        return FakeBackupRecord(i, NOW - timedelta(days=days), kind, version, size, status, path)
+        created = NOW - timedelta(days=days)
+        return FakeBackupRecord(i, created, kind, version, size, status, path, present)
 
     return [
         rec(1, 40, "manual", "1.3.0", present=False),
@@ -268,6 +271,7 @@ def build_app(
         "load_plan": load_plan or (lambda _s, _f: the_plan),
         "clock": FrozenClock(NOW),
         "log_path": Path("/var/log/tui-upgrader/tui-upgrader.log"),
+        "config_file": Path("/home/admin/.config/tui-upgrader/config.toml"),
     }  # fmt: skip
     values.update(overrides)
     return UpgraderApp(UiDeps(**values))

@@ -8,7 +8,7 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from tests.ui.conftest import ReleaseEnv
-from tests.ui.scenarios import ScriptedRunner, SUCCESS, build_app, happy_events
+from tests.ui.scenarios import SUCCESS, ScriptedRunner, build_app, happy_events
 from tests.ui.test_flows import ended, engine_app, loaded, wait_until
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 
 from tests.ui.conftest import ReleaseEnv
 from tests.ui.scenarios import build_app
-from tui_upgrader.core.events import FORWARD_STEPS, Step, StepEvent
+from tui_upgrader.core.events import FORWARD_STEPS, StepEvent
 from tui_upgrader.ops.runner import run_upgrade
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ui.app import UpgraderApp
@@ -57,7 +57,9 @@ def ended(app: UpgraderApp) -> bool:
     return isinstance(app.screen, ProgressScreen) and not app.screen.running
 
 
-async def test_manifest_to_result_against_fake_docker(release_env: ReleaseEnv, tmp_path: Path) -> None:
+async def test_manifest_to_result_against_fake_docker(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
     messages: list[Message] = []
     app = engine_app(release_env, tmp_path)
     async with app.run_test(size=(80, 24), message_hook=messages.append) as pilot:
@@ -105,7 +107,9 @@ async def test_manifest_to_result_against_fake_docker(release_env: ReleaseEnv, t
     assert [c for c, _ in release_env.store.calls if c == "create"] == ["create"]
 
 
-async def test_cancel_before_the_stop_changes_nothing(release_env: ReleaseEnv, tmp_path: Path) -> None:
+async def test_cancel_before_the_stop_changes_nothing(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
     import threading
 
     gate = threading.Event()

@@ -1,17 +1,55 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader demo``: the whole flow on a self-contained demo.
+
+A local release server on 127.0.0.1, a busybox demo stack installed at 1.0.0,
+and releases 1.1.0 (full) and 1.1.0.1 (patch). Re-running resets everything.
+"""
 
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 from typing import Any
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.commands._runtime import printer, run_cancellable
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("demo", parents=[common], help="(not yet available)")
+    parser = sub.add_parser("demo", parents=[common], help="the TUI on a self-contained demo")
+    parser.add_argument("--dir", type=Path, default=None, help="demo folder (default: data dir)")
+    parser.add_argument("--port", type=int, default=18080, help="demo web port on 127.0.0.1")
+    parser.add_argument(
+        "--headless", action="store_true", help="run the upgrade without the TUI (--yes implied)"
+    )
+    parser.add_argument("--json", action="store_true", help="with --headless: JSON events")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'demo' is not available yet")
+    from tui_upgrader.demo.session import prepare_demo
+    from tui_upgrader.ops.docker_port import RealDocker
+    from tui_upgrader.ops.planning import load_decision
+    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+
+    docker = RealDocker()
+    say = (lambda text: print(text, file=sys.stderr)) if args.json else print
+    session = prepare_demo(docker, root=args.dir, port=args.port, say=say)
+    settings = session.settings
+    try:
+        if not args.headless:
+            from tui_upgrader.ui.launch import run_tui
+
+            return run_tui(args, settings=settings, needs_setup=False)
+        from tui_upgrader.ops.runner import run_upgrade
+
+        plan = load_decision(settings)
+        upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
+        ports = Ports(docker=RealDocker(project_name=settings.project_name))
+        emit = printer(args.json)
+        result = run_cancellable(
+            lambda cancel: run_upgrade(upgrade, ports, emit, cancel),
+            lambda: print("\ncancelling if nothing has been stopped yet", file=sys.stderr),
+        )
+        return 0 if result.success else result.exit_code
+    finally:
+        session.server.shutdown()

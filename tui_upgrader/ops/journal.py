@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import signal
+import threading
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +28,7 @@ logger = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.json"
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
+PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +129,13 @@ def crash_point(name: str) -> None:
     if os.environ.get(CRASH_HOOK_ENV) == name:
         logger.warning("test crash hook fired at %s", name)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pause_point(name: str, cancel: threading.Event) -> None:
+    """Test-only: hold at a named step until cancelled (``PAUSE_HOOK_ENV``).
+
+    Lets the SIGINT test interrupt at an exact step instead of racing a timer.
+    """
+    if os.environ.get(PAUSE_HOOK_ENV) == name:
+        logger.warning("test pause hook holding at %s", name)
+        cancel.wait(120)

@@ -12,7 +12,7 @@ from typing import Protocol
 
 from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Emit, LogEvent, LogLevel, Step, StepEvent
-from tui_upgrader.ops.journal import crash_point
+from tui_upgrader.ops.journal import crash_point, pause_point
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 
@@ -58,6 +58,7 @@ class Context:
         crash_point(step.value)
         self.emit(StepEvent(step, "started", detail))
         try:
+            pause_point(step.value, self.cancel)
             yield
         except BaseException:
             self.emit(StepEvent(step, "failed"))

@@ -57,7 +57,7 @@ class UpgraderApp(App[int]):
 
     def on_mount(self) -> None:
         if self.deps.needs_setup:
-            hint = "the config file"
+            hint = str(self.deps.config_file or "the config file")
             self.push_screen(WizardScreen(hint, self.settings.deploy_dir), self._after_setup)
         else:
             self._open()

@@ -155,6 +155,7 @@ class UiDeps:
     log_path: Path = Path("tui-upgrader.log")
     # First run: no config file and nothing given on the command line.
     needs_setup: bool = False
+    config_file: Path | None = None  # shown by the first-run wizard
     write_config: WriteConfig | None = None
     reload_settings: ReloadSettings | None = None
     theme: str = "textual-dark"

