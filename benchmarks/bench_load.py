@@ -14,6 +14,8 @@ medians. Target (issue 5): ratio = ours / docker_cli <= 1.1.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import shutil
 import subprocess
 import sys
@@ -24,19 +26,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
-import docker  # noqa: E402
+import docker
 
-from benchmarks._common import check, emit_result, median, run_child  # noqa: E402
-from tests.support.images import (  # noqa: E402
+from benchmarks._common import check, emit_result, median, run_child
+from tests.support.images import (
     FileContent,
     ImageDef,
     base_layer,
     write_image_tar,
     write_random_file,
 )
-from tui_upgrader.core.events import Event, LayerEvent  # noqa: E402
-from tui_upgrader.ops.docker_engine import connect, image_id  # noqa: E402
-from tui_upgrader.ops.image_load import load_image_tar, tag_loaded  # noqa: E402
+from tui_upgrader.core.events import Event, LayerEvent
+from tui_upgrader.ops.docker_engine import connect, image_id
+from tui_upgrader.ops.image_load import load_image_tar, tag_loaded
 
 LAYERS = 5
 
@@ -58,10 +60,8 @@ def build_tar(work: Path, ref: str, size_mb: int) -> tuple[Path, str]:
 
 def remove(client: docker.DockerClient, ref: str, image: str) -> None:
     for name in (ref, image):
-        try:
+        with contextlib.suppress(docker.errors.NotFound):
             client.images.remove(name, force=True)
-        except docker.errors.NotFound:
-            pass
     if image_id(client, image) is not None:
         raise SystemExit(f"could not remove {image} between rounds")
 
@@ -103,6 +103,7 @@ def main() -> None:
                 # Alternate who goes first: the engine's clean-up of the last
                 # removal (overlay2 dirs, page cache) must not favour one side.
                 for side in ("ours", "cli") if n % 2 else ("cli", "ours"):
+                    os.sync()  # the last removal's writeback must not land in a timing
                     if side == "ours":
                         seconds, count = time_ours(client, tar)
                         ours.append(seconds)
@@ -116,10 +117,8 @@ def main() -> None:
                 )
         finally:
             remove(client, ref, image)
-            try:
+            with contextlib.suppress(docker.errors.NotFound):
                 client.images.remove(ref.replace("-amd64", ""), force=True)
-            except docker.errors.NotFound:
-                pass
     ours_s, cli_s = median(ours), median(cli)
     print(f"median: ours {ours_s:.2f}s, docker load {cli_s:.2f}s ({size_mb / ours_s:.0f} MB/s)")
     emit_result(

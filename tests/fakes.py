@@ -4,9 +4,10 @@
 every call, emits layer and service events like the real adapter, and can be
 told to be unhealthy, to fail a method, or to hold inside one until released.
 
-``FakeBackupStore`` writes real tar archives of the deploy dir, so a restore
-through the UI really puts files back; it implements what the UI and the
-runner call (list / create / verify / restore / delete / prune).
+``FakeBackupStore`` writes real tar archives of the deploy dir and keeps its
+catalogue in memory; it implements what the UI, ``ops.backup_stack`` and the
+runner call (list / get / create / verify / restore / delete / prune). Tests
+that must prove data really comes back use the real ``ops.backup.BackupStore``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from tui_upgrader.core.errors import BackupError, DockerError, HealthGateError
 from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent
 from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot
+from tui_upgrader.ops.settings import Settings
 
 DEFAULT_SERVICES = (
     ServiceSpec("app", "demo/app:1.0.0", "unless-stopped", True),
@@ -152,6 +154,9 @@ class FakeBackupRecord:
     def present(self) -> bool:
         return self.archive_path.is_file() if self.exists is None else self.exists
 
+    def archive_exists(self) -> bool:
+        return self.present
+
 
 class FakeBackupStore:
     """Real tar archives of the deploy dir under ``root``; catalogue in memory."""
@@ -163,7 +168,9 @@ class FakeBackupStore:
         *,
         data_paths: tuple[str, ...] = ("data",),
         now: datetime | None = None,
+        settings: Settings | None = None,
     ) -> None:
+        self.settings = settings or Settings(health_timeout_s=5, health_settle_s=0)
         self.root = root
         self.records = {r.id: r for r in records}
         self.data_paths = data_paths
@@ -225,6 +232,9 @@ class FakeBackupStore:
     def prune(self, keep: int, protect_id: int) -> builtins.list[int]:
         self.calls.append(("prune", keep))
         return []
+
+    def get(self, backup_id: int) -> FakeBackupRecord:
+        return self._get(backup_id)
 
     def _get(self, backup_id: int) -> FakeBackupRecord:
         try:

@@ -18,6 +18,7 @@ from tui_upgrader.ops.docker_engine import engine_host, normalise_ref, with_tag
 from tui_upgrader.ops.docker_port import RealDocker
 from tui_upgrader.ops.image_load import LayerProgress
 from tui_upgrader.ops.image_tar import TarLayer, index_image_tar
+from tui_upgrader.ops.ports import DockerPort
 
 
 @pytest.mark.parametrize(
@@ -206,3 +207,9 @@ def test_context_socket_is_named_when_it_does_not_answer(
 
     with pytest.raises(EngineUnavailableError, match=f"at unix://{socket}: socket not found"):
         RealDocker().engine_version()
+
+
+def test_real_docker_is_a_docker_port() -> None:
+    # mypy checks the assignment; building one never touches the engine.
+    port: DockerPort = RealDocker(project_name="prod")
+    assert port.engine_version is not None

@@ -5,6 +5,7 @@ Fixtures:
     compose_cli           session: argv prefix that runs compose v2 (``["docker", "compose"]``)
     image_factory         build busybox images with unique refs; removed at teardown
     compose_project       make unique compose projects; ``down`` at teardown
+    local_registry        Debian's docker-registry on 127.0.0.1 (tests/support/registry.py)
 
 No engine: ``pytest.fail`` when ``$CI`` is set (never skip in CI), else ``pytest.skip``.
 Every name (image ref, project) is unique per test, because several people run

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.fakes import FakeBackupStore, FakeDocker
+from tests.fakes import FakeDocker
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.backup import BackupStore
 from tui_upgrader.ops.release_build import build_release
 from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
 from tui_upgrader.ops.settings import Settings
@@ -44,7 +45,7 @@ class ReleaseEnv:
     deploy: Path
     settings: Settings
     docker: FakeDocker
-    store: FakeBackupStore
+    store: BackupStore
     server: ReleaseServer
 
 
@@ -81,7 +82,7 @@ def release_env(tmp_path: Path) -> Iterator[ReleaseEnv]:
             deploy,
             settings,
             FakeDocker(),
-            FakeBackupStore(settings.backups_dir, data_paths=settings.keep_paths),
+            BackupStore(settings),
             server,
         )
 

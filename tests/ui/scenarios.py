@@ -260,9 +260,14 @@ def build_app(
     the_docker = docker or FakeDocker()
     the_store = store if store is not None else FakeBackupStore(tmp / "backups", now=NOW)
     values: dict[str, Any] = {
-        "settings": settings or Settings(
-            manifest=SOURCE, deploy_dir=Path("/srv/demo"), data_dir=tmp / "data",
-            cache_dir=tmp / "cache", log_dir=tmp / "log",
+        "settings": settings
+        or Settings(
+            manifest=SOURCE,
+            deploy_dir=Path("/srv/demo"),
+            # Fixed, never written to: the paths appear on screen.
+            data_dir=Path("/var/lib/tui-upgrader"),
+            cache_dir=Path("/var/cache/tui-upgrader"),
+            log_dir=Path("/var/log/tui-upgrader"),
         ),
         "docker": lambda _s: the_docker,
         "run_upgrade": runner or ScriptedRunner(happy_events(SUCCESS)),
@@ -272,7 +277,7 @@ def build_app(
         "clock": FrozenClock(NOW),
         "log_path": Path("/var/log/tui-upgrader/tui-upgrader.log"),
         "config_file": Path("/home/admin/.config/tui-upgrader/config.toml"),
-    }  # fmt: skip
+    }
     values.update(overrides)
     return UpgraderApp(UiDeps(**values))
 

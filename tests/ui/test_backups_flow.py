@@ -1,5 +1,6 @@
-"""Backups screen: create, restore through the confirmation modal (data really comes back),
-verify, delete, and the pre-upgrade backup switch reaching the runner."""
+"""Backups screen on the real BackupStore (FakeDocker for the stack): create, restore
+through the confirmation modal (data really comes back), verify, delete, and the
+pre-upgrade backup switch reaching the runner."""
 
 from __future__ import annotations
 
@@ -33,9 +34,15 @@ async def test_create_then_restore_data_only_through_the_modal(
         backups = app.screen
         assert isinstance(backups, BackupsScreen)
         await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")
         await wait_until(pilot, lambda: ended(app))
+        created = app.screen
+        assert isinstance(created, ProgressScreen) and created.outcome is not None
+        assert created.outcome.headline == "Backup #1 created", created.outcome
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is backups and table_ids(backups) == ["#1"])
+        await wait_until(pilot, lambda: app.screen is backups)
+        await wait_until(pilot, lambda: table_ids(backups) == ["#1"])
 
         (deploy / "data/db.txt").write_text("rows written after the backup\n")
         (deploy / "app/server.sh").write_text("echo hand-edited\n")
@@ -46,7 +53,7 @@ async def test_create_then_restore_data_only_through_the_modal(
         assert "compose file, .env" in full_text
         await pilot.press("d")
         data_text = str(modal.query_one("#restore-replaces").render())
-        assert "Replaces only data/, upload/" in data_text
+        assert "Replaces only data/" in data_text
         await pilot.press("y")
         await wait_until(pilot, lambda: ended(app))
         progress = app.screen
@@ -59,8 +66,7 @@ async def test_create_then_restore_data_only_through_the_modal(
     assert (deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
     assert (deploy / "app/server.sh").read_text() == "echo hand-edited\n"  # data only
     calls = [c for c, _ in release_env.docker.calls if c in ("down", "up", "wait_healthy")]
-    assert calls == ["down", "up", "wait_healthy"]
-    assert ("restore", (1, True)) in release_env.store.calls
+    assert calls == ["down", "up", "wait_healthy"] * 2  # cold create, then the restore
 
 
 async def test_verify_and_delete(release_env: ReleaseEnv, tmp_path: Path) -> None:
@@ -75,14 +81,14 @@ async def test_verify_and_delete(release_env: ReleaseEnv, tmp_path: Path) -> Non
         assert isinstance(screen, BackupsScreen)
         await wait_until(pilot, lambda: len(table_ids(screen)) == 2)
         await pilot.press("v")
-        await wait_until(pilot, lambda: ("verify", 2) in release_env.store.calls)
-        await wait_until(pilot, lambda: any("verified" in n.message for n in app._notifications))
+        await wait_until(pilot, lambda: any("#2 verified" in n.message for n in app._notifications))
+        doomed = release_env.store.get(2).archive_path
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
         await pilot.press("y")
         await wait_until(pilot, lambda: table_ids(screen) == ["#1"])
-    assert sorted(release_env.store.records) == [1]
-    assert not (release_env.store.root / "backup-2.tar").exists()
+    assert [r.id for r in release_env.store.list()] == [1]
+    assert not doomed.exists()
 
 
 async def test_pre_upgrade_backup_switch_reaches_the_runner(tmp_path: Path) -> None:

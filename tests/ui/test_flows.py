@@ -104,7 +104,9 @@ async def test_manifest_to_result_against_fake_docker(
         "wait_healthy",
     ]
     assert docker.called("load_image") == 1
-    assert [c for c, _ in release_env.store.calls if c == "create"] == ["create"]
+    assert [(r.kind, r.version, r.status) for r in release_env.store.list()] == [
+        ("pre-upgrade", "1.4.2.0", "completed")
+    ]
 
 
 async def test_cancel_before_the_stop_changes_nothing(

@@ -54,8 +54,11 @@ def to_screen(*keys: str, until: type[Any]) -> RunBefore:
             await pilot.press(key)
             await pilot.pause()
         await wait_until(pilot, lambda: isinstance(app.screen, until))
-        if isinstance(app.screen, BackupsScreen):
-            await wait_until(pilot, lambda: bool(app.screen.rows))  # type: ignore[attr-defined]
+        screen = app.screen
+        if isinstance(screen, BackupsScreen):
+            await wait_until(pilot, lambda: bool(screen.rows))
+        if isinstance(screen, StrategyScreen) and screen.plan.decision.upgrades:
+            await wait_until(pilot, lambda: screen.services is not None)
         await pilot.pause()
 
     return run

@@ -10,7 +10,7 @@ from tests.ui.scenarios import build_app
 from tests.ui.test_flows import ended, engine_app, loaded, wait_until
 from tui_upgrader.core.events import Step
 from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
-from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.planning import Plan, load_decision
 from tui_upgrader.ops.recovery import recover
 from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
 from tui_upgrader.ui.screens.error import ErrorModal
@@ -54,7 +54,7 @@ async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_p
                         connect_timeout_s=2)  # fmt: skip
     attempts: list[str] = []
 
-    def load(s: Settings, force: bool) -> object:
+    def load(s: Settings, force: bool) -> Plan:
         attempts.append(s.manifest or "")
         return load_decision(s, force_full=force)
 
@@ -67,8 +67,9 @@ async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_p
         await wait_until(pilot, lambda: len(attempts) == 2 and isinstance(app.screen, ErrorModal))
         await pilot.press("escape")
         await wait_until(pilot, lambda: isinstance(app.screen, ManifestScreen))
-        assert app.screen.plan is None
-        assert "connection refused" in str(app.screen.query_one("#problem-text").render())
+        manifest = app.screen
+        assert isinstance(manifest, ManifestScreen) and manifest.plan is None
+        assert "connection refused" in str(manifest.query_one("#problem-text").render())
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
         await pilot.press("q")

@@ -171,6 +171,7 @@ def test_bad_packages_are_refused_before_any_stop(env: EngineEnv, spoil, message
     env.write_config(store / "manifest.json")
     code, events, err = env.cli("upgrade", "--yes", "--json")
     assert code in (1, 2), err
+    assert events, err
     result = events[-1]
     assert result["success"] is False and result["rolled_back"] is False
     steps = {(e["step"], e["state"]) for e in events if e["type"] == "step"}

@@ -1,17 +1,194 @@
-"""Placeholder until the owning issue lands."""
+"""``tui-upgrader backup list|create|restore ID|verify ID|delete ID``.
+
+``--json`` prints one object on stdout (shapes in README); without it, a
+table or a sentence, with progress on stderr. ``restore`` and ``delete`` ask
+on the terminal unless ``--yes``; with no terminal and no ``--yes`` they refuse
+(exit 2) rather than guess.
+"""
 
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import json
+import sys
+from typing import Any, TextIO
 
-from tui_upgrader.core.errors import OperationError
+from tui_upgrader.core import display
+from tui_upgrader.core.errors import CancelledError, InputError, StateError
+from tui_upgrader.core.events import Emit, discard
+from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup_stack import create_backup, restore_backup
+from tui_upgrader.ops.catalogue import BackupRecord
+from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.settings import Settings, load_settings
+from tui_upgrader.ops.state import read_state
+
+ACTIONS = ("list", "create", "restore", "verify", "delete")
+NEEDS_ID = ("restore", "verify", "delete")
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("backup", parents=[common], help="(not yet available)")
+    parser = sub.add_parser(
+        "backup",
+        parents=[common],
+        help="list, create, verify, restore or delete backups of the deploy dir",
+        description="Backups of the whole deploy dir (except images/), kept in the data dir.",
+    )
+    parser.add_argument("action", choices=ACTIONS, help="what to do")
+    parser.add_argument("id", nargs="?", type=int, metavar="ID", help="backup id (see list)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--data-only", action="store_true", help="restore: only data/")
+    parser.add_argument(
+        "--stop", action="store_true", help="create: stop a running stack (restarted after)"
+    )
+    parser.add_argument("--start", action="store_true", help="restore: start the stack after")
+    parser.add_argument("--note", default="", help="create: a note stored with the backup")
     parser.set_defaults(func=run)
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    if args.action in NEEDS_ID and args.id is None:
+        raise InputError(f"backup {args.action}: give the backup ID (see `backup list`)")
+    if args.action not in NEEDS_ID and args.id is not None:
+        raise InputError(f"backup {args.action}: takes no ID")
+    for flag, action in (("data_only", "restore"), ("start", "restore"), ("stop", "create")):
+        if getattr(args, flag) and args.action != action:
+            raise InputError(f"--{flag.replace('_', '-')} only applies to `backup {action}`")
+
+
+def confirm(question: str, stdin: TextIO, stderr: TextIO) -> bool:
+    if not stdin.isatty():
+        raise InputError(f"{question.rstrip('?')}: no terminal to confirm on; pass --yes")
+    stderr.write(f"{question} [y/N] ")
+    stderr.flush()
+    return stdin.readline().strip().lower() in ("y", "yes")
+
+
+def _table(records: list[BackupRecord]) -> str:
+    if not records:
+        return "No backups yet (`tui-upgrader backup create`)."
+    rows = [("ID", "KIND", "VERSION", "CREATED", "SIZE", "STATUS", "FILE")]
+    for r in records:
+        rows.append(
+            (
+                str(r.id),
+                r.kind,
+                r.version or "-",
+                display.age(r.created),
+                display.size(r.size) if r.size is not None else "-",
+                r.status,
+                "present" if r.archive_exists() else "missing",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+    )
+
+
+def _version(settings: Settings) -> str | None:
+    try:
+        state = read_state(settings.deploy_dir)
+    except StateError:
+        return None
+    return str(state.version) if state.version is not None else None
+
+
+def execute(
+    args: argparse.Namespace,
+    settings: Settings,
+    store: BackupStore,
+    docker: DockerPort,
+    *,
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO,
+) -> int:
+    """The command with its collaborators passed in (tests hand in fakes)."""
+    _check_args(args)
+    deploy = settings.deploy_dir
+
+    def out(payload: dict[str, Any], text: str) -> None:
+        stdout.write((json.dumps(payload) if args.json else text) + "\n")
+
+    emit: Emit = discard
+    if not args.json:
+        from tui_upgrader.headless import TextPrinter
+
+        emit = TextPrinter(stderr)
+    if args.action == "list":
+        records = store.list()
+        out({"backups": [r.to_json() for r in records]}, _table(records))
+        return 0
+    if args.action == "create":
+        record, stopped = create_backup(
+            store,
+            docker,
+            deploy,
+            stop=args.stop,
+            version=_version(settings),
+            note=args.note,
+            emit=emit,
+        )
+        out(
+            {"backup": record.to_json(), "stopped": stopped, "restarted": bool(stopped)},
+            f"Backup {record.id} created: {record.archive_path} ({display.size(record.size)}, "
+            f"{record.file_count} files, {display.short_hash(record.sha256)})",
+        )
+        return 0
+    record = store.get(args.id)
+    if args.action == "verify":
+        report = store.verify(args.id)
+        out(report.to_json(), f"Backup {args.id}: {report.status}: {report.detail}")
+        return 0 if report.ok else 1
+    if args.action == "delete":
+        question = f"Delete backup {record.id} ({record.kind}, {display.age(record.created)})?"
+        if not args.yes and not confirm(question, stdin, stderr):
+            raise CancelledError("delete cancelled; nothing was changed")
+        store.delete(record.id)
+        out({"deleted": record.id}, f"Deleted backup {record.id}")
+        return 0
+    what = "data/ of" if args.data_only else "the whole of"
+    question = (
+        f"Replace {what} {deploy} with backup {record.id} ({record.kind}, version "
+        f"{record.version or '?'}, {display.age(record.created)}, taken of {record.deploy_dir})?"
+    )
+    if not args.yes and not confirm(question, stdin, stderr):
+        raise CancelledError("restore cancelled; nothing was changed")
+    stopped = restore_backup(
+        store, docker, record.id, deploy, data_only=args.data_only, start=args.start, emit=emit
+    )
+    out(
+        {
+            "restored": record.id,
+            "deploy_dir": str(deploy),
+            "data_only": args.data_only,
+            "stopped": stopped,
+            "started": args.start,
+        },
+        f"Restored backup {record.id} into {deploy}"
+        + (f" (stopped: {', '.join(stopped)})" if stopped else "")
+        + ("; stack started" if args.start else ""),
+    )
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
-    raise OperationError("'backup' is not available yet")
+    from tui_upgrader.ops.docker_port import RealDocker
+
+    settings = load_settings(
+        getattr(args, "config", None),
+        deploy_dir=getattr(args, "deploy_dir", None),
+        manifest=getattr(args, "manifest", None),
+    )
+    docker = RealDocker(project_name=settings.project_name)
+    return execute(
+        args,
+        settings,
+        BackupStore(settings),
+        docker,
+        stdin=sys.stdin,
+        stdout=sys.stdout,
+        stderr=sys.stderr,
+    )

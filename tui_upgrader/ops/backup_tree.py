@@ -10,6 +10,7 @@ refuse it too and a backup that cannot be restored is worse than none.
 
 from __future__ import annotations
 
+import fnmatch
 import grp
 import logging
 import os
@@ -21,12 +22,79 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError
+from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.archive import SinkError, TarBuilder
+from tui_upgrader.ops.backup_swap import DATA_STAGING_PREFIX
 from tui_upgrader.ops.link_check import escaping_links
 
 logger = logging.getLogger(__name__)
 
 Excluded = Callable[[str], bool]
+
+ALWAYS_EXCLUDED = ("images", f"{STATE_DIR_NAME}/journal*")
+# Of the tool's own state dir only the installed version and history belong to
+# a version; the rest (journal, staging/, previous/) is the work of a run.
+KEPT_STATE = f"{STATE_DIR_NAME}/state.toml"
+
+
+def exclusion(
+    deploy_dir: Path, patterns: tuple[str, ...], data_dir: Path | None = None
+) -> Excluded:
+    """What backups leave out (and restores carry over from the live tree).
+
+    ``images/`` (re-loadable, and huge), everything in ``.tui-upgrader/`` but
+    ``state.toml`` (the journal and the runner's work dirs describe the run in
+    progress, not the version), the configured ``backup_excludes``
+    (paths relative to the deploy dir; shell wildcards match across ``/``),
+    and the tool's own data dir if someone put it inside the deploy dir.
+    """
+    cleaned = [p.strip().strip("/").removeprefix("./") for p in patterns if p.strip("/ ")]
+    globs = [*ALWAYS_EXCLUDED, *cleaned]
+    inside: str | None = None
+    if data_dir is not None:
+        try:
+            inside = data_dir.resolve().relative_to(deploy_dir.resolve()).as_posix()
+        except ValueError:
+            inside = None
+
+    state_prefix = STATE_DIR_NAME + "/"
+
+    def excluded(rel: str) -> bool:
+        if rel.startswith(state_prefix) and rel != KEPT_STATE:
+            return True
+        if inside is not None and (rel == inside or rel.startswith(inside + "/")):
+            return True
+        return any(fnmatch.fnmatchcase(rel, glob) for glob in globs)
+
+    return excluded
+
+
+def restore_leftover(rel: str) -> bool:
+    """A data-only restore's staging dir: never backed up, never carried over."""
+    return "/" not in rel and rel.startswith(DATA_STAGING_PREFIX)
+
+
+def excluded_paths(root: Path, excluded: Excluded) -> list[str]:
+    """The top-most entries of ``root`` that ``excluded`` matches."""
+    found: list[str] = []
+    pending = [""]
+    while pending:
+        prefix = pending.pop()
+        where = os.path.join(root, prefix) if prefix else str(root)
+        try:
+            with os.scandir(where) as it:
+                entries = list(it)
+        except FileNotFoundError:
+            continue
+        for entry in entries:
+            rel = f"{prefix}/{entry.name}" if prefix else entry.name
+            if restore_leftover(rel):
+                continue
+            if excluded(rel):
+                found.append(rel)
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append(rel)
+    return sorted(found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +132,7 @@ def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
                 found = sorted(it, key=lambda e: e.name)
             for entry in found:
                 rel = f"{prefix}/{entry.name}" if prefix else entry.name
-                if excluded(rel):
+                if excluded(rel) or restore_leftover(rel):
                     continue
                 st = entry.stat(follow_symlinks=False)
                 mode = st.st_mode

@@ -49,15 +49,28 @@ def engine_host(environ: Mapping[str, str] | None = None) -> str:
     return str(host) if host else DEFAULT_SOCKET
 
 
-def _root_cause(exc: BaseException) -> str:
-    """The most telling reason in an exception chain (the OSError, usually)."""
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """``exc``, its causes, and the exceptions requests/urllib3 tuck into ``args``."""
     seen: set[int] = set()
-    todo: list[BaseException | None] = [exc]
+    todo = [exc]
     while todo:
         cur = todo.pop()
-        if cur is None or id(cur) in seen:
+        if id(cur) in seen:
             continue
         seen.add(id(cur))
+        yield cur
+        todo += [e for e in (cur.__cause__, cur.__context__) if e is not None]
+        for arg in cur.args:
+            todo += [
+                a
+                for a in (arg if isinstance(arg, tuple) else (arg,))
+                if isinstance(a, BaseException)
+            ]
+
+
+def _root_cause(exc: BaseException) -> str:
+    """The most telling reason in an exception chain (the OSError, usually)."""
+    for cur in _chain(exc):
         if isinstance(cur, FileNotFoundError):
             return "socket not found"
         if isinstance(cur, PermissionError):
@@ -66,16 +79,6 @@ def _root_cause(exc: BaseException) -> str:
             return "connection refused"
         if isinstance(cur, OSError) and cur.strerror:
             return cur.strerror.lower()
-        todo.extend(
-            [cur.__cause__, cur.__context__, *(a for a in cur.args if isinstance(a, BaseException))]
-        )
-        todo.extend(
-            a
-            for arg in cur.args
-            if isinstance(arg, tuple)
-            for a in arg
-            if isinstance(a, BaseException)
-        )
     text = str(exc)
     return text.rsplit(": ", 1)[-1] if text else type(exc).__name__
 

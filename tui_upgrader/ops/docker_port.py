@@ -111,8 +111,8 @@ class RealDocker:
                     f"cannot restore {item.image_ref} for service {item.service}: "
                     f"image {item.image_id[:19]} no longer exists"
                 )
-            if "@" in item.image_ref:
-                continue  # a digest reference always names that exact image
+            if "@" in item.image_ref or item.image_ref.startswith("sha256:"):
+                continue  # digest and ID references always name that exact image
             target = docker_engine.with_tag(item.image_ref)
             if docker_engine.image_id(self.client, target) != item.image_id:
                 docker_engine.tag_image(self.client, item.image_id, target)

@@ -1,6 +1,6 @@
 """``docker load`` through the Engine API with honest per-layer progress.
 
-The archive is streamed to the engine in 1 MiB chunks, never read whole. Two
+The archive is streamed to the engine in 256 KiB chunks, never read whole. Two
 sources feed each layer's progress, each worth half of it:
 
 * the bytes of that layer we have sent (counted here, so progress is true on
@@ -39,7 +39,7 @@ from tui_upgrader.ops.image_tar import TarIndex, TarLayer, index_image_tar, open
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 1 << 20
+CHUNK = 1 << 18
 # The engine answers nothing until it has the whole archive and, on the
 # containerd store, nothing until it has imported it: allow a long silence.
 LOAD_READ_TIMEOUT_S = 1800

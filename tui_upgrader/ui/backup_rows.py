@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core import display
+from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.versions import Version
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +50,7 @@ COLUMNS = (
 
 def _present(record: Any) -> bool:
     # The catalogue may say so itself; otherwise look (we are in a worker).
-    for name in ("present", "file_present", "exists"):
+    for name in ("archive_exists", "present", "file_present"):
         value = getattr(record, name, None)
         if callable(value):
             value = value()
@@ -60,6 +63,9 @@ def _present(record: Any) -> bool:
 def _version(value: object) -> str:
     if value is None:
         return "-"
+    if isinstance(value, str):
+        with contextlib.suppress(UpgraderError):
+            return Version.parse(value).short
     return str(getattr(value, "short", value))
 
 

@@ -123,10 +123,6 @@ RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
 Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]
 ReadJournal = Callable[[Path], JournalLike | None]
 LoadPlan = Callable[[Settings, bool], Plan]
-# Stop the stack, restore, start it and gate on health; returns the result.
-RestoreFlow = Callable[
-    [Settings, Ports, BackupStoreLike, int, bool, Emit, threading.Event], ResultEvent
-]
 WriteConfig = Callable[[str, Path], Path]
 ReloadSettings = Callable[[], Settings]
 
@@ -148,7 +144,6 @@ class UiDeps:
     run_upgrade: RunUpgrade | None = None
     backups: Callable[[Settings], BackupStoreLike] | None = None
     recover: Recover | None = None
-    restore: RestoreFlow | None = None
     read_journal: ReadJournal = _no_journal
     load_plan: LoadPlan = _default_load_plan
     clock: Clock = field(default_factory=SystemClock)

@@ -20,11 +20,22 @@ from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
-from tui_upgrader.ui.restore_job import RESTORE_STEPS, create_backup, restore_backup
+from tui_upgrader.ui.restore_job import (
+    CREATE_STEPS,
+    RESTORE_STEPS,
+    create_backup,
+    restore_backup,
+)
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
 Kind = Literal["upgrade", "restore", "backup", "recover"]
 Tone = Literal["success", "failure", "danger"]
+NOUN: dict[Kind, str] = {
+    "upgrade": "Upgrade",
+    "restore": "Restore",
+    "backup": "Backup",
+    "recover": "Recovery",
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +109,7 @@ def describe(
         )
         return Outcome(
             "danger",
-            f"{op.title} failed and the rollback failed too",
+            f"{NOUN[op.kind]} failed and the rollback failed too",
             (f"Error: {error}", hint, *took, log),
             EXIT_ROLLBACK_FAILED,
         )
@@ -110,13 +121,14 @@ def describe(
         )
         return Outcome(
             "failure",
-            f"{op.title} failed: rolled back to {_v(result.from_version)}",
+            f"{NOUN[op.kind]} failed: rolled back to {_v(result.from_version)}",
             (f"Error: {error}", back, *took, log),
             EXIT_FAILED,
         )
     safe = () if stopped else ("Nothing was stopped or changed.",)
     code = result.exit_code or EXIT_FAILED
-    return Outcome("failure", f"{op.title} failed", (f"Error: {error}", *safe, *took, log), code)
+    headline = f"{NOUN[op.kind]} failed"
+    return Outcome("failure", headline, (f"Error: {error}", *safe, *took, log), code)
 
 
 def _ports(deps: UiDeps, settings: Settings) -> Ports:
@@ -174,8 +186,6 @@ def restore_operation(
             raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
-        if deps.restore is not None:
-            return deps.restore(settings, ports, store, backup_id, data_only, emit, cancel)
         return restore_backup(settings, ports, store, backup_id, data_only, emit)
 
     what = "data of backup" if data_only else "backup"
@@ -193,6 +203,9 @@ def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> O
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
         if deps.backups is None:
             raise RuntimeError("backups are not available in this build")
-        return create_backup(deps.backups(settings), settings, version, emit, cancel)
+        store = deps.backups(settings)
+        ports = Ports(docker=deps.docker(settings), backups=store)
+        return create_backup(store, ports, settings, version, emit, cancel)
 
-    return Operation("backup", "Create backup", (Step.CREATING_BACKUP,), job, Step.COMPLETED)
+    # The store honours cancel throughout and the stack is started again either way.
+    return Operation("backup", "Create backup", CREATE_STEPS, job, Step.COMPLETED)

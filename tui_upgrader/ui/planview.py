@@ -44,7 +44,7 @@ DOWNTIME_STEPS = frozenset(
 COMPARISON_WORDS: dict[Comparison, str] = {
     Comparison.EQUAL: "same version",
     Comparison.NEWER: "installed is newer",
-    Comparison.PATCH_UPGRADEABLE: "patch of the installed release",
+    Comparison.PATCH_UPGRADEABLE: "new patch level",
     Comparison.FULL_UPGRADE_REQUIRED: "new release",
 }
 

@@ -1,20 +1,17 @@
 """Backup jobs the Backups screen runs through the progress screen.
 
-Used when the engine offers no ``restore_flow`` of its own: stopping the stack
-before a restore and starting it after is the caller's job, so the steps are
-stop -> restore -> start -> health gate, reported like an upgrade's.
+The Docker side (stop before, start and health-gate after) is
+``ops.backup_stack``'s; this module only turns its outcome into the
+``ResultEvent`` the progress screen shows, exactly like an upgrade's.
 """
 
 from __future__ import annotations
 
-import contextlib
 import threading
-import time
-from collections.abc import Iterator
+from typing import Any
 
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
-from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step, StepEvent
-from tui_upgrader.ops.planning import find_compose_file
+from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports
 from tui_upgrader.ui.deps import BackupStoreLike
@@ -25,22 +22,19 @@ RESTORE_STEPS = (
     Step.STARTING_SERVICES,
     Step.VERIFYING_SERVICES,
 )
+CREATE_STEPS = (
+    Step.STOPPING_SERVICES,
+    Step.CREATING_BACKUP,
+    Step.STARTING_SERVICES,
+    Step.VERIFYING_SERVICES,
+)
 
 
-@contextlib.contextmanager
-def _step(emit: Emit, step: Step) -> Iterator[None]:
-    emit(StepEvent(step, "started"))
-    try:
-        yield
-    except BaseException:
-        emit(StepEvent(step, "failed"))
-        raise
-    emit(StepEvent(step, "finished"))
-
-
-def _record_id(record: object, fallback: int | None = None) -> int | None:
-    value = getattr(record, "id", fallback)
-    return value if isinstance(value, int) else fallback
+def _failed(exc: Exception, emit: Emit, backup_id: int | None) -> ResultEvent:
+    error = str(exc) or type(exc).__name__
+    emit(LogEvent("error", error))
+    code = exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED
+    return ResultEvent(False, None, None, backup_id, False, error, exit_code=code or EXIT_FAILED)
 
 
 def restore_backup(
@@ -51,60 +45,57 @@ def restore_backup(
     data_only: bool,
     emit: Emit,
 ) -> ResultEvent:
-    """Stop, restore, start, gate. Not cancellable: a half-restored tree is worse."""
-    deploy = settings.deploy_dir
-    docker = ports.docker
-    stopped_at: float | None = None
+    """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
+    from tui_upgrader.ops import backup_stack
+
+    real: Any = store  # the fakes implement the same surface
     try:
-        with _step(emit, Step.STOPPING_SERVICES):
-            if find_compose_file(deploy) is not None:
-                docker.down(deploy)
-            stopped_at = time.monotonic()
-        with _step(emit, Step.RESTORING_BACKUP):
-            store.restore(backup_id, deploy, data_only=data_only, emit=emit)
-        with _step(emit, Step.STARTING_SERVICES):
-            if find_compose_file(deploy) is None:
-                raise UpgraderError(f"{deploy}: no compose file after the restore")
-            docker.up(deploy)
-        with _step(emit, Step.VERIFYING_SERVICES):
-            docker.wait_healthy(
-                deploy,
-                timeout_s=settings.health_timeout_s,
-                settle_s=settings.health_settle_s,
-                emit=emit,
-                cancel=None,
-            )
+        backup_stack.restore_backup(
+            real,
+            ports.docker,
+            backup_id,
+            settings.deploy_dir,
+            data_only=data_only,
+            start=True,
+            emit=emit,
+        )
     except Exception as exc:
-        error = str(exc) or type(exc).__name__
-        if stopped_at is not None:
-            error += "; the services may still be stopped"
-        emit(LogEvent("error", error))
-        result = ResultEvent(False, None, None, backup_id, False, error, exit_code=EXIT_FAILED)
+        result = _failed(exc, emit, backup_id)
     else:
-        downtime = time.monotonic() - stopped_at
-        result = ResultEvent(True, None, None, backup_id, False, None, downtime_s=downtime)
+        result = ResultEvent(True, None, None, backup_id, False, None)
     emit(result)
     return result
 
 
 def create_backup(
     store: BackupStoreLike,
+    ports: Ports,
     settings: Settings,
     version: str | None,
     emit: Emit,
     cancel: threading.Event,
 ) -> ResultEvent:
+    """A cold manual backup: running services are stopped for it and started again."""
+    from tui_upgrader.ops import backup_stack
+
+    real: Any = store
     try:
-        with _step(emit, Step.CREATING_BACKUP):
-            record = store.create(
-                settings.deploy_dir, kind="manual", version=version, emit=emit, cancel=cancel
-            )
+        record, _stopped = backup_stack.create_backup(
+            real,
+            ports.docker,
+            settings.deploy_dir,
+            stop=True,
+            version=version,
+            note="made from the TUI",
+            emit=emit,
+            cancel=cancel,
+        )
     except Exception as exc:
-        error = str(exc) or type(exc).__name__
-        emit(LogEvent("error", error))
-        result = ResultEvent(False, version, None, None, False, error, exit_code=EXIT_FAILED)
+        result = _failed(exc, emit, None)
     else:
-        emit(LogEvent("info", f"backup #{_record_id(record)} written"))
-        result = ResultEvent(True, version, None, _record_id(record), False, None)
+        record_id = getattr(record, "id", None)
+        result = ResultEvent(
+            True, version, None, record_id if isinstance(record_id, int) else None, False, None
+        )
     emit(result)
     return result

@@ -38,18 +38,30 @@ def restore_modal(row: BackupRow, settings: Settings, now: datetime) -> RestoreM
         f"{row.kind} backup of {row.version}, made {display.age(row.created, now)}, "
         f"{display.size(row.size) if row.size is not None else 'size unknown'}."
     )
-    kept = ", ".join(f"{p}/" for p in settings.keep_paths) or "data"
     full = [
-        f"Replaces in {deploy}: the compose file, .env, the release files and {kept}",
-        "with the backup's copies; the installed version becomes the backup's.",
-        "The services are stopped first and started and health-checked after.",
+        f"Replaces all of {deploy} (compose file, .env, config/, app/, data/ and",
+        "the installed version) with the backup's copy; images/ is kept.",
+        "The services are stopped first, then started and health-checked.",
     ]
     data = [
-        f"Replaces only {kept} in {deploy} with the backup's copy;",
-        "the release files, compose file and .env stay as they are.",
-        "The services are stopped first and started and health-checked after.",
+        f"Replaces only data/ in {deploy} with the backup's copy; the release",
+        "files, compose file, .env and installed version stay as they are.",
+        "The services are stopped first, then started and health-checked.",
     ]
     return RestoreModal(row.id, summary, full, data)
+
+
+def create_modal(settings: Settings) -> ConfirmModal:
+    return ConfirmModal(
+        "Create a backup now?",
+        [
+            f"A cold backup of {settings.deploy_dir} into {settings.backups_dir}.",
+            "Running services are stopped for it (a consistent copy of data/) and "
+            "started and health-checked again afterwards.",
+        ],
+        yes="Back up",
+        no="Not now",
+    )
 
 
 def delete_modal(row: BackupRow) -> ConfirmModal:

@@ -17,7 +17,12 @@ from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import BackupChecked, BackupsListed
 from tui_upgrader.ui.operations import backup_operation, restore_operation, upgrade_operation
-from tui_upgrader.ui.screens.backup_dialogs import delete_modal, restore_modal, start_modal
+from tui_upgrader.ui.screens.backup_dialogs import (
+    create_modal,
+    delete_modal,
+    restore_modal,
+    start_modal,
+)
 from tui_upgrader.ui.screens.confirm import RestoreChoice
 from tui_upgrader.ui.screens.progress import ProgressScreen
 
@@ -164,8 +169,13 @@ class BackupsScreen(Screen[None]):
         version = None
         if self.plan is not None and self.plan.decision.current_version is not None:
             version = str(self.plan.decision.current_version)
-        op = backup_operation(h.deps, h.settings, version)
-        self.app.push_screen(ProgressScreen(op), lambda _result: self.refresh_list())
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                op = backup_operation(h.deps, h.settings, version)
+                self.app.push_screen(ProgressScreen(op), lambda _result: self.refresh_list())
+
+        self.app.push_screen(create_modal(h.settings), answered)
 
     def action_restore(self) -> None:
         row = self.selected
@@ -214,9 +224,12 @@ class BackupsScreen(Screen[None]):
         except UpgraderError as exc:
             self.post_message(BackupChecked(backup_id, action, False, exc.message))
             return
-        ok = outcome is not False
+        ok = bool(getattr(outcome, "ok", outcome is not False))
         past = {"verify": "verified: archive intact", "delete": "deleted"}[action]
         detail = f"#{backup_id} {past}" if ok else f"#{backup_id}: {action} failed"
+        report = getattr(outcome, "detail", "")
+        if not ok and report:
+            detail += f": {report}"
         self.post_message(BackupChecked(backup_id, action, ok, detail))
 
     @on(BackupChecked)

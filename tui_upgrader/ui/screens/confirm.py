@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Label, Static
+from textual.widgets import Button, Checkbox, Footer, Label, Static
 
 
 class ConfirmModal(ModalScreen[bool]):
@@ -50,6 +50,8 @@ class ConfirmModal(ModalScreen[bool]):
                     compact=True,
                 )
                 yield Button(Content(f"{self._no} [n]"), id="no", compact=True)
+
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         # The safe answer has focus: an Enter typed ahead does not confirm.
@@ -94,6 +96,8 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
             with HorizontalGroup(id="dialog-buttons"):
                 yield Button(Content("Restore [y]"), id="yes", variant="error", compact=True)
                 yield Button(Content("Cancel [n]"), id="no", compact=True)
+
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._describe()

@@ -11,7 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 
 class ErrorModal(ModalScreen[str]):
@@ -52,6 +52,8 @@ class ErrorModal(ModalScreen[str]):
                     yield Button(Content("Retry [r]"), id="retry", variant="primary", compact=True)
                 yield Button(Content("Close [esc]"), id="close", compact=True)
                 yield Button(Content("Quit [q]"), id="quit", variant="error", compact=True)
+
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#retry" if self._retry else "#close", Button).focus()

@@ -12,7 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import HorizontalGroup, VerticalGroup
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Footer, Label, Static
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
@@ -85,6 +85,8 @@ class JournalModal(ModalScreen[str]):
                 )
                 yield Button(Content("Resume [u]"), id="resume", variant="primary", compact=True)
                 yield Button(Content("Quit [q]"), id="quit", compact=True)
+
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#rollback", Button).focus()

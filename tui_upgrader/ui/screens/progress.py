@@ -77,7 +77,6 @@ class ProgressScreen(Screen[ResultEvent | None]):
         with Horizontal(id="progress-main"):
             yield StepList(self.operation.steps, id="steps")
             with Vertical(id="progress-work"):
-                yield Label(self.operation.title, id="progress-title", markup=False)
                 with VerticalGroup(id="result", classes="-hidden"):
                     yield Label("", id="result-headline", markup=False)
                     yield Static("", id="result-lines", markup=False)
@@ -89,6 +88,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self.title = self.operation.title
         self._started_at = self._now()
         self.query_one("#layers", LayerList).add_class("-empty")
         self.set_interval(0.5, self._tick)

@@ -29,6 +29,8 @@ from tui_upgrader.ui.planview import (
 )
 from tui_upgrader.ui.widgets.big_text import BigText
 
+SECTIONS = ("why", "warnings", "plan", "touched", "kept")
+
 
 class StrategyScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -53,18 +55,17 @@ class StrategyScreen(Screen[None]):
                 yield Label(version_line(decision), id="strategy-version-line", markup=False)
                 yield Label(self._subtitle(), id="strategy-subtitle", markup=False)
         with VerticalScroll(id="strategy-body"):
-            yield Static(id="strategy-why")
-            yield Static(id="strategy-warnings")
-            yield Static(id="strategy-plan")
-            yield Static(id="strategy-touched")
-            yield Static(id="strategy-kept")
+            for name in SECTIONS:
+                with VerticalGroup(id=f"section-{name}", classes="section"):
+                    yield Label(name.capitalize(), classes="section-title")
+                    yield Static(id=f"strategy-{name}", classes="section-body")
         yield Footer(compact=True)
 
     def _subtitle(self) -> str:
         decision = self.plan.decision
         parts = [COMPARISON_WORDS[decision.comparison], str(decision.arch)]
         if decision.package is not None:
-            parts.append(f"{decision.package.kind} package {display.size(decision.package.size)}")
+            parts.append(f"{display.size(decision.package.size)} {decision.package.kind} package")
         return " · ".join(parts)
 
     def on_mount(self) -> None:
@@ -104,57 +105,44 @@ class StrategyScreen(Screen[None]):
         self.services_problem = message.problem
         self._paint()
 
-    def _section(self, title: str, lines: list[Content | str]) -> Content:
+    def _fill(self, name: str, lines: list[Content | str]) -> None:
+        self.query_one(f"#section-{name}").display = bool(lines)
         body = Content("\n").join(
-            line if isinstance(line, Content) else Content(f"  {line}") for line in lines
+            Content(line) if isinstance(line, str) else line for line in lines
         )
-        return Content.styled(title, "bold $accent") + Content("\n") + body
+        self.query_one(f"#strategy-{name}", Static).update(body)
 
     def _paint(self) -> None:
         decision, settings = self.plan.decision, host(self).settings
         make_backup = host(self).make_backup
-        why = [f"• {reason}" for reason in decision.reasons]
-        self.query_one("#strategy-why", Static).update(self._section("Why", list(why)))
+        self._fill("why", [f"• {reason}" for reason in decision.reasons])
         warnings: list[Content | str] = [
-            Content.styled(f"  ⚠ {w}", "$text-warning") for w in decision.warnings
+            Content.styled(f"⚠ {w}", "$text-warning") for w in decision.warnings
         ]
         blocked = blocked_text(decision)
         if blocked:
-            warnings.insert(0, Content.styled(f"  ⛔ {blocked}", "$text-error"))
+            warnings.insert(0, Content.styled(f"⛔ {blocked}", "$text-error"))
         if self.services_problem:
-            warnings.append(Content.styled(f"  ⚠ Docker: {self.services_problem}", "$text-warning"))
-        box = self.query_one("#strategy-warnings", Static)
-        box.display = bool(warnings)
-        box.update(self._section("Warnings", warnings))
-        plan_box = self.query_one("#strategy-plan", Static)
-        touched_box = self.query_one("#strategy-touched", Static)
-        kept_box = self.query_one("#strategy-kept", Static)
-        for widget in (plan_box, touched_box, kept_box):
-            widget.display = decision.strategy is not Strategy.NONE
+            warnings.append(Content.styled(f"⚠ Docker: {self.services_problem}", "$text-warning"))
+        self._fill("warnings", warnings)
         if decision.strategy is Strategy.NONE:
+            for name in ("plan", "touched", "kept"):
+                self._fill(name, [])
             return
         steps: list[Content | str] = []
         for index, item in enumerate(plan_steps(decision, settings, make_backup=make_backup), 1):
             mark = Content.styled("▌", "$warning") if item.downtime else Content(" ")
             style = "$text-muted" if item.skipped else ""
             steps.append(
-                Content(" ")
-                + mark
+                mark
                 + Content.styled(f"{index:>2} {STEP_TITLES[item.step]:<15}", "bold")
                 + Content.styled(item.text, style)
             )
-        steps.append(
-            Content.styled(
-                "  ▌ = downtime: from the stop until the health gate passes", "$text-muted"
-            )
-        )
-        plan_box.update(self._section("Plan", steps))
-        touched_box.update(
-            self._section("Touched", list(touched(decision, settings, self.services)))
-        )
-        kept_box.update(
-            self._section("Kept", list(kept(decision, settings, make_backup=make_backup)))
-        )
+        steps.append(Content.styled("▌ = downtime: from the stop until the health gate passes",
+                                    "$text-muted"))  # fmt: skip
+        self._fill("plan", steps)
+        self._fill("touched", list(touched(decision, settings, self.services)))
+        self._fill("kept", list(kept(decision, settings, make_backup=make_backup)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":

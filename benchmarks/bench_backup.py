@@ -1,0 +1,174 @@
+"""Backup create/restore speed against GNU tar, in the same run, on the same tree.
+
+    .venv/bin/python benchmarks/bench_backup.py [--scale 1.0] [--reps 3] [--workdir DIR]
+
+Builds a ~1 GiB mixed tree (benchmarks/bench_tree.py), then, interleaved per
+repetition so background load hits both sides alike:
+
+- create zstd: ``BackupStore.create`` vs ``tar -I 'zstd -3 -T0' -cf``
+- create gzip: ``BackupStore.create`` (codec gzip) vs ``tar -czf`` (gzip -6)
+- restore:     ``BackupStore.restore`` of our zstd archive into a new deploy dir
+               vs ``tar -I zstd -xf`` of the same archive into an empty dir
+
+Ours does more than tar: it hashes the archive, fsyncs it (create), verifies
+the hash and flushes the filesystem before its atomic swap (restore). For
+like-for-like durability the reference timings include ``sync FILE`` after a
+create and ``sync -f DIR`` after an extraction; the ratios without those are
+printed too (``*_nosync``). Each side's best of ``--reps`` is compared (the box
+is shared; the minimum is the least disturbed run). Every "ours" step runs in
+a child process whose peak RSS is measured with wait4().
+
+Last line: one JSON object with create_ratio_zstd, create_ratio_gzip,
+restore_ratio_zstd, peak_rss_mb and ratio (the worst of the three ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.bench_tree import build_tree  # noqa: E402
+
+
+def _settings(work: Path, codec: str, deploy: Path) -> object:
+    from tui_upgrader.ops.settings import Settings
+
+    return Settings(deploy_dir=deploy, data_dir=work / f"data-{codec}", backup_codec=codec)
+
+
+def child(argv: list[str]) -> None:
+    """Runs in a child process: one create or restore with our code."""
+    from tui_upgrader.ops.backup import BackupStore
+    from tui_upgrader.ops.settings import Settings
+
+    op, codec, work, deploy = argv[0], argv[1], Path(argv[2]), Path(argv[3])
+    settings = _settings(work, codec, deploy)
+    assert isinstance(settings, Settings)
+    store = BackupStore(settings)
+    if op == "create":
+        record = store.create(deploy, kind="manual", version="1.4.2.3")
+        print(record.id, record.archive_path, flush=True)
+    else:
+        store.restore(int(argv[4]), deploy)
+
+
+def run_timed(argv: list[str], cwd: Path | None = None) -> tuple[float, float, float, str]:
+    """wall s, cpu s (children included), peak rss MiB, stdout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, cwd=cwd)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"{argv} failed with status {status}")
+    proc.returncode = 0
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
+
+
+def ours(op: str, codec: str, work: Path, deploy: Path, *extra: str) -> tuple[float, float, float, str]:
+    return run_timed([sys.executable, __file__, "--child", op, codec, str(work), str(deploy), *extra])
+
+
+def shell(*commands: list[str]) -> tuple[float, float]:
+    """Wall and CPU of several commands run back to back (CPU from rusage of children)."""
+    before = os.times()
+    start = time.perf_counter()
+    for argv in commands:
+        subprocess.run(argv, check=True)
+    after = os.times()
+    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    return time.perf_counter() - start, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--reps", type=int, default=3)
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--child", nargs="+")
+    args = parser.parse_args()
+    if args.child:
+        child(args.child)
+        return
+    base = args.workdir or Path(tempfile.gettempdir())
+    work = Path(tempfile.mkdtemp(prefix="bench-backup-", dir=base))
+    try:
+        t = time.perf_counter()
+        tree = work / "deploy"
+        counts = build_tree(tree, args.scale)
+        print(f"tree: {counts} built in {time.perf_counter() - t:.1f} s", file=sys.stderr)
+        subprocess.run(["cat", *map(str, tree.rglob("*.log"))], stdout=subprocess.DEVNULL)
+        results: dict[str, list[float]] = {}
+        rss: list[float] = []
+        cpu: dict[str, list[float]] = {}
+
+        def note(key: str, wall: float, used: float) -> None:
+            results.setdefault(key, []).append(wall)
+            cpu.setdefault(key, []).append(used)
+
+        for rep in range(args.reps):
+            for codec, ref_flags in (("zstd", ["-I", "zstd -3 -T0"]), ("gzip", ["-z"])):
+                wall, used, peak, out = ours("create", codec, work, tree)
+                note(f"ours_create_{codec}", wall, used)
+                rss.append(peak)
+                backup_id, archive = out.split()
+                ref = work / f"ref.tar.{codec}"
+                wall, used = shell(["tar", *ref_flags, "-cf", str(ref), "-C", str(tree), "."])
+                note(f"ref_create_{codec}_nosync", wall, used)
+                w2, u2 = shell(["sync", str(ref)])
+                note(f"ref_create_{codec}", wall + w2, used + u2)
+                ref.unlink()
+                if codec == "zstd":
+                    target = work / "restored"
+                    wall, used, peak, _ = ours("restore", codec, work, target, backup_id)
+                    note("ours_restore_zstd", wall, used)
+                    rss.append(peak)
+                    shutil.rmtree(target)
+                    plain = work / "tar-x"
+                    plain.mkdir()
+                    wall, used = shell(["tar", "-I", "zstd", "-xf", archive, "-C", str(plain)])
+                    note("ref_restore_zstd_nosync", wall, used)
+                    w2, u2 = shell(["sync", "-f", str(plain)])
+                    note("ref_restore_zstd", wall + w2, used + u2)
+                    shutil.rmtree(plain)
+                Path(archive).unlink()
+            print(f"rep {rep + 1}: " + ", ".join(f"{k}={v[-1]:.2f}" for k, v in results.items()),
+                  file=sys.stderr)
+
+        best = {k: min(v) for k, v in results.items()}
+        summary: dict[str, object] = {}
+        for name, ours_key, ref_key in (
+            ("create_ratio_zstd", "ours_create_zstd", "ref_create_zstd"),
+            ("create_ratio_gzip", "ours_create_gzip", "ref_create_gzip"),
+            ("restore_ratio_zstd", "ours_restore_zstd", "ref_restore_zstd"),
+        ):
+            summary[name] = round(best[ours_key] / best[ref_key], 3)
+            summary[name + "_nosync"] = round(best[ours_key] / best[ref_key + "_nosync"], 3)
+            summary[name + "_cpu"] = round(min(cpu[ours_key]) / min(cpu[ref_key]), 3)
+        summary["seconds_best"] = {k: round(v, 2) for k, v in best.items()}
+        summary["seconds_median"] = {k: round(statistics.median(v), 2) for k, v in results.items()}
+        summary["tree_bytes"] = counts["bytes"]
+        summary["tree_files"] = counts["files"]
+        summary["peak_rss_mb"] = round(max(rss), 1)
+        summary["ratio"] = max(
+            float(summary[k]) for k in ("create_ratio_zstd", "create_ratio_gzip", "restore_ratio_zstd")  # type: ignore[arg-type]
+        )
+        print(json.dumps(summary))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
