@@ -77,8 +77,12 @@ def run_timed(argv: list[str], cwd: Path | None = None) -> tuple[float, float, f
     return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out
 
 
-def ours(op: str, codec: str, work: Path, deploy: Path, *extra: str) -> tuple[float, float, float, str]:
-    return run_timed([sys.executable, __file__, "--child", op, codec, str(work), str(deploy), *extra])
+def ours(
+    op: str, codec: str, work: Path, deploy: Path, *extra: str
+) -> tuple[float, float, float, str]:
+    return run_timed(
+        [sys.executable, __file__, "--child", op, codec, str(work), str(deploy), *extra]
+    )
 
 
 def shell(*commands: list[str]) -> tuple[float, float]:
@@ -88,7 +92,9 @@ def shell(*commands: list[str]) -> tuple[float, float]:
     for argv in commands:
         subprocess.run(argv, check=True)
     after = os.times()
-    cpu = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    cpu = (after.children_user - before.children_user) + (
+        after.children_system - before.children_system
+    )
     return time.perf_counter() - start, cpu
 
 
@@ -144,8 +150,10 @@ def main() -> None:
                     note("ref_restore_zstd", wall + w2, used + u2)
                     shutil.rmtree(plain)
                 Path(archive).unlink()
-            print(f"rep {rep + 1}: " + ", ".join(f"{k}={v[-1]:.2f}" for k, v in results.items()),
-                  file=sys.stderr)
+            print(
+                f"rep {rep + 1}: " + ", ".join(f"{k}={v[-1]:.2f}" for k, v in results.items()),
+                file=sys.stderr,
+            )
 
         best = {k: min(v) for k, v in results.items()}
         summary: dict[str, object] = {}
@@ -163,7 +171,8 @@ def main() -> None:
         summary["tree_files"] = counts["files"]
         summary["peak_rss_mb"] = round(max(rss), 1)
         summary["ratio"] = max(
-            float(summary[k]) for k in ("create_ratio_zstd", "create_ratio_gzip", "restore_ratio_zstd")  # type: ignore[arg-type]
+            float(summary[k])
+            for k in ("create_ratio_zstd", "create_ratio_gzip", "restore_ratio_zstd")  # type: ignore[arg-type]
         )
         print(json.dumps(summary))
     finally:

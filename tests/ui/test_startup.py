@@ -5,6 +5,8 @@ from __future__ import annotations
 import tomllib
 from pathlib import Path
 
+from textual.widgets import Input
+
 from tests.ui.conftest import ReleaseEnv
 from tests.ui.scenarios import build_app
 from tests.ui.test_flows import ended, engine_app, loaded, wait_until
@@ -92,12 +94,13 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
         await pilot.press("ctrl+s")  # empty URL: refused in place
         problem = str(app.screen.query_one("#wizard-problem").render())
         assert "manifest URL is required" in problem
-        await pilot.press(*url)
-        await pilot.press("enter")
-        deploy_input = app.screen.query_one("#deploy-dir")
-        deploy_input.value = ""  # type: ignore[attr-defined]
-        await pilot.press(*str(release_env.deploy))
-        await pilot.press("enter")
+        await pilot.press("h", "t")  # typing reaches the focused field...
+        assert app.screen.query_one("#manifest", Input).value == "ht"
+        app.screen.query_one("#manifest", Input).value = url  # ...the rest is set directly
+        await pilot.press("enter")  # next field
+        assert app.screen.focused is app.screen.query_one("#deploy-dir", Input)
+        app.screen.query_one("#deploy-dir", Input).value = str(release_env.deploy)
+        await pilot.press("enter")  # saves
         await wait_until(pilot, lambda: loaded(app))
         assert app.settings.deploy_dir == release_env.deploy
     saved = tomllib.loads(config.read_text())

@@ -26,6 +26,7 @@ from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.archive import SinkError, TarBuilder
 from tui_upgrader.ops.backup_swap import DATA_STAGING_PREFIX
 from tui_upgrader.ops.link_check import escaping_links
+from tui_upgrader.ops.tar_header import ustar_header
 
 logger = logging.getLogger(__name__)
 
@@ -193,47 +194,6 @@ class _Names:
         return self._groups[gid]
 
 
-_MAX_ID = 0o7777777  # what fits a ustar id field
-_MAX_NUM = 0o77777777777  # size and mtime fields
-_DEV = bytes(16)  # device fields are left empty for non-devices
-_TAIL = bytes(155 + 12)  # prefix and padding
-
-
-def _fast_header(
-    name: str, st: os.stat_result, size: int, kind: bytes, linkname: str, names: _Names
-) -> bytes | None:
-    """The ustar header tarfile would write in pax format, 5x cheaper; None when
-    the entry needs pax records (non-ASCII or long names, big numbers)."""
-    uid, gid, mtime = st.st_uid, st.st_gid, st.st_mtime_ns // 1_000_000_000
-    if uid > _MAX_ID or gid > _MAX_ID or size > _MAX_NUM or not 0 <= mtime <= _MAX_NUM:
-        return None
-    if not (name.isascii() and linkname.isascii()):
-        return None
-    user, group = names.user(uid), names.group(gid)
-    if not (user.isascii() and group.isascii()):
-        return None
-    raw_name, raw_link = name.encode(), linkname.encode()
-    raw_user, raw_group = user.encode(), group.encode()
-    if len(raw_name) > 100 or len(raw_link) > 100 or len(raw_user) > 32 or len(raw_group) > 32:
-        return None
-    buf = b"".join(
-        (
-            raw_name.ljust(100, b"\x00"),
-            b"%07o\x00%07o\x00%07o\x00" % (stat.S_IMODE(st.st_mode), uid, gid),
-            b"%011o\x00%011o\x00" % (size, mtime),
-            b"        ",
-            kind,
-            raw_link.ljust(100, b"\x00"),
-            b"ustar\x0000",
-            raw_user.ljust(32, b"\x00"),
-            raw_group.ljust(32, b"\x00"),
-            _DEV,
-            _TAIL,
-        )
-    )
-    return b"%s%06o\x00%s" % (buf[:148], sum(buf), buf[155:])
-
-
 def header(
     rel: str, st: os.stat_result, names: _Names, *, kind: bytes, size: int = 0, linkname: str = ""
 ) -> bytes:
@@ -241,7 +201,18 @@ def header(
     name = rel + "/" if kind == tarfile.DIRTYPE and rel != "." else rel
     if kind == tarfile.DIRTYPE and rel == ".":
         name = "./"
-    fast = _fast_header(name, st, size, kind, linkname, names)
+    fast = ustar_header(
+        name,
+        mode=st.st_mode,
+        uid=st.st_uid,
+        gid=st.st_gid,
+        size=size,
+        mtime=st.st_mtime_ns // 1_000_000_000,
+        kind=kind,
+        linkname=linkname,
+        uname=names.user(st.st_uid),
+        gname=names.group(st.st_gid),
+    )
     if fast is not None:
         return fast
     info = tarfile.TarInfo(rel)

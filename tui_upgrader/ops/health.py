@@ -9,8 +9,8 @@ image counts as much as one in the compose file):
   that finished. A ``restart: "no"`` container still running is judged as a
   long-running one.
 
-A one-shot that exited non-zero, or a dead container, fails at once; anything
-else gets until the timeout. The failure names every bad service with its
+A one-shot that exited non-zero, an ``unhealthy`` container or a dead one
+fails at once; anything else gets until the timeout. The failure names every bad service with its
 state and its last log lines.
 """
 
@@ -85,7 +85,10 @@ def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
             if hstatus == "unhealthy":
                 log = health.get("Log") or [{}]
                 output = _one_line(str(log[-1].get("Output") or "")) or "no output"
-                return Verdict("unhealthy", f"check failed: {output}")
+                # The engine says unhealthy only after `retries` failed checks
+                # past the start period, and never restarts such a container on
+                # its own: waiting out the timeout would only add downtime.
+                return Verdict("unhealthy", f"check failed: {output}", hopeless=True)
             return Verdict("starting", "health check pending")
         stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
         if stable >= settle_s:

@@ -1,0 +1,167 @@
+"""The UI's pure parts: coalescing, throttling, speed/ETA, outcomes, plan text, palette."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from tests.fakes import FakeBackupStore
+from tests.ui import scenarios as sc
+from tests.ui.test_flows import wait_until
+from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
+from tui_upgrader.core.events import (
+    FORWARD_STEPS,
+    LayerEvent,
+    LogEvent,
+    ProgressEvent,
+    ResultEvent,
+    Step,
+)
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ui.backup_rows import rows_from_records
+from tui_upgrader.ui.bridge import ThrottledEmit
+from tui_upgrader.ui.messages import UpgradeEvent
+from tui_upgrader.ui.operations import Operation, describe
+from tui_upgrader.ui.planview import plan_steps, touched
+from tui_upgrader.ui.screens.backups import BackupsScreen
+from tui_upgrader.ui.screens.journal import journal_lines
+from tui_upgrader.ui.widgets.big_text import render_big
+from tui_upgrader.ui.widgets.transfer_bar import RateMeter
+
+DL = Step.DOWNLOADING_UPDATE
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_progress_messages_coalesce_per_transfer_only() -> None:
+    a = UpgradeEvent(ProgressEvent(DL, 10, 100))
+    b = UpgradeEvent(ProgressEvent(DL, 20, 100))
+    other_step = UpgradeEvent(ProgressEvent(Step.CREATING_BACKUP, 5, 100))
+    log = UpgradeEvent(LogEvent("info", "x"))
+    layer1 = UpgradeEvent(LayerEvent("img", "l1", "loading", 1, 9))
+    layer2 = UpgradeEvent(LayerEvent("img", "l2", "loading", 1, 9))
+    assert b.can_replace(a)
+    assert not other_step.can_replace(a)
+    assert not log.can_replace(UpgradeEvent(LogEvent("info", "y")))
+    assert not b.can_replace(log)
+    assert not layer2.can_replace(layer1)
+    assert UpgradeEvent(LayerEvent("img", "l1", "loading", 5, 9)).can_replace(layer1)
+
+
+def test_throttle_holds_bursts_and_flushes_before_other_events() -> None:
+    posted: list[object] = []
+    clock = Clock()
+    emit = ThrottledEmit(lambda m: posted.append(m.event), max_rate=10, monotonic=clock)
+    for done in range(0, 1000, 10):  # 100 chunks within the same instant
+        emit(ProgressEvent(DL, done, 1000))
+    assert posted == [ProgressEvent(DL, 0, 1000)]
+    clock.t = 0.2
+    emit(ProgressEvent(DL, 995, 1000))
+    assert posted[-1] == ProgressEvent(DL, 995, 1000)
+    emit(ProgressEvent(DL, 996, 1000))  # held
+    emit(LogEvent("info", "step done"))  # flushes the held count first
+    assert posted[-2:] == [ProgressEvent(DL, 996, 1000), LogEvent("info", "step done")]
+    emit(ProgressEvent(DL, 1000, 1000))  # a finished transfer is never held
+    assert posted[-1] == ProgressEvent(DL, 1000, 1000)
+    assert emit.posted == len(posted) == 5
+
+
+def test_rate_meter_speed_and_eta_from_the_clock() -> None:
+    meter = RateMeter(window_s=3.0)
+    assert meter.rate() is None
+    for second in range(6):
+        meter.add(float(second), second * 10_000_000)
+    assert meter.rate() == pytest.approx(10_000_000)
+    assert meter.eta(50_000_000, 100_000_000) == pytest.approx(5.0)
+    meter.add(6.0, 0)  # the server ignored Range: the transfer restarted
+    assert meter.rate() is None
+
+
+def _op() -> Operation:
+    title = "Upgrade 1.4.2 → 1.5.0 (full)"
+    return Operation(
+        "upgrade", title, FORWARD_STEPS, lambda e, c: sc.SUCCESS, Step.STOPPING_SERVICES
+    )
+
+
+@pytest.mark.parametrize(
+    ("result", "cancelled", "stopped", "tone", "headline", "code"),
+    [
+        (sc.SUCCESS, False, True, "success", "Upgraded 1.4.2 → 1.5.0", EXIT_OK),
+        (sc.ROLLED_BACK, False, True, "failure", "Upgrade failed: rolled back to 1.4.2",
+         EXIT_FAILED),
+        (ResultEvent(False, "1.4.2.0", "1.5.0.0", 5, False, "rollback failed too: boom",
+                     exit_code=EXIT_ROLLBACK_FAILED), False, True, "danger",
+         "Upgrade failed and the rollback failed too", EXIT_ROLLBACK_FAILED),
+        (ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, "cancelled", exit_code=1), True,
+         False, "failure", "Cancelled before the stop: nothing was changed", EXIT_FAILED),
+        (ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, "sha256 mismatch", exit_code=1),
+         False, False, "failure", "Upgrade failed", EXIT_FAILED),
+    ],
+)  # fmt: skip
+def test_outcomes(
+    result: ResultEvent, cancelled: bool, stopped: bool, tone: str, headline: str, code: int
+) -> None:
+    log = Path("/var/log/x.log")
+    outcome = describe(_op(), result, log, cancelled=cancelled, stopped=stopped)
+    assert (outcome.tone, outcome.headline, outcome.exit_code) == (tone, headline, code)
+    assert f"Log file: {log}" in outcome.lines
+    if not stopped and not cancelled:
+        assert "Nothing was stopped or changed." in outcome.lines
+    if tone == "danger":
+        assert any("restore backup #5" in line for line in outcome.lines)
+
+
+def test_plan_marks_the_downtime_window_and_a_skipped_backup() -> None:
+    plan, settings = sc.make_plan(), Settings(deploy_dir=Path("/srv/demo"))
+    steps = plan_steps(plan.decision, settings, make_backup=False)
+    assert [s.step for s in steps] == list(FORWARD_STEPS)
+    down = [s.step for s in steps if s.downtime]
+    assert down[0] is Step.STOPPING_SERVICES and down[-1] is Step.VERIFYING_SERVICES
+    backup = next(s for s in steps if s.step is Step.CREATING_BACKUP)
+    assert backup.skipped and "SKIPPED" in backup.text
+    patch = sc.patch_plan()
+    lines = touched(patch.decision, settings, ["app"])
+    assert "replace app/server.js" in lines and "delete  app/legacy.js" in lines
+    assert "services: app" in lines
+
+
+def test_journal_lines_and_backup_rows() -> None:
+    lines = journal_lines(sc.FakeJournal(), sc.NOW)
+    assert lines[0].startswith("Upgrade 1.4.2 → 1.5.0, started 2026-06-04 09:12 UTC")
+    assert "Pre-upgrade backup: #5." in lines
+    records = sc.backup_records()
+    rows = rows_from_records(reversed(records))
+    assert [r.id for r in rows] == [4, 3, 2, 1]  # newest first, whatever the input order
+    assert rows[-1].cells(sc.NOW)[-1] == "MISSING"
+    assert rows[0].cells(sc.NOW + timedelta(hours=1))[3] == "8 hours ago"
+
+
+def test_big_text_is_three_rows() -> None:
+    rows = render_big("full").split("\n")
+    assert len(rows) == 3 and rows[0].startswith("█▀▀▀")
+
+
+async def test_palette_offers_the_screen_actions(tmp_path: Path) -> None:
+    app = sc.build_app(tmp_path, store=FakeBackupStore(tmp_path, sc.backup_records()))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: getattr(app.screen, "plan", None) is not None)
+        await pilot.press("enter", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        screen = app.screen
+        assert isinstance(screen, BackupsScreen)
+        await wait_until(pilot, lambda: bool(screen.rows))
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for wanted in ("Start", "New", "Verify", "Restore", "Delete", "Back", "Backups"):
+            assert wanted in titles, titles
+        command = next(c for c in app.get_system_commands(app.screen) if c.title == "Back")
+        await command.callback()
+        await wait_until(pilot, lambda: not isinstance(app.screen, BackupsScreen))
