@@ -31,8 +31,12 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
     group.add_argument("--config", type=Path, default=default, help="config file (TOML)")
     group.add_argument("--deploy-dir", type=Path, default=default, help="deployment directory")
     group.add_argument("--manifest", default=default, help="release manifest URL or file path")
-    group.add_argument("--dev", action="store_true", default=default if defaults else argparse.SUPPRESS,
-                       help=argparse.SUPPRESS)
+    group.add_argument(
+        "--dev",
+        action="store_true",
+        default=default if defaults else argparse.SUPPRESS,
+        help=argparse.SUPPRESS,
+    )
     return parser
 
 

@@ -18,7 +18,14 @@ from tests.core.manifests import HASH_A, enhanced
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state
 
-CONTRACT_KEYS = {"current_version", "target_version", "comparison", "strategy", "reasons", "package"}
+CONTRACT_KEYS = {
+    "current_version",
+    "target_version",
+    "comparison",
+    "strategy",
+    "reasons",
+    "package",
+}
 
 
 def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
@@ -27,8 +34,13 @@ def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.Comp
     env = dict(os.environ)
     env["TUI_UPGRADER_ARCH"] = "x86_64"
     env.update(env_extra or {})
-    return subprocess.run([sys.executable, "-m", "tui_upgrader", *args], capture_output=True,
-                          text=True, env=env, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "tui_upgrader", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 @pytest.fixture
@@ -65,25 +77,36 @@ def test_check_json_local_file(tmp_path: Path, deploy: Path) -> None:
     out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
-    assert CONTRACT_KEYS <= obj.keys()
+    assert obj.keys() >= CONTRACT_KEYS
     assert obj["current_version"] == "0.0.12.0"
     assert obj["target_version"] == "0.0.13.2"
     assert obj["comparison"] == "full_upgrade_required"
     assert obj["strategy"] == "full"
     assert obj["package"] == {
-        "url": "https://cdn.example.org/svc/docker-x86_64.zip", "sha256": HASH_A, "size": 1234,
+        "url": "https://cdn.example.org/svc/docker-x86_64.zip",
+        "sha256": HASH_A,
+        "size": 1234,
     }
     assert all(isinstance(r, str) and r for r in obj["reasons"])
 
 
-def test_check_json_over_http_resolves_relative_urls(served: tuple[str, Path], deploy: Path) -> None:
+def test_check_json_over_http_resolves_relative_urls(
+    served: tuple[str, Path], deploy: Path
+) -> None:
     base, root = served
     doc = enhanced()
     doc["platforms"]["x86_64"]["url"] = "/releases/docker-x86_64.zip"
     _write(root / "manifest.json", doc)
     write_state(deploy, DeployState(version=Version.parse("0.0.13")))
-    out = _cli("check", "--json", "--manifest", f"{base}/manifest.json", "--deploy-dir",
-               str(deploy), "--force-full")
+    out = _cli(
+        "check",
+        "--json",
+        "--manifest",
+        f"{base}/manifest.json",
+        "--deploy-dir",
+        str(deploy),
+        "--force-full",
+    )
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
     assert obj["strategy"] == "full"
@@ -94,7 +117,9 @@ def test_check_patch_over_http(served: tuple[str, Path], deploy: Path) -> None:
     base, root = served
     _write(root / "manifest.json", enhanced())
     write_state(deploy, DeployState(version=Version.parse("0.0.13")))
-    out = _cli("check", "--json", "--manifest", f"{base}/manifest.json", "--deploy-dir", str(deploy))
+    out = _cli(
+        "check", "--json", "--manifest", f"{base}/manifest.json", "--deploy-dir", str(deploy)
+    )
     obj = json.loads(out.stdout)
     assert (obj["strategy"], obj["comparison"]) == ("patch", "patch_upgradeable")
 
@@ -130,7 +155,9 @@ def test_connection_refused_is_a_one_line_error(deploy: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = _cli("check", "--manifest", f"http://127.0.0.1:{port}/m.json", "--deploy-dir", str(deploy))
+    out = _cli(
+        "check", "--manifest", f"http://127.0.0.1:{port}/m.json", "--deploy-dir", str(deploy)
+    )
     assert out.returncode == 1
     assert "connection refused" in out.stderr
 
@@ -142,8 +169,14 @@ def test_missing_manifest_file_is_exit_2(tmp_path: Path, deploy: Path) -> None:
 
 def test_example_shipped_in_repo() -> None:
     root = Path(__file__).resolve().parents[2]
-    out = _cli("check", "--json", "--manifest", str(root / "examples/manifest.json"),
-               "--deploy-dir", str(root / "examples/deploy"))
+    out = _cli(
+        "check",
+        "--json",
+        "--manifest",
+        str(root / "examples/manifest.json"),
+        "--deploy-dir",
+        str(root / "examples/deploy"),
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["strategy"] == "patch"
 

@@ -54,16 +54,24 @@ def test_min_version_is_parsed() -> None:
 
 
 def test_operation_paths_are_normalised() -> None:
-    doc = with_value(enhanced(), ["./app//x.jar", "config/./a.yml"], "patch", "x86_64",
-                     "operations", "replace", "files")
+    doc = with_value(
+        enhanced(),
+        ["./app//x.jar", "config/./a.yml"],
+        "patch",
+        "x86_64",
+        "operations",
+        "replace",
+        "files",
+    )
     m = parse_manifest(doc)
     assert m.patch is not None
     assert m.patch[Arch.X86_64].operations.replace_files == ("app/x.jar", "config/a.yml")
 
 
 def test_overlap_replace_wins() -> None:
-    doc = with_value(enhanced(), ["app/app.jar"], "patch", "x86_64", "operations", "delete",
-                     "files")
+    doc = with_value(
+        enhanced(), ["app/app.jar"], "patch", "x86_64", "operations", "delete", "files"
+    )
     m = parse_manifest(doc)
     assert m.patch is not None
     assert "app/app.jar" not in m.patch[Arch.X86_64].operations.deleted
@@ -77,30 +85,47 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
     (with_value(enhanced(), "2025-09-01", "release_date"), r"^release_date: expected an RFC 3339"),
     (with_value(enhanced(), "2025-09-01T08:00:00", "release_date"), r"^release_date: "),
     (with_value(enhanced(), 5, "release_notes"), r"^release_notes: expected a string"),
-    (with_value(enhanced(), "", "platforms", "x86_64", "url"), r"^platforms\.x86_64\.url: must not"),
-    (with_value(enhanced(), "ftp://x/y.zip", "platforms", "x86_64", "url"),
-     r"^platforms\.x86_64\.url: URL must start"),
-    (with_value(enhanced(), "sha256:abc", "platforms", "x86_64", "hash"),
-     r"^platforms\.x86_64\.hash: expected 'sha256:"),
+    (
+        with_value(enhanced(), "", "platforms", "x86_64", "url"),
+        r"^platforms\.x86_64\.url: must not",
+    ),
+    (
+        with_value(enhanced(), "ftp://x/y.zip", "platforms", "x86_64", "url"),
+        r"^platforms\.x86_64\.url: URL must start",
+    ),
+    (
+        with_value(enhanced(), "sha256:abc", "platforms", "x86_64", "hash"),
+        r"^platforms\.x86_64\.hash: expected 'sha256:",
+    ),
     (with_value(enhanced(), "", "patch", "x86_64", "hash"), r"^patch\.x86_64\.hash: "),
     (with_value(enhanced(), -1, "platforms", "x86_64", "size"), r"^platforms\.x86_64\.size: "),
     (with_value(enhanced(), {}, "platforms"), r"^platforms: must name at least one"),
     (with_value(enhanced(), {}, "patch"), r"^patch: must name at least one"),
     (without(enhanced(), "patch", "x86_64", "operations"), r"^patch\.x86_64\.operations: required"),
-    (with_value(enhanced(), ["a", "b", "/etc/passwd"], *OPS, "replace", "files"),
-     r"^patch\.x86_64\.operations\.replace\.files\[2\]: path '/etc/passwd' is absolute"),
-    (with_value(enhanced(), ["app/../../etc"], *OPS, "replace", "files"),
-     r"^patch\.x86_64\.operations\.replace\.files\[0\]: .*'\.\.' segment"),
-    (with_value(enhanced(), ["../x"], *OPS, "delete", "directories"),
-     r"^patch\.x86_64\.operations\.delete\.directories\[0\]: "),
-    (with_value(enhanced(), ["a\\..\\b"], *OPS, "delete", "files"),
-     r"^patch\.x86_64\.operations\.delete\.files\[0\]: .*Windows"),
+    (
+        with_value(enhanced(), ["a", "b", "/etc/passwd"], *OPS, "replace", "files"),
+        r"^patch\.x86_64\.operations\.replace\.files\[2\]: path '/etc/passwd' is absolute",
+    ),
+    (
+        with_value(enhanced(), ["app/../../etc"], *OPS, "replace", "files"),
+        r"^patch\.x86_64\.operations\.replace\.files\[0\]: .*'\.\.' segment",
+    ),
+    (
+        with_value(enhanced(), ["../x"], *OPS, "delete", "directories"),
+        r"^patch\.x86_64\.operations\.delete\.directories\[0\]: ",
+    ),
+    (
+        with_value(enhanced(), ["a\\..\\b"], *OPS, "delete", "files"),
+        r"^patch\.x86_64\.operations\.delete\.files\[0\]: .*Windows",
+    ),
     (with_value(enhanced(), ["C:\\x"], *OPS, "delete", "files"), r"Windows syntax"),
     (with_value(enhanced(), [""], *OPS, "delete", "files"), r"must not be empty"),
     (with_value(enhanced(), ["./"], *OPS, "delete", "files"), r"names the deploy dir itself"),
     (with_value(enhanced(), [".tui-upgrader/state.toml"], *OPS, "delete", "files"), r"state dir"),
-    (with_value(enhanced(), "app", *OPS, "replace", "files"),
-     r"^patch\.x86_64\.operations\.replace\.files: expected an array"),
+    (
+        with_value(enhanced(), "app", *OPS, "replace", "files"),
+        r"^patch\.x86_64\.operations\.replace\.files: expected an array",
+    ),
     (without(legacy(), "packages"), r"^packages: required"),
     (without(legacy(), "packages", "full", "hash"), r"^packages\.full\.hash: required"),
     (enhanced(min_version="x"), r"^min_version: invalid version"),
@@ -135,7 +160,7 @@ def test_too_deep_is_refused() -> None:
 
 
 def test_brackets_inside_strings_do_not_count_as_depth() -> None:
-    doc = enhanced(release_notes="[" * 100 + "\\\"{" * 50)
+    doc = enhanced(release_notes="[" * 100 + '\\"{' * 50)
     assert parse_manifest_bytes(json.dumps(doc).encode()).release_notes.startswith("[[[")
 
 
@@ -145,5 +170,5 @@ def test_invalid_json_names_line_and_column() -> None:
 
 
 def test_invalid_json_object_is_rejected() -> None:
-    with pytest.raises(ManifestError, match="^version: required"):
+    with pytest.raises(ManifestError, match=r"^version: required"):
         parse_manifest_bytes(b'{"invalid": "json"}')

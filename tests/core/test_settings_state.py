@@ -55,11 +55,22 @@ def test_state_absent_means_first_install(tmp_path: Path) -> None:
 
 
 def test_state_round_trip_is_private_and_atomic(tmp_path: Path) -> None:
-    record_upgrade(tmp_path, from_version=None, to_version=Version.parse("1.0.0"),
-                   strategy="full", backup_id=None, downtime_s=None)
-    st = record_upgrade(tmp_path, from_version=Version.parse("1.0.0"),
-                        to_version=Version.parse("1.1.0.1"), strategy="patch", backup_id=3,
-                        downtime_s=1.5)
+    record_upgrade(
+        tmp_path,
+        from_version=None,
+        to_version=Version.parse("1.0.0"),
+        strategy="full",
+        backup_id=None,
+        downtime_s=None,
+    )
+    st = record_upgrade(
+        tmp_path,
+        from_version=Version.parse("1.0.0"),
+        to_version=Version.parse("1.1.0.1"),
+        strategy="patch",
+        backup_id=3,
+        downtime_s=1.5,
+    )
     again = read_state(tmp_path)
     assert again == st
     assert str(again.version) == "1.1.0.1" and len(again.history) == 2

@@ -15,33 +15,76 @@ X86 = Arch.X86_64
 ARM = Arch.AARCH64
 
 
-def run(current: str | None, doc: dict[str, Any], *, arch: Arch = X86, compose: bool = True,
-        force: bool = False, allow_unverified: bool = False) -> Any:
+def run(
+    current: str | None,
+    doc: dict[str, Any],
+    *,
+    arch: Arch = X86,
+    compose: bool = True,
+    force: bool = False,
+    allow_unverified: bool = False,
+) -> Any:
     cur = Version.parse(current) if current else None
-    return decide(cur, parse_manifest(doc), Deployment(cur, compose), arch, force_full=force,
-                  allow_unverified=allow_unverified)
+    return decide(
+        cur,
+        parse_manifest(doc),
+        Deployment(cur, compose),
+        arch,
+        force_full=force,
+        allow_unverified=allow_unverified,
+    )
 
 
 CASES: list[tuple[str, str | None, dict[str, Any], dict[str, Any], Strategy, str | None]] = [
     # name, current, manifest, options, strategy, package url suffix
     ("new release -> full", "0.0.12", enhanced(), {}, Strategy.FULL, "docker-x86_64.zip"),
     ("patch for this arch", "0.0.13", enhanced(), {}, Strategy.PATCH, "x86_64-patch.zip"),
-    ("no patch for this arch", "0.0.13", enhanced(), {"arch": ARM}, Strategy.FULL,
-     "docker-aarch64.zip"),
+    (
+        "no patch for this arch",
+        "0.0.13",
+        enhanced(),
+        {"arch": ARM},
+        Strategy.FULL,
+        "docker-aarch64.zip",
+    ),
     ("equal -> none", "0.0.13.2", enhanced(), {}, Strategy.NONE, None),
     ("equal 3 vs 4 parts", "0.0.13", enhanced(version="0.0.13.0"), {}, Strategy.NONE, None),
     ("local newer -> none", "0.0.13.4", enhanced(), {}, Strategy.NONE, None),
     ("local newer base -> none", "0.1.0", enhanced(), {}, Strategy.NONE, None),
-    ("force -> full even when equal", "0.0.13.2", enhanced(), {"force": True}, Strategy.FULL,
-     "docker-x86_64.zip"),
-    ("no compose file -> full", "0.0.13.2", enhanced(), {"compose": False}, Strategy.FULL,
-     "docker-x86_64.zip"),
+    (
+        "force -> full even when equal",
+        "0.0.13.2",
+        enhanced(),
+        {"force": True},
+        Strategy.FULL,
+        "docker-x86_64.zip",
+    ),
+    (
+        "no compose file -> full",
+        "0.0.13.2",
+        enhanced(),
+        {"compose": False},
+        Strategy.FULL,
+        "docker-x86_64.zip",
+    ),
     ("first install -> full", None, enhanced(), {}, Strategy.FULL, "docker-x86_64.zip"),
-    ("platforms without this arch -> packages.full", "0.0.12",
-     without(enhanced(), "platforms", "x86_64"), {}, Strategy.FULL, "svc/docker.zip"),
+    (
+        "platforms without this arch -> packages.full",
+        "0.0.12",
+        without(enhanced(), "platforms", "x86_64"),
+        {},
+        Strategy.FULL,
+        "svc/docker.zip",
+    ),
     ("legacy -> packages.full", "0.0.12", legacy(), {}, Strategy.FULL, "svc/docker.zip"),
-    ("lone patch kept (no platforms)", "0.0.13", without(enhanced(), "platforms"), {},
-     Strategy.PATCH, "x86_64-patch.zip"),
+    (
+        "lone patch kept (no platforms)",
+        "0.0.13",
+        without(enhanced(), "platforms"),
+        {},
+        Strategy.PATCH,
+        "x86_64-patch.zip",
+    ),
 ]
 
 
@@ -50,8 +93,13 @@ CASES: list[tuple[str, str | None, dict[str, Any], dict[str, Any], Strategy, str
     [c[1:] for c in CASES],
     ids=[c[0] for c in CASES],
 )
-def test_decide(current: str | None, doc: dict[str, Any], opts: dict[str, Any],
-                strategy: Strategy, url_end: str | None) -> None:
+def test_decide(
+    current: str | None,
+    doc: dict[str, Any],
+    opts: dict[str, Any],
+    strategy: Strategy,
+    url_end: str | None,
+) -> None:
     d = run(current, doc, **opts)
     assert d.strategy is strategy
     assert d.reasons, "every decision carries reasons"
@@ -111,16 +159,23 @@ def test_min_version_ignored_on_first_install() -> None:
 
 
 def test_overlap_warning() -> None:
-    doc = with_value(enhanced(), ["app/app.jar"], "patch", "x86_64", "operations", "delete",
-                     "files")
+    doc = with_value(
+        enhanced(), ["app/app.jar"], "patch", "x86_64", "operations", "delete", "files"
+    )
     d = run("0.0.13", doc)
     assert any("replaced, not deleted" in w for w in d.warnings)
 
 
 @pytest.mark.parametrize(
     ("name", "arch"),
-    [("x86_64", X86), ("AMD64", X86), ("x64", X86), ("aarch64", ARM), ("arm64", ARM),
-     ("ARMv8", ARM)],
+    [
+        ("x86_64", X86),
+        ("AMD64", X86),
+        ("x64", X86),
+        ("aarch64", ARM),
+        ("arm64", ARM),
+        ("ARMv8", ARM),
+    ],
 )
 def test_arch_aliases(name: str, arch: Arch) -> None:
     assert parse_arch(name) is arch

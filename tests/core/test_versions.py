@@ -21,7 +21,8 @@ def test_parse_accepts(text: str, parts: tuple[int, int, int, int]) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["1.2", "1.2.3.4.5", "1.2.3-rc1", "a.b.c", "", " 1.2.3", "1.2.3 ", "1..2.3", "v", "1.2.3."]
+    "text",
+    ["1.2", "1.2.3.4.5", "1.2.3-rc1", "a.b.c", "", " 1.2.3", "1.2.3 ", "1..2.3", "v", "1.2.3."],
 )
 def test_parse_rejects(text: str) -> None:
     with pytest.raises(VersionError, match="invalid version"):

@@ -306,6 +306,20 @@ class ForwardReader:
             parts.append(piece)
         return parts[0] if len(parts) == 1 else b"".join(parts)
 
+    def copy_to(self, fd: int, size: int) -> None:
+        """Write the next ``size`` bytes to ``fd`` without copying them first."""
+        left = size
+        while left:
+            if self._at == len(self._chunk) and not self._next_chunk():
+                raise self._error_type(f"{self.path}: archive ends inside a member")
+            view = memoryview(self._chunk)[self._at : self._at + left]
+            taken = len(view)
+            while view:
+                view = view[os.write(fd, view) :]
+            self._at += taken
+            self._pos += taken
+            left -= taken
+
     def tell(self) -> int:
         return self._pos
 

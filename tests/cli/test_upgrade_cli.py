@@ -1,0 +1,68 @@
+"""Argument rules of ``upgrade`` and ``recover`` (no engine needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.cli.test_check import _cli
+from tests.core.manifests import enhanced
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.journal import new_journal, write_journal
+from tui_upgrader.ops.state import DeployState, write_state
+
+
+@pytest.fixture
+def setup(tmp_path: Path) -> tuple[Path, Path]:
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    (deploy / "docker-compose.yml").write_text("services: {}\n")
+    write_state(deploy, DeployState(version=Version.parse("0.0.12")))
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps(enhanced()))
+    return deploy, manifest
+
+
+def test_no_backup_needs_yes(setup: tuple[Path, Path]) -> None:
+    deploy, manifest = setup
+    out = _cli("upgrade", "--no-backup", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    assert out.returncode == 2
+    assert "--no-backup needs --yes" in out.stderr
+
+
+def test_upgrade_without_yes_and_without_a_terminal_refuses(setup: tuple[Path, Path]) -> None:
+    deploy, manifest = setup
+    out = _cli("upgrade", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    assert out.returncode == 2
+    assert "pass --yes" in out.stderr
+    assert "Strategy:  full" in out.stdout  # the plan is shown before asking
+
+
+def test_upgrade_refuses_over_an_unresolved_journal(setup: tuple[Path, Path]) -> None:
+    deploy, manifest = setup
+    write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
+    out = _cli("upgrade", "--yes", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    assert out.returncode == 2
+    assert "recover --rollback" in out.stderr
+
+
+def test_recover_without_journal_is_a_no_op(setup: tuple[Path, Path]) -> None:
+    deploy, _ = setup
+    out = _cli("recover", "--rollback", "--deploy-dir", str(deploy))
+    assert out.returncode == 0 and "Nothing to recover" in out.stdout
+
+
+def test_recover_needs_a_mode_without_a_terminal(setup: tuple[Path, Path]) -> None:
+    deploy, _ = setup
+    write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
+    out = _cli("recover", "--deploy-dir", str(deploy))
+    assert out.returncode == 2 and "--rollback or --resume" in out.stderr
+    assert "interrupted" in out.stdout
+
+
+def test_rollback_and_resume_are_exclusive(setup: tuple[Path, Path]) -> None:
+    deploy, _ = setup
+    out = _cli("recover", "--rollback", "--resume", "--deploy-dir", str(deploy))
+    assert out.returncode == 2
