@@ -26,8 +26,9 @@ def _text_block(rnd: random.Random, size: int, kind: str) -> bytes:
                 f"{rnd.randrange(10, 29)} 12:{rnd.randrange(10, 60)}:00');\n"
             )
         else:
+            stamp = f"{rnd.randrange(10, 60)}:{rnd.randrange(10, 60)}.{rnd.randrange(1000):03d}"
             line = (
-                f"2025-09-01T08:{rnd.randrange(10, 60)}:{rnd.randrange(10, 60)}.{rnd.randrange(1000):03d}Z "
+                f"2025-09-01T08:{stamp}Z "
                 f"INFO [{rnd.choice(words)}] request id={rnd.getrandbits(64):016x} "
                 f"took {rnd.randrange(2000)} ms status={rnd.choice((200, 200, 200, 404, 500))}\n"
             )
@@ -77,7 +78,7 @@ def build_tree(root: Path, scale: float = 1.0, seed: int = 7) -> dict[str, int]:
         put(f"config/conf.d/über-{i:03d}.yml", f"key: {i}\nname: Ölung {i}\n".encode())
     for i in range(int(400 * scale)):
         link = root / f"upload/{i % 40:02d}/link-{i}"
-        os.symlink(f"{(i // 40) % 6}/f{i:06d}.txt", link)
+        os.symlink(f"{(i // 40) % 6}/f{i:06d}.{'txt' if i % 3 else 'bin'}", link)
         counts["symlinks"] += 1
     for i in range(int(100 * scale)):
         os.link(root / f"config/conf.d/über-{i:03d}.yml", root / f"config/conf.d/hard-{i}.yml")

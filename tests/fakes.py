@@ -37,6 +37,7 @@ DEFAULT_SERVICES = (
 class FakeDocker:
     services: Sequence[ServiceSpec] = DEFAULT_SERVICES
     healthy: bool = True
+    unhealthy_gates: int = 0  # the first N health gates fail, later ones pass
     # Per image tar: (layer id, size) pairs reported while it "loads".
     layers: dict[str, list[tuple[str, int]]] = field(default_factory=dict)
     default_layers: list[tuple[str, int]] = field(
@@ -128,10 +129,12 @@ class FakeDocker:
         for spec in self.services:
             emit(ServiceEvent(spec.name, "starting"))
         self._enter("wait_healthy", project_dir, cancel)
+        healthy = self.healthy and self.unhealthy_gates <= 0
+        self.unhealthy_gates -= 1
         for spec in self.services:
-            state = "healthy" if self.healthy else "unhealthy"
-            emit(ServiceEvent(spec.name, state, "" if self.healthy else "healthcheck failed"))
-        if not self.healthy:
+            state = "healthy" if healthy else "unhealthy"
+            emit(ServiceEvent(spec.name, state, "" if healthy else "healthcheck failed"))
+        if not healthy:
             names = ", ".join(s.name for s in self.services)
             raise HealthGateError(f"services not healthy within {timeout_s:.0f} s: {names}")
 

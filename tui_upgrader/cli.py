@@ -62,8 +62,15 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # No subcommand means the TUI: parse only the common options so the
+    # subcommand modules (httpx, werkzeug, the backup stack) are not imported
+    # before the first screen is up.
+    args, rest = _common(defaults=True).parse_known_args(argv)
+    if rest:
+        args = build_parser().parse_args(argv)
+    else:
+        args.command = None
     from tui_upgrader.ops.logsetup import setup_logging
 
     try:

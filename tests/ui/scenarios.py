@@ -7,34 +7,24 @@ at an exact point of an upgrade.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from tests.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
+from tests.ui.scripted import SUCCESS, ScriptedRunner, happy_events
 from tui_upgrader.core.arch import Arch
-from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import (
-    FORWARD_STEPS,
-    Emit,
-    Event,
-    LayerEvent,
-    LogEvent,
-    ProgressEvent,
     ResultEvent,
-    ServiceEvent,
     Step,
-    StepEvent,
 )
 from tui_upgrader.core.manifest import parse_manifest
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock, JournalLike, UiDeps
 
@@ -128,112 +118,6 @@ def backup_records(root: Path = BACKUPS_DIR) -> list[FakeBackupRecord]:
     ]
 
 
-# --- scripted engine ---------------------------------------------------------------
-
-
-def step_events(steps: Sequence[Step], state: str = "finished") -> list[Event]:
-    out: list[Event] = []
-    for step in steps:
-        out.append(StepEvent(step, "started"))
-        out.append(StepEvent(step, state))  # type: ignore[arg-type]
-    return out
-
-
-def download_events(total: int = 46 << 20) -> list[Event]:
-    return [ProgressEvent(Step.DOWNLOADING_UPDATE, done, total, "x86_64.zip")
-            for done in (0, total // 4, total // 2, total)]  # fmt: skip
-
-
-def layer_events(done_fraction: float = 1.0) -> list[Event]:
-    out: list[Event] = []
-    for image, layers in (
-        ("demo/app:1.5.0", (("a3f1c2d4e5b6", 8 << 20), ("77be01c9d0aa", 24 << 20))),
-        ("demo/worker:1.5.0", (("c0ffee123456", 6 << 20),)),
-    ):
-        for layer, size in layers:
-            out.append(LayerEvent(image, layer, "loading", int(size * done_fraction), size))
-    return out  # fmt: skip
-
-
-def happy_events(result: ResultEvent) -> list[Event]:
-    ev: list[Event] = [
-        *step_events(FORWARD_STEPS[:1]),
-        StepEvent(Step.DOWNLOADING_UPDATE, "started"),
-    ]
-    ev += [*download_events(), StepEvent(Step.DOWNLOADING_UPDATE, "finished")]
-    ev += [*step_events([Step.EXTRACTING_UPDATE]), StepEvent(Step.LOADING_IMAGES, "started")]
-    ev += [*layer_events(), StepEvent(Step.LOADING_IMAGES, "finished")]
-    ev += step_events(FORWARD_STEPS[4:8])
-    ev += [
-        StepEvent(Step.VERIFYING_SERVICES, "started"),
-        ServiceEvent("app", "healthy"),
-        ServiceEvent("worker", "running"),
-        StepEvent(Step.VERIFYING_SERVICES, "finished"),
-    ]
-    ev += [*step_events(FORWARD_STEPS[9:]), LogEvent("info", "upgrade committed"), result]
-    return ev  # fmt: skip
-
-
-def rollback_events(result: ResultEvent) -> list[Event]:
-    ev = happy_events(result)
-    cut = ev.index(StepEvent(Step.VERIFYING_SERVICES, "started")) + 1
-    return [
-        *ev[:cut],
-        ServiceEvent("app", "unhealthy", "healthcheck: connection refused"),
-        ServiceEvent("worker", "running"),
-        StepEvent(Step.VERIFYING_SERVICES, "failed"),
-        LogEvent("error", "upgrade failed after the stop: app unhealthy; rolling back"),
-        StepEvent(Step.ROLLING_BACK, "started"),
-        ServiceEvent("app", "healthy"),
-        StepEvent(Step.ROLLING_BACK, "finished"),
-        result,
-    ]
-
-
-SUCCESS = ResultEvent(True, "1.4.2.0", "1.5.0.0", 5, False, None, downtime_s=14.2)
-ROLLED_BACK = ResultEvent(False, "1.4.2.0", "1.5.0.0", 5, True,
-                          "services not healthy within 120 s: app", downtime_s=41.7,
-                          rollback_healthy=True, exit_code=1)  # fmt: skip
-
-
-@dataclass
-class ScriptedRunner:
-    """A ``run_upgrade`` stand-in: emits ``events``; may hold before an event index."""
-
-    events: list[Event]
-    hold_at: int | None = None
-    release: threading.Event = field(default_factory=threading.Event)
-    holding: threading.Event = field(default_factory=threading.Event)
-    plans: list[UpgradePlan] = field(default_factory=list)
-
-    def __call__(
-        self, plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
-    ) -> ResultEvent:
-        self.plans.append(plan)
-        result = self.events[-1]
-        assert isinstance(result, ResultEvent)
-        for index, event in enumerate(self.events):
-            if index == self.hold_at:
-                self.holding.set()
-                while not self.release.wait(0.02):
-                    if cancel.is_set() and not _after_stop(self.events[:index]):
-                        return _cancelled(emit)
-            emit(event)
-        return result
-
-
-def _after_stop(events: Sequence[Event]) -> bool:
-    return StepEvent(Step.STOPPING_SERVICES, "started") in events
-
-
-def _cancelled(emit: Emit) -> ResultEvent:
-    error = CancelledError("cancelled by the user before anything was stopped")
-    emit(StepEvent(Step.LOADING_IMAGES, "failed"))
-    result = ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, str(error), exit_code=1)
-    emit(result)
-    return result
-
-
 @dataclass
 class FakeJournal:
     step: Step = Step.APPLYING_UPDATE
@@ -280,49 +164,3 @@ def build_app(
     }
     values.update(overrides)
     return UpgraderApp(UiDeps(**values))
-
-
-# --- feeding a progress screen by hand (deterministic timing) ------------------------
-
-STEP_SECONDS = {
-    Step.CHECKING_UPDATES: 0.4,
-    Step.DOWNLOADING_UPDATE: 2.0,
-    Step.EXTRACTING_UPDATE: 3.1,
-    Step.LOADING_IMAGES: 2.0,
-    Step.STOPPING_SERVICES: 4.2,
-    Step.CREATING_BACKUP: 6.3,
-    Step.APPLYING_UPDATE: 0.8,
-    Step.STARTING_SERVICES: 1.9,
-    Step.VERIFYING_SERVICES: 1.0,
-    Step.CLEANING_UP: 0.3,
-    Step.ROLLING_BACK: 9.6,
-}
-
-
-def pace(event: Event) -> float:
-    """Seconds of (frozen) time that pass before ``event`` arrives."""
-    if isinstance(event, ProgressEvent | LayerEvent):
-        return 2.5
-    if isinstance(event, StepEvent) and event.state != "started":
-        return STEP_SECONDS.get(event.step, 0.0)
-    if isinstance(event, ServiceEvent):
-        return 1.2
-    return 0.0
-
-
-def feed(app: UpgraderApp, events: Sequence[Event]) -> None:
-    """Apply ``events`` to the active progress screen on the UI thread, advancing the clock."""
-    from tui_upgrader.ui.screens.progress import ProgressScreen
-
-    screen = app.screen
-    assert isinstance(screen, ProgressScreen), screen
-    clock = app.deps.clock
-    assert isinstance(clock, FrozenClock)
-    for event in events:
-        clock.advance(pace(event))
-        screen.apply_event(event)
-
-
-def parked_runner() -> ScriptedRunner:
-    """Emits nothing until released or cancelled: the test feeds the screen itself."""
-    return ScriptedRunner([SUCCESS], hold_at=0)

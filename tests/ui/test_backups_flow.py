@@ -9,8 +9,10 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from tests.ui.conftest import ReleaseEnv
-from tests.ui.scenarios import SUCCESS, ScriptedRunner, build_app, happy_events
-from tests.ui.test_flows import ended, engine_app, loaded, wait_until
+from tests.ui.drive import ended, loaded, wait_until
+from tests.ui.scenarios import build_app
+from tests.ui.scripted import SUCCESS, ScriptedRunner, happy_events
+from tests.ui.test_flows import engine_app
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 from tui_upgrader.ui.screens.progress import ProgressScreen

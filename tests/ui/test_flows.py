@@ -3,15 +3,13 @@ with FakeDocker and a tar-backed fake backup store standing in for the engine.""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from textual.message import Message
-from textual.pilot import Pilot
 
 from tests.ui.conftest import ReleaseEnv
+from tests.ui.drive import ended, loaded, upgrade_through_ui, wait_until
 from tests.ui.scenarios import build_app
 from tui_upgrader.core.events import FORWARD_STEPS, StepEvent
 from tui_upgrader.ops.runner import run_upgrade
@@ -24,14 +22,6 @@ from tui_upgrader.ui.screens.confirm import ConfirmModal
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.screens.strategy import StrategyScreen
-
-
-async def wait_until(pilot: Pilot[Any], check: Callable[[], bool], timeout: float = 15) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out; screen is {pilot.app.screen!r}")
-        await pilot.pause(0.02)
 
 
 def engine_app(env: ReleaseEnv, tmp: Path, **overrides: Any) -> UpgraderApp:
@@ -47,14 +37,6 @@ def engine_app(env: ReleaseEnv, tmp: Path, **overrides: Any) -> UpgraderApp:
     }
     values.update(overrides)
     return build_app(tmp, **values)
-
-
-def loaded(app: UpgraderApp) -> bool:
-    return isinstance(app.screen, ManifestScreen) and app.screen.plan is not None
-
-
-def ended(app: UpgraderApp) -> bool:
-    return isinstance(app.screen, ProgressScreen) and not app.screen.running
 
 
 async def test_manifest_to_result_against_fake_docker(
@@ -160,3 +142,22 @@ async def test_cancel_refused_after_the_stop_and_quit_asks(
         await wait_until(pilot, lambda: ended(app))
         assert screen.outcome is not None and screen.outcome.tone == "success"
     assert str(read_state(release_env.deploy).version) == "1.5.0.0"
+
+
+async def test_failed_health_gate_rolls_back_and_says_so(
+    release_env: ReleaseEnv, tmp_path: Path
+) -> None:
+    release_env.docker.unhealthy_gates = 1  # the new version fails, the old one passes
+    app = engine_app(release_env, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        outcome = await upgrade_through_ui(pilot, timeout=30)
+        assert outcome.headline == "Upgrade failed: rolled back to 1.4.2", outcome
+        assert any("Log file:" in line for line in outcome.lines)
+        screen = app.screen
+        assert screen.query_one("#step-verifying-services").has_class("-failed")
+        assert screen.query_one("#step-rolling-back").has_class("-done")
+        assert app.exit_code == 1
+    assert str(read_state(release_env.deploy).version) == "1.4.2.0"
+    assert (release_env.deploy / "app/server.sh").read_text() == "echo 1.4.2\n"
+    assert (release_env.deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
+    assert release_env.docker.called("restore_snapshot") == 1

@@ -8,8 +8,9 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.ui.conftest import ReleaseEnv
+from tests.ui.drive import ended, loaded, wait_until
 from tests.ui.scenarios import build_app
-from tests.ui.test_flows import ended, engine_app, loaded, wait_until
+from tests.ui.test_flows import engine_app
 from tui_upgrader.core.events import Step
 from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
 from tui_upgrader.ops.planning import Plan, load_decision

@@ -9,7 +9,8 @@ import pytest
 
 from tests.fakes import FakeBackupStore
 from tests.ui import scenarios as sc
-from tests.ui.test_flows import wait_until
+from tests.ui import scripted as sx
+from tests.ui.drive import wait_until
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     FORWARD_STEPS,
@@ -88,15 +89,15 @@ def test_rate_meter_speed_and_eta_from_the_clock() -> None:
 def _op() -> Operation:
     title = "Upgrade 1.4.2 → 1.5.0 (full)"
     return Operation(
-        "upgrade", title, FORWARD_STEPS, lambda e, c: sc.SUCCESS, Step.STOPPING_SERVICES
+        "upgrade", title, FORWARD_STEPS, lambda e, c: sx.SUCCESS, Step.STOPPING_SERVICES
     )
 
 
 @pytest.mark.parametrize(
     ("result", "cancelled", "stopped", "tone", "headline", "code"),
     [
-        (sc.SUCCESS, False, True, "success", "Upgraded 1.4.2 → 1.5.0", EXIT_OK),
-        (sc.ROLLED_BACK, False, True, "failure", "Upgrade failed: rolled back to 1.4.2",
+        (sx.SUCCESS, False, True, "success", "Upgraded 1.4.2 → 1.5.0", EXIT_OK),
+        (sx.ROLLED_BACK, False, True, "failure", "Upgrade failed: rolled back to 1.4.2",
          EXIT_FAILED),
         (ResultEvent(False, "1.4.2.0", "1.5.0.0", 5, False, "rollback failed too: boom",
                      exit_code=EXIT_ROLLBACK_FAILED), False, True, "danger",

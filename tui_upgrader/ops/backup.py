@@ -60,6 +60,7 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, UpgraderError
@@ -71,7 +72,7 @@ from tui_upgrader.ops.backup_restore import (
     restore_archive,
     verify_archive,
 )
-from tui_upgrader.ops.backup_swap import recover_leftovers, rename_noreplace
+from tui_upgrader.ops.backup_swap import crash_point, recover_leftovers, rename_noreplace
 from tui_upgrader.ops.backup_tree import exclusion, scan_tree, write_tree
 from tui_upgrader.ops.catalogue import KINDS, BackupRecord, Catalogue
 from tui_upgrader.ops.fsutil import fsync_dir, private_dir
@@ -180,6 +181,11 @@ class BackupStore:
             level = DEFAULT_LEVEL[codec]
         deploy_dir = deploy_dir.resolve()
         with self._lock():
+
+            def archive_for(new_id: int, created: datetime) -> Path:
+                stamp = created.strftime("%Y%m%dT%H%M%SZ")
+                return self.dir / f"backup-{new_id:06d}-{kind}-{stamp}{SUFFIX[codec]}"
+
             record = self.catalogue.insert(
                 kind=kind,
                 version=version,
@@ -188,18 +194,21 @@ class BackupStore:
                 note=note,
                 from_version=from_version,
                 to_version=to_version,
+                archive_for=archive_for,
             )
-            stamp = record.created.strftime("%Y%m%dT%H%M%SZ")
-            final = self.dir / f"backup-{record.id:06d}-{kind}-{stamp}{SUFFIX[codec]}"
-            record = self.catalogue.update(record.id, archive_path=final)
+            final = record.archive_path
             partial = self._partial(record)
             try:
                 record = self._write(record, partial, level, emit, cancel)
             except BaseException as exc:
+                # The final name too: a failure after the rename (recording the
+                # result) must not leave an archive the catalogue calls failed.
                 partial.unlink(missing_ok=True)
+                final.unlink(missing_ok=True)
                 error = self._failure(record, exc)
+                reason = str(error) or f"interrupted ({type(error).__name__})"
                 try:
-                    self.catalogue.update(record.id, status="failed", error=str(error))
+                    self.catalogue.update(record.id, status="failed", error=reason)
                 except UpgraderError as again:
                     logger.error("backup %d: cannot record the failure: %s", record.id, again)
                 if error is exc:
@@ -209,6 +218,7 @@ class BackupStore:
             return record
 
     def _failure(self, record: BackupRecord, exc: BaseException) -> BaseException:
+        """The error to raise (and record): OSError translated, the rest as is."""
         where = f"backup {record.id} of {record.deploy_dir}"
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return BackupError(
@@ -217,8 +227,6 @@ class BackupStore:
             )
         if isinstance(exc, OSError):
             return BackupError(f"{where} failed: {exc}; the partial archive was removed")
-        if isinstance(exc, KeyboardInterrupt):
-            return CancelledError(f"{where} interrupted; the partial archive was removed")
         return exc
 
     def _write(
@@ -239,8 +247,14 @@ class BackupStore:
         scan = scan_tree(record.deploy_dir, excluded)
         for rel in scan.skipped:
             emit(LogEvent("warning", f"backup {record.id}: skipped {rel} (socket/fifo/device)"))
-        progress = Throttled(emit, Step.CREATING_BACKUP, scan.content_bytes)
-        progress(0, final=True)
+        total = scan.content_bytes
+
+        def progress(done: int, *, final: bool = False) -> None:
+            throttled(done, final=final)
+            crash_point("create-writing")
+
+        throttled = Throttled(emit, Step.CREATING_BACKUP, total)
+        throttled(0, final=True)
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         try:
             builder = TarBuilder(fd, parse_codec(record.codec), level)

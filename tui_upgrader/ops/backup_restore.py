@@ -2,22 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
-import signal
 import tarfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import IO, Any, Literal, cast
 
+from tui_upgrader.core import display
 from tui_upgrader.core.errors import BackupError, CancelledError, DiskSpaceError
 from tui_upgrader.core.events import Emit, ProgressEvent, Step
-from tui_upgrader.ops.archive import ForwardReader, parse_codec
+from tui_upgrader.ops.archive import parse_codec
+from tui_upgrader.ops.archive_reader import ForwardReader
 from tui_upgrader.ops.backup_swap import (
     carry_over,
+    crash_point,
     mount_points,
     new_staging,
     recover_leftovers,
@@ -30,25 +33,9 @@ from tui_upgrader.ops.catalogue import BackupRecord
 from tui_upgrader.ops.extract_policy import ExtractStats, check_member_name
 from tui_upgrader.ops.fsutil import fsync_dir
 from tui_upgrader.ops.safe_extract import extract_tar
+from tui_upgrader.ops.tar_header import FastTarInfo
 
 logger = logging.getLogger(__name__)
-
-CRASH_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
-_hook_calls: dict[str, int] = {}
-
-
-def crash_point(name: str) -> None:
-    """Test-only: ``TUI_UPGRADER_TEST_CRASH_AT=name[:n]`` SIGKILLs this process the
-    n-th time (default 1st) it passes ``name``, to prove what a kill leaves."""
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    point, _, nth = wanted.partition(":")
-    if point != name:
-        return
-    _hook_calls[name] = _hook_calls.get(name, 0) + 1
-    if _hook_calls[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 class Throttled:
@@ -92,13 +79,16 @@ class VerifyReport:
 
 def verify_archive(record: BackupRecord) -> VerifyReport:
     """Hash the archive and read every member through (decompressing it all)."""
-    label = f"backup {record.id} ({record.archive_path})"
+    label = f"backup {record.id}"
     if not record.archive_exists():
         return VerifyReport(record.id, "missing", f"{record.archive_path} does not exist")
     members = files = 0
     try:
-        with ForwardReader(record.archive_path, parse_codec(record.codec), BackupError) as reader:
-            with tarfile.TarFile(fileobj=cast(IO[bytes], reader), mode="r") as tar:
+        codec = parse_codec(record.codec)
+        with ForwardReader(record.archive_path, codec, BackupError, label=label) as reader:
+            with tarfile.TarFile(
+                fileobj=cast(IO[bytes], reader), mode="r", tarinfo=FastTarInfo
+            ) as tar:
                 for member in tar:
                     check_member_name(member.name, error_type=BackupError, label=label)
                     members += 1
@@ -133,6 +123,11 @@ def _check_target(record: BackupRecord, deploy_dir: Path, data_only: bool) -> No
                 "swapped by rename: restore it by hand from the archive"
             )
     else:
+        if os.path.ismount(deploy_dir):
+            raise BackupError(
+                f"restore into {deploy_dir}: the deploy dir is itself a mount point, so the "
+                "restored tree cannot be swapped in by rename; use --data-only or restore by hand"
+            )
         mounts = mount_points(deploy_dir)
         if mounts:
             raise BackupError(
@@ -141,10 +136,13 @@ def _check_target(record: BackupRecord, deploy_dir: Path, data_only: bool) -> No
             )
     need = (record.content_bytes or 0) + 64 * (1 << 20)
     where = deploy_dir if data_only else deploy_dir.parent
+    while not where.exists() and where != where.parent:
+        where = where.parent
     free = shutil.disk_usage(where).free
     if free < need:
         raise DiskSpaceError(
-            f"restore of backup {record.id}: {where} has {free} bytes free, needs about {need}"
+            f"restore of backup {record.id}: {where} has {display.size(free)} free, "
+            f"the restore needs about {display.size(need)}"
         )
 
 
@@ -167,14 +165,17 @@ def restore_archive(
         raise BackupError(f"restore into {deploy_dir}: cannot clear leftovers: {exc}") from exc
     _check_target(record, deploy_dir, data_only)
     staging = new_staging(deploy_dir, data_only=data_only)
+    # A data-only staging dir lives inside the deploy dir: keep its mtime as it was.
+    deploy_st = os.lstat(deploy_dir) if data_only else None
     progress = Throttled(emit, Step.RESTORING_BACKUP, record.size)
     old: Path | None = None
     try:
-        with ForwardReader(record.archive_path, parse_codec(record.codec), BackupError) as reader:
+        codec = parse_codec(record.codec)
+        with ForwardReader(record.archive_path, codec, BackupError, label=label) as reader:
 
             def on_member(_stats: ExtractStats) -> None:
                 progress(reader.compressed_done)
-                crash_point("restore:extracting")
+                crash_point("restore-extracting")
 
             stats = extract_tar(
                 cast(IO[bytes], reader),
@@ -207,23 +208,27 @@ def restore_archive(
                 raise BackupError(f"{label} holds no data/ directory")
         if cancel is not None and cancel.is_set():
             raise CancelledError(f"restore of {label} cancelled; {deploy_dir} was not touched")
-        prefix = PurePosixPath("data") if data_only else None
         rels = excluded_paths(deploy_dir, excluded) if deploy_dir.is_dir() else []
-        if prefix is not None:
+        if data_only:
             rels = [r[len("data/") :] for r in rels if r.startswith("data/")]
         carried = carry_over(live, staged, rels)
         if carried:
             logger.info("restore %s: kept from the live tree: %s", label, ", ".join(carried))
         sync_filesystem(staging)
-        crash_point("restore:before-swap")
+        crash_point("restore-before-swap")
         old = swap_in(staged, live)
         fsync_dir(live.parent)
-        crash_point("restore:after-swap")
+        crash_point("restore-after-swap")
         progress(size, final=True)
         logger.info("restored %s into %s (data only: %s)", label, deploy_dir, data_only)
         return stats
     except OSError as exc:
-        raise BackupError(f"restore of {label} into {deploy_dir} failed: {exc}") from exc
+        untouched = "" if old is not None else f"; {deploy_dir} was not touched"
+        raise BackupError(f"restore of {label} into {deploy_dir} failed: {exc}{untouched}") from exc
+    except BackupError as exc:
+        if old is not None or "was not touched" in exc.message:
+            raise
+        raise BackupError(f"restore of {exc.message}; {deploy_dir} was not touched") from exc
     finally:
         for leftover in (old, staging):
             if leftover is not None:
@@ -231,3 +236,6 @@ def restore_archive(
                     remove_tree(leftover)
                 except OSError as exc:  # the next run's recover_leftovers retries
                     logger.error("restore: could not remove %s: %s", leftover, exc)
+        if deploy_st is not None:
+            with contextlib.suppress(OSError):
+                os.utime(deploy_dir, ns=(deploy_st.st_atime_ns, deploy_st.st_mtime_ns))

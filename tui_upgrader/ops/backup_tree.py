@@ -114,8 +114,19 @@ class TreeScan:
     skipped: list[str] = field(default_factory=list)
 
 
+def _listing(root: Path, prefix: str) -> list[os.DirEntry[str]]:
+    where = os.path.join(root, prefix) if prefix else str(root)
+    with os.scandir(where) as it:
+        return sorted(it, key=lambda e: e.name, reverse=True)  # popped from the end
+
+
 def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
-    """Every entry of ``root`` not excluded, parents before children, sorted."""
+    """Every entry of ``root`` not excluded, in depth-first name order.
+
+    Each directory is immediately followed by its contents, the order GNU tar
+    writes and expects: its own extraction finalises a directory's mtime once
+    it leaves it, so a hand restore with ``tar -x`` comes out exact too.
+    """
     try:
         root_st = os.lstat(root)
     except OSError as exc:
@@ -124,38 +135,35 @@ def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
         raise BackupError(f"cannot back up {root}: not a directory")
     scan = TreeScan(root, [TreeEntry(".", root_st)])
     links: dict[str, str] = {}
-    pending = [""]
-    while pending:
-        prefix = pending.pop()
-        where = os.path.join(root, prefix) if prefix else str(root)
-        try:
-            with os.scandir(where) as it:
-                found = sorted(it, key=lambda e: e.name)
-            for entry in found:
-                rel = f"{prefix}/{entry.name}" if prefix else entry.name
-                if excluded(rel) or restore_leftover(rel):
-                    continue
-                st = entry.stat(follow_symlinks=False)
-                mode = st.st_mode
-                if stat.S_ISDIR(mode):
-                    scan.entries.append(TreeEntry(rel, st))
-                    pending.append(rel)
-                elif stat.S_ISREG(mode):
-                    scan.entries.append(TreeEntry(rel, st))
-                    scan.files += 1
-                    scan.content_bytes += st.st_size
-                elif stat.S_ISLNK(mode):
-                    target = os.readlink(entry.path)
-                    links[rel] = target
-                    scan.entries.append(TreeEntry(rel, st, target))
-                else:
-                    scan.skipped.append(rel)
-        except OSError as exc:
-            raise BackupError(
-                f"cannot back up {root}: {exc.filename or where}: {exc.strerror}"
-            ) from exc
-        # Depth-first in name order: children of a directory follow it closely.
-        pending.sort(reverse=True)
+    stack: list[tuple[str, list[os.DirEntry[str]]]] = []
+    try:
+        stack.append(("", _listing(root, "")))
+        while stack:
+            prefix, todo = stack[-1]
+            if not todo:
+                stack.pop()
+                continue
+            entry = todo.pop()
+            rel = f"{prefix}/{entry.name}" if prefix else entry.name
+            if excluded(rel) or restore_leftover(rel):
+                continue
+            st = entry.stat(follow_symlinks=False)
+            mode = st.st_mode
+            if stat.S_ISDIR(mode):
+                scan.entries.append(TreeEntry(rel, st))
+                stack.append((rel, _listing(root, rel)))
+            elif stat.S_ISREG(mode):
+                scan.entries.append(TreeEntry(rel, st))
+                scan.files += 1
+                scan.content_bytes += st.st_size
+            elif stat.S_ISLNK(mode):
+                target = os.readlink(entry.path)
+                links[rel] = target
+                scan.entries.append(TreeEntry(rel, st, target))
+            else:
+                scan.skipped.append(rel)
+    except OSError as exc:
+        raise BackupError(f"cannot back up {root}: {exc.filename}: {exc.strerror}") from exc
     escaping = escaping_links(links)
     if escaping:
         first = escaping[0]

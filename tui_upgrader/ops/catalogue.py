@@ -14,7 +14,7 @@ import contextlib
 import logging
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -197,24 +197,39 @@ class Catalogue:
         note: str,
         from_version: str | None,
         to_version: str | None,
+        archive_for: Callable[[int, datetime], Path],
     ) -> BackupRecord:
+        """A new in_progress record; its archive path (which holds the id) is set
+        in the same transaction, so no record ever lacks one."""
+        created = utc_now()
         with self._connect() as conn:
-            cur = conn.execute(
-                "INSERT INTO backups (created, kind, version, from_version, to_version,"
-                " deploy_dir, codec, status, note) VALUES (?, ?, ?, ?, ?, ?, ?, 'in_progress', ?)",
-                (
-                    utc_now().isoformat(timespec="microseconds"),
-                    kind,
-                    version,
-                    from_version,
-                    to_version,
-                    str(deploy_dir),
-                    codec,
-                    note,
-                ),
-            )
-            new_id = cur.lastrowid
-        assert new_id is not None
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                cur = conn.execute(
+                    "INSERT INTO backups (created, kind, version, from_version, to_version,"
+                    " deploy_dir, codec, status, note)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'in_progress', ?)",
+                    (
+                        created.isoformat(timespec="microseconds"),
+                        kind,
+                        version,
+                        from_version,
+                        to_version,
+                        str(deploy_dir),
+                        codec,
+                        note,
+                    ),
+                )
+                new_id = cur.lastrowid
+                assert new_id is not None
+                conn.execute(
+                    "UPDATE backups SET archive_path = ? WHERE id = ?",
+                    (str(archive_for(new_id, created)), new_id),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
         return self.get(new_id)
 
     def update(self, backup_id: int, **fields: Any) -> BackupRecord:

@@ -119,6 +119,7 @@ class Plan:
         self.files: set[str] = set()
         self.dirs: set[str] = {"."}  # every directory that exists, explicit or implied
         self.links: dict[str, str] = {}  # symlink name -> target, created at the end
+        self.raw_names: dict[str, str] = {}  # symlink name -> member name, for messages
         self.link_order: list[str] = []
 
     def refuse(self, name: str, problem: str) -> UpgraderError:
@@ -160,6 +161,7 @@ class Plan:
         if "\x00" in target:
             raise self.refuse(raw, "symlink target contains a NUL byte")
         self.links[rel] = target
+        self.raw_names[rel] = raw
 
     def check_hardlink(self, raw: str, target: str) -> None:
         if target not in self.files:
@@ -177,7 +179,8 @@ class Plan:
         if bad:
             name = bad[0]
             raise self.refuse(
-                name, f"symlink to {self.links[name]!r} points outside the extraction target"
+                self.raw_names[name],
+                f"symlink to {self.links[name]!r} points outside the extraction target",
             )
         for name in self.link_order:
             path = os.path.join(self.dest, name)

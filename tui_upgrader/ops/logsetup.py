@@ -35,6 +35,5 @@ def setup_logging(args: argparse.Namespace | None = None) -> Path:
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.propagate = False
     _configured = path
     return path

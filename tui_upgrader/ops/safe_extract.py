@@ -230,7 +230,13 @@ def extract_tar(
                 if kind == "symlink":
                     plan.check_symlink(raw, rel, member.linkname)
                 elif kind == "hardlink":
-                    full_target = normalise(member.linkname, error_type=error_type, label=label)
+                    try:
+                        full_target = normalise(member.linkname, error_type=error_type, label=label)
+                    except UpgraderError as exc:
+                        problem = exc.message.rsplit(": ", 1)[-1]
+                        raise plan.refuse(
+                            raw, f"hard link to {member.linkname!r}: {problem}"
+                        ) from exc
                     target = below_prefix(full_target, prefix)
                     if target is None:
                         raise plan.refuse(raw, f"hard link outside {prefix}/")

@@ -23,11 +23,26 @@ class BackupPort(Protocol):
     """The part of ``ops.backup.BackupStore`` the runner needs."""
 
     def create(
-        self, deploy_dir: Path, *, kind: str, version: str | None, **kw: object
+        self,
+        deploy_dir: Path,
+        *,
+        kind: str,
+        version: str | None,
+        from_version: str | None = ...,
+        to_version: str | None = ...,
+        note: str = ...,
+        emit: Emit = ...,
+        cancel: threading.Event | None = ...,
     ) -> object: ...
 
     def restore(
-        self, backup_id: int, deploy_dir: Path, *, data_only: bool = ..., **kw: object
+        self,
+        backup_id: int,
+        deploy_dir: Path,
+        *,
+        data_only: bool = ...,
+        emit: Emit = ...,
+        cancel: threading.Event | None = ...,
     ) -> None: ...
 
     def prune(self, keep: int, protect_id: int) -> list[int]: ...

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -18,14 +18,14 @@ from tui_upgrader.core.errors import EXIT_OK, UpgraderError
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.commands import screen_commands
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
-from tui_upgrader.ui.operations import recover_operation
-from tui_upgrader.ui.screens.backups import BackupsScreen
-from tui_upgrader.ui.screens.confirm import ConfirmModal
-from tui_upgrader.ui.screens.error import ErrorModal
-from tui_upgrader.ui.screens.journal import JournalModal
 from tui_upgrader.ui.screens.manifest import ManifestScreen
-from tui_upgrader.ui.screens.progress import ProgressScreen
-from tui_upgrader.ui.screens.wizard import SetupAnswers, WizardScreen
+
+if TYPE_CHECKING:
+    from tui_upgrader.ui.screens.progress import ProgressScreen
+    from tui_upgrader.ui.screens.wizard import SetupAnswers
+
+# Screens other than the first are imported when first opened: start-up time
+# is the first thing an admin on a slow box notices.
 
 logger = logging.getLogger(__name__)
 
@@ -57,6 +57,8 @@ class UpgraderApp(App[int]):
 
     def on_mount(self) -> None:
         if self.deps.needs_setup:
+            from tui_upgrader.ui.screens.wizard import WizardScreen
+
             hint = str(self.deps.config_file or "the config file")
             self.push_screen(WizardScreen(hint, self.settings.deploy_dir), self._after_setup)
         else:
@@ -83,6 +85,8 @@ class UpgraderApp(App[int]):
             # is up before the admin can press anything.
             journal = self.deps.read_journal(self.settings.deploy_dir)
         except UpgraderError as exc:
+            from tui_upgrader.ui.screens.error import ErrorModal
+
             self.push_screen(
                 ErrorModal(
                     "The upgrade journal is unreadable", exc.message, log_path=self.deps.log_path
@@ -90,6 +94,8 @@ class UpgraderApp(App[int]):
             )
             return
         if journal is not None:
+            from tui_upgrader.ui.screens.journal import JournalModal
+
             self.push_screen(
                 JournalModal(journal, self.deps.clock.now()),
                 lambda choice: self._recover(journal, choice),
@@ -97,6 +103,9 @@ class UpgraderApp(App[int]):
 
     def _recover(self, journal: JournalLike, choice: str | None) -> None:
         if choice in ("rollback", "resume"):
+            from tui_upgrader.ui.operations import recover_operation
+            from tui_upgrader.ui.screens.progress import ProgressScreen
+
             mode: RecoverMode = "rollback" if choice == "rollback" else "resume"
             op = recover_operation(self.deps, self.settings, mode, journal)
             self.push_screen(ProgressScreen(op))
@@ -115,6 +124,9 @@ class UpgraderApp(App[int]):
         self.exit_code = code
 
     def open_backups(self) -> None:
+        from tui_upgrader.ui.screens.backups import BackupsScreen
+        from tui_upgrader.ui.screens.progress import ProgressScreen
+
         if not isinstance(self.screen, BackupsScreen | ProgressScreen):
             self.push_screen(BackupsScreen())
 
@@ -131,6 +143,8 @@ class UpgraderApp(App[int]):
     # --- quitting ------------------------------------------------------------------------------
 
     def busy_operation(self) -> ProgressScreen | None:
+        from tui_upgrader.ui.screens.progress import ProgressScreen
+
         for screen in reversed(self.screen_stack):
             if isinstance(screen, ProgressScreen) and screen.running:
                 return screen
@@ -150,6 +164,8 @@ class UpgraderApp(App[int]):
             if yes:
                 logger.warning("quit confirmed during the critical section")
                 self.exit(self.exit_code)
+
+        from tui_upgrader.ui.screens.confirm import ConfirmModal
 
         if not isinstance(self.screen, ConfirmModal):
             self.push_screen(

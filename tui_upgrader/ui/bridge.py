@@ -2,8 +2,10 @@
 
 ``ThrottledEmit`` is the ``emit`` a worker hands to the engine. It posts every
 event as an ``UpgradeEvent``, but byte/layer progress for the same transfer
-at most ``max_rate`` times a second: a 1 GiB download sends thousands of
-chunks, and each post wakes the UI loop. The newest held-back progress is
+at most ``max_rate`` times a second: every post wakes the UI loop and costs a
+repaint, and on a 2-core box that repaint competes with the download and
+hashing threads for the GIL (8 Hz: about 7 % of one core during a 1 GiB
+loopback download, see benchmarks/bench_tui.py). The newest held-back progress is
 sent before any other event, so the UI never shows a stale count once a step
 ends. ``can_replace`` on the message coalesces whatever still piles up.
 """
@@ -37,7 +39,7 @@ class ThrottledEmit:
         self,
         post: Post,
         *,
-        max_rate: float = 20.0,
+        max_rate: float = 8.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._post = post

@@ -14,13 +14,15 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit, ResultEvent, Step
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 RecoverMode = Literal["rollback", "resume"]
 
@@ -122,7 +124,7 @@ class BackupStoreLike(Protocol):
 RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
 Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]
 ReadJournal = Callable[[Path], JournalLike | None]
-LoadPlan = Callable[[Settings, bool], Plan]
+LoadPlan = Callable[[Settings, bool], "Plan"]
 WriteConfig = Callable[[str, Path], Path]
 ReloadSettings = Callable[[], Settings]
 

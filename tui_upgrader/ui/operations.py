@@ -11,12 +11,11 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED, UpgraderError
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
@@ -26,6 +25,9 @@ from tui_upgrader.ui.restore_job import (
     create_backup,
     restore_backup,
 )
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
 Kind = Literal["upgrade", "restore", "backup", "recover"]

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.backup_rows import BackupRow
 from tui_upgrader.ui.planview import version_line
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 
 def start_modal(plan: Plan, settings: Settings, *, make_backup: bool) -> ConfirmModal:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -12,7 +12,6 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
 from tui_upgrader.core.errors import UpgraderError
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import BackupChecked, BackupsListed
@@ -25,6 +24,9 @@ from tui_upgrader.ui.screens.backup_dialogs import (
 )
 from tui_upgrader.ui.screens.confirm import RestoreChoice
 from tui_upgrader.ui.screens.progress import ProgressScreen
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 
 class BackupsScreen(Screen[None]):

@@ -92,7 +92,11 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
             yield Label(f"Restore backup #{self.backup_id}?", id="dialog-title", markup=False)
             yield Static(self._summary, classes="dialog-line", markup=False)
             yield Static("", id="restore-replaces", classes="dialog-line", markup=False)
-            yield Checkbox("Data only (keep the installed release files) [d]", id="data-only")
+            yield Checkbox(
+                Content("Data only: keep the installed release files [d]"),
+                id="data-only",
+                compact=True,
+            )
             with HorizontalGroup(id="dialog-buttons"):
                 yield Button(Content("Restore [y]"), id="yes", variant="error", compact=True)
                 yield Button(Content("Cancel [n]"), id="no", compact=True)
@@ -109,7 +113,7 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
 
     def _describe(self) -> None:
         lines = self._data if self.data_only else self._full
-        self.query_one("#restore-replaces", Static).update("\n".join(lines))
+        self.query_one("#restore-replaces", Static).update(" ".join(lines))
 
     @on(Checkbox.Changed)
     def _changed(self) -> None:

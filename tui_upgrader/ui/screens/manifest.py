@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,21 +18,21 @@ from textual.widgets import (
     Header,
     Label,
     LoadingIndicator,
-    Markdown,
     Static,
 )
 
 from tui_upgrader.core.errors import NetworkError, UpgraderError
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import PlanFailed, PlanLoaded
-from tui_upgrader.ui.screens.error import ErrorModal
 from tui_upgrader.ui.screens.manifest_view import (
     package_rows,
     patch_lines,
     problem_lines,
     summary_lines,
 )
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 logger = logging.getLogger(__name__)
 
@@ -67,8 +67,8 @@ class ManifestScreen(Screen[None]):
                 yield Static("", id="manifest-problems", markup=False)
                 yield DataTable(id="packages", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="patch-ops", markup=False)
-                with VerticalScroll(id="notes"):
-                    yield Markdown("", id="notes-md", open_links=False)
+                # The Markdown widget (and markdown-it) arrive with the plan.
+                yield VerticalScroll(id="notes")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -85,7 +85,9 @@ class ManifestScreen(Screen[None]):
             table.add_column(label, key=key)
         # Styled cells are not measured by DataTable: size the hash column ourselves.
         table.add_column("Hash", key="hash", width=20)
-        self.action_reload()
+        # Paint first, then fetch: the worker's imports (httpx) would
+        # otherwise compete with the first frame for the GIL.
+        self.call_after_refresh(self.action_reload)
 
     # --- loading --------------------------------------------------------------------
 
@@ -107,6 +109,9 @@ class ManifestScreen(Screen[None]):
     def _load(self, force_full: bool) -> None:
         deps, settings = host(self).deps, host(self).settings
         try:
+            # Imported here, off the UI thread, before the plan needs it.
+            import textual.widgets._markdown  # noqa: F401
+
             plan = deps.load_plan(settings, force_full)
         except Exception as exc:
             if not isinstance(exc, UpgraderError):
@@ -126,6 +131,8 @@ class ManifestScreen(Screen[None]):
 
     @on(PlanFailed)
     def _failed(self, message: PlanFailed) -> None:
+        from tui_upgrader.ui.screens.error import ErrorModal
+
         error = message.error
         self.problem = error
         text = error.message if isinstance(error, UpgraderError) else f"unexpected error: {error!r}"
@@ -183,9 +190,15 @@ class ManifestScreen(Screen[None]):
         patch = self.query_one("#patch-ops", Static)
         patch.update("\n".join(ops))
         patch.display = bool(ops)
-        self.query_one("#notes-md", Markdown).update(
-            manifest.release_notes or "_No release notes._"
-        )
+        from textual.widgets import Markdown
+
+        text = manifest.release_notes or "_No release notes._"
+        notes = self.query_one("#notes", VerticalScroll)
+        existing = notes.query(Markdown)
+        if existing:
+            existing.first().update(text)
+        else:
+            notes.mount(Markdown(text, id="notes-md", open_links=False))
 
     # --- actions ----------------------------------------------------------------------------
 

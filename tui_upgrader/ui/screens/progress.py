@@ -18,7 +18,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Log, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 from tui_upgrader.core.events import (
     Event,
@@ -37,6 +36,7 @@ from tui_upgrader.ui.operations import Operation, Outcome, describe
 from tui_upgrader.ui.planview import STEP_TITLES
 from tui_upgrader.ui.widgets.layer_list import LayerList
 from tui_upgrader.ui.widgets.service_list import ServiceList
+from tui_upgrader.ui.widgets.status_line import StatusLine, Timing, status_text
 from tui_upgrader.ui.widgets.step_list import StepList
 from tui_upgrader.ui.widgets.transfer_bar import TransferBar
 
@@ -64,10 +64,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.critical = operation.critical_from is None
         self.cancel_requested = False
         self._stopped = False
-        self._started_at = 0.0
-        self._ended_at: float | None = None
-        self._down_from: float | None = None
-        self._down_until: float | None = None
+        self.timing = Timing()
         self._worker: Worker[ResultEvent] | None = None
 
     # --- layout -------------------------------------------------------------------
@@ -84,12 +81,12 @@ class ProgressScreen(Screen[ResultEvent | None]):
                 yield LayerList(id="layers")
                 yield ServiceList(id="services")
                 yield Log(id="log", max_lines=5000, auto_scroll=True)
-        yield Static("", id="progress-status", markup=False)
+        yield StatusLine(id="progress-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.operation.title
-        self._started_at = self._now()
+        self.timing.started = self._now()
         self.query_one("#layers", LayerList).add_class("-empty")
         self.set_interval(0.5, self._tick)
         self._tick()
@@ -129,6 +126,11 @@ class ProgressScreen(Screen[ResultEvent | None]):
     def running(self) -> bool:
         return self.result is None
 
+    @property
+    def started(self) -> bool:
+        """Mounted and the worker launched (the clock started)."""
+        return self._worker is not None
+
     # --- events from the worker ---------------------------------------------------------
 
     @on(UpgradeEvent)
@@ -153,6 +155,9 @@ class ProgressScreen(Screen[ResultEvent | None]):
             self._log(prefix + event.message)
         elif isinstance(event, ResultEvent):
             self._finish(event)
+        # The status line follows every event, not only the timer, so what it
+        # shows depends on the events seen and the clock, never on timer luck.
+        self._tick()
 
     def _on_step(self, event: StepEvent, now: float) -> None:
         self.query_one(StepList).apply(event.step, event.state, now)
@@ -160,13 +165,13 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self._log(f"{_STATE_WORDS[event.state]} {STEP_TITLES.get(event.step, event.step)}{detail}")
         if event.step is Step.STOPPING_SERVICES and event.state == "started":
             self._stopped = True
-            self._down_from = now
+            self.timing.down_from = now
             if self.operation.critical_from is Step.STOPPING_SERVICES:
                 self.critical = True
         elif event.step is self.operation.critical_from and event.state == "started":
             self.critical = True
         if event.step is Step.VERIFYING_SERVICES and event.state == "finished":
-            self._down_until = now
+            self.timing.down_until = now
         self.refresh_bindings()
         self._tick()
 
@@ -186,9 +191,10 @@ class ProgressScreen(Screen[ResultEvent | None]):
             return
         self.result = result
         now = self._now()
-        self._ended_at = now
-        if self._down_from is not None and self._down_until is None:
-            self._down_until = now
+        self.timing.ended = now
+        self.timing.downtime = result.downtime_s
+        if self.timing.down_from is not None and self.timing.down_until is None:
+            self.timing.down_until = now
         self.critical = False
         self.query_one(StepList).settle(success=result.success)
         outcome = describe(
@@ -217,22 +223,14 @@ class ProgressScreen(Screen[ResultEvent | None]):
     # --- status line ---------------------------------------------------------------------
 
     def _tick(self) -> None:
-        now = self._ended_at if self._ended_at is not None else self._now()
-        parts = [f"Elapsed {display.duration(max(0.0, now - self._started_at))}"]
-        if self._down_from is not None:
-            end = self._down_until if self._down_until is not None else now
-            down = self.result.downtime_s if self.result and self.result.downtime_s else None
-            parts.append(f"downtime {display.duration(down or max(0.0, end - self._down_from))}")
-        else:
-            parts.append("services up")
-        if self.running:
-            if self.critical:
-                parts.append("critical section: cancel locked")
-            elif self.cancel_requested:
-                parts.append("cancelling…")
-            else:
-                parts.append("c cancels safely")
-        self.query_one("#progress-status", Static).update(" · ".join(parts))
+        text = status_text(
+            self.timing,
+            self._now(),
+            running=self.running,
+            critical=self.critical,
+            cancelling=self.cancel_requested,
+        )
+        self.query_one(StatusLine).show(text)
 
     def _log(self, line: str) -> None:
         self.query_one(Log).write_line(line)

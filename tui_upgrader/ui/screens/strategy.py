@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -15,7 +15,6 @@ from textual.widgets import Footer, Header, Label, Static
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.strategy import Strategy
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import ServicesListed
 from tui_upgrader.ui.planview import (
@@ -28,6 +27,9 @@ from tui_upgrader.ui.planview import (
     version_line,
 )
 from tui_upgrader.ui.widgets.big_text import BigText
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.planning import Plan
 
 SECTIONS = ("why", "warnings", "plan", "touched", "kept")
 

@@ -31,7 +31,7 @@ class LayerRow(Static):
     def show(self, event: LayerEvent) -> None:
         finished = event.total is not None and event.done >= event.total
         self.set_class(finished, "-finished")
-        self.update(layer_line(event))
+        self.update(layer_line(event), layout=False)  # always one line
 
 
 class LayerList(VerticalScroll):

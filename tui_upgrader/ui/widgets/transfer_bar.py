@@ -74,7 +74,8 @@ class TransferBar(VerticalGroup):
         title = STEP_TITLES.get(event.step, str(event.step))
         if event.label:
             title += f": {event.label}"
-        self.query_one("#transfer-title", Label).update(title)
+        # Fixed one-line labels (app.tcss): no layout pass per progress update.
+        self.query_one("#transfer-title", Label).update(title, layout=False)
         bar = self.query_one(ProgressBar)
         if event.total:
             bar.update(total=event.total, progress=min(event.done, event.total))
@@ -82,7 +83,7 @@ class TransferBar(VerticalGroup):
             # Unknown size: a full bar rather than Textual's animated pulse,
             # which would make screenshots differ run to run.
             bar.update(total=1, progress=1 if event.done else 0)
-        self.query_one("#transfer-detail", Label).update(self.detail())
+        self.query_one("#transfer-detail", Label).update(self.detail(), layout=False)
 
     def detail(self) -> str:
         text = display.transfer(self.done, self.total, self.meter.rate())

@@ -1,0 +1,258 @@
+"""``tui-upgrader backup ...``: output shapes, confirmation, and the stack around it."""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import pty
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.backup.conftest import make_tree, snapshot
+from tests.fakes import FakeDocker
+from tui_upgrader import cli
+from tui_upgrader.commands.backup import execute
+from tui_upgrader.core.errors import BackupError, CancelledError, InputError
+from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.settings import Settings
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def config(settings: Settings, tmp_path: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'deploy_dir = "{settings.deploy_dir}"\ndata_dir = "{settings.data_dir}"\n')
+    return path
+
+
+def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui_upgrader", "--config", str(config), "backup", *args],
+        cwd=REPO,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def _args(action: str, backup_id: int | None = None, **flags: Any) -> argparse.Namespace:
+    defaults = {
+        "json": True,
+        "yes": False,
+        "data_only": False,
+        "stop": False,
+        "start": False,
+        "note": "",
+    }
+    return argparse.Namespace(action=action, id=backup_id, **{**defaults, **flags})
+
+
+def _execute(
+    args: argparse.Namespace,
+    settings: Settings,
+    store: BackupStore,
+    docker: FakeDocker,
+    stdin: Any = None,
+) -> tuple[int, Any]:
+    out = io.StringIO()
+    code = execute(
+        args,
+        settings,
+        store,
+        docker,
+        stdin=stdin or io.StringIO(),
+        stdout=out,
+        stderr=io.StringIO(),
+    )
+    return code, json.loads(out.getvalue())
+
+
+def test_list_json_over_the_real_cli(config: Path, settings: Settings, store: BackupStore) -> None:
+    empty = _cli(config, "list", "--json")
+    assert empty.returncode == 0 and json.loads(empty.stdout) == {"backups": []}
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version="1.4.2.3", note="hello")
+
+    shown = _cli(config, "list", "--json")
+
+    assert shown.returncode == 0, shown.stderr
+    (entry,) = json.loads(shown.stdout)["backups"]
+    assert entry == {
+        "id": made.id,
+        "created": made.created.isoformat(),
+        "kind": "manual",
+        "status": "completed",
+        "version": "1.4.2.3",
+        "from_version": None,
+        "to_version": None,
+        "deploy_dir": str(settings.deploy_dir),
+        "archive_path": str(made.archive_path),
+        "file_present": True,
+        "size": made.size,
+        "file_count": 9,
+        "content_bytes": made.content_bytes,
+        "codec": "zstd",
+        "sha256": made.sha256,
+        "note": "hello",
+        "error": None,
+        "finished": made.finished.isoformat() if made.finished else None,
+    }
+    text = _cli(config, "list")
+    assert text.returncode == 0
+    assert text.stdout.splitlines()[0].split() == [
+        "ID",
+        "KIND",
+        "VERSION",
+        "CREATED",
+        "SIZE",
+        "STATUS",
+        "FILE",
+    ]
+    assert text.stdout.splitlines()[1].split()[:3] == [str(made.id), "manual", "1.4.2.3"]
+
+
+def test_restore_without_a_terminal_or_yes_refuses(
+    config: Path, settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    (settings.deploy_dir / "app" / "run.sh").write_text("live")
+
+    for action in ("restore", "delete"):
+        proc = _cli(config, action, str(made.id))
+        assert proc.returncode == 2, proc.stderr
+        assert "no terminal to confirm on; pass --yes" in proc.stderr
+    assert (settings.deploy_dir / "app" / "run.sh").read_text() == "live"
+    assert made.archive_path.exists()
+
+
+def test_usage_errors_exit_2(config: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--config", str(config), "backup", "restore"]) == 2
+    assert "give the backup ID" in capsys.readouterr().err
+    assert cli.main(["--config", str(config), "backup", "list", "--data-only"]) == 2
+    assert cli.main(["--config", str(config), "backup", "verify", "999"]) == 2
+
+
+def test_create_refuses_a_running_stack_without_stop(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True)
+
+    with pytest.raises(BackupError, match=r"is running \(app, worker\).*pass --stop") as caught:
+        _execute(_args("create"), settings, store, docker)
+
+    assert caught.value.exit_code == 1
+    assert store.list() == []
+    assert docker.called("down") == 0
+
+
+def test_create_with_stop_stops_backs_up_and_starts_again(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True)
+
+    code, out = _execute(_args("create", stop=True), settings, store, docker)
+
+    assert code == 0
+    assert out["stopped"] == ["app", "worker"] and out["restarted"] is True
+    assert out["backup"]["status"] == "completed" and out["backup"]["kind"] == "manual"
+    assert [c for c, _ in docker.calls] == ["running_services", "down", "up", "wait_healthy"]
+    assert docker.running
+
+
+def test_restore_stops_the_stack_first(settings: Settings, store: BackupStore) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    docker = FakeDocker(running=True)
+    seen: list[bool] = []
+    original = store.restore
+
+    def spying_restore(*a: Any, **kw: Any) -> None:
+        seen.append(docker.running)
+        original(*a, **kw)
+
+    store.restore = spying_restore  # type: ignore[method-assign]
+
+    code, out = _execute(_args("restore", made.id, yes=True), settings, store, docker)
+
+    assert code == 0 and seen == [False]
+    assert out == {
+        "restored": made.id,
+        "deploy_dir": str(settings.deploy_dir),
+        "data_only": False,
+        "stopped": ["app", "worker"],
+        "started": False,
+    }
+    assert not docker.running  # not started again without --start
+
+    _execute(_args("restore", made.id, yes=True, start=True), settings, store, docker)
+    assert docker.running and docker.called("wait_healthy") == 1
+
+
+def test_failed_restore_puts_the_stack_back(settings: Settings, store: BackupStore) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    data = bytearray(made.archive_path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    made.archive_path.write_bytes(bytes(data))
+    live = snapshot(settings.deploy_dir)
+    docker = FakeDocker(running=True)
+
+    with pytest.raises(BackupError, match="was not touched"):
+        _execute(_args("restore", made.id, yes=True), settings, store, docker)
+
+    assert [c for c, _ in docker.calls][-2:] == ["up", "wait_healthy"] and docker.running
+    assert snapshot(settings.deploy_dir) == live
+
+
+def _terminal(answer: str) -> Any:
+    master, slave = pty.openpty()
+    os.write(master, answer.encode())
+    return os.fdopen(slave, "r"), master
+
+
+@pytest.mark.parametrize("answer", ["y\n", "n\n"])
+def test_confirmation_on_a_terminal(settings: Settings, store: BackupStore, answer: str) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    stdin, master = _terminal(answer)
+    try:
+        if answer == "y\n":
+            code, out = _execute(_args("delete", made.id), settings, store, FakeDocker(), stdin)
+            assert code == 0 and out == {"deleted": made.id}
+            assert store.list() == [] and not made.archive_path.exists()
+        else:
+            with pytest.raises(CancelledError, match="nothing was changed"):
+                _execute(_args("delete", made.id), settings, store, FakeDocker(), stdin)
+            assert [r.id for r in store.list()] == [made.id]
+    finally:
+        stdin.close()
+        os.close(master)
+
+
+def test_verify_json_and_exit_code(settings: Settings, store: BackupStore) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+
+    code, out = _execute(_args("verify", made.id), settings, store, FakeDocker())
+    assert code == 0 and out["status"] == "ok" and out["actual_sha256"] == made.sha256
+
+    made.archive_path.unlink()
+    code, out = _execute(_args("verify", made.id), settings, store, FakeDocker())
+    assert code == 1 and out["status"] == "missing"
+
+
+def test_flags_that_do_not_apply_are_refused(settings: Settings, store: BackupStore) -> None:
+    with pytest.raises(InputError, match="--stop only applies to `backup create`"):
+        _execute(_args("restore", 1, stop=True), settings, store, FakeDocker())
