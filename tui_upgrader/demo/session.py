@@ -12,12 +12,18 @@ from __future__ import annotations
 import logging
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from tui_upgrader.core.errors import EngineUnavailableError, UpgraderError
 from tui_upgrader.core.events import discard
-from tui_upgrader.demo.releases import DEFAULT_PORT, MARKER, DemoLayout, build_demo
+from tui_upgrader.demo.releases import (
+    DEFAULT_PORT,
+    DEFAULT_PROJECT,
+    MARKER,
+    DemoLayout,
+    build_demo,
+)
 from tui_upgrader.ops.journal import clear_journal
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
@@ -79,6 +85,8 @@ def prepare_demo(
     *,
     root: Path | None = None,
     port: int = DEFAULT_PORT,
+    project: str = DEFAULT_PROJECT,
+    image_repo: str | None = None,
     say: Callable[[str], None] = print,
 ) -> DemoSession:
     root = root or demo_root()
@@ -88,7 +96,7 @@ def prepare_demo(
         raise EngineUnavailableError(f"{exc}; {ENGINE_HINT}") from exc
     say(f"Docker engine {engine}. Building the demo under {root} ...")
     _teardown_previous(root, docker)
-    layout = build_demo(root, port=_pick_port(port))
+    layout = build_demo(root, port=_pick_port(port), project=project, image_repo=image_repo)
     for tar in layout.installed_images:
         docker.load_image(tar, discard, None)
     say(f"Starting the 1.0.0 demo stack (web on http://127.0.0.1:{layout.port}/) ...")
@@ -105,4 +113,4 @@ def prepare_demo(
         health_settle_s=2,
     )
     say(f"Release server on {server.url} offering {layout.builds['1.1.0.1'].version}.")
-    return DemoSession(layout=layout, settings=replace(settings), server=server)
+    return DemoSession(layout=layout, settings=settings, server=server)
