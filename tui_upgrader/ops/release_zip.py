@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
 import shutil
 import stat
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from tui_upgrader.ops.fsutil import fsync_dir
+from tui_upgrader.ops.fsutil import atomic_file
 
 FIXED_DATE = (1980, 1, 1, 0, 0, 0)
 COPY_BLOCK = 1024 * 1024
@@ -116,21 +114,8 @@ def atomic_package(path: Path, mode: int = 0o644) -> Iterator[PackageWriter]:
 
     Packages are published files (the release server serves them), hence 0644.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w+b") as fh:
-            with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
-                yield PackageWriter(zf)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    with atomic_file(path, mode) as fh, zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
+        yield PackageWriter(zf)
 
 
 def sha256_file(path: Path) -> str:
