@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from tui_upgrader import __version__
-from tui_upgrader.core.errors import EXIT_BAD_INPUT, UpgraderError
+from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 
 logger = logging.getLogger(__name__)
 
@@ -80,13 +80,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
         return result
     except UpgraderError as exc:
+        logger.error("%s", exc)
         print(f"tui-upgrader: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("tui-upgrader: interrupted", file=sys.stderr)
-        return 130
+        print("tui-upgrader: interrupted; nothing was stopped", file=sys.stderr)
+        return EXIT_FAILED
     except BrokenPipeError:
-        return EXIT_BAD_INPUT
+        return EXIT_FAILED
+    except Exception as exc:
+        # A bug or an untranslated third-party error: one line for the admin,
+        # the traceback for whoever reads the log.
+        logger.exception("unexpected error")
+        from tui_upgrader.ops.logsetup import log_file
+
+        what = f"{type(exc).__name__}: {exc}"
+        print(f"tui-upgrader: unexpected error: {what} (details in {log_file()})", file=sys.stderr)
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -129,6 +129,14 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
     (without(legacy(), "packages"), r"^packages: required"),
     (without(legacy(), "packages", "full", "hash"), r"^packages\.full\.hash: required"),
     (enhanced(min_version="x"), r"^min_version: invalid version"),
+    (
+        with_value(enhanced(), ["app"], *OPS, "replace", "directories"),
+        r"^patch\.x86_64\.operations\.replace\.files\[0\]: 'app/app\.jar' lies inside 'app'",
+    ),
+    (
+        with_value(enhanced(), ["config"], *OPS, "delete", "directories"),
+        r"^patch\.x86_64\.operations\.replace\.files\[1\]: .*inside 'config'",
+    ),
 ]
 
 

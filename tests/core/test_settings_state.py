@@ -28,6 +28,8 @@ def test_settings_defaults_then_file_then_cli(tmp_path: Path) -> None:
         ("allow_unverified = 1\n", "allow_unverified: expected true or false"),
         ("backup_codec = 'lz4'\n", "backup_codec"),
         ("manifest = \n", "invalid TOML"),
+        ("keep_paths = ['app/uploads']\n", "only top-level names"),
+        ("keep_paths = ['../x']\n", "'..' segment"),
     ],
 )
 def test_bad_config_names_file_and_key(tmp_path: Path, body: str, pattern: str) -> None:
@@ -92,3 +94,9 @@ def test_state_bad_version_names_file(tmp_path: Path) -> None:
     state_path(tmp_path).write_text('version = "1.4"\n')
     with pytest.raises(StateError, match=r"state\.toml: version: invalid version"):
         read_state(tmp_path)
+
+
+def test_keep_paths_are_normalised(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text("keep_paths = ['data/', './upload']\n")
+    assert load_settings(cfg).keep_paths == ("data", "upload")

@@ -88,3 +88,66 @@ def test_kill_then_recover_is_never_a_mix(
         assert final == old
     if mode == "resume" and journal.stack_stopped:
         assert final == new
+
+
+@pytest.mark.parametrize("mode", ["rollback", "resume"])
+def test_kill_during_rollback_then_recover_finishes_the_rollback(
+    env: Env, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """A rollback interrupted after putting the old files back must never be 'resumed'
+    into recording the new version over old files."""
+    from tests.upgrade.test_runner_fake import unhealthy_once
+    from tui_upgrader.ops import after_stop
+
+    old = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    unhealthy_once(env.docker, monkeypatch)
+    from tui_upgrader.ops.apply import undo_moves as real_undo
+
+    def undo_then_die(*args: object, **kwargs: object) -> None:
+        real_undo(*args, **kwargs)  # type: ignore[arg-type]
+        raise Killed("during rollback")
+
+    monkeypatch.setattr(after_stop, "undo_moves", undo_then_die)
+    with pytest.raises(Killed):
+        env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    monkeypatch.setattr(after_stop, "undo_moves", real_undo)
+    result = recover(
+        env.settings,
+        Ports(env.docker, env.backups),
+        mode,  # type: ignore[arg-type]
+        env.events.append,
+        threading.Event(),
+    )
+    assert result.rolled_back and not result.success
+    assert tree(env.deploy) == old
+    assert str(read_state(env.deploy).version) == "1.0.0.0"
+    assert read_journal(env.deploy) is None
+
+
+def test_kill_between_commit_and_state_write_finishes_forward(
+    env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tui_upgrader.ops import after_stop
+
+    new = _new_tree(tmp_path)
+
+    def die(*_a: object, **_k: object) -> None:
+        raise Killed("before the state write")
+
+    monkeypatch.setattr(after_stop, "record_upgrade", die)
+    pkg = env.tmp / "p.zip"
+    with pytest.raises(Killed):
+        env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    monkeypatch.undo()
+    monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
+    result = recover(
+        env.settings,
+        Ports(env.docker, env.backups),
+        "rollback",
+        env.events.append,
+        threading.Event(),
+    )
+    assert result.success, "a committed upgrade is finished, not undone"
+    assert tree(env.deploy) == new
+    assert str(read_state(env.deploy).version) == "1.1.0.0"

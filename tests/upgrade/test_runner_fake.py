@@ -314,3 +314,24 @@ def test_backup_failure_after_stop_restarts_the_old_stack(
 
 def test_crash_hook_env_name_is_stable() -> None:
     assert CRASH_HOOK_ENV == "TUI_UPGRADER_TEST_CRASH_AT"
+
+
+def test_a_failing_stop_still_ends_in_a_result_and_a_rollback(env: Env) -> None:
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    env.docker.fail["down"] = "compose down: engine hiccup"
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert env.events[-1] is result
+    assert result.rolled_back and "engine hiccup" in (result.error or "")
+    assert tree(env.deploy) == before
+    assert env.docker.called("up") == 1, "the old stack is started again"
+
+
+def test_rollback_failure_still_names_the_backup(env: Env) -> None:
+    pkg = env.tmp / "p.zip"
+    env.docker.healthy = False
+    env.docker.fail["restore_snapshot"] = "tag refused"
+    result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
+    assert result.exit_code == 3 and not result.rolled_back
+    assert result.backup_id is not None
+    assert f"#{result.backup_id}" in (result.error or "")

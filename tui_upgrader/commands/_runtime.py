@@ -36,7 +36,9 @@ def confirm(question: str, *, assume_yes: bool) -> bool:
         return True
     if not sys.stdin.isatty():
         raise InputError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
-    answer = input(f"{question} [y/N] ").strip().lower()
+    # The prompt goes to stderr so stdout stays clean (JSON mode pipes it).
+    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
+    answer = input().strip().lower()
     return answer in ("y", "yes")
 
 

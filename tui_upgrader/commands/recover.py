@@ -27,7 +27,13 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 def _ask_mode() -> RecoverMode:
     if not sys.stdin.isatty():
         raise InputError("choose --rollback or --resume (no terminal to ask on)")
-    answer = input("Roll back to the old version (r) or resume the upgrade (u)? [r/u] ")
+    print(
+        "Roll back to the old version (r) or resume the upgrade (u)? [r/u] ",
+        end="",
+        file=sys.stderr,
+        flush=True,
+    )
+    answer = input()
     if answer.strip().lower() in ("u", "resume"):
         return "resume"
     if answer.strip().lower() in ("r", "rollback"):
@@ -39,10 +45,12 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     journal = read_journal(settings.deploy_dir)
     if journal is None:
-        print(f"Nothing to recover in {settings.deploy_dir}.")
+        print(
+            f"Nothing to recover in {settings.deploy_dir}.",
+            file=sys.stderr if args.json else sys.stdout,
+        )
         return 0
-    if not args.json:
-        print(describe(journal))
+    print(describe(journal), file=sys.stderr if args.json else sys.stdout)
     mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
 
     from tui_upgrader.ops.docker_port import RealDocker

@@ -136,3 +136,4 @@ class RollbackFailedError(UpgraderError):
     """The upgrade failed and so did the rollback: the admin must act."""
 
     exit_code = EXIT_ROLLBACK_FAILED
+    backup_id: int | None = None  # the way back by hand, when there is one

@@ -192,15 +192,33 @@ def _operations(value: Any, path: str) -> PatchOperations:
     obj = _obj(value, path)
     parts: dict[str, tuple[str, ...]] = {}
     for section in ("replace", "delete"):
+        parts[f"{section}_files"] = parts[f"{section}_dirs"] = ()
         if obj.get(section) is None:
-            parts[f"{section}_files"] = ()
-            parts[f"{section}_dirs"] = ()
             continue
         sec_path = _join(path, section)
         sec = _obj(obj[section], sec_path)
         parts[f"{section}_files"] = _path_list(sec, "files", sec_path)
         parts[f"{section}_dirs"] = _path_list(sec, "directories", sec_path)
+    _refuse_nesting(parts, path)
     return PatchOperations(**parts)
+
+
+def _refuse_nesting(parts: dict[str, tuple[str, ...]], path: str) -> None:
+    """A path inside another listed path has no safe meaning: which wins, in what order?
+
+    (``replace app/app.jar`` plus ``replace app`` once made the apply delete
+    the new jar.) The same path in replace and delete is allowed: replace wins.
+    """
+    listed = [
+        (p, f"{_join(_join(path, section), key)}[{i}]")
+        for section in ("replace", "delete")
+        for key, field in (("files", "files"), ("directories", "dirs"))
+        for i, p in enumerate(parts[f"{section}_{field}"])
+    ]
+    for inner, where in listed:
+        for outer, outer_where in listed:
+            if inner.startswith(outer + "/"):
+                raise ManifestError(where, f"{inner!r} lies inside {outer!r} ({outer_where})")
 
 
 def _per_arch(value: Any, path: str) -> dict[Arch, dict[str, Any]]:

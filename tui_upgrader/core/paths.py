@@ -7,6 +7,17 @@ from pathlib import PurePosixPath
 # Never touched by any upgrade operation: it holds our own state and journal.
 STATE_DIR_NAME = ".tui-upgrader"
 
+# Docker Compose's own search order, so we always pick the file compose would.
+COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
+# The admin's customisations; compose loads the first that exists unless -f is
+# given, so we pass it explicitly and a full upgrade never removes it.
+COMPOSE_OVERRIDE_NAMES = (
+    "compose.override.yml",
+    "compose.override.yaml",
+    "docker-compose.override.yml",
+    "docker-compose.override.yaml",
+)
+
 
 def normalise_operation_path(raw: str) -> str:
     """``./app//x/`` -> ``app/x``; raises ValueError for anything that could escape.

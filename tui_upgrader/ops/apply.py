@@ -17,8 +17,9 @@ import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
-from tui_upgrader.core.paths import STATE_DIR_NAME, is_under
+from tui_upgrader.core.paths import COMPOSE_OVERRIDE_NAMES, STATE_DIR_NAME, is_under
 from tui_upgrader.ops.journal import Move
 
 logger = logging.getLogger(__name__)
@@ -51,9 +52,10 @@ def plan_full_moves(deploy_dir: Path, staged: Path, keep: tuple[str, ...]) -> li
     """
     old = {p.name for p in deploy_dir.iterdir()} - {STATE_DIR_NAME}
     new = {p.name for p in staged.iterdir()}
+    protected = set(keep) | set(COMPOSE_OVERRIDE_NAMES)  # the admin's compose overrides
     moves: list[Move] = []
     for name in sorted(old | new):
-        if name in keep and name in old:
+        if name in protected and name in old:
             continue
         action = "replace" if name in new else "delete"
         moves.append(Move(name, action, name in old))
@@ -105,15 +107,18 @@ def apply_moves(deploy_dir: Path, moves: Iterable[Move], created_dirs: Iterable[
     for move in moves:
         live, old, new = deploy_dir / move.path, prev / move.path, staged / move.path
         if move.action == "replace" and not _exists(new):
+            if not _exists(live):
+                raise PackageError(f"{move.path}: neither the staged nor the applied copy exists")
             continue  # already moved in by an earlier run
-        if _exists(live) and not _exists(old) and move.existed:
+        if _exists(live) and not _exists(old):
+            # Also covers a path that appeared after planning (say, a bind-mount
+            # source Docker created): aside, it is put back by undo like any other.
             old.parent.mkdir(parents=True, exist_ok=True)
             os.rename(live, old)
+        if _exists(live):
+            # Never delete what the journal could not put back.
+            raise PackageError(f"{move.path}: both the live and the set-aside copy exist")
         if move.action == "replace":
-            if _exists(live):
-                # Only reachable when a path appeared that the plan did not
-                # know (the admin created it mid-upgrade); keep it aside too.
-                _remove(live)
             os.rename(new, live)
     logger.info("applied %d move(s)", len(list(moves)))
 

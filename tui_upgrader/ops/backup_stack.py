@@ -21,7 +21,7 @@ from tui_upgrader.core.errors import BackupError, EngineUnavailableError
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.backup import BackupStore
 from tui_upgrader.ops.catalogue import BackupRecord
-from tui_upgrader.ops.planning import find_compose_file
+from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 

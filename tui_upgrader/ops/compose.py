@@ -20,12 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import ComposeError
+from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.stack import ServiceSpec
+from tui_upgrader.ops.deploy_files import find_compose_file, find_override_file
 
 logger = logging.getLogger(__name__)
 
 # Compose's own search order.
-COMPOSE_FILES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")
 DEFAULT_TIMEOUT_S = 600.0
 _SWARM_RESTART = {"any": "always", "on-failure": "on-failure", "none": "no"}
 
@@ -78,11 +79,11 @@ def discover_compose() -> ComposeCli:
 
 
 def compose_file_in(project_dir: Path) -> Path:
-    for name in COMPOSE_FILES:
-        candidate = project_dir / name
-        if candidate.is_file():
-            return candidate
-    raise ComposeError(f"no compose file ({' or '.join(COMPOSE_FILES)}) in {project_dir}")
+    found = find_compose_file(project_dir)
+    if found is None:
+        names = " or ".join(COMPOSE_FILE_NAMES)
+        raise ComposeError(f"no compose file ({names}) in {project_dir}")
+    return found
 
 
 def _stderr_reason(proc: subprocess.CompletedProcess[str]) -> str:
@@ -130,6 +131,10 @@ class Compose:
     def argv(self, *args: str) -> list[str]:
         argv = [*self.cli.argv, "--project-directory", str(self.project_dir)]
         argv += ["-f", str(compose_file_in(self.project_dir))]
+        override = find_override_file(self.project_dir)
+        if override is not None:
+            # An explicit -f turns off compose's own override lookup: pass it too.
+            argv += ["-f", str(override)]
         env_file = self.project_dir / ".env"
         if env_file.is_file():
             argv += ["--env-file", str(env_file)]

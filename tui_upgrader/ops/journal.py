@@ -8,11 +8,14 @@ version.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import logging
 import os
 import signal
 import threading
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -27,6 +30,7 @@ from tui_upgrader.ops.state import state_dir
 logger = logging.getLogger(__name__)
 
 JOURNAL_FILE = "journal.json"
+LOCK_FILE = "lock"
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
 PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
 
@@ -139,3 +143,29 @@ def pause_point(name: str, cancel: threading.Event) -> None:
     if os.environ.get(PAUSE_HOOK_ENV) == name:
         logger.warning("test pause hook holding at %s", name)
         cancel.wait(120)
+
+
+@contextlib.contextmanager
+def deploy_lock(deploy_dir: Path) -> Iterator[None]:
+    """One upgrade or recovery per deploy dir at a time.
+
+    An admin who reconnects after an SSH drop may start a second run while the
+    first still works; without this it would wipe the first one's staging
+    dir. The kernel drops the lock when the holder dies, even by SIGKILL.
+    """
+    path = private_dir(state_dir(deploy_dir)) / LOCK_FILE
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise JournalError(
+                f"{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading or "
+                "recovering this deploy dir; wait for it to finish"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
-from tui_upgrader.ops.planning import find_compose_file
+from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.safe_extract import extract_tar
 from tui_upgrader.ops.safe_extract_zip import extract_zip
 
@@ -38,8 +38,14 @@ def _names(archive: Path) -> list[str]:
         raise PackageError(f"{archive.name}: not a readable zip or tar archive ({exc})") from exc
 
 
+def _strip_dot(name: str) -> str:
+    while name.startswith("./"):
+        name = name[2:]
+    return name
+
+
 def _prefix(names: list[str]) -> str | None:
-    cleaned = [n.lstrip("./") for n in names if n.lstrip("./")]
+    cleaned = [n for n in map(_strip_dot, names) if n not in ("", ".")]
     if cleaned and all(n == "docker" or n.startswith(PREFIX) for n in cleaned):
         return PREFIX
     return None

@@ -10,20 +10,10 @@ from pathlib import Path
 from tui_upgrader.core.arch import Arch, parse_arch
 from tui_upgrader.core.manifest import Manifest
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
+from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.manifest_source import fetch_manifest
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-
-COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml")
-
-
-def find_compose_file(deploy_dir: Path) -> Path | None:
-    """The compose file in the configured deploy dir (never the cwd)."""
-    for name in COMPOSE_FILE_NAMES:
-        candidate = deploy_dir / name
-        if candidate.is_file():
-            return candidate
-    return None
 
 
 def detect_arch() -> Arch:

@@ -12,14 +12,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from typing import Literal
 
 from tui_upgrader.core.errors import JournalError, OperationError, RollbackFailedError
 from tui_upgrader.core.events import Emit, ResultEvent, Step
-from tui_upgrader.ops.after_stop import cleanup_after_commit, finish_upgrade, rollback
+from tui_upgrader.ops.after_stop import (
+    ROLLING_BACK,
+    cleanup_after_commit,
+    finish_upgrade,
+    rollback,
+)
 from tui_upgrader.ops.apply import discard_work_dirs
-from tui_upgrader.ops.journal import Journal, clear_journal, read_journal
+from tui_upgrader.ops.journal import Journal, clear_journal, deploy_lock, read_journal
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.steps import BackupPort, Context
 from tui_upgrader.ops.upgrade_types import Ports
@@ -58,7 +62,8 @@ def recover(
     ctx = Context(settings, ports.docker, backups, emit, cancel or threading.Event())
     ctx.log("info", describe(journal) + f" Recovering by {mode}.")
     try:
-        result = _recover(ctx, journal, mode)
+        with deploy_lock(settings.deploy_dir):
+            result = _recover(ctx, journal, mode)
     except RollbackFailedError as exc:
         result = ResultEvent(
             False,
@@ -97,14 +102,9 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
             rollback_healthy=True,
             exit_code=1,
         )
-    if mode == "rollback":
+    if mode == "rollback" or journal.extra.get(ROLLING_BACK):
+        if mode == "resume":
+            ctx.log("warning", "a rollback was under way when it stopped: finishing the rollback")
         return rollback(ctx, journal, OperationError("the upgrade was interrupted"))
     make_backup = bool(journal.extra.get("make_backup", True))
-    if journal.step is Step.STOPPING_SERVICES:
-        # The stop itself may not have finished; make sure nothing runs
-        # before the backup reads the tree.
-        from tui_upgrader.ops.planning import find_compose_file
-
-        if find_compose_file(deploy) is not None:
-            ctx.docker.down(deploy)
-    return finish_upgrade(ctx, journal, make_backup=make_backup, t_stop=time.monotonic())
+    return finish_upgrade(ctx, journal, make_backup=make_backup)

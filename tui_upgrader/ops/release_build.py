@@ -41,9 +41,10 @@ from typing import Any
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.manifest import PatchOperations
+from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops import release_images
-from tui_upgrader.ops.planning import COMPOSE_FILE_NAMES, find_compose_file
+from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.release_diff import (
     NOTES_FILE,
     ReleaseTree,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -33,16 +32,18 @@ from tui_upgrader.ops.apply import (
     plan_patch_moves,
     staging_dir,
 )
+from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download import download
 from tui_upgrader.ops.journal import (
     Journal,
     clear_journal,
+    deploy_lock,
     new_journal,
     read_journal,
     write_journal,
 )
 from tui_upgrader.ops.package import check_full, check_patch, unpack
-from tui_upgrader.ops.planning import detect_arch, find_compose_file, package_cache_path
+from tui_upgrader.ops.planning import detect_arch, package_cache_path
 from tui_upgrader.ops.ports import image_files_for_arch
 from tui_upgrader.ops.steps import BackupPort, Context
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
@@ -62,7 +63,12 @@ def run_upgrade(
 ) -> ResultEvent:
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
     ctx = Context(plan.settings, ports.docker, backups, emit, cancel)
-    result = _Upgrade(plan, ctx).run()
+    upgrade = _Upgrade(plan, ctx)
+    try:
+        with deploy_lock(plan.settings.deploy_dir):
+            result = upgrade.run()
+    except JournalError as exc:
+        result = upgrade._failed(exc)
     emit(result)
     return result
 
@@ -246,11 +252,7 @@ class _Upgrade:
         assert self.journal is not None
         journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
         write_journal(deploy, journal)
-        with ctx.step(Step.STOPPING_SERVICES):
-            if find_compose_file(deploy) is not None:
-                ctx.docker.down(deploy)
-        t_stop = time.monotonic()
         try:
-            return finish_upgrade(ctx, journal, make_backup=self.plan.make_backup, t_stop=t_stop)
+            return finish_upgrade(ctx, journal, make_backup=self.plan.make_backup)
         except RollbackFailedError as exc:
-            return self._failed(exc)
+            return replace(self._failed(exc), backup_id=exc.backup_id)

@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from tui_upgrader.core.errors import ConfigError
+from tui_upgrader.core.paths import STATE_DIR_NAME, normalise_operation_path
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ class Settings:
     keep_paths: tuple[str, ...] = ("data", "upload")  # never replaced by a full upgrade
     data_dir: Path = field(default_factory=default_data_dir)
     cache_dir: Path = field(default_factory=default_cache_dir)
-    log_dir: Path = field(default_factory=default_log_dir)
+    log_dir: Path = field(default_factory=default_log_dir)  # where the rotating log lives
     # backups
     backup_codec: str = "zstd"  # zstd | gzip
     backup_level: int | None = None  # None = codec default (zstd 3, gzip 6)
@@ -79,7 +80,7 @@ class Settings:
 
     @property
     def state_dir(self) -> Path:
-        return self.deploy_dir / ".tui-upgrader"
+        return self.deploy_dir / STATE_DIR_NAME
 
 
 _PATH_KEYS = {"deploy_dir", "data_dir", "cache_dir", "log_dir"}
@@ -94,7 +95,15 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
     if key in _TUPLE_KEYS:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {key}: expected a list of strings")
-        return tuple(value)
+        try:
+            paths = tuple(normalise_operation_path(v) for v in value)
+        except ValueError as exc:
+            raise ConfigError(f"{source}: {key}: {exc}") from None
+        if key == "keep_paths" and any("/" in p for p in paths):
+            # The full upgrade swaps whole top-level entries; a nested keep
+            # path would silently go with its parent.
+            raise ConfigError(f"{source}: keep_paths: only top-level names (like data, upload)")
+        return paths
     if isinstance(default, bool) or key == "allow_unverified":
         if not isinstance(value, bool):
             raise ConfigError(f"{source}: {key}: expected true or false")
