@@ -14,7 +14,7 @@ import threading
 from typing import Any
 
 from tui_upgrader.commands._runtime import run_cancellable, settings_from_args
-from tui_upgrader.core.errors import UnverifiableError
+from tui_upgrader.core.errors import StrategyError, UnverifiableError
 from tui_upgrader.core.events import Emit, Event, LogEvent
 from tui_upgrader.core.strategy import Strategy
 from tui_upgrader.core.versions import Version
@@ -63,6 +63,11 @@ def _json(result: DownloadResult | None, strategy: Strategy, version: Version) -
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     decision = load_decision(settings).decision
+    if decision.blocked_by is not None:
+        # Do not spend the bandwidth on a package `upgrade` would refuse.
+        raise StrategyError(
+            f"{decision.target_version.short} needs {decision.blocked_by.short} installed first"
+        )
     package = decision.package
     if decision.strategy is Strategy.NONE or package is None:
         if args.json:

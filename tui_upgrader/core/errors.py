@@ -137,3 +137,10 @@ class RollbackFailedError(UpgraderError):
 
     exit_code = EXIT_ROLLBACK_FAILED
     backup_id: int | None = None  # the way back by hand, when there is one
+
+
+def error_text(exc: BaseException) -> str:
+    """One line for the admin: ours as they are, anything else with its type."""
+    if isinstance(exc, UpgraderError):
+        return exc.message
+    return " ".join(f"{type(exc).__name__}: {exc}".split())

@@ -99,10 +99,6 @@ def describe(
         tone: Tone = "success" if healthy else "failure"
         code = EXIT_OK if healthy else EXIT_FAILED
         return Outcome(tone, f"Rolled back to {_v(result.from_version)}", (back, *took, log), code)
-    if cancelled and not result.rolled_back:
-        return Outcome(
-            "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
-        )
     if result.exit_code == EXIT_ROLLBACK_FAILED:
         hint = (
             f"Act now: restore backup #{result.backup_id} from the Backups screen."
@@ -114,6 +110,12 @@ def describe(
             f"{NOUN[op.kind]} failed and the rollback failed too",
             (f"Error: {error}", hint, *took, log),
             EXIT_ROLLBACK_FAILED,
+        )
+    if cancelled and not stopped and not result.rolled_back:
+        # Only true when the engine never reached the stop: a cancel that lost
+        # the race with it is reported like any other failure above/below.
+        return Outcome(
+            "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
         )
     if result.rolled_back:
         back = (

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
-from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.errors import UpgraderError, error_text
 from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import BackupChecked, BackupsListed
@@ -87,8 +87,8 @@ class BackupsScreen(Screen[None]):
             return
         try:
             rows = rows_from_records(factory(host(self).settings).list())
-        except UpgraderError as exc:
-            self.post_message(BackupsListed([], exc.message))
+        except Exception as exc:  # a worker must always answer, or the screen waits forever
+            self.post_message(BackupsListed([], error_text(exc)))
         else:
             self.post_message(BackupsListed(rows, ""))
 
@@ -223,8 +223,8 @@ class BackupsScreen(Screen[None]):
                 raise UpgraderError("backups are not available in this build")
             store = factory(host(self).settings)
             outcome = store.verify(backup_id) if action == "verify" else store.delete(backup_id)
-        except UpgraderError as exc:
-            self.post_message(BackupChecked(backup_id, action, False, exc.message))
+        except Exception as exc:  # a worker must always answer, or the screen waits forever
+            self.post_message(BackupChecked(backup_id, action, False, error_text(exc)))
             return
         ok = bool(getattr(outcome, "ok", outcome is not False))
         past = {"verify": "verified: archive intact", "delete": "deleted"}[action]

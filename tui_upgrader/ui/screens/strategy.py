@@ -13,7 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from tui_upgrader.core import display
-from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.strategy import Strategy
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.messages import ServicesListed
@@ -96,8 +96,8 @@ class StrategyScreen(Screen[None]):
             else:
                 docker = host(self).deps.docker(settings)
                 names = [s.name for s in docker.compose_services(settings.deploy_dir)]
-        except UpgraderError as exc:
-            self.post_message(ServicesListed([], exc.message))
+        except Exception as exc:  # a worker must always answer, or the screen waits forever
+            self.post_message(ServicesListed([], error_text(exc)))
         else:
             self.post_message(ServicesListed(names, ""))
 
