@@ -140,6 +140,31 @@ def test_prune_keeps_the_newest_pre_upgrade_backups(store: BackupStore, settings
     assert store.prune(keep=1, protect_id=newest) == [old[0], old[3], failed]
 
 
+def test_prune_leaves_other_deploy_dirs_alone(
+    store: BackupStore, settings: Settings, tmp_path: Path
+) -> None:
+    # One catalogue serves every deploy dir of the user: upgrading stack A
+    # must not delete stack B's way back.
+    stack_b = tmp_path / "stack-b"
+    (stack_b / "data").mkdir(parents=True)
+    (stack_b / "data" / "rows").write_text("b")
+    make_tree(settings.deploy_dir)
+
+    def pre(deploy: Path) -> int:
+        return store.create(deploy, kind="pre-upgrade", version=None).id
+
+    b_backups = [pre(stack_b) for _ in range(2)]
+    a_old = [pre(settings.deploy_dir) for _ in range(2)]
+    a_newest = pre(settings.deploy_dir)
+
+    assert store.prune(keep=1, protect_id=None) == []  # cannot tell whose: delete nothing
+    assert store.prune(keep=1, protect_id=a_newest) == a_old
+
+    remaining = {r.id for r in store.list()}
+    assert remaining == {*b_backups, a_newest}
+    assert all(store.get(i).archive_exists() for i in b_backups)
+
+
 @pytest.fixture
 def held_lock(settings: Settings) -> Iterator[None]:
     """Another process holds the store lock until the test ends."""

@@ -9,6 +9,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,8 @@ from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError
 from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup_stack import create_backup
+from tui_upgrader.ops.journal import new_journal, write_journal
 from tui_upgrader.ops.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -256,3 +259,70 @@ def test_verify_json_and_exit_code(settings: Settings, store: BackupStore) -> No
 def test_flags_that_do_not_apply_are_refused(settings: Settings, store: BackupStore) -> None:
     with pytest.raises(InputError, match="--stop only applies to `backup create`"):
         _execute(_args("restore", 1, stop=True), settings, store, FakeDocker())
+
+
+def test_a_failed_restart_does_not_hide_the_backup_that_was_made(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True, fail={"wait_healthy": "app: unhealthy after 60 s"})
+    out, err = io.StringIO(), io.StringIO()
+
+    code = execute(
+        _args("create", stop=True),
+        settings,
+        store,
+        docker,
+        stdin=io.StringIO(),
+        stdout=out,
+        stderr=err,
+    )
+
+    assert code == 1
+    shown = json.loads(out.getvalue())
+    (record,) = store.list()
+    assert shown["backup"]["id"] == record.id and record.status == "completed"
+    assert shown["restarted"] is False
+    assert shown["restart_error"] == "app: unhealthy after 60 s"
+    (warning,) = err.getvalue().splitlines()
+    assert f"backup {record.id} was made" in warning and "unhealthy" in warning
+
+
+def test_a_failed_backup_keeps_its_error_when_the_restart_fails_too(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True, fail={"up": "engine went away"})
+    cancel = threading.Event()
+    cancel.set()
+
+    with pytest.raises(CancelledError, match="cancelled"):
+        create_backup(store, docker, settings.deploy_dir, stop=True, version=None, cancel=cancel)
+
+    assert docker.called("up") == 1  # the restart was still tried
+    (record,) = store.list()
+    assert record.status == "failed"
+
+
+@pytest.mark.parametrize("action", ["create", "restore"])
+def test_backup_and_restore_refuse_an_interrupted_upgrade(
+    config: Path,
+    settings: Settings,
+    store: BackupStore,
+    capsys: pytest.CaptureFixture[str],
+    action: str,
+) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    write_journal(settings.deploy_dir, new_journal("full", "1.4.2.3", "1.5.0.0"))
+    (settings.deploy_dir / "app" / "run.sh").write_text("half-applied")
+    before = snapshot(settings.deploy_dir)
+    backup_id = [str(made.id)] if action == "restore" else []
+
+    code = cli.main(["--config", str(config), "backup", action, *backup_id, "--json", "--yes"])
+
+    assert code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "was interrupted" in line and "`tui-upgrader recover`" in line
+    assert [r.id for r in store.list()] == [made.id]
+    assert snapshot(settings.deploy_dir) == before

@@ -141,6 +141,49 @@ def test_release_package_tar_gz_strips_the_top_folder_and_sanitises_modes(tmp_pa
     assert stat.S_IMODE(os.stat(tmp_path / "out" / "app" / "tool").st_mode) == 0o755
 
 
+@pytest.mark.parametrize("fmt", ["tar.gz", "zip"])
+def test_release_package_directories_keep_a_readable_mode(tmp_path: Path, fmt: str) -> None:
+    # tarfile's data filter drops directory modes; a package's config/ must not
+    # come out 0700, or non-root containers cannot read the bind mount.
+    src = tmp_path / "src" / "docker"
+    (src / "config" / "nested").mkdir(parents=True)
+    (src / "private").mkdir()
+    (src / "config" / "app.yml").write_text("a: 1\n")
+    for path, perm in (
+        (src, 0o755),
+        (src / "config", 0o755),
+        (src / "config" / "nested", 0o775),
+        (src / "private", 0o700),
+    ):
+        os.chmod(path, perm)
+    archive = tmp_path / f"pkg.{fmt}"
+    if fmt == "zip":
+        subprocess.run(["zip", "-qr", str(archive), "docker"], cwd=tmp_path / "src", check=True)
+    else:
+        subprocess.run(
+            ["tar", "-czf", str(archive), "-C", str(tmp_path / "src"), "docker"], check=True
+        )
+    out = tmp_path / "out"
+
+    extract = extract_zip if fmt == "zip" else extract_tar
+    extract(
+        archive,
+        out,
+        error_type=PackageError,
+        strip_prefix="docker",
+        max_members=1000,
+        max_total_bytes=10**9,
+    )
+
+    def mode(rel: str) -> int:
+        return stat.S_IMODE(os.stat(out / rel).st_mode)
+
+    assert mode("config") == 0o755
+    assert mode("config/nested") == 0o755  # group write dropped, as for files
+    assert mode("private") == 0o700  # a deliberate private dir stays private
+    assert mode("config/app.yml") == 0o644
+
+
 def test_strip_prefix_refuses_members_outside_it(tmp_path: Path) -> None:
     archive = make_tar(tmp_path / "p.tar", [("file", "docker/a", "1"), ("file", "other/b", "2")])
     with pytest.raises(PackageError, match=r"'other/b'.*outside the expected top folder docker/"):

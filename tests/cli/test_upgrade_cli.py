@@ -66,3 +66,10 @@ def test_rollback_and_resume_are_exclusive(setup: tuple[Path, Path]) -> None:
     deploy, _ = setup
     out = _cli("recover", "--rollback", "--resume", "--deploy-dir", str(deploy))
     assert out.returncode == 2
+
+
+def test_demo_without_an_engine_says_what_to_install(tmp_path: Path) -> None:
+    out = _cli("demo", "--headless", env_extra={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    assert out.returncode == 1
+    assert "apt-get install docker.io busybox-static" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1

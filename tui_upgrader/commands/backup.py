@@ -14,10 +14,10 @@ import sys
 from typing import Any, TextIO
 
 from tui_upgrader.core import display
-from tui_upgrader.core.errors import CancelledError, InputError, StateError
+from tui_upgrader.core.errors import EXIT_FAILED, CancelledError, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.backup_stack import create_backup, restore_backup
+from tui_upgrader.ops.backup_stack import create_backup, refuse_interrupted, restore_backup
 from tui_upgrader.ops.catalogue import BackupRecord
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings, load_settings
@@ -122,7 +122,7 @@ def execute(
         out({"backups": [r.to_json() for r in records]}, _table(records))
         return 0
     if args.action == "create":
-        record, stopped = create_backup(
+        made = create_backup(
             store,
             docker,
             deploy,
@@ -131,12 +131,27 @@ def execute(
             note=args.note,
             emit=emit,
         )
+        record = made.record
         out(
-            {"backup": record.to_json(), "stopped": stopped, "restarted": bool(stopped)},
+            {
+                "backup": record.to_json(),
+                "stopped": made.stopped,
+                "restarted": bool(made.stopped) and made.restart_error is None,
+                "restart_error": made.restart_error,
+            },
             f"Backup {record.id} created: {record.archive_path} ({display.size(record.size)}, "
             f"{record.file_count} files, {display.short_hash(record.sha256)})",
         )
-        return 0
+        if made.restart_error is None:
+            return 0
+        # The backup is good; the stack is not: say so, and fail the command.
+        stderr.write(
+            f"tui-upgrader: warning: backup {record.id} was made, but the stack in {deploy} "
+            f"did not come back up: {made.restart_error}\n"
+        )
+        return EXIT_FAILED
+    if args.action == "restore":
+        refuse_interrupted(deploy, "restore")  # before asking anything
     record = store.get(args.id)
     if args.action == "verify":
         report = store.verify(args.id)

@@ -1,11 +1,14 @@
 """Small busybox images written as ``docker save`` archives, with no registry and no engine.
 
-The archive is assembled by hand: one uncompressed tar per layer (busybox plus
-applet symlinks first, then a marker layer per extra layer, then the caller's
-files), one config JSON naming the layers' diff_ids, and ``manifest.json``.
-Everything carries fixed times and owners, so the same inputs always give the
-same bytes and the same image ID: rebuilding the demo does not make a release
-look changed, and a patch never ships an image that did not change.
+The archive is assembled by hand: one uncompressed tar per layer, one config
+JSON per image naming its layers' diff_ids, and ``manifest.json``. An archive
+may hold several images (sharing layers, stored once) and untagged ones. A
+busybox image has busybox plus applet symlinks in its first layer, then a
+marker layer per extra layer, then the caller's files. Everything carries fixed
+times and owners, so the same inputs always give the same bytes and the same
+image ID: rebuilding the demo does not make a release look changed, and a
+patch never ships an image that did not change. The tests build their engine
+fixtures with the same writer (``tests/support/images.py``).
 
 The binary is Debian's static busybox (``busybox-static``); a dynamically
 linked one would not run in an image that has no libc.
@@ -21,11 +24,14 @@ import platform
 import shutil
 import struct
 import tarfile
+import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from tui_upgrader.core.errors import OperationError
-from tui_upgrader.ops.fsutil import atomic_write_bytes
+from tui_upgrader.ops.fsutil import atomic_file
 
 APPLETS: tuple[str, ...] = (
     "sh", "ash", "sleep", "httpd", "wget", "cat", "echo", "ls", "true", "false", "kill",
@@ -36,6 +42,43 @@ BUSYBOX_CANDIDATES = (Path("/bin/busybox"), Path("/usr/bin/busybox"))
 INSTALL_HINT = "apt-get install busybox-static"
 _EPOCH = "1970-01-01T00:00:00Z"
 _PT_INTERP = 3
+_CHUNK = 1 << 20
+
+# A file's content: bytes, or a host file streamed in (big layers stay out of memory).
+FileContent = bytes | Path
+LayerFiles = Mapping[str, FileContent]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageDef:
+    """One image of an archive: layers bottom first, image paths without ``/``.
+
+    ``refs`` empty = untagged (the engine reports ``Loaded image ID``).
+    """
+
+    refs: tuple[str, ...]
+    layers: tuple[LayerFiles, ...]
+    cmd: tuple[str, ...] = ("/bin/sh",)
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LayerInfo:
+    diff_id: str  # sha256:<hex> of the uncompressed layer tar
+    size: int  # bytes of the layer tar inside the archive
+    member: str  # its path inside the archive
+
+    @property
+    def short_id(self) -> str:
+        """What the engine's ``Loading layer`` events use as ``id``."""
+        return self.diff_id.removeprefix("sha256:")[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    image_id: str  # sha256:<hex> of the config JSON
+    refs: tuple[str, ...]
+    layers: tuple[LayerInfo, ...]
 
 
 def docker_arch() -> str:
@@ -105,35 +148,138 @@ def _parents(path: str) -> list[str]:
     return ["/".join(parts[: i + 1]) for i in range(len(parts))]
 
 
-def _layer(files: Mapping[str, bytes], busybox: Path | None) -> bytes:
-    """One layer tar. Demo layers are a few MB, so memory is fine here."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
+def _add(tar: tarfile.TarFile, info: tarfile.TarInfo, content: FileContent) -> None:
+    if isinstance(content, Path):
+        info.size = content.stat().st_size
+        with content.open("rb") as src:
+            tar.addfile(info, src)
+    else:
+        info.size = len(content)
+        tar.addfile(info, io.BytesIO(content))
+
+
+def _write_layer(dest: IO[bytes], files: LayerFiles) -> None:
+    """One layer tar; a layer holding ``bin/busybox`` also gets the applets and ``/tmp``."""
+    busybox = "bin/busybox" in files
+    with tarfile.open(fileobj=dest, mode="w", format=tarfile.PAX_FORMAT) as tar:
         dirs = {d for name in files for d in _parents(name)}
-        if busybox is not None:
-            dirs |= {"bin", "tmp", "etc", "www"}
+        if busybox:
+            dirs |= {"bin", "tmp"}
         for d in sorted(dirs):
             tar.addfile(_info(d, tarfile.DIRTYPE, 0o1777 if d == "tmp" else 0o755))
-        if busybox is not None:
-            info = _info("bin/busybox", mode=0o755)
-            info.size = busybox.stat().st_size
-            with busybox.open("rb") as src:
-                tar.addfile(info, src)
+        for name, content in sorted(files.items()):
+            _add(tar, _info(name, mode=0o755 if name.startswith("bin/") else 0o644), content)
+        if busybox:
             for applet in APPLETS:
                 link = _info(f"bin/{applet}", tarfile.SYMTYPE, 0o777)
                 link.linkname = "busybox"
                 tar.addfile(link)
-        for name, content in sorted(files.items()):
-            info = _info(name, mode=0o755 if name.startswith("bin/") else 0o644)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-    return buf.getvalue()
 
 
-def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
-    info = _info(name)
-    info.size = len(data)
-    tar.addfile(info, io.BytesIO(data))
+def base_layer(busybox: Path | None = None) -> dict[str, FileContent]:
+    """The first layer of a busybox image (``ensure_busybox()`` unless given)."""
+    return {
+        "bin/busybox": busybox or ensure_busybox(),
+        "etc/passwd": b"root:x:0:0:root:/:/bin/sh\n",
+        "etc/group": b"root:x:0:\n",
+        "www/index.html": b"ok\n",
+    }
+
+
+def busybox_image(
+    refs: Sequence[str],
+    *,
+    files: LayerFiles | None = None,
+    layers: int = 1,
+    cmd: Sequence[str] = ("/bin/sh",),
+    labels: Mapping[str, str] | None = None,
+) -> ImageDef:
+    """``layers`` layers: busybox first, small marker layers, ``files`` in the last."""
+    if layers < 1:
+        raise ValueError("an image needs at least one layer")
+    stack: list[dict[str, FileContent]] = [base_layer()]
+    stack += [{f"layers/{n}.txt": f"layer {n}\n".encode()} for n in range(1, layers)]
+    stack[-1].update({k.lstrip("/"): v for k, v in (files or {}).items()})
+    return ImageDef(tuple(refs), tuple(stack), tuple(cmd), dict(labels or {}))
+
+
+def _config(image: ImageDef, diff_ids: list[str]) -> bytes:
+    config = {
+        "architecture": docker_arch(),
+        "os": "linux",
+        "created": _EPOCH,
+        "config": {
+            "Env": ["PATH=/bin"],
+            "Cmd": list(image.cmd),
+            "WorkingDir": "/",
+            "Labels": dict(image.labels),
+        },
+        "rootfs": {"type": "layers", "diff_ids": diff_ids},
+        "history": [
+            {"created": _EPOCH, "created_by": f"tui-upgrader layer {i}"}
+            for i in range(len(diff_ids))
+        ],
+    }
+    return json.dumps(config, sort_keys=True).encode()
+
+
+def _sha256(fh: IO[bytes]) -> str:
+    fh.seek(0)
+    digest = hashlib.sha256()
+    while chunk := fh.read(_CHUNK):
+        digest.update(chunk)
+    fh.seek(0)
+    return "sha256:" + digest.hexdigest()
+
+
+def _store_layer(
+    tar: tarfile.TarFile, files: LayerFiles, stored: set[str], work: Path
+) -> LayerInfo:
+    """Build one layer in a temp file (big ones never sit in memory); add it once."""
+    with tempfile.TemporaryFile(dir=work) as layer:
+        _write_layer(layer, files)
+        diff_id = _sha256(layer)
+        member = f"{diff_id.removeprefix('sha256:')}/layer.tar"
+        size = os.fstat(layer.fileno()).st_size
+        if member not in stored:
+            stored.add(member)
+            tar.addfile(_info(member.split("/")[0], tarfile.DIRTYPE, 0o755))
+            info = _info(member)
+            info.size = size
+            tar.addfile(info, layer)
+    return LayerInfo(diff_id, size, member)
+
+
+def write_image_tar(path: Path, images: Sequence[ImageDef], mode: int = 0o644) -> list[ImageInfo]:
+    """Write a ``docker save`` archive of ``images`` at ``path`` (atomically); say what it holds.
+
+    A layer or config shared by several images is stored once.
+    """
+    out: list[ImageInfo] = []
+    manifest: list[dict[str, object]] = []
+    stored: set[str] = set()
+    with (
+        atomic_file(path, mode) as fh,
+        tarfile.open(fileobj=fh, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for image in images:
+            layers = [_store_layer(tar, files, stored, path.parent) for files in image.layers]
+            config = _config(image, [layer.diff_id for layer in layers])
+            image_id = "sha256:" + hashlib.sha256(config).hexdigest()
+            config_name = f"{image_id.removeprefix('sha256:')}.json"
+            if config_name not in stored:
+                stored.add(config_name)
+                _add(tar, _info(config_name), config)
+            manifest.append(
+                {
+                    "Config": config_name,
+                    "RepoTags": list(image.refs) or None,
+                    "Layers": [layer.member for layer in layers],
+                }
+            )
+            out.append(ImageInfo(image_id, image.refs, tuple(layers)))
+        _add(tar, _info("manifest.json"), json.dumps(manifest).encode())
+    return out
 
 
 def build_busybox_image_tar(
@@ -151,51 +297,8 @@ def build_busybox_image_tar(
     ``extra_files`` (image paths without a leading ``/``) go in the last layer.
     No engine is needed; ``docker load`` (or our runner) reads the result.
     """
-    if layers < 1:
-        raise ValueError("an image needs at least one layer")
-    busybox = ensure_busybox()
-    base = {
-        "etc/passwd": b"root:x:0:0:root:/:/bin/sh\n",
-        "etc/group": b"root:x:0:\n",
-        "www/index.html": b"ok\n",
-    }
-    stack: list[dict[str, bytes]] = [base] + [
-        {f"layers/{n}.txt": f"layer {n}\n".encode()} for n in range(1, layers)
-    ]
-    stack[-1] = {**stack[-1], **{k.lstrip("/"): v for k, v in (extra_files or {}).items()}}
-    blobs = [_layer(files, busybox if i == 0 else None) for i, files in enumerate(stack)]
-    diff_ids = ["sha256:" + hashlib.sha256(b).hexdigest() for b in blobs]
-    config = {
-        "architecture": docker_arch(),
-        "os": "linux",
-        "created": _EPOCH,
-        "config": {
-            "Env": ["PATH=/bin"],
-            "Cmd": list(cmd),
-            "WorkingDir": "/",
-            "Labels": dict(labels or {}),
-        },
-        "rootfs": {"type": "layers", "diff_ids": diff_ids},
-        "history": [
-            {"created": _EPOCH, "created_by": f"tui-upgrader demo layer {i}"}
-            for i in range(len(blobs))
-        ],
-    }
-    config_bytes = json.dumps(config, sort_keys=True).encode()
-    config_name = hashlib.sha256(config_bytes).hexdigest() + ".json"
-    members = [f"{d.removeprefix('sha256:')}/layer.tar" for d in diff_ids]
-    manifest = [{"Config": config_name, "RepoTags": [ref], "Layers": members}]
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        seen: set[str] = set()
-        for member, blob in zip(members, blobs, strict=True):
-            if member not in seen:
-                seen.add(member)
-                tar.addfile(_info(member.split("/")[0], tarfile.DIRTYPE, 0o755))
-                _add(tar, member, blob)
-        _add(tar, config_name, config_bytes)
-        _add(tar, "manifest.json", json.dumps(manifest).encode())
-    atomic_write_bytes(out, buf.getvalue(), mode=0o644)
+    image = busybox_image([ref], files=extra_files, layers=layers, cmd=cmd, labels=labels)
+    write_image_tar(out, [image])
     return out
 
 

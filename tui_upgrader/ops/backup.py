@@ -42,8 +42,9 @@ Restore (``ops.backup_restore``)
 
 Retention
     ``prune(keep, protect_id)`` keeps the newest ``keep`` completed pre-upgrade
-    backups, deletes older ones (and failed pre-upgrade records older than the
-    oldest kept one), never ``protect_id`` and never a manual backup.
+    backups of ``protect_id``'s deploy dir, deletes older ones (and failed
+    pre-upgrade records older than the oldest kept one), never ``protect_id``,
+    never a manual backup and never another deploy dir's backup.
 
 One create/restore/delete/prune at a time per data dir (an flock); a second
 one is refused with a clear error rather than queued.
@@ -318,9 +319,23 @@ class BackupStore:
             self._delete(self.get(backup_id))
 
     def prune(self, keep: int, protect_id: int | None) -> builtins.list[int]:
-        """Returns the ids deleted, oldest first."""
+        """Returns the ids deleted, oldest first.
+
+        Only backups of ``protect_id``'s deploy dir are ranked: the catalogue
+        is shared by every deploy dir of the user, and upgrading one stack must
+        not delete another's way back. Without ``protect_id`` (or when it is
+        unknown) the deploy dir cannot be told, so nothing is deleted.
+        """
         with self._lock():
-            pre = [r for r in self.catalogue.all() if r.kind == "pre-upgrade"]
+            protected = None if protect_id is None else self.catalogue.find(protect_id)
+            if protected is None:
+                logger.info("prune skipped: no backup %s to tell the deploy dir by", protect_id)
+                return []
+            pre = [
+                r
+                for r in self.catalogue.all()
+                if r.kind == "pre-upgrade" and r.deploy_dir == protected.deploy_dir
+            ]
             kept = {r.id for r in pre if r.status == "completed"}
             kept = set(sorted(kept, reverse=True)[: max(keep, 0)])
             oldest_kept = min(kept, default=None)

@@ -2,7 +2,10 @@
 
 - create: a running stack is refused unless ``stop`` is set; then it is brought
   down, backed up, and brought up again (whether the backup worked or not), so
-  the command leaves the stack as it found it.
+  the command leaves the stack as it found it. A failed restart never hides
+  the backup's outcome (see ``create_backup``).
+- both refuse while an interrupted upgrade's journal is in the deploy dir:
+  ``recover`` must resolve it first.
 - restore: the stack is brought down first when the deploy dir has a compose
   file; on failure (live tree untouched) it is brought back up; on success it is
   started only when asked, from the restored compose file, and health-gated.
@@ -15,17 +18,38 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
-from tui_upgrader.core.errors import BackupError, EngineUnavailableError
+from tui_upgrader.core.errors import BackupError, EngineUnavailableError, JournalError
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.backup import BackupStore
 from tui_upgrader.ops.catalogue import BackupRecord
 from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.journal import read_journal
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+_INTERRUPTED_WHY = {
+    "backup": "a backup now would capture a half-applied tree",
+    "restore": "a restore now would fight the recovery",
+}
+
+
+def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -> None:
+    """A half-applied upgrade belongs to ``recover``, not to a backup or restore."""
+    journal = read_journal(deploy_dir)
+    if journal is not None:
+        raise JournalError(
+            f"{deploy_dir}: an upgrade to {journal.to_version} was interrupted "
+            f"({journal.step.value}); run `tui-upgrader recover` first: "
+            f"{_INTERRUPTED_WHY[action]}"
+        )
 
 
 def _running(docker: DockerPort, deploy_dir: Path, emit: Emit) -> list[str]:
@@ -45,18 +69,54 @@ def _down(docker: DockerPort, deploy_dir: Path, services: list[str], emit: Emit)
 
 
 def _up(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emit) -> None:
-    emit(StepEvent(Step.STARTING_SERVICES, "started"))
-    docker.up(deploy_dir)
-    emit(StepEvent(Step.STARTING_SERVICES, "finished"))
-    emit(StepEvent(Step.VERIFYING_SERVICES, "started"))
-    docker.wait_healthy(
-        deploy_dir,
-        timeout_s=settings.health_timeout_s,
-        settle_s=settings.health_settle_s,
-        emit=emit,
-        cancel=None,
-    )
-    emit(StepEvent(Step.VERIFYING_SERVICES, "finished"))
+    step = Step.STARTING_SERVICES
+    try:
+        emit(StepEvent(step, "started"))
+        docker.up(deploy_dir)
+        emit(StepEvent(step, "finished"))
+        step = Step.VERIFYING_SERVICES
+        emit(StepEvent(step, "started"))
+        docker.wait_healthy(
+            deploy_dir,
+            timeout_s=settings.health_timeout_s,
+            settle_s=settings.health_settle_s,
+            emit=emit,
+            cancel=None,
+        )
+        emit(StepEvent(step, "finished"))
+    except BaseException:
+        emit(StepEvent(step, "failed"))
+        raise
+
+
+def _restart(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emit) -> str | None:
+    """``_up`` for after an operation: its failure is returned (and logged), never
+    raised, so it cannot replace the operation's own outcome."""
+    try:
+        _up(docker, settings, deploy_dir, emit)
+    except Exception as exc:
+        error = str(exc) or type(exc).__name__
+        logger.error("the stack in %s did not come back up: %s", deploy_dir, error)
+        emit(LogEvent("error", f"the stack did not come back up: {error}"))
+        return error
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBackup:
+    """A manual backup that was made, and how the stack came back from it.
+
+    ``restart_error`` is set when the stack stopped for the backup did not come
+    back up healthy: the backup is still good, but the admin must look at the
+    stack. Unpacks as ``(record, stopped)`` for callers that need only those.
+    """
+
+    record: BackupRecord
+    stopped: list[str]
+    restart_error: str | None = None
+
+    def __iter__(self) -> Iterator[BackupRecord | list[str]]:
+        return iter((self.record, self.stopped))
 
 
 def create_backup(
@@ -69,8 +129,14 @@ def create_backup(
     note: str = "",
     emit: Emit = discard,
     cancel: threading.Event | None = None,
-) -> tuple[BackupRecord, list[str]]:
-    """A manual backup; returns it and the services stopped (and restarted) for it."""
+) -> CreatedBackup:
+    """A manual backup, with the services stopped for it started again.
+
+    The restart never replaces the backup's outcome: a failed backup raises its
+    own error (a failed restart is logged beside it), and a backup that was made
+    is returned even when the restart failed (``restart_error``).
+    """
+    refuse_interrupted(deploy_dir, "backup")
     running = _running(docker, deploy_dir, emit)
     if running and not stop:
         raise BackupError(
@@ -87,11 +153,11 @@ def create_backup(
         emit(StepEvent(Step.CREATING_BACKUP, "finished"))
     except BaseException:
         emit(StepEvent(Step.CREATING_BACKUP, "failed"))
-        raise
-    finally:
         if running:
-            _up(docker, store.settings, deploy_dir, emit)
-    return record, running
+            _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
+        raise
+    restart_error = _restart(docker, store.settings, deploy_dir, emit) if running else None
+    return CreatedBackup(record, running, restart_error)
 
 
 def restore_backup(
@@ -105,6 +171,7 @@ def restore_backup(
     emit: Emit = discard,
 ) -> list[str]:
     """Restore, stopping the stack first; returns the services that were running."""
+    refuse_interrupted(deploy_dir, "restore")
     record = store.get(backup_id)
     # Refuse what cannot work before anything is stopped.
     if record.status != "completed":
@@ -124,10 +191,7 @@ def restore_backup(
         emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
         if running:
             # The live tree was not touched: put the stack back as it was.
-            try:
-                _up(docker, store.settings, deploy_dir, emit)
-            except Exception as exc:  # the restore error matters more
-                logger.error("could not restart the stack after a failed restore: %s", exc)
+            _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
         raise
     emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
     if start:

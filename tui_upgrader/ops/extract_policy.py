@@ -6,6 +6,7 @@ See ``safe_extract`` for the policy and why it is not just tarfile's filter.
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,6 +68,25 @@ def check_member_name(
     drive letters.
     """
     return PurePosixPath(normalise(name, error_type=error_type, label=label, windows=windows))
+
+
+def sanitised_mode(mode: int, is_dir: bool, preserve: bool) -> int:
+    """The permission bits a member gets; 0755/0644 when it carries none.
+
+    Unless ``preserve``, what ``tarfile.data_filter`` does to tar files: no
+    set-id bits, no group/other write, files always owner-readable/writable.
+    Directories keep their (sanitised) mode too: the data filter leaves it to
+    the creator, and ours creates 0700, which non-root containers cannot read.
+    """
+    perm = stat.S_IMODE(mode)
+    if not perm:
+        return 0o755 if is_dir else 0o644
+    if preserve:
+        return perm
+    perm &= 0o755
+    if not is_dir:
+        perm = (perm | 0o600) if perm & 0o100 else (perm & ~0o111) | 0o600
+    return perm
 
 
 def below_prefix(rel: str, prefix: str | None) -> str | None:

@@ -54,6 +54,7 @@ from tui_upgrader.ops.extract_policy import (
     below_prefix,
     check_member_name,
     normalise,
+    sanitised_mode,
 )
 from tui_upgrader.ops.safe_extract_zip import extract_zip
 from tui_upgrader.ops.tar_header import FastTarInfo
@@ -252,6 +253,10 @@ def extract_tar(
                     if filtered is None:  # pragma: no cover - data_filter never skips
                         continue
                     info = filtered
+                    if kind == "dir" and info.mode is None:
+                        # The filter leaves directory modes to the creator;
+                        # ours makes 0700. Sanitise the member's own, as zip does.
+                        info.mode = sanitised_mode(member.mode, True, False)
                 path = os.path.join(dest_str, rel)
                 if kind == "symlink":
                     link_info[rel] = info

@@ -18,25 +18,13 @@ from tui_upgrader.ops.extract_policy import (
     Select,
     below_prefix,
     normalise,
+    sanitised_mode,
 )
 
 
 def _zip_mode(info: zipfile.ZipInfo) -> int:
     """The Unix mode a zip entry carries (0 when made on another system)."""
     return (info.external_attr >> 16) if info.create_system == 3 else 0
-
-
-def _sanitised(mode: int, is_dir: bool, preserve: bool) -> int:
-    perm = stat.S_IMODE(mode)
-    if not perm:
-        return 0o755 if is_dir else 0o644
-    if preserve:
-        return perm
-    # What tarfile.data_filter does to tar members, applied to zip ones.
-    perm &= 0o755
-    if not is_dir:
-        perm = (perm | 0o600) if perm & 0o100 else (perm & ~0o111) | 0o600
-    return perm
 
 
 def extract_zip(
@@ -98,7 +86,7 @@ def extract_zip(
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 if kind == "dir":
                     os.makedirs(path, mode=0o700, exist_ok=True)
-                    dirs.append((path, _sanitised(mode, True, preserve_attrs), mtime))
+                    dirs.append((path, sanitised_mode(mode, True, preserve_attrs), mtime))
                     plan.stats.dirs += 1
                 elif kind == "symlink":
                     if info.file_size > MAX_NAME_BYTES:
@@ -107,7 +95,7 @@ def extract_zip(
                     plan.check_symlink(raw, rel, target)
                 else:
                     _copy_zip_member(zf, info, path, plan, raw)
-                    os.chmod(path, _sanitised(mode, False, preserve_attrs))
+                    os.chmod(path, sanitised_mode(mode, False, preserve_attrs))
                     os.utime(path, (mtime, mtime))
                     plan.stats.files += 1
                 plan.counted()
