@@ -73,9 +73,9 @@ Minimal().run(headless=True, size=(80, 24), auto_pilot=pilot)
 # screen (painted, manifest loading) and the manifest shown.
 OURS = """
 import asyncio, sys, time
-from tui_upgrader.cli import build_parser
+from tui_upgrader.cli import parse_args
 from tui_upgrader.ops.logsetup import setup_logging
-args = build_parser().parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])
+args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])
 setup_logging(args)
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps
@@ -101,12 +101,11 @@ async def pilot(p):
 UpgraderApp(real_deps(args)).run(headless=True, size=(80, 24), auto_pilot=pilot)
 """
 
-# run_tui alone, without cli.py's parser (which imports every subcommand's
-# module and the ops modules they pull in): what the UI itself costs.
+# run_tui alone, without cli.py's parser: what the UI itself costs.
 OURS_UI = OURS.replace(
-    "from tui_upgrader.cli import build_parser", "import argparse, pathlib"
+    "from tui_upgrader.cli import parse_args", "import argparse, pathlib"
 ).replace(
-    'args = build_parser().parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])',
+    'args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])',
     "args = argparse.Namespace(config=None, manifest=sys.argv[1], dev=False,"
     " deploy_dir=pathlib.Path(sys.argv[2]))",
 )

@@ -55,6 +55,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    """No subcommand means the TUI: parse only the common options then, so the
+    subcommand modules (httpx, werkzeug, the backup stack) are not imported
+    before the first screen is up."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args, rest = _common(defaults=True).parse_known_args(argv)
+    if rest:
+        return build_parser().parse_args(argv)
+    args.command = None
+    return args
+
+
 def _run_tui(args: argparse.Namespace) -> int:
     from tui_upgrader.ui.launch import run_tui
 
@@ -62,15 +74,7 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    # No subcommand means the TUI: parse only the common options so the
-    # subcommand modules (httpx, werkzeug, the backup stack) are not imported
-    # before the first screen is up.
-    args, rest = _common(defaults=True).parse_known_args(argv)
-    if rest:
-        args = build_parser().parse_args(argv)
-    else:
-        args.command = None
+    args = parse_args(argv)
     from tui_upgrader.ops.logsetup import setup_logging
 
     try:
