@@ -80,7 +80,7 @@ def create_backup(
 
     real: Any = store
     try:
-        record, _stopped = backup_stack.create_backup(
+        made = backup_stack.create_backup(
             real,
             ports.docker,
             settings.deploy_dir,
@@ -93,9 +93,19 @@ def create_backup(
     except Exception as exc:
         result = _failed(exc, emit, None)
     else:
-        record_id = getattr(record, "id", None)
-        result = ResultEvent(
-            True, version, None, record_id if isinstance(record_id, int) else None, False, None
-        )
+        rid = made.record.id
+        if made.restart_error is None:
+            result = ResultEvent(True, version, None, rid, False, None)
+        else:
+            # The backup exists; the admin must still learn the stack is down.
+            result = ResultEvent(
+                False,
+                version,
+                None,
+                rid,
+                False,
+                f"backup {rid} was made, but the stack did not come back up: {made.restart_error}",
+                exit_code=EXIT_FAILED,
+            )
     emit(result)
     return result
