@@ -88,6 +88,8 @@ class TextPrinter:
 
 
 def _result_text(event: ResultEvent) -> str:
+    if event.success and event.from_version == event.to_version:
+        return f"Nothing to do: {event.to_version} is installed."
     if event.success:
         text = f"Upgraded {event.from_version or 'nothing'} -> {event.to_version}."
         if event.downtime_s is not None:

@@ -73,3 +73,22 @@ def test_demo_without_an_engine_says_what_to_install(tmp_path: Path) -> None:
     assert out.returncode == 1
     assert "apt-get install docker.io busybox-static" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
+
+
+def test_serve_port_in_use_is_one_line(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        out = _cli("serve", str(tmp_path), "--port", str(port))
+    assert out.returncode == 1
+    assert out.stderr.strip() == (
+        f"tui-upgrader: error: cannot listen on 127.0.0.1:{port}: Address already in use"
+    )
+
+
+def test_serve_port_out_of_range_is_bad_input(tmp_path: Path) -> None:
+    out = _cli("serve", str(tmp_path), "--port", "65536")
+    assert out.returncode == 2 and "expected 0 to 65535" in out.stderr

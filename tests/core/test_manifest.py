@@ -127,7 +127,6 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
         r"^patch\.x86_64\.operations\.replace\.files: expected an array",
     ),
     (without(legacy(), "packages"), r"^packages: required"),
-    (without(legacy(), "packages", "full", "hash"), r"^packages\.full\.hash: required"),
     (enhanced(min_version="x"), r"^min_version: invalid version"),
     (
         with_value(enhanced(), ["app"], *OPS, "replace", "directories"),
@@ -180,3 +179,8 @@ def test_invalid_json_names_line_and_column() -> None:
 def test_invalid_json_object_is_rejected() -> None:
     with pytest.raises(ManifestError, match=r"^version: required"):
         parse_manifest_bytes(b'{"invalid": "json"}')
+
+
+def test_legacy_without_hash_is_unverifiable_not_malformed() -> None:
+    m = parse_manifest(without(legacy(), "packages", "full", "hash"))
+    assert m.full is not None and m.full.sha256 is None

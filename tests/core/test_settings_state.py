@@ -100,3 +100,16 @@ def test_keep_paths_are_normalised(tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text("keep_paths = ['data/', './upload']\n")
     assert load_settings(cfg).keep_paths == ("data", "upload")
+
+
+def test_relative_paths_follow_the_config_file_not_the_cwd(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cfg = tmp_path / "etc" / "c.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('deploy_dir = "stack"\nmanifest = "m.json"\n')
+    monkeypatch.chdir("/")
+    s = load_settings(cfg)
+    assert s.deploy_dir == tmp_path / "etc" / "stack"
+    assert s.manifest == str(tmp_path / "etc" / "m.json")
+    assert load_settings(cfg, manifest="http://h/m.json").manifest == "http://h/m.json"

@@ -121,10 +121,8 @@ def _url(value: Any, path: str) -> str:
     return url
 
 
-def _hash(value: Any, path: str, *, required: bool) -> str | None:
+def _hash(value: Any, path: str) -> str | None:
     if value is None:
-        if required:
-            raise ManifestError(path, "required field is missing")
         return None
     text = _str(value, path).strip()
     if text.lower() == "external":
@@ -163,11 +161,11 @@ def _release_date(value: Any, path: str) -> datetime:
 # --- sections --------------------------------------------------------------------
 
 
-def _package(value: Any, path: str, *, hash_required: bool) -> PackageInfo:
+def _package(value: Any, path: str) -> PackageInfo:
     obj = _obj(value, path)
     return PackageInfo(
         url=_url(_required(obj, "url", path), _join(path, "url")),
-        sha256=_hash(obj.get("hash"), _join(path, "hash"), required=hash_required),
+        sha256=_hash(obj.get("hash"), _join(path, "hash")),
         signature=_str(obj.get("signature", ""), _join(path, "signature")),
         size=_size(obj.get("size"), _join(path, "size")),
     )
@@ -237,7 +235,7 @@ def _patch(value: Any, path: str) -> PatchPackage:
     obj = _obj(value, path)
     return PatchPackage(
         url=_url(_required(obj, "url", path), _join(path, "url")),
-        sha256=_hash(obj.get("hash"), _join(path, "hash"), required=False),
+        sha256=_hash(obj.get("hash"), _join(path, "hash")),
         signature=_str(obj.get("signature", ""), _join(path, "signature")),
         operations=_operations(_required(obj, "operations", path), _join(path, "operations")),
         notes=_str(obj.get("notes", "") or "", _join(path, "notes")),
@@ -258,13 +256,13 @@ def parse_manifest(value: Any) -> Manifest:
     full: PackageInfo | None = None
     if root.get("packages") is not None or not enhanced:
         packages = _obj(_required(root, "packages", ""), "packages")
-        full = _package(
-            _required(packages, "full", "packages"), "packages.full", hash_required=not enhanced
-        )
+        # A missing hash means unverifiable, like "external": refused later
+        # unless allow_unverified, not a malformed manifest.
+        full = _package(_required(packages, "full", "packages"), "packages.full")
     platforms = None
     if root.get("platforms") is not None:
         platforms = {
-            arch: _package(obj, _join("platforms", arch.value), hash_required=False)
+            arch: _package(obj, _join("platforms", arch.value))
             for arch, obj in _per_arch(root["platforms"], "platforms").items()
         }
     patch = None

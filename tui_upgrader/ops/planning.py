@@ -56,10 +56,10 @@ def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
     if manifest_source.startswith(("http://", "https://")):
         return resolve_url(package, manifest_source)
     if package.url.startswith("/") and not Path(package.url).exists():
-        local = Path(manifest_source.removeprefix("file://")).resolve().parent / package.url.lstrip(
-            "/"
-        )
-        return replace(package, url=str(local))
+        folder = Path(manifest_source.removeprefix("file://")).resolve().parent
+        local = folder / package.url.lstrip("/")
+        if local.exists():
+            return replace(package, url=str(local))
     return package
 
 
@@ -68,4 +68,5 @@ def package_cache_path(packages_dir: Path, decision: Decision) -> Path:
     if decision.package is None:
         raise ValueError("no package: the decision is 'none'")
     pkg = decision.package
-    return packages_dir / str(decision.target_version) / pkg.kind / pkg.file_name
+    # The short form, as the release store names its folders (1.1.0/, 1.1.0.1/).
+    return packages_dir / decision.target_version.short / pkg.kind / pkg.file_name

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -124,10 +125,27 @@ def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> R
     """Bind (``port`` 0 = any free port) without starting to serve."""
     if not root.is_dir():
         raise ConfigError(f"{root}: not a directory")
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"port {port}: expected 0 to 65535")
+    # We bind the socket ourselves: werkzeug's own bind prints two lines and
+    # calls sys.exit(1) on failure, which would bypass our one-line errors.
     try:
-        server = make_server(
-            host, port, ReleaseApp(root), threaded=True, request_handler=_QuietHandler
-        )
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        with socket.socket(family, socket.SOCK_STREAM) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind((host, port))
+            sock.listen(128)
+            server = make_server(
+                host,
+                port,
+                ReleaseApp(root),
+                threaded=True,
+                request_handler=_QuietHandler,
+                fd=sock.fileno(),
+            )
+        # HTTPServer.server_bind normally records these; with fd= it is skipped.
+        bound = server.socket.getsockname()
+        server.server_name, server.server_port = str(bound[0]), int(bound[1])
     except OSError as exc:
         raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
     logger.info("serving %s on %s:%d", root, host, server.server_port)

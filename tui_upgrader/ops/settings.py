@@ -91,7 +91,9 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
     if key in _PATH_KEYS:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{source}: {key}: expected a path string")
-        return Path(os.path.expanduser(value))
+        # Relative to the config file, never to the cwd: the same config must
+        # name the same deploy dir from cron, from /, or from a home dir.
+        return Path(source).parent / Path(os.path.expanduser(value))
     if key in _TUPLE_KEYS:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{source}: {key}: expected a list of strings")
@@ -143,6 +145,9 @@ def load_settings(
             if key not in known:
                 raise ConfigError(f"{path}: unknown key {key!r}")
             values[key] = _coerce(str(path), key, value, getattr(defaults, key))
+        source = values.get("manifest")
+        if isinstance(source, str) and "://" not in source and not Path(source).is_absolute():
+            values["manifest"] = str(path.parent / source)
         if values.get("backup_codec", "zstd") not in ("zstd", "gzip"):
             raise ConfigError(f"{path}: backup_codec: expected 'zstd' or 'gzip'")
     elif config_file is not None:
