@@ -203,7 +203,9 @@ def test_restore_stops_the_stack_first(settings: Settings, store: BackupStore) -
     assert docker.running and docker.called("wait_healthy") == 1
 
 
-def test_failed_restore_puts_the_stack_back(settings: Settings, store: BackupStore) -> None:
+def test_corrupt_backup_is_refused_before_the_stack_is_stopped(
+    settings: Settings, store: BackupStore
+) -> None:
     make_tree(settings.deploy_dir)
     made = store.create(settings.deploy_dir, kind="manual", version=None)
     data = bytearray(made.archive_path.read_bytes())
@@ -212,6 +214,25 @@ def test_failed_restore_puts_the_stack_back(settings: Settings, store: BackupSto
     live = snapshot(settings.deploy_dir)
     docker = FakeDocker(running=True)
 
+    with pytest.raises(BackupError, match="cannot be restored"):
+        _execute(_args("restore", made.id, yes=True), settings, store, docker)
+
+    assert "down" not in [c for c, _ in docker.calls] and docker.running
+    assert snapshot(settings.deploy_dir) == live
+
+
+def test_failed_restore_puts_the_stack_back(
+    settings: Settings, store: BackupStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    live = snapshot(settings.deploy_dir)
+    docker = FakeDocker(running=True)
+
+    def full_disk(*_a: object, **_k: object) -> None:
+        raise BackupError("restore: no space left on device; the deploy dir was not touched")
+
+    monkeypatch.setattr(store, "restore", full_disk)
     with pytest.raises(BackupError, match="was not touched"):
         _execute(_args("restore", made.id, yes=True), settings, store, docker)
 

@@ -92,3 +92,22 @@ def test_serve_port_in_use_is_one_line(tmp_path: Path) -> None:
 def test_serve_port_out_of_range_is_bad_input(tmp_path: Path) -> None:
     out = _cli("serve", str(tmp_path), "--port", "65536")
     assert out.returncode == 2 and "expected 0 to 65535" in out.stderr
+
+
+def test_json_mode_ends_with_a_result_even_without_a_plan(setup: tuple[Path, Path]) -> None:
+    deploy, manifest = setup
+    manifest.write_text('{"version": "1.2"}')
+    out = _cli(
+        "upgrade", "--yes", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy)
+    )
+    assert out.returncode == 2
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert events[0] == {"type": "step", "step": "CheckingUpdates", "state": "started"}
+    assert events[-1]["type"] == "result" and events[-1]["success"] is False
+    assert events[-1]["from_version"] == "0.0.12.0" and "version" in events[-1]["error"]
+
+
+def test_tui_without_a_terminal_refuses_instead_of_hanging(setup: tuple[Path, Path]) -> None:
+    deploy, manifest = setup
+    out = _cli("--manifest", str(manifest), "--deploy-dir", str(deploy))
+    assert out.returncode == 2 and "needs a terminal" in out.stderr

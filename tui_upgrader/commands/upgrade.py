@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from tui_upgrader.commands._runtime import confirm, printer, run_cancellable, settings_from_args
 from tui_upgrader.commands.check import decision_text
-from tui_upgrader.core.errors import InputError, JournalError
+from tui_upgrader.core.errors import InputError, JournalError, UpgraderError
+from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
+from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.journal import read_journal
 from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 NO_BACKUP_WARNING = (
@@ -33,13 +37,18 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     if args.no_backup and not args.yes:
         raise InputError("--no-backup needs --yes: it gives up the way back for data/")
-    journal = read_journal(settings.deploy_dir)
-    if journal is not None:
-        raise JournalError(
-            f"an interrupted upgrade to {journal.to_version} is recorded in "
-            f"{settings.deploy_dir}: run 'tui-upgrader recover --rollback' or '--resume' first"
-        )
-    plan = load_decision(settings, force_full=args.force_full)
+    try:
+        journal = read_journal(settings.deploy_dir)
+        if journal is not None:
+            raise JournalError(
+                f"an interrupted upgrade to {journal.to_version} is recorded in "
+                f"{settings.deploy_dir}: run 'tui-upgrader recover --rollback' or '--resume' first"
+            )
+        plan = load_decision(settings, force_full=args.force_full)
+    except UpgraderError as exc:
+        if not args.json:
+            raise
+        return _json_refusal(settings.deploy_dir, exc)
     if args.no_backup:
         print(NO_BACKUP_WARNING, file=sys.stderr)
     if not args.json:
@@ -70,3 +79,28 @@ def run(args: argparse.Namespace) -> int:
         lambda cancel: run_upgrade(upgrade_plan, ports, emit, cancel), interrupted
     )
     return result.exit_code if not result.success else 0
+
+
+def _json_refusal(deploy_dir: Path, exc: UpgraderError) -> int:
+    """In --json mode every run ends with a ``result`` event, even one that
+    could not get as far as a plan (bad manifest, server down, journal)."""
+    emit = JsonPrinter()
+    try:
+        installed = read_state(deploy_dir).version
+    except UpgraderError:
+        installed = None
+    emit(StepEvent(Step.CHECKING_UPDATES, "started"))
+    emit(StepEvent(Step.CHECKING_UPDATES, "failed"))
+    emit(LogEvent("error", exc.message))
+    emit(
+        ResultEvent(
+            success=False,
+            from_version=str(installed) if installed else None,
+            to_version=None,
+            backup_id=None,
+            rolled_back=False,
+            error=exc.message,
+            exit_code=exc.exit_code,
+        )
+    )
+    return exc.exit_code

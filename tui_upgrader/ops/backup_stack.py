@@ -178,6 +178,11 @@ def restore_backup(
         raise BackupError(f"backup {backup_id} is {record.status}; only a completed one restores")
     if not record.archive_exists():
         raise BackupError(f"backup {backup_id}: archive {record.archive_path} is missing")
+    # A corrupt archive is refused while the stack still runs: checking costs one
+    # read of the archive, a needless stop costs the admin downtime.
+    report = store.verify(backup_id)
+    if not report.ok:
+        raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
     running = _running(docker, deploy_dir, emit)
     if find_compose_file(deploy_dir) is not None:
         try:

@@ -14,6 +14,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.events import Emit, ResultEvent
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import (
@@ -110,6 +111,12 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
 
 
 def run_tui(args: argparse.Namespace, **overrides: Any) -> int:
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        # Without a terminal the app would wait forever for keys nobody can press.
+        raise InputError(
+            "the TUI needs a terminal; from scripts or cron use "
+            "'tui-upgrader check --json' or 'tui-upgrader upgrade --yes --json'"
+        )
     from tui_upgrader.ui.app import UpgraderApp
 
     app = UpgraderApp(real_deps(args, **overrides))
