@@ -335,3 +335,17 @@ def test_rollback_failure_still_names_the_backup(env: Env) -> None:
     assert result.exit_code == 3 and not result.rolled_back
     assert result.backup_id is not None
     assert f"#{result.backup_id}" in (result.error or "")
+
+
+def test_installed_files_get_the_install_time_not_the_package_time(env: Env) -> None:
+    import time
+
+    pkg = env.tmp / "p.zip"
+    with zipfile.ZipFile(pkg, "w") as zf:  # reproducible build: every entry dated 1980
+        for name, body in NEW_FILES.items():
+            zf.writestr(zipfile.ZipInfo("docker/" + name, (1980, 1, 1, 0, 0, 0)), body)
+    sha = hashlib.sha256(pkg.read_bytes()).hexdigest()
+    before = time.time() - 5
+    assert env.run(env.manifest("1.1.0", pkg, sha)).success
+    assert (env.deploy / "app/app.txt").stat().st_mtime >= before
+    assert (env.deploy / "docker-compose.yml").stat().st_mtime >= before

@@ -8,6 +8,7 @@ compose file, a patch package every path it says it replaces.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tarfile
 import threading
@@ -68,8 +69,19 @@ def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> 
         cancel=cancel,
         label=archive.name,
     )
+    _touch_tree(dest)
     logger.info("unpacked %s into %s", archive.name, dest)
     return dest
+
+
+def _touch_tree(root: Path) -> None:
+    """Installed files get the time of installation, not the package's fixed
+    build timestamp (1980 in reproducible zips), which would mislead backup
+    and sync tools that compare mtimes."""
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in (*filenames, *dirnames):
+            os.utime(os.path.join(dirpath, name), follow_symlinks=False)
+    os.utime(root)
 
 
 def check_full(staged: Path, name: str) -> Path:
