@@ -211,3 +211,14 @@ def test_disk_full_during_create(store: BackupStore, settings: Settings) -> None
         assert [p.name for p in settings.backups_dir.iterdir() if p.name != ".lock"] == []
     finally:
         subprocess.run(["umount", str(settings.backups_dir)], check=True)
+
+
+def test_a_missing_deploy_dir_leaves_no_record(tmp_path: Path) -> None:
+    from tui_upgrader.core.errors import InputError
+    from tui_upgrader.ops.backup import BackupStore
+    from tui_upgrader.ops.settings import Settings
+
+    store = BackupStore(Settings(deploy_dir=tmp_path / "nope", data_dir=tmp_path / "data"))
+    with pytest.raises(InputError, match="no such deploy dir"):
+        store.create(tmp_path / "nope", kind="manual", version=None)
+    assert store.list() == []

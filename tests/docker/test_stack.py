@@ -142,7 +142,8 @@ def test_service_crashing_after_start_fails_the_gate(
         assert "exited (exit 3)" in message
         assert elapsed < 7
     else:
-        assert 7.5 <= elapsed < 14
+        # Fails at the timeout or, if it came first, at the third restart.
+        assert elapsed < 14
         assert {"restarting", "starting"} & set(_states(events)["crasher"])
 
 

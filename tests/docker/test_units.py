@@ -213,3 +213,18 @@ def test_real_docker_is_a_docker_port() -> None:
     # mypy checks the assignment; building one never touches the engine.
     port: DockerPort = RealDocker(project_name="prod")
     assert port.engine_version is not None
+
+
+@pytest.mark.parametrize(("restarts", "hopeless"), [(1, False), (2, False), (3, True), (7, True)])
+def test_a_crash_loop_fails_the_gate_without_waiting(restarts: int, hopeless: bool) -> None:
+    from tui_upgrader.ops import health
+
+    attrs = {
+        "Id": "c1",
+        "RestartCount": restarts,
+        "State": {"Status": "running", "StartedAt": "2026-01-01T00:00:00Z", "ExitCode": 0},
+        "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}},
+    }
+    verdict = health.judge(attrs, health._Settle(lambda: 0.0), settle_s=10)
+    assert verdict.state == "restarting" and not verdict.ready
+    assert verdict.hopeless is hopeless

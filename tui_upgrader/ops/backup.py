@@ -181,6 +181,9 @@ class BackupStore:
         if level is None:
             level = DEFAULT_LEVEL[codec]
         deploy_dir = deploy_dir.resolve()
+        if not deploy_dir.is_dir():
+            # Before any catalogue row: a typo must not leave a "failed" backup behind.
+            raise InputError(f"{deploy_dir}: no such deploy dir; nothing to back up")
         with self._lock():
 
             def archive_for(new_id: int, created: datetime) -> Path:

@@ -9,8 +9,9 @@ image counts as much as one in the compose file):
   that finished. A ``restart: "no"`` container still running is judged as a
   long-running one.
 
-A one-shot that exited non-zero, an ``unhealthy`` container or a dead one
-fails at once; anything else gets until the timeout. The failure names every bad service with its
+A one-shot that exited non-zero, an ``unhealthy`` container, a dead one or
+one that restarted ``CRASH_LOOP_RESTARTS`` times fails at once; anything else
+gets until the timeout. The failure names every bad service with its
 state and its last log lines.
 """
 
@@ -69,6 +70,15 @@ class _Settle:
         return self._clock() - seen[1]
 
 
+CRASH_LOOP_RESTARTS = 3
+
+
+def _crash_loop(restarts: int) -> bool:
+    """A fresh container (``up`` recreated it) that already restarted this often
+    is crash-looping: waiting out the timeout would only add downtime."""
+    return restarts >= CRASH_LOOP_RESTARTS
+
+
 def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
     """One container's verdict from its ``inspect`` data."""
     state: dict[str, Any] = attrs.get("State") or {}
@@ -95,14 +105,16 @@ def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
             return Verdict("running", ready=True)
         if restarts:
             # ExitCode is reset when the container starts again: not worth showing.
-            return Verdict("restarting", f"{restarts} restarts")
+            return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
         return Verdict("starting", f"settling {settle_s:g}s")
     if status == "exited":
         if policy in _ONE_SHOT_POLICIES and code == 0:
             return Verdict("exited", "exit 0", ready=True)
         return Verdict("exited", f"exit {code}", hopeless=policy in ("", "no"))
     if status == "restarting":
-        return Verdict("restarting", f"{restarts} restarts, last exit {code}")
+        return Verdict(
+            "restarting", f"{restarts} restarts, last exit {code}", hopeless=_crash_loop(restarts)
+        )
     if status == "created":
         return Verdict("starting", "created")
     return Verdict(status, hopeless=status == "dead")
