@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -99,3 +100,22 @@ def python_env(home: Path) -> dict[str, str]:
 def emit_result(result: Mapping[str, Any]) -> None:
     """The last line of every benchmark: one JSON object."""
     print(json.dumps(dict(result), sort_keys=False), flush=True)
+
+
+def start_server(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
+    """``tui-upgrader serve ROOT --port 0`` as a child; returns it and its URL."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui_upgrader", "serve", str(root), "--port", "0"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+    if match is None:
+        proc.kill()
+        raise SystemExit(f"serve did not start: {line!r}")
+    return proc, match.group(1)

@@ -18,16 +18,14 @@ import argparse
 import hashlib
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, check, emit_result, median, python_env, run_child
+from _common import REPO, check, emit_result, median, python_env, run_child, start_server
 
 VERSION = "9.9.9.1"
 
@@ -56,24 +54,6 @@ def write_manifest(root: Path, url: str, sha: str, size: int) -> None:
         },
     }
     (root / "manifest.json").write_text(json.dumps(manifest))
-
-
-def start_server(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_upgrader", "serve", str(root), "--port", "0"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-    if match is None:
-        proc.kill()
-        raise SystemExit(f"serve did not start: {line!r}")
-    return proc, match.group(1)
 
 
 def main() -> None:

@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import threading
@@ -38,7 +37,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _common import REPO, check, emit_result, median, python_env, run_child
+from _common import REPO, check, emit_result, median, python_env, run_child, start_server
 
 sys.path.insert(0, str(REPO))
 
@@ -157,24 +156,6 @@ def sparse_package(path: Path, size: int) -> str:
         digest.update(block[:take])
         left -= take
     return digest.hexdigest()
-
-
-def start_server(root: Path, env: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "tui_upgrader", "serve", str(root), "--port", "0"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()
-    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-    if match is None:
-        proc.kill()
-        raise SystemExit(f"serve did not start: {line!r}")
-    return proc, match.group(1)
 
 
 def bench_app() -> Any:

@@ -115,7 +115,12 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ReadTimeout):
         return "the server stopped sending (read timeout)"
     if isinstance(exc, httpx.ConnectError):
-        return f"cannot connect: {exc}" if str(exc) else "cannot connect"
+        text = str(exc)
+        if "Name or service not known" in text or "nodename nor servname" in text:
+            return "host name could not be resolved (DNS)"
+        if "Connection refused" in text:
+            return "connection refused"
+        return f"cannot connect: {text}" if text else "cannot connect"
     if isinstance(exc, httpx.RemoteProtocolError):
         return f"connection broken: {exc}" if str(exc) else "connection broken"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

@@ -124,7 +124,14 @@ class Plan:
         max_total_bytes: int,
         cancel: threading.Event | None,
         on_member: OnMember | None,
+        strip_prefix: str | None = None,
     ) -> None:
+        # The folder every member must sit in (e.g. ``docker``), normalised once.
+        self.prefix = (
+            None
+            if strip_prefix is None
+            else normalise(strip_prefix, error_type=error_type, label=label)
+        )
         if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
             raise error_type(f"{label}: extraction target {dest} is not an empty directory")
         dest.mkdir(parents=True, exist_ok=True, mode=0o700)

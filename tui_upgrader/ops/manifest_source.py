@@ -9,6 +9,7 @@ import httpx
 
 from tui_upgrader.core.errors import ConfigError, ManifestError, NetworkError
 from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest_bytes
+from tui_upgrader.ops.download_http import describe_transport_error
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -30,21 +31,6 @@ def _read_limited(response: httpx.Response, url: str) -> bytes:
     return b"".join(chunks)
 
 
-def _describe_transport_error(exc: httpx.TransportError) -> str:
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "connection timed out"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "the server stopped sending (read timeout)"
-    if isinstance(exc, httpx.ConnectError):
-        text = str(exc)
-        if "Name or service not known" in text or "nodename nor servname" in text:
-            return "host name could not be resolved (DNS)"
-        if "Connection refused" in text:
-            return "connection refused"
-        return f"cannot connect: {text}"
-    return f"{type(exc).__name__}: {exc}"
-
-
 def fetch_manifest_bytes(
     source: str, settings: Settings, client: httpx.Client | None = None
 ) -> bytes:
@@ -61,7 +47,7 @@ def fetch_manifest_bytes(
                     )
                 return _read_limited(response, source)
         except httpx.TransportError as exc:
-            raise NetworkError(f"{source}: {_describe_transport_error(exc)}") from exc
+            raise NetworkError(f"{source}: {describe_transport_error(exc)}") from exc
         finally:
             if own:
                 http.close()

@@ -189,11 +189,6 @@ def extract_tar(
     its own entry becomes the root.
     """
     label = label or (str(archive) if isinstance(archive, Path) else "archive")
-    prefix = (
-        None
-        if strip_prefix is None
-        else normalise(strip_prefix, error_type=error_type, label=label)
-    )
     plan = Plan(
         dest,
         error_type=error_type,
@@ -202,7 +197,9 @@ def extract_tar(
         max_total_bytes=max_total_bytes,
         cancel=cancel,
         on_member=on_member,
+        strip_prefix=strip_prefix,
     )
+    prefix = plan.prefix
     dest_str = str(dest)
     dirs: list[tarfile.TarInfo] = []
     link_info: dict[str, tarfile.TarInfo] = {}

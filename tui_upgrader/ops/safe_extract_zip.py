@@ -47,11 +47,6 @@ def extract_zip(
     ``preserve_attrs``), mtimes from the entry's local timestamp.
     """
     label = label or str(archive)
-    prefix = (
-        None
-        if strip_prefix is None
-        else normalise(strip_prefix, error_type=error_type, label=label)
-    )
     plan = Plan(
         dest,
         error_type=error_type,
@@ -60,7 +55,9 @@ def extract_zip(
         max_total_bytes=max_total_bytes,
         cancel=cancel,
         on_member=on_member,
+        strip_prefix=strip_prefix,
     )
+    prefix = plan.prefix
     dirs: list[tuple[str, int, float]] = []
     try:
         with zipfile.ZipFile(archive) as zf:
