@@ -63,7 +63,8 @@ class TextPrinter:
             final = event.total is not None and event.done >= event.total
             if self._throttled(f"p:{event.step}", final):
                 return None
-            return f"          {event.step.value}: {display.transfer(event.done, event.total)}"
+            text = display.transfer(event.done, event.total, event.bytes_per_s)
+            return f"          {event.step.value}: {text}"
         if isinstance(event, LayerEvent):
             final = event.total is not None and event.done >= event.total
             if self._throttled(f"l:{event.image}:{event.layer}", final):

@@ -92,3 +92,26 @@ def test_hash_pipe_handles_prefix_reset_and_batches(tmp_path: Path) -> None:
     whole = tmp_path / "whole"
     whole.write_bytes(b"a" * 2_000_000 + b"b" * 65536 * 40)
     assert pipe.hexdigest() == sha256_file(whole)
+
+
+def test_progress_events_carry_speed_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui_upgrader.core.events import Event, ProgressEvent, Step
+    from tui_upgrader.ops import download
+
+    now = [100.0]
+    monkeypatch.setattr("tui_upgrader.ops.download.time.monotonic", lambda: now[0])
+    seen: list[Event] = []
+    progress = download._Progress(seen.append, Step.DOWNLOADING_UPDATE, "p.zip")
+    progress(1000, 11000)  # a resumed download: 1000 bytes were already there
+    now[0] += 2.0
+    progress(5000, 11000)
+    last = seen[-1]
+    assert isinstance(last, ProgressEvent)
+    assert last.bytes_per_s == pytest.approx(2000.0)  # (5000 - 1000) / 2 s
+    assert last.eta_s == pytest.approx(3.0)  # 6000 bytes left at 2000 B/s
+    assert last.to_json() == {
+        "type": "progress",
+        "step": "DownloadingUpdate",
+        "done": 5000,
+        "total": 11000,
+    }

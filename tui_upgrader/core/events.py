@@ -69,6 +69,10 @@ class ProgressEvent:
     done: int
     total: int | None
     label: str = ""
+    # Measured by the producer over the whole transfer so far (None = not yet
+    # known); the JSON keeps the contract's shape, so these stay out of it.
+    bytes_per_s: float | None = None
+    eta_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "progress", "step": self.step.value, "done": self.done, "total": self.total}

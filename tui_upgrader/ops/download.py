@@ -66,12 +66,20 @@ class _Progress:
     step: Step
     label: str
     last: float = field(default=0.0)
+    # Speed is measured from the first report of this run, so a resumed
+    # download does not count the bytes it already had as transferred now.
+    origin: tuple[float, int] | None = None
 
     def __call__(self, done: int, total: int | None, *, force: bool = False) -> None:
         now = time.monotonic()
+        if self.origin is None:
+            self.origin = (now, done)
         if force or now - self.last >= PROGRESS_INTERVAL_S:
             self.last = now
-            self.emit(ProgressEvent(self.step, done, total, self.label))
+            started, base = self.origin
+            rate = (done - base) / (now - started) if now - started > 0.2 else None
+            eta = (total - done) / rate if rate and total is not None and total >= done else None
+            self.emit(ProgressEvent(self.step, done, total, self.label, rate or None, eta))
 
 
 def _normalise_sha(value: str | None) -> str | None:
