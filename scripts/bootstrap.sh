@@ -9,5 +9,5 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --upgrade "pip>=25.1"
 # --group needs pip >= 25.1 (PEP 735 dependency groups).
-.venv/bin/python -m pip install --quiet -e . --group test --group lint
+.venv/bin/python -m pip install --quiet -c constraints.txt -e . --group test --group lint
 echo "bootstrap: $(.venv/bin/tui-upgrader --version) in $(pwd)/.venv"
