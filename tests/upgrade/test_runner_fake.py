@@ -27,7 +27,7 @@ from tui_upgrader.core.manifest import (
 )
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.journal import CRASH_HOOK_ENV, new_journal, read_journal, write_journal
+from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
 from tui_upgrader.ops.runner import run_upgrade
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, read_state, write_state
@@ -310,10 +310,6 @@ def test_backup_failure_after_stop_restarts_the_old_stack(
     assert result.rolled_back and "disk full" in (result.error or "")
     assert tree(env.deploy) == before
     assert env.docker.running
-
-
-def test_crash_hook_env_name_is_stable() -> None:
-    assert CRASH_HOOK_ENV == "TUI_UPGRADER_TEST_CRASH_AT"
 
 
 def test_a_failing_stop_still_ends_in_a_result_and_a_rollback(env: Env) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from urllib.parse import urljoin, urlsplit
 
 from tui_upgrader.core.arch import Arch
@@ -61,7 +61,6 @@ class Decision:
     blocked_by: Version | None = None  # min_version the admin must install first
     arch: Arch = Arch.X86_64
     force_full: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def upgrades(self) -> bool:
@@ -116,7 +115,7 @@ def resolve_url(ref: PackageRef, base: str | None) -> PackageRef:
     absolute = urljoin(base, ref.url)
     if absolute == ref.url:
         return ref
-    return PackageRef(ref.kind, absolute, ref.sha256, ref.size, ref.signature, ref.source)
+    return replace(ref, url=absolute)
 
 
 def decide(

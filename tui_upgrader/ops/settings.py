@@ -160,10 +160,6 @@ def load_settings(
     return settings
 
 
-def config_exists(config_file: Path | None = None) -> bool:
-    return (config_file or config_path()).exists()
-
-
 def write_initial_config(manifest: str, deploy_dir: Path, config_file: Path | None = None) -> Path:
     """First-run wizard: write a new config file. Never overwrites one."""
     import tomli_w
