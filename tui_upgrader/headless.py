@@ -69,10 +69,12 @@ class TextPrinter:
             final = event.total is not None and event.done >= event.total
             if self._throttled(f"l:{event.image}:{event.layer}", final):
                 return None
-            return (
-                f"          {event.image} layer {event.layer} {event.phase}: "
-                f"{display.transfer(event.done, event.total)}"
+            amount = (
+                "done (size not reported)"
+                if event.total == 0
+                else display.transfer(event.done, event.total)
             )
+            return f"          {event.image} layer {event.layer} {event.phase}: {amount}"
         if isinstance(event, ServiceEvent | LogEvent):
             payload = event.to_json()
             return f"  {payload['level']:>7}: {payload['message']}"

@@ -39,12 +39,15 @@ def test_pull_reports_download_and_extract_progress_per_layer(
     for event in events:
         assert isinstance(event, LayerEvent) and event.image == ref
         phases[event.layer, event.phase].append(event)
-    downloaded = {layer for layer, phase in phases if phase == "downloading"}
-    extracted = {layer for layer, phase in phases if phase == "extracting"}
-    assert len(downloaded) == 3 and extracted == downloaded
+    layers = {layer for layer, _phase in phases}
+    # The engine may drop intermediate lines of a small layer, never the layer:
+    # each of the three shows up and finishes both phases.
+    assert len(layers) == 3
+    assert set(phases) == {(layer, p) for layer in layers for p in ("downloading", "extracting")}
     for layer_events in phases.values():
         last = layer_events[-1]
-        assert last.total is not None and last.done == last.total > 0
+        assert last.total is not None and last.done == last.total
+        assert all(e.total is None or e.done <= e.total for e in layer_events)
 
 
 def test_pull_of_a_missing_image_is_an_error(

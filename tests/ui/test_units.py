@@ -29,6 +29,7 @@ from tui_upgrader.ui.planview import plan_steps, touched
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.journal import journal_lines
 from tui_upgrader.ui.widgets.big_text import render_big
+from tui_upgrader.ui.widgets.layer_list import layer_line
 from tui_upgrader.ui.widgets.transfer_bar import RateMeter
 
 DL = Step.DOWNLOADING_UPDATE
@@ -166,3 +167,8 @@ async def test_palette_offers_the_screen_actions(tmp_path: Path) -> None:
         command = next(c for c in app.get_system_commands(app.screen) if c.title == "Back")
         await command.callback()
         await wait_until(pilot, lambda: not isinstance(app.screen, BackupsScreen))
+
+
+def test_a_layer_finished_without_a_reported_size_reads_done() -> None:
+    assert layer_line(LayerEvent("img", "abc", "extracting", 0, 0)).endswith("━ done")
+    assert "50%" in layer_line(LayerEvent("img", "abc", "extracting", 5, 10))

@@ -20,7 +20,8 @@ from docker.context import ContextAPI
 from docker.utils import parse_repository_tag
 
 from tui_upgrader.core.errors import CancelledError, DockerError, EngineUnavailableError
-from tui_upgrader.core.events import Emit, LayerEvent, LayerPhase
+from tui_upgrader.core.events import Emit
+from tui_upgrader.core.pull_progress import PullProgress
 
 logger = logging.getLogger(__name__)
 
@@ -192,12 +193,6 @@ def image_id(client: docker.DockerClient, ref: str) -> str | None:
 
 # --- pull -----------------------------------------------------------------------------
 
-_PULL_PHASES: dict[str, LayerPhase] = {"Downloading": "downloading", "Extracting": "extracting"}
-_DONE_PHASES: dict[str, LayerPhase] = {
-    "Download complete": "downloading",
-    "Pull complete": "extracting",
-}
-
 
 def event_error(event: Mapping[str, Any]) -> str | None:
     if "error" not in event and "errorDetail" not in event:
@@ -216,7 +211,7 @@ def pull_image(
     repo, tag = split_ref(ref)
     if tag is None and "@" not in repo:
         tag = "latest"
-    totals: dict[tuple[str, LayerPhase], int] = {}
+    progress = PullProgress(ref)
     logger.info("pulling %s", ref)
     with docker_errors(f"pulling {ref}"):
         for event in api(client).pull(repo, tag=tag, stream=True, decode=True):
@@ -225,20 +220,11 @@ def pull_image(
             message = event_error(event)
             if message is not None:
                 raise DockerError(f"pulling {ref}: {message}")
-            layer = str(event.get("id") or "")
-            status = str(event.get("status") or "")
-            detail = event.get("progressDetail") or {}
-            if status in _PULL_PHASES and layer:
-                phase = _PULL_PHASES[status]
-                if detail.get("total"):
-                    totals[layer, phase] = int(detail["total"])
-                current = int(detail.get("current") or 0)
-                emit(LayerEvent(ref, layer, phase, current, totals.get((layer, phase))))
-            elif status in _DONE_PHASES and (layer, _DONE_PHASES[status]) in totals:
-                total = totals[layer, _DONE_PHASES[status]]
-                emit(LayerEvent(ref, layer, _DONE_PHASES[status], total, total))
-            elif status:
-                logger.debug("pull %s: %s %s", ref, layer, status)
+            translated = progress.feed(event)
+            for layer_event in translated:
+                emit(layer_event)
+            if not translated:
+                logger.debug("pull %s: %s %s", ref, event.get("id") or "", event.get("status"))
     found = image_id(client, f"{repo}:{tag}" if tag else repo)
     if found is None:
         raise DockerError(f"pulling {ref}: the engine reported success but has no such image")

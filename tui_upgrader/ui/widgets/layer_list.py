@@ -19,6 +19,8 @@ def text_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
 
 
 def layer_line(event: LayerEvent) -> str:
+    if event.total == 0:  # finished, but the engine never reported a size
+        return f"{event.layer[:12]:<12} {event.phase:<11} {'━' * BAR_WIDTH} done"
     pct = f"{min(100, 100 * event.done // event.total):>3d}%" if event.total else "   ?"
     amount = display.size(event.done) if event.total is None else display.size(event.total)
     return (

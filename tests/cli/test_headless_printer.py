@@ -1,0 +1,35 @@
+"""The headless text printer: what an admin reads in a terminal or a log."""
+
+from __future__ import annotations
+
+import io
+
+from tui_upgrader.core.display import transfer
+from tui_upgrader.core.events import LayerEvent
+from tui_upgrader.headless import TextPrinter
+
+
+def printed(*events: LayerEvent) -> list[str]:
+    out = io.StringIO()
+    printer = TextPrinter(out, interval_s=3600.0)
+    for event in events:
+        printer(event)
+    return out.getvalue().splitlines()
+
+
+def test_a_layer_without_a_reported_size_says_so_instead_of_zero_bytes() -> None:
+    (text,) = printed(LayerEvent("app:2", "abc123", "extracting", 0, 0))
+
+    assert text.endswith("app:2 layer abc123 extracting: done (size not reported)")
+
+
+def test_layer_progress_is_throttled_but_the_final_line_always_prints() -> None:
+    lines = printed(
+        LayerEvent("app:2", "abc123", "downloading", 10, 100),
+        LayerEvent("app:2", "abc123", "downloading", 50, 100),
+        LayerEvent("app:2", "abc123", "downloading", 100, 100),
+    )
+
+    assert len(lines) == 2
+    assert lines[0].endswith(f": {transfer(10, 100)}")
+    assert lines[1].endswith(f": {transfer(100, 100)}")
