@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import sys
 import threading
-import time
 from typing import TextIO
 
 from tui_upgrader.core import display
@@ -21,6 +20,7 @@ from tui_upgrader.core.events import (
     ServiceEvent,
     StepEvent,
 )
+from tui_upgrader.core.throttle import RateGate
 
 
 class JsonPrinter:
@@ -42,16 +42,8 @@ class TextPrinter:
 
     def __init__(self, out: TextIO | None = None, interval_s: float = 1.0) -> None:
         self._out = out or sys.stdout
-        self._interval = interval_s
-        self._last: dict[str, float] = {}
+        self._gate = RateGate(interval_s)
         self._lock = threading.Lock()
-
-    def _throttled(self, key: str, final: bool) -> bool:
-        now = time.monotonic()
-        if not final and now - self._last.get(key, 0.0) < self._interval:
-            return True
-        self._last[key] = now
-        return False
 
     def _line(self, event: Event) -> str | None:
         if isinstance(event, StepEvent):
@@ -60,14 +52,12 @@ class TextPrinter:
                 f": {event.detail}" if event.detail else ""
             )
         if isinstance(event, ProgressEvent):
-            final = event.total is not None and event.done >= event.total
-            if self._throttled(f"p:{event.step}", final):
+            if not self._gate.allow(("p", event.step), final=event.finished):
                 return None
             text = display.transfer(event.done, event.total, event.bytes_per_s)
             return f"          {event.step.value}: {text}"
         if isinstance(event, LayerEvent):
-            final = event.total is not None and event.done >= event.total
-            if self._throttled(f"l:{event.image}:{event.layer}", final):
+            if not self._gate.allow(("l", event.image, event.layer), final=event.finished):
                 return None
             amount = (
                 "done (size not reported)"

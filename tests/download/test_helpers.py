@@ -94,14 +94,13 @@ def test_hash_pipe_handles_prefix_reset_and_batches(tmp_path: Path) -> None:
     assert pipe.hexdigest() == sha256_file(whole)
 
 
-def test_progress_events_carry_speed_and_eta(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_progress_events_carry_speed_and_eta() -> None:
     from tui_upgrader.core.events import Event, ProgressEvent, Step
     from tui_upgrader.ops import download
 
     now = [100.0]
-    monkeypatch.setattr("tui_upgrader.ops.download.time.monotonic", lambda: now[0])
     seen: list[Event] = []
-    progress = download._Progress(seen.append, Step.DOWNLOADING_UPDATE, "p.zip")
+    progress = download._Progress(seen.append, Step.DOWNLOADING_UPDATE, "p.zip", lambda: now[0])
     progress(1000, 11000)  # a resumed download: 1000 bytes were already there
     now[0] += 2.0
     progress(5000, 11000)

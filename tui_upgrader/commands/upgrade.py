@@ -92,15 +92,5 @@ def _json_refusal(deploy_dir: Path, exc: UpgraderError) -> int:
     emit(StepEvent(Step.CHECKING_UPDATES, "started"))
     emit(StepEvent(Step.CHECKING_UPDATES, "failed"))
     emit(LogEvent("error", exc.message))
-    emit(
-        ResultEvent(
-            success=False,
-            from_version=str(installed) if installed else None,
-            to_version=None,
-            backup_id=None,
-            rolled_back=False,
-            error=exc.message,
-            exit_code=exc.exit_code,
-        )
-    )
+    emit(ResultEvent.failure(exc, from_version=str(installed) if installed else None))
     return exc.exit_code

@@ -144,3 +144,8 @@ def error_text(exc: BaseException) -> str:
     if isinstance(exc, UpgraderError):
         return exc.message
     return " ".join(f"{type(exc).__name__}: {exc}".split())
+
+
+def exit_code_of(exc: BaseException) -> int:
+    """The CLI exit code for an error: ours say; anything unexpected is a failure."""
+    return exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED

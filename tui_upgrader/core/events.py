@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from tui_upgrader.core.errors import error_text, exit_code_of
+
 
 class Step(enum.StrEnum):
     """The upgrade steps, in the order they run (stage before stop)."""
@@ -74,6 +76,10 @@ class ProgressEvent:
     bytes_per_s: float | None = None
     eta_s: float | None = None
 
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
+
     def to_json(self) -> dict[str, Any]:
         return {"type": "progress", "step": self.step.value, "done": self.done, "total": self.total}
 
@@ -85,6 +91,10 @@ class LayerEvent:
     phase: LayerPhase
     done: int
     total: int | None
+
+    @property
+    def finished(self) -> bool:
+        return self.total is not None and self.done >= self.total
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -150,6 +160,26 @@ class ResultEvent:
         out["downtime_s"] = self.downtime_s
         out["rollback_healthy"] = self.rollback_healthy
         return out
+
+    @classmethod
+    def failure(
+        cls,
+        exc: BaseException,
+        *,
+        from_version: str | None = None,
+        to_version: str | None = None,
+        backup_id: int | None = None,
+    ) -> ResultEvent:
+        """The outcome of a run that an error stopped with nothing rolled back."""
+        return cls(
+            False,
+            from_version,
+            to_version,
+            backup_id,
+            False,
+            error_text(exc),
+            exit_code=exit_code_of(exc),
+        )
 
 
 Event = StepEvent | ProgressEvent | LayerEvent | ServiceEvent | LogEvent | ResultEvent

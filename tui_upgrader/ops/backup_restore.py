@@ -8,7 +8,6 @@ import os
 import shutil
 import tarfile
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, cast
@@ -16,6 +15,7 @@ from typing import IO, Any, Literal, cast
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import BackupError, CancelledError, DiskSpaceError
 from tui_upgrader.core.events import Emit, ProgressEvent, Step
+from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.archive import parse_codec
 from tui_upgrader.ops.archive_reader import ForwardReader
 from tui_upgrader.ops.backup_swap import (
@@ -43,13 +43,12 @@ class Throttled:
 
     def __init__(self, emit: Emit, step: Step, total: int | None) -> None:
         self.emit, self.step, self.total = emit, step, total
-        self._last = 0.0
+        self._gate = RateGate(0.1)
         self._done = -1
 
     def __call__(self, done: int, *, final: bool = False) -> None:
-        now = time.monotonic()
-        if done != self._done and (final or now - self._last >= 0.1):
-            self._last, self._done = now, done
+        if done != self._done and self._gate.allow(final=final):
+            self._done = done
             self.emit(ProgressEvent(self.step, done, self.total))
 
 

@@ -16,6 +16,7 @@ import re
 import shutil
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -32,6 +33,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
+from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download_hash import HashPipe, sha256_file
 from tui_upgrader.ops.download_http import RetryPolicy, make_client
 from tui_upgrader.ops.download_meta import discard_partial, part_path
@@ -65,17 +67,20 @@ class _Progress:
     emit: Emit
     step: Step
     label: str
-    last: float = field(default=0.0)
+    clock: Callable[[], float] = time.monotonic
+    gate: RateGate = field(init=False)
     # Speed is measured from the first report of this run, so a resumed
     # download does not count the bytes it already had as transferred now.
     origin: tuple[float, int] | None = None
 
+    def __post_init__(self) -> None:
+        self.gate = RateGate(PROGRESS_INTERVAL_S, self.clock)
+
     def __call__(self, done: int, total: int | None, *, force: bool = False) -> None:
-        now = time.monotonic()
+        now = self.clock()
         if self.origin is None:
             self.origin = (now, done)
-        if force or now - self.last >= PROGRESS_INTERVAL_S:
-            self.last = now
+        if self.gate.allow(final=force):
             started, base = self.origin
             rate = (done - base) / (now - started) if now - started > 0.2 else None
             eta = (total - done) / rate if rate and total is not None and total >= done else None

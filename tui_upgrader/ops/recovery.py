@@ -65,14 +65,11 @@ def recover(
         with deploy_lock(settings.deploy_dir):
             result = _recover(ctx, journal, mode)
     except RollbackFailedError as exc:
-        result = ResultEvent(
-            False,
-            journal.from_version,
-            journal.to_version,
-            journal.backup_id,
-            False,
-            str(exc),
-            exit_code=exc.exit_code,
+        result = ResultEvent.failure(
+            exc,
+            from_version=journal.from_version,
+            to_version=journal.to_version,
+            backup_id=journal.backup_id,
         )
     emit(result)
     return result

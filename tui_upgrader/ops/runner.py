@@ -15,7 +15,6 @@ from pathlib import Path
 
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
-    EXIT_FAILED,
     JournalError,
     RollbackFailedError,
     StrategyError,
@@ -83,15 +82,7 @@ class _Upgrade:
         self.journal: Journal | None = None
 
     def _failed(self, exc: Exception) -> ResultEvent:
-        return ResultEvent(
-            success=False,
-            from_version=self.from_version,
-            to_version=self.to_version,
-            backup_id=None,
-            rolled_back=False,
-            error=str(exc) or type(exc).__name__,
-            exit_code=exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED,
-        )
+        return ResultEvent.failure(exc, from_version=self.from_version, to_version=self.to_version)
 
     def run(self) -> ResultEvent:
         ctx = self.ctx

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from tui_upgrader.core.events import Event, LayerEvent, ProgressEvent
+from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ui.messages import UpgradeEvent
 
 Post = Callable[[UpgradeEvent], object]
@@ -30,10 +31,6 @@ def _key(event: Event) -> tuple[object, ...] | None:
     return None
 
 
-def _finished(event: ProgressEvent | LayerEvent) -> bool:
-    return event.total is not None and event.done >= event.total
-
-
 class ThrottledEmit:
     def __init__(
         self,
@@ -43,9 +40,7 @@ class ThrottledEmit:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._post = post
-        self._interval = 1.0 / max_rate
-        self._monotonic = monotonic
-        self._last: dict[tuple[object, ...], float] = {}
+        self._gate = RateGate(1.0 / max_rate, monotonic)
         self._held: dict[tuple[object, ...], Event] = {}
         # The engine may emit from helper threads (hashing, compose logs).
         self._lock = threading.Lock()
@@ -59,11 +54,8 @@ class ThrottledEmit:
                 self._send(event)
                 return
             assert isinstance(event, ProgressEvent | LayerEvent)
-            now = self._monotonic()
-            last = self._last.get(key)
-            if last is None or now - last >= self._interval or _finished(event):
+            if self._gate.allow(key, final=event.finished):
                 self._held.pop(key, None)
-                self._last[key] = now
                 self._send(event)
             else:
                 self._held[key] = event

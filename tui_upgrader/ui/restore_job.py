@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.core.errors import EXIT_FAILED
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports
@@ -31,10 +31,9 @@ CREATE_STEPS = (
 
 
 def _failed(exc: Exception, emit: Emit, backup_id: int | None) -> ResultEvent:
-    error = str(exc) or type(exc).__name__
-    emit(LogEvent("error", error))
-    code = exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED
-    return ResultEvent(False, None, None, backup_id, False, error, exit_code=code or EXIT_FAILED)
+    result = ResultEvent.failure(exc, backup_id=backup_id)
+    emit(LogEvent("error", result.error or ""))
+    return result
 
 
 def restore_backup(

@@ -18,7 +18,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Log, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.events import (
     Event,
     LayerEvent,
@@ -112,10 +112,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         except Exception as exc:
             if not isinstance(exc, UpgraderError):
                 logger.exception("%s failed unexpectedly", self.operation.title)
-            code = exc.exit_code if isinstance(exc, UpgraderError) else EXIT_FAILED
-            result = ResultEvent(
-                False, None, None, None, False, str(exc) or type(exc).__name__, exit_code=code
-            )
+            result = ResultEvent.failure(exc)
             emit(result)
         finally:
             emit.flush()
@@ -184,7 +181,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
     def _on_worker(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._finish(ResultEvent(False, None, None, None, False, repr(error), exit_code=1))
+            self._finish(ResultEvent.failure(error or RuntimeError("the worker failed")))
 
     def _finish(self, result: ResultEvent) -> None:
         if self.result is not None:

@@ -31,8 +31,7 @@ def layer_line(event: LayerEvent) -> str:
 
 class LayerRow(Static):
     def show(self, event: LayerEvent) -> None:
-        finished = event.total is not None and event.done >= event.total
-        self.set_class(finished, "-finished")
+        self.set_class(event.finished, "-finished")
         self.update(layer_line(event), layout=False)  # always one line
 
 
