@@ -133,7 +133,7 @@ def test_restore_without_a_terminal_or_yes_refuses(
     for action in ("restore", "delete"):
         proc = _cli(config, action, str(made.id))
         assert proc.returncode == 2, proc.stderr
-        assert "no terminal to confirm on; pass --yes" in proc.stderr
+        assert "needs confirmation: pass --yes (no terminal to ask on)" in proc.stderr
     assert (settings.deploy_dir / "app" / "run.sh").read_text() == "live"
     assert made.archive_path.exists()
 

@@ -8,9 +8,9 @@ import sys
 import threading
 from collections.abc import Callable
 from types import FrameType
-from typing import TypeVar
+from typing import TextIO, TypeVar
 
-from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.errors import CancelledError, InputError
 from tui_upgrader.core.events import Emit
 from tui_upgrader.headless import JsonPrinter, TextPrinter
 from tui_upgrader.ops.settings import Settings, load_settings
@@ -30,16 +30,29 @@ def printer(as_json: bool) -> Emit:
     return JsonPrinter() if as_json else TextPrinter()
 
 
-def confirm(question: str, *, assume_yes: bool) -> bool:
-    """y/N on the terminal; without one, refuse rather than guess."""
+def confirm(
+    question: str,
+    *,
+    assume_yes: bool,
+    what: str,
+    stdin: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> None:
+    """y/N on the terminal; without one, refuse rather than guess.
+
+    Anything but yes raises ``CancelledError`` (exit 1): a script must never
+    read "not done" as success.
+    """
     if assume_yes:
-        return True
-    if not sys.stdin.isatty():
+        return
+    stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
+    if not stdin.isatty():
         raise InputError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
     # The prompt goes to stderr so stdout stays clean (JSON mode pipes it).
-    print(f"{question} [y/N] ", end="", file=sys.stderr, flush=True)
-    answer = input().strip().lower()
-    return answer in ("y", "yes")
+    stderr.write(f"{question} [y/N] ")
+    stderr.flush()
+    if stdin.readline().strip().lower() not in ("y", "yes"):
+        raise CancelledError(f"{what} cancelled; nothing was changed")
 
 
 def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None]) -> T:

@@ -13,14 +13,15 @@ import json
 import sys
 from typing import Any, TextIO
 
+from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core import display
-from tui_upgrader.core.errors import EXIT_FAILED, CancelledError, InputError, StateError
+from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.ops.backup import BackupStore
 from tui_upgrader.ops.backup_stack import create_backup, refuse_interrupted, restore_backup
 from tui_upgrader.ops.catalogue import BackupRecord
 from tui_upgrader.ops.ports import DockerPort
-from tui_upgrader.ops.settings import Settings, load_settings
+from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
 
 ACTIONS = ("list", "create", "restore", "verify", "delete")
@@ -55,14 +56,6 @@ def _check_args(args: argparse.Namespace) -> None:
     for flag, action in (("data_only", "restore"), ("start", "restore"), ("stop", "create")):
         if getattr(args, flag) and args.action != action:
             raise InputError(f"--{flag.replace('_', '-')} only applies to `backup {action}`")
-
-
-def confirm(question: str, stdin: TextIO, stderr: TextIO) -> bool:
-    if not stdin.isatty():
-        raise InputError(f"{question.rstrip('?')}: no terminal to confirm on; pass --yes")
-    stderr.write(f"{question} [y/N] ")
-    stderr.flush()
-    return stdin.readline().strip().lower() in ("y", "yes")
 
 
 def _table(records: list[BackupRecord]) -> str:
@@ -159,8 +152,7 @@ def execute(
         return 0 if report.ok else 1
     if args.action == "delete":
         question = f"Delete backup {record.id} ({record.kind}, {display.age(record.created)})?"
-        if not args.yes and not confirm(question, stdin, stderr):
-            raise CancelledError("delete cancelled; nothing was changed")
+        confirm(question, assume_yes=args.yes, what="delete", stdin=stdin, stderr=stderr)
         store.delete(record.id)
         out({"deleted": record.id}, f"Deleted backup {record.id}")
         return 0
@@ -169,8 +161,7 @@ def execute(
         f"Replace {what} {deploy} with backup {record.id} ({record.kind}, version "
         f"{record.version or '?'}, {display.age(record.created)}, taken of {record.deploy_dir})?"
     )
-    if not args.yes and not confirm(question, stdin, stderr):
-        raise CancelledError("restore cancelled; nothing was changed")
+    confirm(question, assume_yes=args.yes, what="restore", stdin=stdin, stderr=stderr)
     stopped = restore_backup(
         store, docker, record.id, deploy, data_only=args.data_only, start=args.start, emit=emit
     )
@@ -192,11 +183,7 @@ def execute(
 def run(args: argparse.Namespace) -> int:
     from tui_upgrader.ops.docker_port import RealDocker
 
-    settings = load_settings(
-        getattr(args, "config", None),
-        deploy_dir=getattr(args, "deploy_dir", None),
-        manifest=getattr(args, "manifest", None),
-    )
+    settings = settings_from_args(args)
     docker = RealDocker(project_name=settings.project_name)
     return execute(
         args,

@@ -53,11 +53,10 @@ def run(args: argparse.Namespace) -> int:
         print(NO_BACKUP_WARNING, file=sys.stderr)
     if not args.json:
         print(decision_text(plan.decision))
-    if plan.decision.upgrades and not confirm(
-        f"Upgrade to {plan.decision.target_version.short}?", assume_yes=args.yes
-    ):
-        print("Nothing changed.")
-        return 0
+    if plan.decision.upgrades:
+        confirm(
+            f"Upgrade to {plan.decision.target_version.short}?", assume_yes=args.yes, what="upgrade"
+        )
 
     from tui_upgrader.ops.docker_port import RealDocker
     from tui_upgrader.ops.runner import run_upgrade
