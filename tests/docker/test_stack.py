@@ -22,6 +22,7 @@ from tests.support.engine import (
 )
 from tui_upgrader.core.errors import ComposeError, HealthGateError
 from tui_upgrader.core.events import Event, LogEvent, ServiceEvent
+from tui_upgrader.core.stack import pin_ref
 from tui_upgrader.ops.compose import Compose, discover_compose
 from tui_upgrader.ops.docker_engine import image_id
 from tui_upgrader.ops.docker_port import RealDocker
@@ -169,6 +170,30 @@ def test_snapshot_then_retag_restores_the_old_image(
         ("web", old.image_id, old.ref),
         ("worker", old.image_id, old.ref),
     }
+    assert image_id(docker_client, old.ref) == old.image_id
+
+
+def test_the_snapshot_pins_the_old_image_so_a_prune_cannot_take_the_way_back(
+    docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
+) -> None:
+    old = image_factory(tag="1.0.0")
+    project = compose_project("pin")
+    project.write(two_service_stack(old.ref, free_port()))
+    real = RealDocker(client=docker_client)
+    real.up(project.directory)
+
+    snap = real.snapshot(project.directory)
+
+    assert image_id(docker_client, pin_ref(snap.project, "web")) == old.image_id
+    # The release reuses the tag and the old containers go: only the pin holds the
+    # old image now. A nightly `docker image prune` (scoped to this test's image):
+    image_factory.track(build_busybox_image(docker_client, old.ref))
+    real.down(project.directory)
+    nonce = docker_client.images.get(old.image_id).labels["tui-upgrader.test"]
+    docker_client.images.prune(filters={"dangling": True, "label": f"tui-upgrader.test={nonce}"})
+
+    real.restore_snapshot(snap)
+
     assert image_id(docker_client, old.ref) == old.image_id
 
 

@@ -16,7 +16,7 @@ import docker
 
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, discard
-from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
 from tui_upgrader.ops import docker_engine, health
 from tui_upgrader.ops.compose import Compose, ComposeCli, discover_compose
 from tui_upgrader.ops.image_load import load_image_tar, tag_loaded
@@ -101,8 +101,17 @@ class RealDocker:
                         continue  # scaled services: one entry per image is enough
                     seen.add(key)
                     services.append(ServiceImage(name, str(container.id), *key))
+            self._pin(project, services)
         logger.info("snapshot of %s: %s", project, services)
         return StackSnapshot(project, tuple(services))
+
+    def _pin(self, project: str, services: list[ServiceImage]) -> None:
+        counts: dict[str, int] = {}
+        for item in services:
+            index = counts[item.service] = counts.get(item.service, -1) + 1
+            docker_engine.tag_image(
+                self.client, item.image_id, pin_ref(project, item.service, index)
+            )
 
     def restore_snapshot(self, snapshot: StackSnapshot) -> None:
         for item in snapshot.services:
