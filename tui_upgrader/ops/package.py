@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import os
 import shutil
-import tarfile
 import threading
 import zipfile
-from pathlib import Path
+from functools import partial
+from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
@@ -28,47 +28,60 @@ MAX_TOTAL_BYTES = 64 * 1024**3
 PREFIX = "docker/"
 
 
-def _names(archive: Path) -> list[str]:
+class _OutsideTopFolderError(Exception):
+    """The one-pass tar extraction met a member outside ``docker/``."""
+
+
+def _under_top_folder(name: PurePosixPath) -> bool:
+    if name.parts[:1] == ("docker",):
+        return True
+    raise _OutsideTopFolderError(str(name))
+
+
+def _zip_prefix(archive: Path) -> str | None:
+    """``docker/`` when every entry lies in it (the central directory: no inflating)."""
     try:
-        if zipfile.is_zipfile(archive):
-            with zipfile.ZipFile(archive) as zf:
-                return zf.namelist()
-        with tarfile.open(archive, "r:*") as tf:
-            return tf.getnames()
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        raise PackageError(f"{archive.name}: not a readable zip or tar archive ({exc})") from exc
-
-
-def _strip_dot(name: str) -> str:
-    while name.startswith("./"):
-        name = name[2:]
-    return name
-
-
-def _prefix(names: list[str]) -> str | None:
-    cleaned = [n for n in map(_strip_dot, names) if n not in ("", ".")]
+        with zipfile.ZipFile(archive) as zf:
+            names = [n.removeprefix("./") for n in zf.namelist()]
+    except (OSError, zipfile.BadZipFile) as exc:
+        raise PackageError(f"{archive.name}: not a readable zip archive ({exc})") from exc
+    cleaned = [n for n in names if n not in ("", ".", "./")]
     if cleaned and all(n == "docker" or n.startswith(PREFIX) for n in cleaned):
         return PREFIX
     return None
 
 
-def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> Path:
-    """Extract into a fresh ``dest``; returns it. Raises PackageError naming the member."""
+def _fresh(dest: Path) -> None:
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True, mode=0o700)
-    prefix = _prefix(_names(archive))
+
+
+def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> Path:
+    """Extract into a fresh ``dest``; returns it. Raises PackageError naming the member."""
     extract = extract_zip if zipfile.is_zipfile(archive) else extract_tar
-    extract(
+    run = partial(
+        extract,
         archive,
         dest,
         error_type=PackageError,
-        strip_prefix=prefix,
+        label=archive.name,
         max_members=MAX_MEMBERS,
         max_total_bytes=MAX_TOTAL_BYTES,
         cancel=cancel,
-        label=archive.name,
     )
+    _fresh(dest)
+    if extract is extract_zip:
+        run(strip_prefix=_zip_prefix(archive))
+    else:
+        # A compressed tar cannot be listed without inflating all of it, so
+        # assume the usual docker/ top folder and read it once; a member
+        # outside it (rare: a flat package) costs a second pass.
+        try:
+            run(strip_prefix=PREFIX, select=_under_top_folder)
+        except _OutsideTopFolderError:
+            _fresh(dest)
+            run()
     _touch_tree(dest)
     logger.info("unpacked %s into %s", archive.name, dest)
     return dest
