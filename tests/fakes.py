@@ -5,9 +5,11 @@ every call, emits layer and service events like the real adapter, and can be
 told to be unhealthy, to fail a method, or to hold inside one until released.
 
 ``FakeBackupStore`` writes real tar archives of the deploy dir and keeps its
-catalogue in memory; it implements what the UI, ``ops.backup_stack`` and the
-runner call (list / get / create / verify / restore / delete / prune). Tests
-that must prove data really comes back use the real ``ops.backup.BackupStore``.
+catalogue in memory; it implements ``ops.ports.BackupPort``. Its records are
+``FakeBackupRecord``s so a test can say an archive is present without a file
+(the snapshots show fixed paths); its verify answers with the real
+``VerifyReport``. Tests that must prove data really comes back use the real
+``ops.backup.BackupStore``.
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import BackupError, DockerError, HealthGateError
-from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent
+from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent, discard
 from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot
+from tui_upgrader.ops.backup_restore import VerifyReport
 from tui_upgrader.ops.settings import Settings
 
 DEFAULT_SERVICES = (
@@ -178,14 +181,26 @@ class FakeBackupStore:
         self.records = {r.id: r for r in records}
         self.data_paths = data_paths
         self.now = now or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-        self.calls: list[tuple[str, Any]] = []
+        self.calls: list[tuple[str, object]] = []
         self._lock = threading.Lock()
 
     def list(self) -> list[FakeBackupRecord]:
         self.calls.append(("list", None))
-        return sorted(self.records.values(), key=lambda r: r.created, reverse=True)
+        # Newest first like the real catalogue; ids break ties (``now`` is fixed).
+        return sorted(self.records.values(), key=lambda r: (r.created, r.id), reverse=True)
 
-    def create(self, deploy_dir: Path, *, kind: str, version: str | None, **kw: Any) -> Any:
+    def create(
+        self,
+        deploy_dir: Path,
+        *,
+        kind: str,
+        version: str | None,
+        from_version: str | None = None,
+        to_version: str | None = None,
+        note: str = "",
+        emit: Emit = discard,
+        cancel: threading.Event | None = None,
+    ) -> FakeBackupRecord:
         self.calls.append(("create", kind))
         with self._lock:
             new_id = max(self.records, default=0) + 1
@@ -201,15 +216,24 @@ class FakeBackupStore:
         self.records[new_id] = record
         return record
 
-    def verify(self, backup_id: int) -> bool:
+    def verify(self, backup_id: int) -> VerifyReport:
+        """Checks presence and status only; the archive is not read through."""
         self.calls.append(("verify", backup_id))
         record = self._get(backup_id)
         if not record.present:
-            raise BackupError(f"backup #{backup_id}: {record.archive_path} is missing")
-        return record.status == "completed"
+            return VerifyReport(backup_id, "missing", f"{record.archive_path} does not exist")
+        if record.status != "completed":
+            return VerifyReport(backup_id, "corrupt", f"backup {backup_id} is {record.status}")
+        return VerifyReport(backup_id, "ok", "archive intact")
 
     def restore(
-        self, backup_id: int, deploy_dir: Path, *, data_only: bool = False, **kw: Any
+        self,
+        backup_id: int,
+        deploy_dir: Path,
+        *,
+        data_only: bool = False,
+        emit: Emit = discard,
+        cancel: threading.Event | None = None,
     ) -> None:
         self.calls.append(("restore", (backup_id, data_only)))
         record = self._get(backup_id)

@@ -124,7 +124,7 @@ def execute(
             note=args.note,
             emit=emit,
         )
-        record = made.record
+        record = store.get(made.record.id)  # the catalogue's full record
         out(
             {
                 "backup": record.to_json(),

@@ -35,13 +35,6 @@ logger = logging.getLogger(__name__)
 ROLLING_BACK = "rolling_back"
 
 
-def _backup_id(record: object) -> int:
-    value = getattr(record, "id", None)
-    if not isinstance(value, int):
-        raise TypeError("backup store returned a record without an integer id")
-    return value
-
-
 def _gate(ctx: Context) -> None:
     ctx.docker.wait_healthy(
         ctx.deploy_dir,
@@ -99,7 +92,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
             to_version=journal.to_version,
             emit=ctx.emit,
         )
-    journal = journal.advance(Step.CREATING_BACKUP, backup_id=_backup_id(record))
+    journal = journal.advance(Step.CREATING_BACKUP, backup_id=record.id)
     write_journal(deploy, journal)
     ctx.log("info", f"pre-upgrade backup {journal.backup_id} created")
     return journal

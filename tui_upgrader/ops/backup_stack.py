@@ -25,11 +25,9 @@ from typing import Literal
 
 from tui_upgrader.core.errors import BackupError, EngineUnavailableError, JournalError
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.catalogue import BackupRecord
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.journal import read_journal
-from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -111,16 +109,16 @@ class CreatedBackup:
     stack. Unpacks as ``(record, stopped)`` for callers that need only those.
     """
 
-    record: BackupRecord
+    record: BackupRecordView
     stopped: list[str]
     restart_error: str | None = None
 
-    def __iter__(self) -> Iterator[BackupRecord | list[str]]:
+    def __iter__(self) -> Iterator[BackupRecordView | list[str]]:
         return iter((self.record, self.stopped))
 
 
 def create_backup(
-    store: BackupStore,
+    store: BackupPort,
     docker: DockerPort,
     deploy_dir: Path,
     *,
@@ -161,7 +159,7 @@ def create_backup(
 
 
 def restore_backup(
-    store: BackupStore,
+    store: BackupPort,
     docker: DockerPort,
     backup_id: int,
     deploy_dir: Path,

@@ -24,8 +24,9 @@ from tui_upgrader.ops.after_stop import (
 )
 from tui_upgrader.ops.apply import discard_work_dirs
 from tui_upgrader.ops.journal import Journal, clear_journal, deploy_lock, read_journal
+from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.steps import BackupPort, Context
+from tui_upgrader.ops.steps import Context
 from tui_upgrader.ops.upgrade_types import Ports
 
 logger = logging.getLogger(__name__)

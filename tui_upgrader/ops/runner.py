@@ -43,8 +43,8 @@ from tui_upgrader.ops.journal import (
 )
 from tui_upgrader.ops.package import check_full, check_patch, unpack
 from tui_upgrader.ops.planning import detect_arch, package_cache_path
-from tui_upgrader.ops.ports import image_files_for_arch
-from tui_upgrader.ops.steps import BackupPort, Context
+from tui_upgrader.ops.ports import BackupPort, image_files_for_arch
+from tui_upgrader.ops.steps import Context
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 logger = logging.getLogger(__name__)

@@ -8,44 +8,14 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Emit, LogEvent, LogLevel, Step, StepEvent
 from tui_upgrader.ops.journal import crash_point, pause_point
-from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-class BackupPort(Protocol):
-    """The part of ``ops.backup.BackupStore`` the runner needs."""
-
-    def create(
-        self,
-        deploy_dir: Path,
-        *,
-        kind: str,
-        version: str | None,
-        from_version: str | None = ...,
-        to_version: str | None = ...,
-        note: str = ...,
-        emit: Emit = ...,
-        cancel: threading.Event | None = ...,
-    ) -> object: ...
-
-    def restore(
-        self,
-        backup_id: int,
-        deploy_dir: Path,
-        *,
-        data_only: bool = ...,
-        emit: Emit = ...,
-        cancel: threading.Event | None = ...,
-    ) -> None: ...
-
-    def prune(self, keep: int, protect_id: int) -> list[int]: ...
 
 
 @dataclass(slots=True)

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from tui_upgrader.core.manifest import Manifest
 from tui_upgrader.core.strategy import Decision
-from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.steps import BackupPort
 
 
 @dataclass(frozen=True, slots=True)

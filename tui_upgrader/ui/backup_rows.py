@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.ports import BackupRecordView
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,38 +48,26 @@ COLUMNS = (
 )
 
 
-def _present(record: Any) -> bool:
-    # The catalogue may say so itself; otherwise look (we are in a worker).
-    for name in ("archive_exists", "present", "file_present"):
-        value = getattr(record, name, None)
-        if callable(value):
-            value = value()
-        if isinstance(value, bool):
-            return value
-    path = getattr(record, "archive_path", None)
-    return isinstance(path, Path) and path.is_file()
-
-
-def _version(value: object) -> str:
+def _version(value: str | None) -> str:
     if value is None:
         return "-"
-    if isinstance(value, str):
-        with contextlib.suppress(UpgraderError):
-            return Version.parse(value).short
-    return str(getattr(value, "short", value))
+    with contextlib.suppress(UpgraderError):
+        return Version.parse(value).short
+    return value
 
 
-def rows_from_records(records: Iterable[Any]) -> list[BackupRow]:
+def rows_from_records(records: Iterable[BackupRecordView]) -> list[BackupRow]:
     rows = [
         BackupRow(
-            id=int(r.id),
-            kind=str(r.kind),
+            id=r.id,
+            kind=r.kind,
             version=_version(r.version),
             created=r.created,
             size=r.size,
-            status=str(r.status),
-            present=_present(r),
-            path=Path(r.archive_path),
+            status=r.status,
+            # Looks at the disk for real records: we are in a worker.
+            present=r.archive_exists(),
+            path=r.archive_path,
         )
         for r in records
     ]

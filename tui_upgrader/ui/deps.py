@@ -2,22 +2,23 @@
 
 The App never builds its own collaborators: ``launch.py`` wires the real ones
 (RealDocker, BackupStore, run_upgrade, recover, read_journal) and the tests
-wire fakes. The protocols below are structural so the UI type-checks against
-the engine's shapes without importing modules other helpers own.
+wire fakes. Docker and the backup store are reached through ``ops.ports``;
+the protocols below are structural so the UI type-checks against the engine's
+other shapes without importing the modules that make them.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit, ResultEvent, Step
-from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
@@ -82,45 +83,6 @@ class JournalLike(Protocol):
     def backup_id(self) -> int | None: ...
 
 
-class BackupRecordLike(Protocol):
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def created(self) -> datetime: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def version(self) -> str | None: ...
-
-    @property
-    def size(self) -> int | None: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def archive_path(self) -> Path: ...
-
-
-class BackupStoreLike(Protocol):
-    """The subset of ``ops.backup.BackupStore`` the UI calls (from workers only)."""
-
-    def list(self) -> Sequence[Any]: ...
-
-    def create(self, deploy_dir: Path, **kwargs: Any) -> Any: ...
-
-    def verify(self, backup_id: int) -> Any: ...
-
-    def restore(self, backup_id: int, deploy_dir: Path, **kwargs: Any) -> Any: ...
-
-    def delete(self, backup_id: int) -> Any: ...
-
-    def prune(self, keep: int, protect_id: int) -> Any: ...
-
-
 RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
 Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]
 ReadJournal = Callable[[Path], JournalLike | None]
@@ -144,7 +106,7 @@ class UiDeps:
     settings: Settings
     docker: Callable[[Settings], DockerPort]
     run_upgrade: RunUpgrade | None = None
-    backups: Callable[[Settings], BackupStoreLike] | None = None
+    backups: Callable[[Settings], BackupPort] | None = None
     recover: Recover | None = None
     read_journal: ReadJournal = _no_journal
     load_plan: LoadPlan = _default_load_plan

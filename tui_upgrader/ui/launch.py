@@ -7,7 +7,6 @@ is up before httpx, the docker SDK or the runner are loaded.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import threading
@@ -16,7 +15,7 @@ from typing import Any
 
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.events import Emit, ResultEvent
-from tui_upgrader.ops.ports import DockerPort
+from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import (
     Settings,
     config_path,
@@ -24,7 +23,7 @@ from tui_upgrader.ops.settings import (
     write_initial_config,
 )
 from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
-from tui_upgrader.ui.deps import BackupStoreLike, JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 
 
 def _docker(settings: Settings) -> DockerPort:
@@ -55,18 +54,10 @@ def _read_journal(deploy_dir: Path) -> JournalLike | None:
     return read_journal(deploy_dir)
 
 
-def _backups(settings: Settings) -> BackupStoreLike:
-    # Imported by name: the backup module lands separately from the UI.
-    module = importlib.import_module("tui_upgrader.ops.backup")
-    store: BackupStoreLike = module.BackupStore(settings)
-    return store
+def _backups(settings: Settings) -> BackupPort:
+    from tui_upgrader.ops.backup import BackupStore
 
-
-def _has_module(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
+    return BackupStore(settings)
 
 
 def config_file_for(args: argparse.Namespace) -> Path:
@@ -97,7 +88,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
         "settings": settings,
         "docker": _docker,
         "run_upgrade": _run_upgrade,
-        "backups": _backups if _has_module("tui_upgrader.ops.backup") else None,
+        "backups": _backups,
         "recover": _recover,
         "read_journal": _read_journal,
         "log_path": log_file(),

@@ -8,13 +8,12 @@ The Docker side (stop before, start and health-gate after) is
 from __future__ import annotations
 
 import threading
-from typing import Any
 
 from tui_upgrader.core.errors import EXIT_FAILED
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
+from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade_types import Ports
-from tui_upgrader.ui.deps import BackupStoreLike
 
 RESTORE_STEPS = (
     Step.STOPPING_SERVICES,
@@ -39,7 +38,7 @@ def _failed(exc: Exception, emit: Emit, backup_id: int | None) -> ResultEvent:
 def restore_backup(
     settings: Settings,
     ports: Ports,
-    store: BackupStoreLike,
+    store: BackupPort,
     backup_id: int,
     data_only: bool,
     emit: Emit,
@@ -47,10 +46,9 @@ def restore_backup(
     """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
     from tui_upgrader.ops import backup_stack
 
-    real: Any = store  # the fakes implement the same surface
     try:
         backup_stack.restore_backup(
-            real,
+            store,
             ports.docker,
             backup_id,
             settings.deploy_dir,
@@ -67,7 +65,7 @@ def restore_backup(
 
 
 def create_backup(
-    store: BackupStoreLike,
+    store: BackupPort,
     ports: Ports,
     settings: Settings,
     version: str | None,
@@ -77,10 +75,9 @@ def create_backup(
     """A cold manual backup: running services are stopped for it and started again."""
     from tui_upgrader.ops import backup_stack
 
-    real: Any = store
     try:
         made = backup_stack.create_backup(
-            real,
+            store,
             ports.docker,
             settings.deploy_dir,
             stop=True,

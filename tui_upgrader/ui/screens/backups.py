@@ -222,16 +222,19 @@ class BackupsScreen(Screen[None]):
             if factory is None:
                 raise UpgraderError("backups are not available in this build")
             store = factory(host(self).settings)
-            outcome = store.verify(backup_id) if action == "verify" else store.delete(backup_id)
+            if action == "verify":
+                report = store.verify(backup_id)
+                ok, why = report.ok, report.detail
+            else:
+                store.delete(backup_id)
+                ok, why = True, ""
         except Exception as exc:  # a worker must always answer, or the screen waits forever
             self.post_message(BackupChecked(backup_id, action, False, error_text(exc)))
             return
-        ok = bool(getattr(outcome, "ok", outcome is not False))
         past = {"verify": "verified: archive intact", "delete": "deleted"}[action]
         detail = f"#{backup_id} {past}" if ok else f"#{backup_id}: {action} failed"
-        report = getattr(outcome, "detail", "")
-        if not ok and report:
-            detail += f": {report}"
+        if not ok and why:
+            detail += f": {why}"
         self.post_message(BackupChecked(backup_id, action, ok, detail))
 
     @on(BackupChecked)
