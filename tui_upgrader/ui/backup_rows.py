@@ -7,11 +7,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.ports import BackupRecordView
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.ports import BackupRecordView
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit, ResultEvent, Step
-from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 if TYPE_CHECKING:
+    # Annotations only: these pull in the manifest and strategy modules, which
+    # the manifest worker loads off the UI thread after the first frame.
     from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 RecoverMode = Literal["rollback", "resume"]
 
@@ -83,8 +85,8 @@ class JournalLike(Protocol):
     def backup_id(self) -> int | None: ...
 
 
-RunUpgrade = Callable[[UpgradePlan, Ports, Emit, threading.Event], ResultEvent]
-Recover = Callable[[Settings, Ports, RecoverMode, Emit, threading.Event], ResultEvent]
+RunUpgrade = Callable[["UpgradePlan", "Ports", Emit, threading.Event], ResultEvent]
+Recover = Callable[[Settings, "Ports", RecoverMode, Emit, threading.Event], ResultEvent]
 ReadJournal = Callable[[Path], JournalLike | None]
 LoadPlan = Callable[[Settings, bool], "Plan"]
 WriteConfig = Callable[[str, Path], Path]

@@ -11,19 +11,21 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.events import Emit, ResultEvent
-from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import (
     Settings,
     config_path,
     load_settings,
     write_initial_config,
 )
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
 
 
 def _docker(settings: Settings) -> DockerPort:

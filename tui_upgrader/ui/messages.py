@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from tui_upgrader.core.events import Event, LayerEvent, ProgressEvent, ResultEvent
-from tui_upgrader.ui.backup_rows import BackupRow
 
 if TYPE_CHECKING:
     from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ui.backup_rows import BackupRow
 
 
 def _progress_key(event: Event) -> tuple[object, ...] | None:

@@ -56,7 +56,7 @@ class ManifestScreen(Screen[None]):
         yield Header()
         with ContentSwitcher(initial="manifest-loading", id="manifest-switch"):
             with Vertical(id="manifest-loading"):
-                yield Label("Fetching the release manifest…", id="loading-text", markup=False)
+                yield Label(self._fetching_text(), id="loading-text", markup=False)
                 yield LoadingIndicator()
             with Vertical(id="manifest-problem"):
                 yield Label("The manifest cannot be used", id="problem-title")
@@ -86,16 +86,19 @@ class ManifestScreen(Screen[None]):
         # Styled cells are not measured by DataTable: size the hash column ourselves.
         table.add_column("Hash", key="hash", width=20)
         # Paint first, then fetch: the worker's imports (httpx) would
-        # otherwise compete with the first frame for the GIL.
-        self.call_after_refresh(self.action_reload)
+        # otherwise compete with the first frame for the GIL. The screen is
+        # composed in its loading state, so that frame needs no second layout.
+        self.call_after_refresh(self._load, self.force_full)
 
     # --- loading --------------------------------------------------------------------
+
+    def _fetching_text(self) -> str:
+        return f"Fetching {host(self).settings.manifest or '(no manifest configured)'} …"
 
     def action_reload(self) -> None:
         self.plan = None
         self.query_one(ContentSwitcher).current = "manifest-loading"
-        source = host(self).settings.manifest or "(no manifest configured)"
-        self.query_one("#loading-text", Label).update(f"Fetching {source} …")
+        self.query_one("#loading-text", Label).update(self._fetching_text())
         self.refresh_bindings()
         self._load(self.force_full)
 

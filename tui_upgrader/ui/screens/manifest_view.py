@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui_upgrader.core import display
-from tui_upgrader.core.manifest import Manifest
-from tui_upgrader.core.strategy import Decision
+
+if TYPE_CHECKING:
+    # Annotations only: the manifest worker loads these after the first frame.
+    from tui_upgrader.core.manifest import Manifest
+    from tui_upgrader.core.strategy import Decision
 
 
 @dataclass(frozen=True, slots=True)
