@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 
 import docker
@@ -20,7 +21,9 @@ pytestmark = pytest.mark.engine
 def test_pull_reports_download_and_extract_progress_per_layer(
     docker_client: docker.DockerClient, image_factory: ImageFactory, local_registry: LocalRegistry
 ) -> None:
-    built = image_factory(layers=3, files={"www/app.txt": b"v2\n" * 100_000}, unique_layers=True)
+    # Incompressible, so the registry's gzip layer is really 2 MiB on the wire.
+    payload = random.Random(7).randbytes(2 << 20)
+    built = image_factory(layers=3, files={"www/app.bin": payload}, unique_layers=True)
     ref = local_registry.ref(unique_name("tuitest/pull"), "2.0.0")
     repo, tag = ref.rsplit(":", 1)
     assert docker_client.api.tag(built.ref, repo, tag)
@@ -48,6 +51,8 @@ def test_pull_reports_download_and_extract_progress_per_layer(
         last = layer_events[-1]
         assert last.total is not None and last.done == last.total
         assert all(e.total is None or e.done <= e.total for e in layer_events)
+    # And real byte counts, not only "done": the 2 MiB layer reports its size.
+    assert max(e.total or 0 for e in events if e.phase == "downloading") >= 2 << 20
 
 
 def test_pull_of_a_missing_image_is_an_error(
