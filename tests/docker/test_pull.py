@@ -52,7 +52,10 @@ def test_pull_reports_download_and_extract_progress_per_layer(
         assert last.total is not None and last.done == last.total
         assert all(e.total is None or e.done <= e.total for e in layer_events)
     # And real byte counts, not only "done": the 2 MiB layer reports its size.
-    assert max(e.total or 0 for e in events if e.phase == "downloading") >= 2 << 20
+    sizes = [
+        evs[-1].total or 0 for (_layer, phase), evs in phases.items() if phase == "downloading"
+    ]
+    assert max(sizes) >= 2 << 20
 
 
 def test_pull_of_a_missing_image_is_an_error(
