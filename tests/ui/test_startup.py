@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
 from tui_upgrader.ops.planning import Plan, load_decision
 from tui_upgrader.ops.recovery import recover
 from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
+from tui_upgrader.ui.launch import real_deps
 from tui_upgrader.ui.screens.error import ErrorModal
 from tui_upgrader.ui.screens.journal import JournalModal
 from tui_upgrader.ui.screens.manifest import ManifestScreen
@@ -107,3 +109,16 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
     saved = tomllib.loads(config.read_text())
     assert saved == {"manifest": url, "deploy_dir": str(release_env.deploy)}
     assert config.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_production_journal_reader_answers_none_fast_and_finds_a_real_journal(
+    tmp_path: Path,
+) -> None:
+    settings = Settings(deploy_dir=tmp_path)
+    deps = real_deps(argparse.Namespace(), settings=settings, needs_setup=False)
+    assert deps.read_journal(tmp_path) is None
+
+    write_journal(tmp_path, new_journal("full", "1.4.2.0", "1.5.0.0"))
+
+    found = deps.read_journal(tmp_path)
+    assert found is not None and found.to_version == "1.5.0.0"

@@ -6,6 +6,7 @@ from pathlib import PurePosixPath
 
 # Never touched by any upgrade operation: it holds our own state and journal.
 STATE_DIR_NAME = ".tui-upgrader"
+JOURNAL_FILE_NAME = "journal.json"
 
 # Docker Compose's own search order, so we always pick the file compose would.
 COMPOSE_FILE_NAMES = ("compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml")

@@ -23,13 +23,13 @@ from typing import Any
 
 from tui_upgrader.core.errors import JournalError
 from tui_upgrader.core.events import Step
+from tui_upgrader.core.paths import JOURNAL_FILE_NAME
 from tui_upgrader.core.stack import ServiceImage, StackSnapshot
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 from tui_upgrader.ops.state import state_dir
 
 logger = logging.getLogger(__name__)
 
-JOURNAL_FILE = "journal.json"
 LOCK_FILE = "lock"
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
 PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
@@ -64,7 +64,7 @@ class Journal:
 
 
 def journal_path(deploy_dir: Path) -> Path:
-    return state_dir(deploy_dir) / JOURNAL_FILE
+    return state_dir(deploy_dir) / JOURNAL_FILE_NAME
 
 
 def new_journal(strategy: str, from_version: str | None, to_version: str) -> Journal:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.events import Emit, ResultEvent
+from tui_upgrader.core.paths import JOURNAL_FILE_NAME, STATE_DIR_NAME
 from tui_upgrader.ops.settings import (
     Settings,
     config_path,
@@ -51,6 +52,8 @@ def _recover(
 
 
 def _read_journal(deploy_dir: Path) -> JournalLike | None:
+    if not (deploy_dir / STATE_DIR_NAME / JOURNAL_FILE_NAME).exists():
+        return None  # the usual answer, without loading the journal code first
     from tui_upgrader.ops.journal import read_journal
 
     return read_journal(deploy_dir)
