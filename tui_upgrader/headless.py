@@ -81,16 +81,22 @@ class TextPrinter:
 
 
 def _result_text(event: ResultEvent) -> str:
-    if event.success and event.from_version == event.to_version:
+    reinstalled = event.from_version == event.to_version
+    if event.success and reinstalled and event.downtime_s is None:
         return f"Nothing to do: {event.to_version} is installed."
     if event.success:
-        text = f"Upgraded {event.from_version or 'nothing'} -> {event.to_version}."
+        verb = "Reinstalled" if reinstalled else "Upgraded"
+        text = (
+            f"{verb} {event.to_version}."
+            if reinstalled
+            else f"{verb} {event.from_version or 'nothing'} -> {event.to_version}."
+        )
         if event.downtime_s is not None:
             text += f" Downtime {display.duration(event.downtime_s)}."
         if event.backup_id is not None:
             text += f" Pre-upgrade backup: {event.backup_id}."
         return text
-    text = f"Upgrade failed: {event.error}"
+    text = f"Upgrade failed: {(event.error or 'unknown error').rstrip('.')}."
     if event.rolled_back:
         state = "healthy" if event.rollback_healthy else "NOT healthy"
         text += f" Rolled back to {event.from_version}; the old stack is {state}."

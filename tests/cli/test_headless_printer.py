@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 
 from tui_upgrader.core.display import transfer
-from tui_upgrader.core.events import LayerEvent
+from tui_upgrader.core.events import LayerEvent, ResultEvent
 from tui_upgrader.headless import TextPrinter
 
 
@@ -33,3 +33,29 @@ def test_layer_progress_is_throttled_but_the_final_line_always_prints() -> None:
     assert len(lines) == 2
     assert lines[0].endswith(f": {transfer(10, 100)}")
     assert lines[1].endswith(f": {transfer(100, 100)}")
+
+
+def result_line(event: ResultEvent) -> str:
+    out = io.StringIO()
+    TextPrinter(out)(event)
+    return out.getvalue().strip()
+
+
+def test_the_summary_tells_nothing_done_from_a_forced_reinstall() -> None:
+    nothing = ResultEvent(True, "1.1.0.1", "1.1.0.1", None, False, None)
+    forced = ResultEvent(True, "1.1.0.1", "1.1.0.1", 4, False, None, downtime_s=2.0)
+
+    assert result_line(nothing).startswith("Nothing to do")
+    assert result_line(forced).startswith("Reinstalled 1.1.0.1.")
+    assert "Pre-upgrade backup: 4." in result_line(forced)
+
+
+def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
+    failed = ResultEvent(
+        False, "1.0.0.0", "1.1.0.0", 3, True, "the upgrade was interrupted", rollback_healthy=True
+    )
+
+    assert result_line(failed) == (
+        "Upgrade failed: the upgrade was interrupted. "
+        "Rolled back to 1.0.0.0; the old stack is healthy."
+    )

@@ -147,7 +147,9 @@ class ResultEvent:
     exit_code: int = 0
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
+        # Exactly the contract's keys: consumers may compare the whole object.
+        # Downtime is in state.toml's history; the rest is in the log events.
+        return {
             "type": "result",
             "success": self.success,
             "from_version": self.from_version,
@@ -156,10 +158,6 @@ class ResultEvent:
             "rolled_back": self.rolled_back,
             "error": self.error,
         }
-        # Extra keys are additive: the contract's keys are always present.
-        out["downtime_s"] = self.downtime_s
-        out["rollback_healthy"] = self.rollback_healthy
-        return out
 
     @classmethod
     def failure(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -31,10 +32,36 @@ def _read_limited(response: httpx.Response, url: str) -> bytes:
     return b"".join(chunks)
 
 
+def _local_path(source: str) -> Path | None:
+    """The file a ``file://`` URL or plain path names; None for http(s).
+
+    Anything else that looks like a URL is refused here, so a typo such as
+    ``htp://`` is not reported as a missing file of that odd name.
+    """
+    try:
+        parts = urlsplit(source)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parts.netloc:
+            raise ConfigError(f"{source}: not a valid manifest URL (no host)")
+        return None
+    if scheme == "file":
+        return Path(unquote(parts.path))
+    if scheme and "://" in source:
+        raise ConfigError(
+            f"{source}: unsupported manifest URL scheme {parts.scheme!r} "
+            "(use http://, https://, file:// or a path)"
+        )
+    return Path(source)
+
+
 def fetch_manifest_bytes(
     source: str, settings: Settings, client: httpx.Client | None = None
 ) -> bytes:
-    if source.startswith(("http://", "https://")):
+    path = _local_path(source)
+    if path is None:
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
         own = client is None
         http = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
@@ -46,12 +73,13 @@ def fetch_manifest_bytes(
                         f"{response.reason_phrase}"
                     )
                 return _read_limited(response, source)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"{source}: {describe_transport_error(exc)}") from exc
         finally:
             if own:
                 http.close()
-    path = Path(source[7:] if source.startswith("file://") else source)
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
             raise ManifestError(str(path), f"larger than {MAX_MANIFEST_BYTES} bytes")
