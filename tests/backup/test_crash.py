@@ -16,6 +16,7 @@ import pytest
 
 from tests.backup.conftest import make_runtime_items, make_tree, runtime_item, snapshot
 from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup_swap import recover_leftovers
 from tui_upgrader.ops.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -34,16 +35,22 @@ else:
 """
 
 
-def _run_child(settings: Settings, crash_at: str, *args: str) -> int:
+def _run_child(settings: Settings, crash_at: str, *args: str, data_only: bool = False) -> int:
     env = {**os.environ, "TUI_UPGRADER_TEST_CRASH_AT": crash_at, "PYTHONPATH": str(REPO)}
     env.pop("TUI_UPGRADER_TEST_NO_EXCHANGE", None)
     if crash_at.startswith("restore-between-renames"):
         env["TUI_UPGRADER_TEST_NO_EXCHANGE"] = "1"
+    child = CHILD
+    if data_only:
+        child = CHILD.replace(
+            "store.restore(int(sys.argv[4]), settings.deploy_dir)",
+            "store.restore(int(sys.argv[4]), settings.deploy_dir, data_only=True)",
+        )
     proc = subprocess.run(
         [
             sys.executable,
             "-c",
-            CHILD,
+            child,
             args[0],
             str(settings.deploy_dir),
             str(settings.data_dir),
@@ -71,6 +78,7 @@ def _leftovers(settings: Settings) -> list[str]:
         ("restore-between-renames", False),  # the two-rename fallback, killed between them
         ("restore-extracting@3", True),
         ("restore-before-swap", True),
+        ("restore-between-renames", True),  # live data/ parked inside the staging dir
     ],
 )
 def test_killed_restore_leaves_the_live_tree_intact(
@@ -85,59 +93,27 @@ def test_killed_restore_leaves_the_live_tree_intact(
     (deploy / "app" / "run.sh").write_text("live app")
     live = snapshot(deploy)
 
-    args = ["restore", str(record.id)]
-    env_crash = crash_at
-    if data_only:
-        # The child restores data/ only: same hook, data_only flag via a wrapper.
-        args = ["restore", str(record.id)]
-    code = (
-        _run_child_data_only(settings, env_crash, record.id)
-        if data_only
-        else _run_child(settings, env_crash, *args)
-    )
+    code = _run_child(settings, crash_at, "restore", str(record.id), data_only=data_only)
 
     assert code == -signal.SIGKILL
     if crash_at == "restore-between-renames":
         # Killed with the live tree renamed aside: the next run puts it back.
-        assert not deploy.exists()
+        assert not (deploy / "data" if data_only else deploy).exists()
+        recover_leftovers(deploy)  # what the next create or restore starts with
     else:
         assert _leftovers(settings), "the kill should have left a staging dir behind"
-        after = snapshot(deploy, skip=lambda rel: rel.startswith(".tui-restore-"))
-        if data_only:
-            # Its staging dir sits inside the deploy dir (the only place sure to
-            # share data/'s filesystem), which changes the deploy dir's mtime.
-            del live["."], after["."]
-        assert after == live
+    after = snapshot(deploy, skip=lambda rel: rel.startswith(".tui-restore-"))
+    if data_only:
+        # Its staging dir sits inside the deploy dir (the only place sure to
+        # share data/'s filesystem), which changes the deploy dir's mtime.
+        del live["."], after["."]
+    assert after == live
 
     # The next restore clears the leftovers first and then works.
     store.restore(record.id, deploy)
     assert snapshot(deploy, skip=runtime_item) == backed_up
     assert _leftovers(settings) == []
     assert (deploy / "images" / "app-amd64.tar").exists()
-
-
-def _run_child_data_only(settings: Settings, crash_at: str, backup_id: int) -> int:
-    code = CHILD.replace(
-        "store.restore(int(sys.argv[4]), settings.deploy_dir)",
-        "store.restore(int(sys.argv[4]), settings.deploy_dir, data_only=True)",
-    )
-    env = {**os.environ, "TUI_UPGRADER_TEST_CRASH_AT": crash_at, "PYTHONPATH": str(REPO)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            code,
-            "restore",
-            str(settings.deploy_dir),
-            str(settings.data_dir),
-            str(backup_id),
-        ],
-        env=env,
-        capture_output=True,
-        timeout=60,
-        check=False,
-    )
-    return proc.returncode
 
 
 def test_killed_after_the_swap_keeps_the_restored_tree(

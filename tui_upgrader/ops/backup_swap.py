@@ -167,8 +167,15 @@ def recover_leftovers(deploy_dir: Path) -> list[Path]:
             remove_tree(path)
             removed.append(path)
     if deploy_dir.is_dir():
+        live_data = deploy_dir / "data"
         for path in sorted(deploy_dir.iterdir()):
             if path.name.startswith(DATA_STAGING_PREFIX):
+                parked = path / "data.old"
+                if parked.is_dir() and not os.path.lexists(live_data):
+                    # The same window for a --data-only restore: the live
+                    # data/ was parked here and nothing has replaced it yet.
+                    logger.warning("restore: putting back %s as %s", parked, live_data)
+                    os.rename(parked, live_data)
                 logger.warning("restore: removing leftover %s", path)
                 remove_tree(path)
                 removed.append(path)
