@@ -22,7 +22,7 @@ from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError
 from tui_upgrader.ops.backup import BackupStore
 from tui_upgrader.ops.backup_stack import create_backup
-from tui_upgrader.ops.journal import new_journal, write_journal
+from tui_upgrader.ops.journal import deploy_lock, new_journal, write_journal
 from tui_upgrader.ops.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -347,3 +347,26 @@ def test_backup_and_restore_refuse_an_interrupted_upgrade(
     assert "was interrupted" in line and "`tui-upgrader recover`" in line
     assert [r.id for r in store.list()] == [made.id]
     assert snapshot(settings.deploy_dir) == before
+
+
+@pytest.mark.parametrize("action", ["create", "restore"])
+def test_backup_and_restore_wait_for_a_running_upgrade(
+    config: Path,
+    settings: Settings,
+    store: BackupStore,
+    capsys: pytest.CaptureFixture[str],
+    action: str,
+) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    before = snapshot(settings.deploy_dir)
+    backup_id = [str(made.id)] if action == "restore" else []
+
+    with deploy_lock(settings.deploy_dir):  # what a running upgrade holds
+        code = cli.main(["--config", str(config), "backup", action, *backup_id, "--json", "--yes"])
+
+    assert code == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert f"another tui-upgrader (pid {os.getpid()})" in line
+    assert [r.id for r in store.list()] == [made.id]
+    assert snapshot(settings.deploy_dir) == before  # taking the lock writes nothing either

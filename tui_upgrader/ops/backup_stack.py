@@ -23,10 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from tui_upgrader.core.errors import BackupError, EngineUnavailableError, JournalError
+from tui_upgrader.core.errors import (
+    BackupError,
+    EngineUnavailableError,
+    InputError,
+    JournalError,
+)
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.deploy_files import find_compose_file
-from tui_upgrader.ops.journal import read_journal
+from tui_upgrader.ops.journal import deploy_lock, read_journal
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 
@@ -134,28 +139,33 @@ def create_backup(
     own error (a failed restart is logged beside it), and a backup that was made
     is returned even when the restart failed (``restart_error``).
     """
-    refuse_interrupted(deploy_dir, "backup")
-    running = _running(docker, deploy_dir, emit)
-    if running and not stop:
-        raise BackupError(
-            f"the stack in {deploy_dir} is running ({', '.join(running)}): a backup of "
-            "running services is not consistent; stop it first or pass --stop"
-        )
-    if running:
-        _down(docker, deploy_dir, running, emit)
-    try:
-        emit(StepEvent(Step.CREATING_BACKUP, "started"))
-        record = store.create(
-            deploy_dir, kind="manual", version=version, note=note, emit=emit, cancel=cancel
-        )
-        emit(StepEvent(Step.CREATING_BACKUP, "finished"))
-    except BaseException:
-        emit(StepEvent(Step.CREATING_BACKUP, "failed"))
+    if not deploy_dir.is_dir():
+        raise InputError(f"{deploy_dir}: no such deploy dir to back up")
+    # One tool at a time per deploy dir: an upgrade, a recovery or another
+    # backup/restore would otherwise stop or swap the tree under this one.
+    with deploy_lock(deploy_dir):
+        refuse_interrupted(deploy_dir, "backup")
+        running = _running(docker, deploy_dir, emit)
+        if running and not stop:
+            raise BackupError(
+                f"the stack in {deploy_dir} is running ({', '.join(running)}): a backup of "
+                "running services is not consistent; stop it first or pass --stop"
+            )
         if running:
-            _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
-        raise
-    restart_error = _restart(docker, store.settings, deploy_dir, emit) if running else None
-    return CreatedBackup(record, running, restart_error)
+            _down(docker, deploy_dir, running, emit)
+        try:
+            emit(StepEvent(Step.CREATING_BACKUP, "started"))
+            record = store.create(
+                deploy_dir, kind="manual", version=version, note=note, emit=emit, cancel=cancel
+            )
+            emit(StepEvent(Step.CREATING_BACKUP, "finished"))
+        except BaseException:
+            emit(StepEvent(Step.CREATING_BACKUP, "failed"))
+            if running:
+                _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
+            raise
+        restart_error = _restart(docker, store.settings, deploy_dir, emit) if running else None
+        return CreatedBackup(record, running, restart_error)
 
 
 def restore_backup(
@@ -169,37 +179,42 @@ def restore_backup(
     emit: Emit = discard,
 ) -> list[str]:
     """Restore, stopping the stack first; returns the services that were running."""
-    refuse_interrupted(deploy_dir, "restore")
-    record = store.get(backup_id)
-    # Refuse what cannot work before anything is stopped.
-    if record.status != "completed":
-        raise BackupError(f"backup {backup_id} is {record.status}; only a completed one restores")
-    if not record.archive_exists():
-        raise BackupError(f"backup {backup_id}: archive {record.archive_path} is missing")
-    # A corrupt archive is refused while the stack still runs: checking costs one
-    # read of the archive, a needless stop costs the admin downtime.
-    report = store.verify(backup_id)
-    if not report.ok:
-        raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
-    running = _running(docker, deploy_dir, emit)
-    if find_compose_file(deploy_dir) is not None:
+    # One tool at a time per deploy dir: an upgrade, a recovery or another
+    # backup/restore would otherwise stop or swap the tree under this one.
+    with deploy_lock(deploy_dir):
+        refuse_interrupted(deploy_dir, "restore")
+        record = store.get(backup_id)
+        # Refuse what cannot work before anything is stopped.
+        if record.status != "completed":
+            raise BackupError(
+                f"backup {backup_id} is {record.status}; only a completed one restores"
+            )
+        if not record.archive_exists():
+            raise BackupError(f"backup {backup_id}: archive {record.archive_path} is missing")
+        # A corrupt archive is refused while the stack still runs: checking costs one
+        # read of the archive, a needless stop costs the admin downtime.
+        report = store.verify(backup_id)
+        if not report.ok:
+            raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
+        running = _running(docker, deploy_dir, emit)
+        if find_compose_file(deploy_dir) is not None:
+            try:
+                _down(docker, deploy_dir, running, emit)
+            except EngineUnavailableError as exc:
+                emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
+        emit(StepEvent(Step.RESTORING_BACKUP, "started"))
         try:
-            _down(docker, deploy_dir, running, emit)
-        except EngineUnavailableError as exc:
-            emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
-    emit(StepEvent(Step.RESTORING_BACKUP, "started"))
-    try:
-        store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
-    except BaseException:
-        emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
-        if running:
-            # The live tree was not touched: put the stack back as it was.
-            _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
-        raise
-    emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
-    if start:
-        if find_compose_file(deploy_dir) is None:
-            emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
-        else:
-            _up(docker, store.settings, deploy_dir, emit)
-    return running
+            store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
+        except BaseException:
+            emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
+            if running:
+                # The live tree was not touched: put the stack back as it was.
+                _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+            raise
+        emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
+        if start:
+            if find_compose_file(deploy_dir) is None:
+                emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
+            else:
+                _up(docker, store.settings, deploy_dir, emit)
+        return running

@@ -30,7 +30,6 @@ from tui_upgrader.ops.state import state_dir
 
 logger = logging.getLogger(__name__)
 
-LOCK_FILE = "lock"
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
 PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
 
@@ -145,27 +144,38 @@ def pause_point(name: str, cancel: threading.Event) -> None:
         cancel.wait(120)
 
 
+def _flock_holder(st: os.stat_result) -> str:
+    """The pid holding a flock on this inode, from /proc/locks ("?" if unknown)."""
+    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    with contextlib.suppress(OSError), open("/proc/locks", encoding="ascii") as locks:
+        for line in locks:
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == key:
+                return fields[4]
+    return "?"
+
+
 @contextlib.contextmanager
 def deploy_lock(deploy_dir: Path) -> Iterator[None]:
-    """One upgrade or recovery per deploy dir at a time.
+    """One upgrade, recovery, backup or restore per deploy dir at a time.
 
     An admin who reconnects after an SSH drop may start a second run while the
     first still works; without this it would wipe the first one's staging
-    dir. The kernel drops the lock when the holder dies, even by SIGKILL.
+    dir. The lock is a flock on the deploy dir itself, so taking it writes
+    nothing (a refused or no-op run leaves the tree exactly as it was) and the
+    kernel drops it when the holder dies, even by SIGKILL.
     """
-    path = private_dir(state_dir(deploy_dir)) / LOCK_FILE
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    deploy_dir.mkdir(parents=True, exist_ok=True)  # a first install starts empty
+    fd = os.open(deploy_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            holder = _flock_holder(os.fstat(fd))
             raise JournalError(
-                f"{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading or "
-                "recovering this deploy dir; wait for it to finish"
+                f"{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading, recovering, "
+                "backing up or restoring this deploy dir; wait for it to finish"
             ) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)
