@@ -61,6 +61,29 @@ def test_range_and_if_range(release_server: ReleaseServer, package: bytes) -> No
     assert beyond.status_code == 416
 
 
+@pytest.mark.parametrize("header", ["bytes=0-1,5-6", "bytes=abc", "pages=1-2"])
+def test_a_range_we_cannot_honour_is_ignored_not_refused(
+    release_server: ReleaseServer, package: bytes, header: str
+) -> None:
+    response = httpx.get(release_server.url_for("pkg/docker-x86_64.zip"), headers={"Range": header})
+
+    assert response.status_code == 200 and response.content == package
+
+
+def test_one_date_header_and_plain_access_lines(
+    release_server: ReleaseServer, package: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO", logger="tui_upgrader.ops.release_server"):
+        response = httpx.get(release_server.url_for("missing"))
+
+    assert response.status_code == 404
+    assert len(response.headers.get_list("date")) == 1
+    lines = [r.getMessage() for r in caplog.records if "GET /missing" in r.getMessage()]
+    assert lines and all("\x1b" not in line for line in lines)
+    ok = httpx.get(release_server.url_for("pkg/docker-x86_64.zip"))
+    assert len(ok.headers.get_list("date")) == 1 and ok.content == package
+
+
 def test_etag_changes_with_the_file(
     release_server: ReleaseServer, release_dir: Path, package: bytes
 ) -> None:

@@ -74,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
             print(_json(None, decision.strategy, decision.target_version))
         else:
             why = decision.reasons[-1] if decision.reasons else "no upgrade is needed"
-            print(f"Nothing to fetch: {why}")
+            print(f"Nothing to fetch: {why.removeprefix('Nothing to do: ')}")
         return 0
     if package.sha256 is None and not settings.allow_unverified:
         raise UnverifiableError(

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.http import parse_range_header
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
@@ -42,6 +43,12 @@ class _QuietHandler(WSGIRequestHandler):
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - Werkzeug's name
         level = logging.WARNING if type == "error" else logging.INFO
         logger.log(level, "%s %s", self.address_string(), message % args if args else message)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        # Werkzeug's own colours its lines with ANSI codes, which end up raw
+        # in the log file and on a non-terminal stderr.
+        line = self.requestline.translate(self._control_char_table)
+        self.log("info", '"%s" %s %s', line, code, size)
 
 
 class ReleaseApp:
@@ -69,9 +76,18 @@ class ReleaseApp:
         candidate = Path(os.path.realpath(self.root / relative))
         if not candidate.is_relative_to(self.root):
             raise NotFound()
+        header = request.environ.get("HTTP_RANGE")
+        if header is not None:
+            parsed = parse_range_header(header)
+            if parsed is None or parsed.units != "bytes" or len(parsed.ranges) != 1:
+                # RFC 9110 14.2: a Range we cannot honour (malformed, or
+                # several ranges, or not bytes) is ignored: the whole file is sent.
+                del request.environ["HTTP_RANGE"]
         response = send_from_directory(
             self.root, relative, request.environ, conditional=True, etag=True
         )
+        # The HTTP server writes its own Date header; one is enough.
+        del response.headers["Date"]
         return response
 
 
