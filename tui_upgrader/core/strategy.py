@@ -24,6 +24,7 @@ class Deployment:
 
     installed: Version | None  # None = first install (no state file)
     has_compose_file: bool
+    exists: bool = True  # False: a typo in --deploy-dir looks just like a first install
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +165,12 @@ def decide(
     if force_full:
         strategy = Strategy.FULL
         reasons.append("A full upgrade was forced (--force-full): every file is reinstalled")
+    elif not deployment.exists:
+        strategy = Strategy.FULL
+        reasons.append(
+            "The deploy dir does not exist yet, so this is a first install (full) that creates "
+            "it; if you expected an installed stack, check --deploy-dir / deploy_dir"
+        )
     elif not deployment.has_compose_file:
         strategy = Strategy.FULL
         reasons.append("The deploy dir has no compose file, so this is a first install (full)")

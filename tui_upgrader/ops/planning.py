@@ -35,6 +35,7 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
     deployment = Deployment(
         installed=state.version,
         has_compose_file=find_compose_file(settings.deploy_dir) is not None,
+        exists=settings.deploy_dir.is_dir(),
     )
     decision = decide(
         state.version,
