@@ -15,7 +15,9 @@ from typing import Any
 import pytest
 
 from tests.core.manifests import HASH_A, enhanced
+from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.journal import new_journal, write_journal
 from tui_upgrader.ops.state import DeployState, write_state
 
 CONTRACT_KEYS = {
@@ -184,3 +186,15 @@ def test_example_shipped_in_repo() -> None:
 def test_version_flag() -> None:
     out = _cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("tui-upgrader ")
+
+
+def test_check_warns_about_an_interrupted_upgrade(tmp_path: Path, deploy: Path) -> None:
+    journal = new_journal("full", "0.0.12.0", "0.0.13.2").advance(Step.STARTING_SERVICES)
+    write_journal(deploy, journal)
+    manifest = _write(tmp_path / "m.json", enhanced())
+
+    out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+
+    assert out.returncode == 0, out.stderr
+    (warning,) = [w for w in json.loads(out.stdout)["warnings"] if "interrupted" in w]
+    assert "StartingServices" in warning and "tui-upgrader recover" in warning

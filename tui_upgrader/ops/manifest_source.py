@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -30,6 +31,13 @@ def _read_limited(response: httpx.Response, url: str) -> bytes:
             raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def is_remote(source: str) -> bool:
+    """http(s), in any letter case, as the fetch itself decides."""
+    with contextlib.suppress(ValueError):
+        return urlsplit(source).scheme.lower() in ("http", "https")
+    return False
 
 
 def _local_path(source: str) -> Path | None:

@@ -11,7 +11,8 @@ from tui_upgrader.core.arch import Arch, parse_arch
 from tui_upgrader.core.manifest import Manifest
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
 from tui_upgrader.ops.deploy_files import find_compose_file
-from tui_upgrader.ops.manifest_source import fetch_manifest
+from tui_upgrader.ops.journal import read_journal
+from tui_upgrader.ops.manifest_source import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
 
@@ -47,6 +48,14 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
     )
     if decision.package is not None:
         decision = replace(decision, package=_locate(decision.package, settings.manifest or ""))
+    journal = read_journal(settings.deploy_dir)
+    if journal is not None:
+        # Every command but `recover` refuses to run now; the dry run says why.
+        interrupted = (
+            f"An upgrade to {journal.to_version} was interrupted at {journal.step.value}: "
+            "run `tui-upgrader recover` before anything else"
+        )
+        decision = replace(decision, warnings=(*decision.warnings, interrupted))
     return Plan(manifest=manifest, decision=decision, source=settings.manifest or "")
 
 
@@ -54,7 +63,7 @@ def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
     """Absolute URL for HTTP manifests; for a manifest file (USB, air-gapped), a
     ``/path`` that does not exist on this machine is taken relative to the
     manifest's own folder, so a copied release folder works as it is."""
-    if manifest_source.startswith(("http://", "https://")):
+    if is_remote(manifest_source):
         return resolve_url(package, manifest_source)
     if package.url.startswith("/") and not Path(package.url).exists():
         folder = Path(manifest_source.removeprefix("file://")).resolve().parent
