@@ -68,7 +68,9 @@ def test_missing_and_truncated_archives(store: BackupStore, settings: Settings) 
     gone.archive_path.unlink()
     cut.archive_path.write_bytes(cut.archive_path.read_bytes()[: (cut.size or 0) // 3])
 
-    assert store.verify(gone.id).status == "missing"
+    missing = store.verify(gone.id)
+    assert missing.status == "missing"
+    assert missing.expected_sha256 == gone.sha256 is not None  # what to look for elsewhere
     assert store.verify(cut.id).status == "corrupt"
     with pytest.raises(BackupError, match="is missing"):
         store.restore(gone.id, settings.deploy_dir)

@@ -80,7 +80,9 @@ def verify_archive(record: BackupRecord) -> VerifyReport:
     """Hash the archive and read every member through (decompressing it all)."""
     label = f"backup {record.id}"
     if not record.archive_exists():
-        return VerifyReport(record.id, "missing", f"{record.archive_path} does not exist")
+        return VerifyReport(
+            record.id, "missing", f"{record.archive_path} does not exist", record.sha256
+        )
     members = files = 0
     try:
         codec = parse_codec(record.codec)
