@@ -100,6 +100,14 @@ REJECTIONS: list[tuple[dict[str, Any], str]] = [
     (with_value(enhanced(), "", "patch", "x86_64", "hash"), r"^patch\.x86_64\.hash: "),
     (with_value(enhanced(), -1, "platforms", "x86_64", "size"), r"^platforms\.x86_64\.size: "),
     (with_value(enhanced(), {}, "platforms"), r"^platforms: must name at least one"),
+    (
+        with_value(enhanced(), {"url": "https://x/y.zip"}, "platforms", "AMD64"),
+        r"^platforms\.AMD64: names x86_64 again \(already platforms\.x86_64\)",
+    ),
+    (
+        with_value(enhanced(), "ftp://x/y.zip", "platforms", "aarch64", "url"),
+        r"^platforms\.aarch64\.url: ",
+    ),
     (with_value(enhanced(), {}, "patch"), r"^patch: must name at least one"),
     (without(enhanced(), "patch", "x86_64", "operations"), r"^patch\.x86_64\.operations: required"),
     (
@@ -184,3 +192,32 @@ def test_invalid_json_object_is_rejected() -> None:
 def test_legacy_without_hash_is_unverifiable_not_malformed() -> None:
     m = parse_manifest(without(legacy(), "packages", "full", "hash"))
     assert m.full is not None and m.full.sha256 is None
+
+
+def _renamed(section: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    return {new if k == old else k: v for k, v in section.items()}
+
+
+@pytest.mark.parametrize(("x86", "arm"), [("amd64", "arm64"), ("x64", "armv8"), ("AMD64", "ARM64")])
+def test_architecture_aliases_are_accepted_as_keys(x86: str, arm: str) -> None:
+    doc = enhanced()
+    doc["platforms"] = _renamed(_renamed(doc["platforms"], "x86_64", x86), "aarch64", arm)
+    doc["patch"] = _renamed(doc["patch"], "x86_64", arm)
+    m = parse_manifest(doc)
+    assert m.platforms is not None and m.platforms[Arch.X86_64].sha256 == HASH_A
+    assert m.platforms[Arch.AARCH64].url.endswith("docker-aarch64.zip")
+    assert m.patch is not None and set(m.patch) == {Arch.AARCH64}
+
+
+def test_an_error_under_an_alias_names_the_key_as_written() -> None:
+    doc = enhanced()
+    doc["platforms"] = _renamed(doc["platforms"], "x86_64", "amd64")
+    doc["platforms"]["amd64"]["hash"] = "sha256:abc"
+    with pytest.raises(ManifestError, match=r"^platforms\.amd64\.hash: "):
+        parse_manifest(doc)
+
+
+def test_two_keys_for_one_architecture_in_patch_are_refused() -> None:
+    doc = with_value(enhanced(), enhanced()["patch"]["x86_64"], "patch", "amd64")
+    with pytest.raises(ManifestError, match=r"^patch\.amd64: names x86_64 again"):
+        parse_manifest(doc)

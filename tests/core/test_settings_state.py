@@ -113,3 +113,17 @@ def test_relative_paths_follow_the_config_file_not_the_cwd(
     assert s.deploy_dir == tmp_path / "etc" / "stack"
     assert s.manifest == str(tmp_path / "etc" / "m.json")
     assert load_settings(cfg, manifest="http://h/m.json").manifest == "http://h/m.json"
+
+
+def test_keep_paths_default_to_the_original_clients_protected_names(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('deploy_dir = "/srv/a"\n')
+    assert set(load_settings(cfg).keep_paths) == {
+        "upload",
+        "project_workspace",
+        "project_zips",
+        "project_nginx",
+        "project_init",
+        "uv_cache",
+        "data",
+    }

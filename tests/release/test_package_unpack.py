@@ -11,8 +11,9 @@ from typing import IO
 import pytest
 
 from tui_upgrader.core.errors import PackageError
+from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.ops import safe_extract
-from tui_upgrader.ops.package import unpack
+from tui_upgrader.ops.package import check_full, unpack
 
 
 def write_tar(path: Path, members: list[tuple[str, bytes | str]]) -> Path:
@@ -115,3 +116,32 @@ def test_an_unreadable_package_is_a_one_line_error(tmp_path: Path) -> None:
 
     assert str(caught.value).startswith("p.tar.gz: ")
     assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        [("docker/compose.yaml", b"a\n"), ("docker/.tui-upgrader/state.toml", b"v\n")],
+        [("compose.yaml", b"a\n"), (".tui-upgrader/journal.json", b"{}\n")],
+    ],
+    ids=["under-docker", "flat"],
+)
+def test_a_package_holding_the_state_dir_is_refused(
+    tmp_path: Path, members: list[tuple[str, bytes | str]]
+) -> None:
+    package = write_tar(tmp_path / "p.tar.gz", members)
+
+    with pytest.raises(PackageError, match=r"^p\.tar\.gz: holds \.tui-upgrader/, the tool's own"):
+        unpack(package, tmp_path / "staging")
+
+
+def test_a_full_package_without_compose_file_names_every_accepted_name(tmp_path: Path) -> None:
+    staged = tmp_path / "staging"
+    (staged / "app").mkdir(parents=True)
+
+    with pytest.raises(PackageError) as caught:
+        check_full(staged, "p.zip")
+
+    message = str(caught.value)
+    assert all(name in message for name in COMPOSE_FILE_NAMES), message
+    assert "\n" not in message

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 
 from tui_upgrader.core.envfile import merge_env
+from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.ops import apply as ap
+from tui_upgrader.ops.journal import Move
 
 
 def tree(root: Path) -> dict[str, str]:
@@ -157,3 +159,103 @@ def test_env_merge_keeps_admin_values_and_adds_new_keys() -> None:
     assert merged.text.startswith(admin)
     assert set(merged.kept_keys) == {"DB_PASSWORD", "PORT"}
     assert merge_env(admin, "PORT=1\n", "x").text == admin
+
+
+# --- paths inside one another, the state dir, .env, leftovers, flushing -------------
+
+
+def test_a_patch_listing_a_path_inside_another_is_refused_before_anything_moves(
+    deploy: Path,
+) -> None:
+    make(deploy, {"app/plugins/x": "old x", "app/plugins/y": "the admin's plugin"})
+    make(ap.staging_dir(deploy), {"app/plugins/x": "new x", "app/plugins/z": "new z"})
+    before = tree(deploy)
+    ops = PatchOperations(replace_files=("app/plugins/x",), replace_dirs=("app/plugins",))
+    with pytest.raises(PackageError, match=r"^app/plugins/x: lies inside app/plugins"):
+        ap.plan_patch_moves(deploy, ops, ("data",))
+    nested = [Move("app/plugins/x", "replace", True), Move("app/plugins", "replace", True)]
+    with pytest.raises(PackageError, match="lies inside"):
+        ap.apply_moves(deploy, nested, [])
+    with pytest.raises(PackageError, match="lies inside"):
+        ap.undo_moves(deploy, nested, [])
+    assert tree(deploy) == before
+
+
+def test_undo_leaves_a_live_path_it_did_not_install(deploy: Path) -> None:
+    """A set-aside copy next to a live path the staged copy never became: keep both."""
+    moves = [Move("app", "replace", True)]
+    make(ap.previous_dir(deploy), {"app/app.jar": "set aside"})  # staged app/ still there
+    with pytest.raises(PackageError, match=r"^app: the live path is not the copy"):
+        ap.undo_moves(deploy, moves, [])
+    assert (deploy / "app/legacy.jar").read_text() == "legacy"
+    assert (ap.previous_dir(deploy) / "app/app.jar").read_text() == "set aside"
+
+
+def test_undo_never_deletes_a_path_that_appeared_before_apply_reached_it(deploy: Path) -> None:
+    moves = ap.plan_full_moves(deploy, ap.staging_dir(deploy), ("data",))
+    assert Move("front", "replace", False) in moves
+    make(deploy, {"front/admin.html": "made by the old stack after planning"})
+    ap.undo_moves(deploy, moves, [])  # apply never ran: the staged front/ is still there
+    assert (deploy / "front/admin.html").exists()
+
+
+def test_a_full_package_shipping_the_state_dir_is_refused(deploy: Path) -> None:
+    make(ap.staging_dir(deploy), {".tui-upgrader/state.toml": 'version = "9.9.9"\n'})
+    with pytest.raises(PackageError, match=r"^\.tui-upgrader: the package ships"):
+        ap.plan_full_moves(deploy, ap.staging_dir(deploy), ("data",))
+    for move in (Move(".tui-upgrader", "replace", True), Move(".tui-upgrader/x", "delete", True)):
+        with pytest.raises(PackageError, match="state dir is never moved"):
+            ap.apply_moves(deploy, [move], [])
+        with pytest.raises(PackageError, match="state dir is never moved"):
+            ap.undo_moves(deploy, [move], [])
+    assert ap.staging_dir(deploy).is_dir()
+
+
+def test_a_full_package_without_env_keeps_the_live_one(deploy: Path) -> None:
+    (ap.staging_dir(deploy) / ".env").unlink()
+    moves = ap.plan_full_moves(deploy, ap.staging_dir(deploy), ("data",))
+    assert ".env" not in {m.path for m in moves}
+    ap.apply_moves(deploy, moves, [])
+    assert (deploy / ".env").read_text() == "A=1\n"
+
+
+def test_a_patch_never_deletes_env(deploy: Path) -> None:
+    ops = PatchOperations(delete_files=(".env", "app/legacy.jar"))
+    moves, skipped = ap.plan_patch_moves(deploy, ops, ("data",))
+    assert moves == [Move("app/legacy.jar", "delete", True)] and skipped == [".env"]
+
+
+def test_leftovers_in_previous_refuse_planning_and_empty_ones_go(deploy: Path) -> None:
+    prev = ap.previous_dir(deploy)
+    make(prev, {"app/app.jar": "set aside by an earlier run"})
+    with pytest.raises(PackageError, match="holds files an earlier upgrade set aside"):
+        ap.plan_full_moves(deploy, ap.staging_dir(deploy), ("data",))
+    with pytest.raises(PackageError, match="holds files an earlier upgrade set aside"):
+        ap.plan_patch_moves(deploy, PatchOperations(replace_files=("app/app.jar",)), ())
+    (prev / "app/app.jar").unlink()
+    ap.plan_full_moves(deploy, ap.staging_dir(deploy), ("data",))
+    assert not prev.exists()
+
+
+def test_files_are_flushed_before_the_stop_and_after_the_moves(
+    deploy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each sync must come after the writes it is there to make durable."""
+    seen: list[tuple[Path, str | None]] = []
+
+    def record(path: Path) -> None:
+        jar = deploy / "app/app.jar"
+        seen.append((path, jar.read_text() if jar.exists() else None))
+
+    monkeypatch.setattr(ap, "sync_filesystem", record)
+    staged = ap.staging_dir(deploy)
+    moves = ap.plan_full_moves(deploy, staged, ("data",))
+    assert seen == [(staged, "old jar")]
+    patch_moves, _ = ap.plan_patch_moves(deploy, PatchOperations(replace_files=("app",)), ())
+    assert seen[-1] == (staged, "old jar")
+    seen.clear()
+    ap.apply_moves(deploy, moves, [])
+    assert seen == [(deploy, "new jar")]
+    ap.undo_moves(deploy, moves, [])
+    assert seen[-1] == (deploy, "old jar")
+    assert patch_moves == [Move("app", "replace", True)]

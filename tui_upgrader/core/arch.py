@@ -27,11 +27,21 @@ _ALIASES = {
 }
 
 
+def arch_for_name(name: str) -> Arch | None:
+    """The architecture an alias names (case-insensitive), or None."""
+    return _ALIASES.get(name.strip().lower())
+
+
+def alias_list() -> str:
+    """``x86_64/amd64/x64, aarch64/arm64/armv8``: for messages."""
+    return ", ".join("/".join(n for n, a in _ALIASES.items() if a is arch) for arch in Arch)
+
+
 def parse_arch(name: str) -> Arch:
     """Case-insensitive; raises StrategyError for anything we ship no packages for."""
-    try:
-        return _ALIASES[name.strip().lower()]
-    except KeyError:
+    arch = arch_for_name(name)
+    if arch is None:
         raise StrategyError(
             f"unsupported architecture {name!r}: packages exist for x86_64 and aarch64 only"
-        ) from None
+        )
+    return arch

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from tui_upgrader.core.arch import Arch
+from tui_upgrader.core.arch import Arch, alias_list, arch_for_name
 from tui_upgrader.core.errors import ManifestError, VersionError
 from tui_upgrader.core.paths import normalise_operation_path
 from tui_upgrader.core.versions import Version
@@ -24,7 +24,6 @@ MAX_DEPTH = 32
 
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})")
 _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
-_PLATFORM_KEYS = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64}
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,15 +218,23 @@ def _refuse_nesting(parts: dict[str, tuple[str, ...]], path: str) -> None:
                 raise ManifestError(where, f"{inner!r} lies inside {outer!r} ({outer_where})")
 
 
-def _per_arch(value: Any, path: str) -> dict[Arch, dict[str, Any]]:
+def _per_arch(value: Any, path: str) -> dict[Arch, tuple[str, dict[str, Any]]]:
+    """Entries keyed by any alias (``amd64`` = ``x86_64``), with each one's JSON path.
+
+    Keys naming no architecture we ship for are ignored, as the original did.
+    """
     obj = _obj(value, path)
-    found = {
-        arch: _obj(obj[key], _join(path, key))
-        for key, arch in _PLATFORM_KEYS.items()
-        if obj.get(key) is not None
-    }
+    found: dict[Arch, tuple[str, dict[str, Any]]] = {}
+    for key, entry in obj.items():
+        arch = arch_for_name(key)
+        if arch is None or entry is None:
+            continue
+        here = _join(path, key)
+        if arch in found:
+            raise ManifestError(here, f"names {arch.value} again (already {found[arch][0]})")
+        found[arch] = (here, _obj(entry, here))
     if not found:
-        raise ManifestError(path, "must name at least one architecture (x86_64, aarch64)")
+        raise ManifestError(path, f"must name at least one architecture ({alias_list()})")
     return found
 
 
@@ -262,14 +269,14 @@ def parse_manifest(value: Any) -> Manifest:
     platforms = None
     if root.get("platforms") is not None:
         platforms = {
-            arch: _package(obj, _join("platforms", arch.value))
-            for arch, obj in _per_arch(root["platforms"], "platforms").items()
+            arch: _package(obj, here)
+            for arch, (here, obj) in _per_arch(root["platforms"], "platforms").items()
         }
     patch = None
     if root.get("patch") is not None:
         patch = {
-            arch: _patch(obj, _join("patch", arch.value))
-            for arch, obj in _per_arch(root["patch"], "patch").items()
+            arch: _patch(obj, here)
+            for arch, (here, obj) in _per_arch(root["patch"], "patch").items()
         }
     min_version = None
     if root.get("min_version") is not None:

@@ -1,8 +1,9 @@
 """Unpack a release package (zip or tar.gz) into the staging dir, safely.
 
 Strips one top-level ``docker/`` folder as the original packages have it, and
-checks the result before anything is stopped: a full package must hold a
-compose file, a patch package every path it says it replaces.
+checks the result before anything is stopped: no package may hold the tool's
+own state dir, a full package must hold a compose file, a patch package every
+path it says it replaces.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
+from tui_upgrader.core.paths import COMPOSE_FILE_NAMES, STATE_DIR_NAME
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.safe_extract import extract_tar
 from tui_upgrader.ops.safe_extract_zip import extract_zip
@@ -82,6 +84,12 @@ def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> 
         except _OutsideTopFolderError:
             _fresh(dest)
             run()
+    if (dest / STATE_DIR_NAME).exists() or (dest / STATE_DIR_NAME).is_symlink():
+        # Applying it would move our journal and state aside mid-upgrade.
+        raise PackageError(
+            f"{archive.name}: holds {STATE_DIR_NAME}/, the tool's own state dir; "
+            "a release package must not"
+        )
     _touch_tree(dest)
     logger.info("unpacked %s into %s", archive.name, dest)
     return dest
@@ -100,7 +108,10 @@ def _touch_tree(root: Path) -> None:
 def check_full(staged: Path, name: str) -> Path:
     compose = find_compose_file(staged)
     if compose is None:
-        raise PackageError(f"{name}: the full package holds no compose file (docker/compose.yaml)")
+        raise PackageError(
+            f"{name}: the full package holds no compose file "
+            f"({', '.join(COMPOSE_FILE_NAMES)}, under docker/)"
+        )
     return compose
 
 

@@ -49,7 +49,16 @@ class Settings:
     deploy_dir: Path = Path("/opt/service/docker")
     project_name: str | None = None  # compose project; default: compose `name:` or dir name
     allow_unverified: bool = False
-    keep_paths: tuple[str, ...] = ("data", "upload")  # never replaced by a full upgrade
+    # Never replaced or deleted by an upgrade: the original client's protected names.
+    keep_paths: tuple[str, ...] = (
+        "data",
+        "upload",
+        "project_workspace",
+        "project_zips",
+        "project_nginx",
+        "project_init",
+        "uv_cache",
+    )
     data_dir: Path = field(default_factory=default_data_dir)
     cache_dir: Path = field(default_factory=default_cache_dir)
     log_dir: Path = field(default_factory=default_log_dir)  # where the rotating log lives

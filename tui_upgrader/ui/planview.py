@@ -74,8 +74,9 @@ def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> 
         ops = decision.operations
         apply = f"replace {len(ops.replaced)} path(s), delete {len(ops.deleted)}"
     else:
-        kept = ", ".join(settings.keep_paths) or "nothing"
-        apply = f"replace the release files; keep {kept}"
+        paths = settings.keep_paths
+        kept = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
+        apply = f"replace the release files; keep {kept or 'nothing'}"
     backup = (
         "cold backup of what apply changes, plus data"
         if make_backup
@@ -125,8 +126,10 @@ def touched(decision: Decision, settings: Settings, services: list[str] | None) 
 
 
 def kept(decision: Decision, settings: Settings, *, make_backup: bool) -> list[str]:
-    lines = [f"{path}/ (never replaced)" for path in settings.keep_paths]
-    lines.append("old images stay tagged until the new version is healthy")
+    lines = []
+    if settings.keep_paths:
+        lines.append("never replaced: " + ", ".join(f"{path}/" for path in settings.keep_paths))
+    lines.append("old images stay, pinned as tui-upgrader/previous:<project>-<service>")
     if make_backup:
         lines.append(f"a pre-upgrade backup in {settings.backups_dir}")
     lines.append("the deploy dir is rolled back as one unit if anything fails after the stop")
