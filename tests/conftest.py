@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tui_upgrader.ops import logsetup
+
 pytest_plugins = ["tests.support.engine", "tests.support.http_servers"]
 
 
@@ -25,3 +27,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.delenv("TUI_UPGRADER_CONFIG", raising=False)
     yield home
+
+
+@pytest.fixture(autouse=True)
+def fresh_redactor() -> Iterator[None]:
+    """The log redactor is process-wide (right for one upgrade per process):
+    one test's ``.env`` values must not mask text another test asserts on."""
+    before = logsetup.active_redactor()
+    yield
+    logsetup.install_redactor(before)

@@ -9,14 +9,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
+ASSIGNMENT = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=")
 
 
 def env_keys(text: str) -> list[str]:
     """Keys assigned in a dotenv text, in order, first occurrence only."""
     seen: dict[str, None] = {}
     for line in text.splitlines():
-        match = _ASSIGN.match(line)
+        match = ASSIGNMENT.match(line)
         if match and not line.lstrip().startswith("#"):
             seen.setdefault(match.group(1), None)
     return list(seen)
@@ -35,7 +35,7 @@ def merge_env(admin: str, release: str, version_label: str) -> EnvMerge:
     new_lines: list[str] = []
     added: list[str] = []
     for line in release.splitlines():
-        match = _ASSIGN.match(line)
+        match = ASSIGNMENT.match(line)
         if match and not line.lstrip().startswith("#") and match.group(1) not in have:
             new_lines.append(line)
             added.append(match.group(1))

@@ -21,6 +21,7 @@ from tui_upgrader.core.errors import (
     EXIT_ROLLBACK_FAILED,
     RollbackFailedError,
     UpgraderError,
+    error_text,
 )
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.versions import Version
@@ -74,6 +75,23 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
     return commit(ctx, journal, downtime)
 
 
+def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> RollbackFailedError:
+    """The worst case in one line: what failed, that the stack may be down, what to run.
+
+    The journal is still there (it is cleared only by a finished rollback), so
+    ``recover --rollback`` picks the rollback up again.
+    """
+    message = (
+        f"{cause}; rollback failed: {why}; the stack may be down: run "
+        "'tui-upgrader recover --rollback' once the cause is fixed"
+    )
+    if backup_id is not None:
+        message += f" (the pre-upgrade backup is #{backup_id})"
+    failure = RollbackFailedError(message)
+    failure.backup_id = backup_id
+    return failure
+
+
 def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     deploy = ctx.deploy_dir
     journal = journal.advance(Step.CREATING_BACKUP)
@@ -99,11 +117,40 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
 
 
 def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEvent:
-    """The health gate passed: mark the journal committed, then record the version."""
-    journal = journal.advance(Step.CLEANING_UP, committed=True)
-    journal.extra["downtime_s"] = downtime
-    write_journal(ctx.deploy_dir, journal)
-    cleanup_after_commit(ctx, journal)
+    """The health gate passed: mark the journal committed, then record the version.
+
+    Until the committed journal is on disk the old version is the one on record,
+    so a failure to write it (a full disk) rolls back like any other. After it,
+    the upgrade stands: a failed clean-up is reported with the command that
+    finishes it.
+    """
+    committed = journal.advance(Step.CLEANING_UP, committed=True)
+    committed.extra["downtime_s"] = downtime
+    try:
+        write_journal(ctx.deploy_dir, committed)
+    except Exception as exc:
+        return rollback(ctx, journal, exc)
+    journal = committed
+    try:
+        cleanup_after_commit(ctx, journal)
+    except Exception as exc:
+        logger.exception("clean-up after the commit failed")
+        text = (
+            f"upgraded to {journal.to_version} and the new stack passed its health gate, "
+            f"but the clean-up failed: {error_text(exc)}; run 'tui-upgrader recover --resume' "
+            "to finish it"
+        )
+        ctx.log("error", text)
+        return ResultEvent(
+            success=False,
+            from_version=journal.from_version,
+            to_version=journal.to_version,
+            backup_id=journal.backup_id,
+            rolled_back=False,
+            error=text,
+            downtime_s=downtime,
+            exit_code=EXIT_FAILED,
+        )
     return ResultEvent(
         success=True,
         from_version=journal.from_version,
@@ -146,17 +193,29 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
         pass
 
 
+class _IncompleteError(Exception):
+    """The files are back but the old stack is not whole (unhealthy, data/ not restored)."""
+
+
 def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEvent:
-    """Put back files, compose file, .env, data and image tags; start and verify the old stack."""
+    """Put back files, compose file, .env, data and image tags; start and verify the old stack.
+
+    The result's ``rolled_back`` is true when the files (files, compose file,
+    ``.env``) and the image tags were put back; ``rollback_healthy`` says whether
+    the old stack then passed its health gate (None: it was not running before).
+    Files back but the stack unhealthy, or data/ not restored, is still exit 3:
+    the ``RollingBack`` step is ``failed`` and the error says why. When the files
+    cannot all be put back this raises ``RollbackFailedError`` (exit 3; the
+    caller reports ``rolled_back`` false).
+    """
     deploy = ctx.deploy_dir
-    error = str(cause) or type(cause).__name__
+    error = error_text(cause)
     ctx.log("error", f"upgrade failed after the stop: {error}; rolling back")
-    # From here the only way is back, even after a kill: recovery reads this flag.
-    journal.extra[ROLLING_BACK] = True
-    write_journal(deploy, journal)
+    _mark_rolling_back(ctx, journal)
     problems: list[str] = []
     healthy = False
     was_running = journal.snapshot is not None and bool(journal.snapshot.services)
+    incomplete: str | None = None
     try:
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
@@ -171,29 +230,56 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
                 ctx.docker.up(deploy)
-                healthy = _old_stack_healthy(ctx)
+                unhealthy = _old_stack_unhealthy(ctx)
+                healthy = unhealthy is None
+                if unhealthy is not None:
+                    problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
             clear_journal(deploy)
-    except Exception as exc:  # reported as the worst case below
-        message = f"{error}; rollback failed too: {exc}"
-        if journal.backup_id is not None:
-            message += f"; the pre-upgrade backup is #{journal.backup_id}"
-        ctx.log("error", message)
-        failure = RollbackFailedError(message)
-        failure.backup_id = journal.backup_id
+            if problems:
+                raise _IncompleteError("; ".join(problems))  # marks the step failed
+    except _IncompleteError as exc:
+        incomplete = str(exc)
+    except Exception as exc:  # the files may not all be back: the worst case
+        failure = rollback_incomplete(
+            f"upgrade failed: {error}", error_text(exc), journal.backup_id
+        )
+        ctx.log("error", failure.message)
         raise failure from exc
-    ctx.log("info", "rolled back to " + (journal.from_version or "the previous state"))
-    ok = (healthy or not was_running) and not problems
+    if incomplete is None:
+        ctx.log("info", "rolled back to " + (journal.from_version or "the previous state"))
+        text, code = error, EXIT_FAILED
+    else:
+        # An old stack that is back but unhealthy, or data not restored, needs the admin.
+        text, code = f"upgrade failed: {error}; rollback failed: {incomplete}", EXIT_ROLLBACK_FAILED
+        ctx.log("error", text)
     return ResultEvent(
         success=False,
         from_version=journal.from_version,
         to_version=journal.to_version,
         backup_id=journal.backup_id,
         rolled_back=True,
-        error="; ".join([error, *problems]),
+        error=text,
         rollback_healthy=healthy if was_running else None,
-        # An old stack that is back but unhealthy, or data not restored, needs the admin.
-        exit_code=EXIT_FAILED if ok else EXIT_ROLLBACK_FAILED,
+        exit_code=code,
     )
+
+
+def _mark_rolling_back(ctx: Context, journal: Journal) -> None:
+    """From here the only way is back, even after a kill: recovery reads this flag.
+
+    Best effort: a journal that cannot be written (a full disk) must not keep
+    the old stack down. Without the flag a later ``recover`` sees the step the
+    journal last recorded, which it can still roll back.
+    """
+    journal.extra[ROLLING_BACK] = True
+    try:
+        write_journal(ctx.deploy_dir, journal)
+    except Exception as exc:
+        ctx.log(
+            "warning",
+            f"could not record the rollback in the journal ({error_text(exc)}); "
+            "rolling back anyway",
+        )
 
 
 def _restore_data(ctx: Context, journal: Journal) -> list[str]:
@@ -217,11 +303,11 @@ def _restore_data(ctx: Context, journal: Journal) -> list[str]:
     return []
 
 
-def _old_stack_healthy(ctx: Context) -> bool:
-    """The files are back either way; an unhealthy old stack is reported, not hidden."""
+def _old_stack_unhealthy(ctx: Context) -> str | None:
+    """Why the restored stack failed its gate, or None: reported, not hidden."""
     try:
         _gate(ctx)
     except UpgraderError as exc:
         ctx.log("error", f"the restored stack is not healthy: {exc}")
-        return False
-    return True
+        return exc.message
+    return None

@@ -9,6 +9,7 @@ so the working directory of this process never matters.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -21,8 +22,10 @@ from typing import Any
 
 from tui_upgrader.core.errors import ComposeError
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
+from tui_upgrader.core.redact import Redactor, env_values
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.deploy_files import find_compose_file, find_override_file
+from tui_upgrader.ops.logsetup import active_redactor
 
 logger = logging.getLogger(__name__)
 
@@ -162,9 +165,22 @@ class Compose:
         except OSError as exc:
             raise ComposeError(f"{what}: cannot run {argv[0]}: {exc.strerror}") from exc
         if proc.returncode != 0:
-            logger.error("%s failed (%d): %s", what, proc.returncode, proc.stderr.strip())
-            raise ComposeError(f"{what} failed: {_stderr_reason(proc)}")
+            # Compose quotes interpolated .env values in its errors (`cpus:
+            # ${SECRET}` -> 'parsing "s3cret": invalid syntax'): mask them before
+            # the text leaves this method, whoever called it (upgrade, backup, TUI).
+            mask = self._secrets()
+            logger.error(
+                "%s failed (%d): %s", what, proc.returncode, mask.redact(proc.stderr.strip())
+            )
+            raise ComposeError(f"{what} failed: {mask.redact(_stderr_reason(proc))}")
         return proc
+
+    def _secrets(self) -> Redactor:
+        masks = Redactor(active_redactor().values)
+        with contextlib.suppress(OSError):  # no .env: compose had nothing to interpolate
+            env_text = (self.project_dir / ".env").read_text(encoding="utf-8", errors="replace")
+            masks.add(env_values(env_text))
+        return masks
 
     # --- commands ---------------------------------------------------------------
 

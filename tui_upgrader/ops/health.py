@@ -31,6 +31,7 @@ from tui_upgrader.core.errors import CancelledError, HealthGateError
 from tui_upgrader.core.events import Emit, LogEvent, ServiceEvent
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.docker_engine import docker_errors
+from tui_upgrader.ops.logsetup import redact
 
 logger = logging.getLogger(__name__)
 
@@ -164,10 +165,11 @@ def _fail(
 ) -> HealthGateError:
     parts: list[str] = []
     for name, verdict in sorted(bad.items()):
-        lines = _logs(containers.get(name, []))
+        # Services print their settings (connection strings...) when they fail.
+        lines = [redact(line) for line in _logs(containers.get(name, []))]
         for line in lines:
             emit(LogEvent("error", f"{name} | {line}"))
-        state = verdict.state + (f" ({verdict.detail})" if verdict.detail else "")
+        state = verdict.state + (f" ({redact(verdict.detail)})" if verdict.detail else "")
         logs = " | ".join(lines) if lines else "(no output)"
         parts.append(f"{name}: {state}; last logs: {logs}")
     return HealthGateError(f"services not healthy after {elapsed:.1f}s: " + "; ".join(parts))
@@ -205,8 +207,9 @@ def wait_healthy(
         for name, verdict in verdicts.items():
             if shown.get(name) != (verdict.state, verdict.detail):
                 shown[name] = (verdict.state, verdict.detail)
-                emit(ServiceEvent(name, verdict.state, verdict.detail))
-                logger.info("service %s: %s %s", name, verdict.state, verdict.detail)
+                detail = redact(verdict.detail)  # may quote a health check's output
+                emit(ServiceEvent(name, verdict.state, detail))
+                logger.info("service %s: %s %s", name, verdict.state, detail)
         bad = {name: v for name, v in verdicts.items() if not v.ready}
         if not bad:
             logger.info("health gate passed for %s after %.1fs", project, clock() - start)

@@ -14,13 +14,20 @@ import logging
 import threading
 from typing import Literal
 
-from tui_upgrader.core.errors import JournalError, OperationError, RollbackFailedError
+from tui_upgrader.core.errors import (
+    JournalError,
+    OperationError,
+    RollbackFailedError,
+    UpgraderError,
+    error_text,
+)
 from tui_upgrader.core.events import Emit, ResultEvent, Step
 from tui_upgrader.ops.after_stop import (
     ROLLING_BACK,
     cleanup_after_commit,
     finish_upgrade,
     rollback,
+    rollback_incomplete,
 )
 from tui_upgrader.ops.apply import discard_work_dirs
 from tui_upgrader.ops.journal import Journal, clear_journal, deploy_lock, read_journal
@@ -60,20 +67,46 @@ def recover(
         from tui_upgrader.ops.backup import BackupStore
 
         backups = BackupStore(settings)
-    ctx = Context(settings, ports.docker, backups, emit, cancel or threading.Event())
+    ctx = Context.for_run(settings, ports.docker, backups, emit, cancel or threading.Event())
     ctx.log("info", describe(journal) + f" Recovering by {mode}.")
+    failure: Exception | None = None
     try:
         with deploy_lock(settings.deploy_dir):
             result = _recover(ctx, journal, mode)
     except RollbackFailedError as exc:
+        failure = exc
+    except JournalError:
+        raise  # another process holds the deploy dir: nothing was touched
+    except Exception as exc:
+        logger.exception("unexpected error during recovery")
+        failure = _unexpected(journal, exc)
+    if failure is not None:
         result = ResultEvent.failure(
-            exc,
+            failure,
             from_version=journal.from_version,
             to_version=journal.to_version,
             backup_id=journal.backup_id,
         )
-    emit(result)
+    # Errors quote compose and container output: the same mask as the events.
+    result = ctx.redactor.result(result)
+    ctx.emit(result)
     return result
+
+
+def _unexpected(journal: Journal, exc: Exception) -> UpgraderError:
+    """What an error that escaped the recovery means for the stack, in one line."""
+    why = error_text(exc)
+    if journal.committed:
+        return OperationError(
+            f"finishing the upgrade to {journal.to_version} failed: {why}; the new version "
+            "is in place: run 'tui-upgrader recover --resume' again once the cause is fixed"
+        )
+    if not journal.stack_stopped:
+        return OperationError(
+            f"clearing the staged upgrade failed: {why}; nothing was stopped: run "
+            "'tui-upgrader recover' again once the cause is fixed"
+        )
+    return rollback_incomplete("recovery failed", why, journal.backup_id)
 
 
 def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:

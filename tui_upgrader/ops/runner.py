@@ -20,10 +20,11 @@ from tui_upgrader.core.errors import (
     StrategyError,
     UnverifiableError,
     UpgraderError,
+    error_text,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.strategy import Strategy
-from tui_upgrader.ops.after_stop import finish_upgrade
+from tui_upgrader.ops.after_stop import finish_upgrade, rollback_incomplete
 from tui_upgrader.ops.apply import (
     discard_work_dirs,
     missing_parents,
@@ -61,14 +62,16 @@ def run_upgrade(
     plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
 ) -> ResultEvent:
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
-    ctx = Context(plan.settings, ports.docker, backups, emit, cancel)
+    ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
     try:
         with deploy_lock(plan.settings.deploy_dir):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
-    emit(result)
+    # Errors quote compose and container output: the same mask as the events.
+    result = ctx.redactor.result(result)
+    ctx.emit(result)
     return result
 
 
@@ -145,7 +148,17 @@ class _Upgrade:
                 emit=ctx.emit,
                 cancel=ctx.cancel,
             )
-            ctx.log("info", f"package verified: sha256 {result.sha256}")
+            if d.package.sha256 is None:
+                # Only reachable with allow_unverified (checked in _check): say
+                # so loudly, never "verified".
+                ctx.log(
+                    "warning",
+                    f"package NOT verified: the manifest gives no sha256 for {d.package.url}; "
+                    f"going on because allow_unverified = true is set "
+                    f"(sha256 of the download: {result.sha256})",
+                )
+            else:
+                ctx.log("info", f"package verified: sha256 {result.sha256}")
         return result.path
 
     def _extract(self, archive: Path) -> None:
@@ -163,6 +176,9 @@ class _Upgrade:
             else:
                 assert d.operations is not None
                 check_patch(staged, d.operations, archive.name)
+                if ".env" in d.operations.replaced:
+                    # Merged before planning: the plan flushes staging to disk.
+                    self._merge_env(staged)
                 moves, skipped = plan_patch_moves(deploy, d.operations, keep)
                 for path in skipped:
                     ctx.log("warning", f"{path} is a protected path: the patch will not change it")
@@ -173,6 +189,8 @@ class _Upgrade:
                 created_dirs=tuple(missing_parents(deploy, moves)),
                 extra={"make_backup": self.plan.make_backup},
             )
+            # The staged .env may bring values the live one has not got.
+            ctx.learn_secrets()
             changed = ", ".join(f"{m.action} {m.path}" for m in moves) or "nothing"
             ctx.log("info", f"apply plan: {changed}")
 
@@ -242,8 +260,19 @@ class _Upgrade:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
         assert self.journal is not None
         journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
-        write_journal(deploy, journal)
+        try:
+            write_journal(deploy, journal)
+        except Exception as exc:  # e.g. ENOSPC: nothing is stopped yet, so undo the staging
+            return self._abort_before_stop(exc)
         try:
             return finish_upgrade(ctx, journal, make_backup=self.plan.make_backup)
         except RollbackFailedError as exc:
             return replace(self._failed(exc), backup_id=exc.backup_id)
+        except Exception as exc:
+            # finish_upgrade rolls back on every failure; reaching this means the
+            # rollback itself broke in an unforeseen way: the worst case, said so.
+            logger.exception("unexpected error after the stop")
+            failure = rollback_incomplete(
+                "upgrade failed after the stop", error_text(exc), journal.backup_id
+            )
+            return replace(self._failed(failure), backup_id=journal.backup_id)

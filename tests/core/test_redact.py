@@ -1,0 +1,111 @@
+"""The redactor: which ``.env`` values it learns and how it masks them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tui_upgrader.core.events import (
+    LayerEvent,
+    LogEvent,
+    ResultEvent,
+    ServiceEvent,
+    Step,
+    StepEvent,
+)
+from tui_upgrader.core.redact import MASK, Redactor, env_values
+
+ENV = """\
+# a comment: COMMENTED=not-a-value
+PLAIN=plain-secret
+export EXPORTED=exported-secret
+DOUBLE="double quoted secret"
+SINGLE='single quoted $ecret'
+ESCAPED="pa\\"ss\\\\word"
+INLINE=inline-secret # the admin's note
+SHORT=abc
+EMPTY=
+SPACED = spaced-secret
+"""
+
+
+def test_env_values_strip_quotes_comments_and_short_values() -> None:
+    values = env_values(ENV)
+    for wanted in (
+        "plain-secret",
+        "exported-secret",
+        "double quoted secret",
+        "single quoted $ecret",
+        'pa"ss\\word',  # what the program sees after dotenv unescaping
+        "inline-secret",
+        "spaced-secret",
+    ):
+        assert wanted in values, wanted
+    assert "abc" not in values, "values shorter than 4 would mask ordinary words"
+    assert not any("COMMENTED" in v or "not-a-value" in v for v in values)
+    assert not any(v.startswith(('"', "'")) for v in values), "quotes are not part of a value"
+
+
+def test_quoted_value_is_masked_as_the_program_prints_it() -> None:
+    redactor = Redactor(env_values(ENV))
+    line = "db: connecting with double quoted secret and single quoted $ecret as PLAIN"
+    assert redactor.redact(line) == f"db: connecting with {MASK} and {MASK} as PLAIN"
+    assert redactor.redact('{"password": "pa\\"ss\\\\word"}') == '{"password": "***"}', (
+        "JSON-escaped form, as structured logs print it"
+    )
+
+
+def test_longer_value_wins_over_a_value_it_contains() -> None:
+    redactor = Redactor(["abcd", "abcdefgh"])
+    assert redactor.redact("x abcdefgh y abcd") == f"x {MASK} y {MASK}"
+
+
+def test_values_accumulate_and_empty_redactor_passes_text_through() -> None:
+    redactor = Redactor()
+    assert not redactor and redactor.redact("anything") == "anything"
+    redactor.add(["first-secret"])
+    redactor.add(["second-secret"])
+    assert redactor.redact("first-secret second-secret") == f"{MASK} {MASK}"
+
+
+def test_regex_metacharacters_in_values_are_literal() -> None:
+    redactor = Redactor(["a.b*c(d"])
+    assert redactor.redact("a.b*c(d aXbbbc(d") == f"{MASK} aXbbbc(d"
+
+
+def test_overlapping_values_are_masked_whole() -> None:
+    redactor = Redactor(["abcd", "abcdefgh", "abce", "abcdef-long-one", "xyz1"])
+    text = "abcdefgh abcd abce abcdefg abcdef-long-one xyz1 abc"
+    assert redactor.redact(text) == "*** *** *** ***efg *** *** abc"
+
+
+def test_flags_and_port_numbers_are_settings_not_secrets() -> None:
+    values = env_values("DEBUG=true\nPORT=8080\nVERBOSE=False\nPIN_CODE=123456\nTOKEN=tok-1234\n")
+
+    assert values == {"123456", "tok-1234"}
+
+
+@pytest.mark.parametrize(
+    ("event", "field"),
+    [
+        (LogEvent("error", "web | password=plain-secret"), "message"),
+        (ServiceEvent("web", "unhealthy", "check failed: plain-secret"), "detail"),
+        (StepEvent(Step.ROLLING_BACK, "skipped", "plain-secret"), "detail"),
+        (ResultEvent(False, "1.0.0", "1.1.0", None, True, "boom plain-secret"), "error"),
+    ],
+)
+def test_events_are_masked_field_by_field(event: object, field: str) -> None:
+    redactor = Redactor(["plain-secret"])
+    masked = redactor.event(event)  # type: ignore[arg-type]
+    assert "plain-secret" not in getattr(masked, field)
+    assert MASK in getattr(masked, field)
+    assert type(masked) is type(event)
+
+
+def test_events_without_a_secret_are_passed_through_unchanged() -> None:
+    redactor = Redactor(["plain-secret"])
+    for event in (
+        LogEvent("info", "nothing here"),
+        LayerEvent("img", "abc", "loading", 1, 2),
+        ResultEvent(True, "1", "2", None, False, None),
+    ):
+        assert redactor.event(event) is event
