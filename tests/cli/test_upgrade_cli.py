@@ -107,6 +107,31 @@ def test_json_mode_ends_with_a_result_even_without_a_plan(setup: tuple[Path, Pat
     assert events[-1]["from_version"] == "0.0.12.0" and "version" in events[-1]["error"]
 
 
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        ((), "pass --yes"),  # no terminal to confirm on
+        (("--no-backup",), "--no-backup needs --yes"),
+        (("--config", "/nonexistent/config.toml"), "config.toml"),
+    ],
+)
+def test_every_json_refusal_ends_with_a_result(
+    setup: tuple[Path, Path], flags: tuple[str, ...], says: str
+) -> None:
+    deploy, manifest = setup
+    out = _cli(
+        "upgrade", "--json", *flags, "--manifest", str(manifest), "--deploy-dir", str(deploy)
+    )
+
+    assert out.returncode == 2
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert events[-1]["type"] == "result" and events[-1]["success"] is False
+    assert says in events[-1]["error"]
+    assert set(events[-1]) == {
+        "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error"
+    }  # fmt: skip
+
+
 def test_tui_without_a_terminal_refuses_instead_of_hanging(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
     out = _cli("--manifest", str(manifest), "--deploy-dir", str(deploy))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -34,10 +35,12 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    if args.no_backup and not args.yes:
-        raise InputError("--no-backup needs --yes: it gives up the way back for data/")
+    deploy_dir: Path | None = None
     try:
+        settings = settings_from_args(args)
+        deploy_dir = settings.deploy_dir
+        if args.no_backup and not args.yes:
+            raise InputError("--no-backup needs --yes: it gives up the way back for data/")
         journal = read_journal(settings.deploy_dir)
         if journal is not None:
             raise JournalError(
@@ -45,18 +48,17 @@ def run(args: argparse.Namespace) -> int:
                 f"{settings.deploy_dir}: run 'tui-upgrader recover --rollback' or '--resume' first"
             )
         plan = load_decision(settings, force_full=args.force_full)
+        if args.no_backup:
+            print(NO_BACKUP_WARNING, file=sys.stderr)
+        if not args.json:
+            print(decision_text(plan.decision))
+        if plan.decision.upgrades:
+            question = f"Upgrade to {plan.decision.target_version.short}?"
+            confirm(question, assume_yes=args.yes, what="upgrade")
     except UpgraderError as exc:
         if not args.json:
             raise
-        return _json_refusal(settings.deploy_dir, exc)
-    if args.no_backup:
-        print(NO_BACKUP_WARNING, file=sys.stderr)
-    if not args.json:
-        print(decision_text(plan.decision))
-    if plan.decision.upgrades:
-        confirm(
-            f"Upgrade to {plan.decision.target_version.short}?", assume_yes=args.yes, what="upgrade"
-        )
+        return _json_refusal(deploy_dir, exc)
 
     from tui_upgrader.ops.docker_port import RealDocker
     from tui_upgrader.ops.runner import run_upgrade
@@ -80,14 +82,14 @@ def run(args: argparse.Namespace) -> int:
     return result.exit_code if not result.success else 0
 
 
-def _json_refusal(deploy_dir: Path, exc: UpgraderError) -> int:
+def _json_refusal(deploy_dir: Path | None, exc: UpgraderError) -> int:
     """In --json mode every run ends with a ``result`` event, even one that
-    could not get as far as a plan (bad manifest, server down, journal)."""
+    never started (bad config or manifest, server down, journal, no --yes)."""
     emit = JsonPrinter()
-    try:
-        installed = read_state(deploy_dir).version
-    except UpgraderError:
-        installed = None
+    installed = None
+    if deploy_dir is not None:
+        with contextlib.suppress(UpgraderError):
+            installed = read_state(deploy_dir).version
     emit(StepEvent(Step.CHECKING_UPDATES, "started"))
     emit(StepEvent(Step.CHECKING_UPDATES, "failed"))
     emit(LogEvent("error", exc.message))
