@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import shutil
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -397,3 +398,27 @@ def test_an_unverified_package_is_announced_as_such_never_as_verified(env: Env) 
     (warning,) = [e for e in logs if "NOT verified" in e.message]
     assert warning.level == "warning"
     assert "no sha256" in warning.message and "allow_unverified" in warning.message
+
+
+# --- data/ that the failed version removed is still restored ----------------------------
+
+
+def test_rollback_restores_data_the_failed_version_deleted(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = env.docker.wait_healthy
+
+    def migrate_badly_then_fail(*args: object, **kwargs: object) -> None:
+        first = env.docker.called("wait_healthy") == 0
+        if first:
+            shutil.rmtree(env.deploy / "data")  # a botched migration
+        env.docker.healthy = not first
+        original(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(env.docker, "wait_healthy", migrate_badly_then_fail)
+
+    result = _upgrade(env)
+
+    assert not result.success and result.rolled_back and result.exit_code == 1
+    assert (env.deploy / "data" / "db.txt").read_text() == "precious data"
+    assert ("RestoringBackup", "finished") in env.steps()

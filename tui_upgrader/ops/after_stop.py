@@ -33,6 +33,8 @@ from tui_upgrader.ops.steps import Context
 
 logger = logging.getLogger(__name__)
 
+HAD_DATA = "had_data"  # journal.extra: data/ existed when the backup was taken
+
 ROLLING_BACK = "rolling_back"
 
 
@@ -111,6 +113,9 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
             emit=ctx.emit,
         )
     journal = journal.advance(Step.CREATING_BACKUP, backup_id=record.id)
+    # Whether a rollback takes data/ from this backup is decided by what the
+    # backup holds, not by what the failed version left behind.
+    journal.extra[HAD_DATA] = (deploy / "data").is_dir()
     write_journal(deploy, journal)
     ctx.log("info", f"pre-upgrade backup {journal.backup_id} created")
     return journal
@@ -289,10 +294,13 @@ def _restore_data(ctx: Context, journal: Journal) -> list[str]:
     admin is told exactly which command finishes the job.
     """
     applied = journal.step not in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP)
-    if journal.backup_id is None or not applied or not (ctx.deploy_dir / "data").is_dir():
+    # Journals from before HAD_DATA was recorded: the live tree is all we know.
+    had_data = journal.extra.get(HAD_DATA, (ctx.deploy_dir / "data").is_dir())
+    if journal.backup_id is None or not applied or not had_data:
         return []
     try:
-        ctx.backups.restore(journal.backup_id, ctx.deploy_dir, data_only=True, emit=ctx.emit)
+        with ctx.step(Step.RESTORING_BACKUP, f"data/ from backup #{journal.backup_id}"):
+            ctx.backups.restore(journal.backup_id, ctx.deploy_dir, data_only=True, emit=ctx.emit)
     except Exception as exc:
         text = (
             f"data/ could not be restored from backup #{journal.backup_id} ({exc}); run "
