@@ -27,7 +27,7 @@ from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.apply import apply_moves, discard_work_dirs, undo_moves
 from tui_upgrader.ops.deploy_files import find_compose_file
-from tui_upgrader.ops.journal import Journal, clear_journal, write_journal
+from tui_upgrader.ops.journal import Journal, clear_journal, journal_result, write_journal
 from tui_upgrader.ops.state import read_state, record_upgrade
 from tui_upgrader.ops.steps import Context
 
@@ -146,21 +146,17 @@ def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEven
             "to finish it"
         )
         ctx.log("error", text)
-        return ResultEvent(
+        return journal_result(
+            journal,
             success=False,
-            from_version=journal.from_version,
-            to_version=journal.to_version,
-            backup_id=journal.backup_id,
             rolled_back=False,
             error=text,
             downtime_s=downtime,
             exit_code=EXIT_FAILED,
         )
-    return ResultEvent(
+    return journal_result(
+        journal,
         success=True,
-        from_version=journal.from_version,
-        to_version=journal.to_version,
-        backup_id=journal.backup_id,
         rolled_back=False,
         error=None,
         downtime_s=downtime,
@@ -257,11 +253,9 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         # An old stack that is back but unhealthy, or data not restored, needs the admin.
         text, code = f"upgrade failed: {error}; rollback failed: {incomplete}", EXIT_ROLLBACK_FAILED
         ctx.log("error", text)
-    return ResultEvent(
+    return journal_result(
+        journal,
         success=False,
-        from_version=journal.from_version,
-        to_version=journal.to_version,
-        backup_id=journal.backup_id,
         rolled_back=True,
         error=text,
         rollback_healthy=healthy if was_running else None,

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import JournalError
-from tui_upgrader.core.events import Step
+from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.paths import JOURNAL_FILE_NAME
 from tui_upgrader.core.stack import ServiceImage, StackSnapshot
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
@@ -179,3 +179,27 @@ def deploy_lock(deploy_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)
+
+
+def journal_result(
+    journal: Journal,
+    *,
+    success: bool,
+    rolled_back: bool,
+    error: str | None,
+    downtime_s: float | None = None,
+    rollback_healthy: bool | None = None,
+    exit_code: int = 0,
+) -> ResultEvent:
+    """The outcome of the run this journal records (versions and backup from it)."""
+    return ResultEvent(
+        success=success,
+        from_version=journal.from_version,
+        to_version=journal.to_version,
+        backup_id=journal.backup_id,
+        rolled_back=rolled_back,
+        error=error,
+        downtime_s=downtime_s,
+        rollback_healthy=rollback_healthy,
+        exit_code=exit_code,
+    )

@@ -15,6 +15,7 @@ import threading
 from typing import Literal
 
 from tui_upgrader.core.errors import (
+    EXIT_FAILED,
     JournalError,
     OperationError,
     RollbackFailedError,
@@ -30,7 +31,13 @@ from tui_upgrader.ops.after_stop import (
     rollback_incomplete,
 )
 from tui_upgrader.ops.apply import discard_work_dirs
-from tui_upgrader.ops.journal import Journal, clear_journal, deploy_lock, read_journal
+from tui_upgrader.ops.journal import (
+    Journal,
+    clear_journal,
+    deploy_lock,
+    journal_result,
+    read_journal,
+)
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.steps import Context
@@ -113,9 +120,7 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
     deploy = ctx.deploy_dir
     if journal.committed:
         cleanup_after_commit(ctx, journal)
-        return ResultEvent(
-            True, journal.from_version, journal.to_version, journal.backup_id, False, None
-        )
+        return journal_result(journal, success=True, rolled_back=False, error=None)
     if not journal.stack_stopped:
         with ctx.step(Step.ROLLING_BACK):
             if journal.snapshot is not None:
@@ -123,15 +128,13 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
             discard_work_dirs(deploy)
             clear_journal(deploy)
         ctx.log("info", "nothing had been stopped or changed; run the upgrade again when ready")
-        return ResultEvent(
-            False,
-            journal.from_version,
-            journal.to_version,
-            None,
-            True,
-            "the upgrade was interrupted before the stop",
+        return journal_result(
+            journal,  # no backup is made before the stop, so it names none
+            success=False,
+            rolled_back=True,
+            error="the upgrade was interrupted before the stop",
             rollback_healthy=True,
-            exit_code=1,
+            exit_code=EXIT_FAILED,
         )
     if mode == "rollback" or journal.extra.get(ROLLING_BACK):
         if mode == "resume":
