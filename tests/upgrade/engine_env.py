@@ -16,6 +16,7 @@ import docker
 from tests.support.engine import free_port, unique_name
 from tests.upgrade.test_apply import tree
 from tui_upgrader.core.events import discard
+from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.demo.releases import DemoLayout, build_demo
 from tui_upgrader.ops.docker_port import RealDocker
 
@@ -101,3 +102,10 @@ class EngineEnv:
         for ref in set(self.layout.images.values()):
             with contextlib.suppress(docker.errors.DockerException):
                 self.client.images.remove(ref, force=True)
+        # The upgrades' rollback pins (tui-upgrader/previous:<project>-<service>).
+        pins = self.client.images.list(filters={"reference": f"{PIN_REPOSITORY}:{self.project}-*"})
+        for image in pins:
+            for tag in image.tags:
+                if tag.startswith(f"{PIN_REPOSITORY}:{self.project}-"):
+                    with contextlib.suppress(docker.errors.DockerException):
+                        self.client.images.remove(tag)
