@@ -27,7 +27,7 @@ NO_BACKUP_WARNING = (
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("upgrade", parents=[common], help="run the upgrade headlessly")
-    parser.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     parser.add_argument("--force-full", action="store_true", help="reinstall the full package")
     parser.add_argument("--no-backup", action="store_true", help="skip the pre-upgrade backup")
     parser.add_argument("--json", action="store_true", help="one JSON event per line")
