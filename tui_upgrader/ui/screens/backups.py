@@ -30,6 +30,7 @@ if TYPE_CHECKING:
 
 
 class BackupsScreen(Screen[None]):
+    CSS_PATH = "backups.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("s", "start", "Start", id="backups-start"),
         Binding("n", "create", "New", id="backups-create"),

@@ -18,6 +18,8 @@ from textual.widgets import Button, Checkbox, Footer, Label, Static
 class ConfirmModal(ModalScreen[bool]):
     """``y``/``enter`` confirm, ``n``/``escape`` decline (posting's ConfirmationModal)."""
 
+    CSS_PATH = "dialog.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes", id="confirm-yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm-no"),
@@ -73,6 +75,8 @@ class RestoreChoice:
 
 class RestoreModal(ModalScreen[RestoreChoice | None]):
     """States what the restore replaces; ``d`` switches to data only."""
+
+    CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "restore", "Restore", id="restore-yes"),

@@ -17,6 +17,8 @@ from textual.widgets import Button, Footer, Label, Static
 class ErrorModal(ModalScreen[str]):
     """Dismisses with ``"retry"``, ``"quit"`` or ``"close"``."""
 
+    CSS_PATH = "dialog.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "choose('retry')", "Retry", id="error-retry"),
         Binding("q", "choose('quit')", "Quit", id="error-quit"),

@@ -64,6 +64,8 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
 class JournalModal(ModalScreen[str]):
     """Dismisses with ``"rollback"``, ``"resume"`` or ``"quit"``; nothing else runs first."""
 
+    CSS_PATH = "dialog.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("b", "choose('rollback')", "Roll back", id="journal-rollback"),
         Binding("u", "choose('resume')", "Resume", id="journal-resume"),

@@ -50,6 +50,7 @@ REFUSED = (
 
 
 class ProgressScreen(Screen[ResultEvent | None]):
+    CSS_PATH = "progress.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("c", "cancel_job", "Cancel", id="progress-cancel"),
         Binding("enter", "finish", "Continue", id="progress-continue"),

@@ -35,6 +35,7 @@ SECTIONS = ("why", "warnings", "plan", "touched", "kept")
 
 
 class StrategyScreen(Screen[None]):
+    CSS_PATH = "strategy.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "next", "Backups & start", id="strategy-next", priority=True),
         Binding("escape", "app.pop_screen", "Back", id="strategy-back"),

@@ -41,6 +41,8 @@ def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
 class WizardScreen(Screen[SetupAnswers]):
     """Dismisses with the saved answers once the config file is written."""
 
+    CSS_PATH = "wizard.tcss"
+
     BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save", id="wizard-save")]
 
     def __init__(self, config_hint: str, default_deploy_dir: Path) -> None:
