@@ -3,6 +3,7 @@ cache and logs never touch the developer's real ones."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +28,23 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         monkeypatch.setenv(var, str(home / sub))
     monkeypatch.delenv("TUI_UPGRADER_CONFIG", raising=False)
     yield home
+
+
+@pytest.fixture
+def restored_logging() -> Iterator[None]:
+    """setup_logging replaces the package logger's handlers: put them back after."""
+    root = logging.getLogger("tui_upgrader")
+    handlers, level, configured = list(root.handlers), root.level, logsetup._configured
+    try:
+        yield
+    finally:
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+            handler.close()
+        for handler in handlers:
+            root.addHandler(handler)
+        root.setLevel(level)
+        logsetup._configured = configured
 
 
 @pytest.fixture(autouse=True)

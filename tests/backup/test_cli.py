@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -326,47 +327,34 @@ def test_a_failed_backup_keeps_its_error_when_the_restart_fails_too(
 
 
 @pytest.mark.parametrize("action", ["create", "restore"])
-def test_backup_and_restore_refuse_an_interrupted_upgrade(
+@pytest.mark.parametrize("upgrade", ["interrupted", "running"])
+def test_backup_and_restore_keep_out_of_an_upgrade(
     config: Path,
     settings: Settings,
     store: BackupStore,
     capsys: pytest.CaptureFixture[str],
     action: str,
+    upgrade: str,
 ) -> None:
     make_tree(settings.deploy_dir)
     made = store.create(settings.deploy_dir, kind="manual", version=None)
-    write_journal(settings.deploy_dir, new_journal("full", "1.4.2.3", "1.5.0.0"))
-    (settings.deploy_dir / "app" / "run.sh").write_text("half-applied")
+    if upgrade == "interrupted":
+        write_journal(settings.deploy_dir, new_journal("full", "1.4.2.3", "1.5.0.0"))
+        (settings.deploy_dir / "app" / "run.sh").write_text("half-applied")
     before = snapshot(settings.deploy_dir)
     backup_id = [str(made.id)] if action == "restore" else []
+    argv = ["--config", str(config), "backup", action, *backup_id, "--json", "--yes"]
 
-    code = cli.main(["--config", str(config), "backup", action, *backup_id, "--json", "--yes"])
+    with contextlib.ExitStack() as stack:
+        if upgrade == "running":
+            stack.enter_context(deploy_lock(settings.deploy_dir))  # what the upgrade holds
+        code = cli.main(argv)
 
     assert code == 2
     (line,) = capsys.readouterr().err.splitlines()
-    assert "was interrupted" in line and "`tui-upgrader recover`" in line
-    assert [r.id for r in store.list()] == [made.id]
-    assert snapshot(settings.deploy_dir) == before
-
-
-@pytest.mark.parametrize("action", ["create", "restore"])
-def test_backup_and_restore_wait_for_a_running_upgrade(
-    config: Path,
-    settings: Settings,
-    store: BackupStore,
-    capsys: pytest.CaptureFixture[str],
-    action: str,
-) -> None:
-    make_tree(settings.deploy_dir)
-    made = store.create(settings.deploy_dir, kind="manual", version=None)
-    before = snapshot(settings.deploy_dir)
-    backup_id = [str(made.id)] if action == "restore" else []
-
-    with deploy_lock(settings.deploy_dir):  # what a running upgrade holds
-        code = cli.main(["--config", str(config), "backup", action, *backup_id, "--json", "--yes"])
-
-    assert code == 2
-    (line,) = capsys.readouterr().err.splitlines()
-    assert f"another tui-upgrader (pid {os.getpid()})" in line
+    if upgrade == "interrupted":
+        assert "was interrupted" in line and "`tui-upgrader recover`" in line
+    else:
+        assert f"another tui-upgrader (pid {os.getpid()})" in line
     assert [r.id for r in store.list()] == [made.id]
     assert snapshot(settings.deploy_dir) == before  # taking the lock writes nothing either

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,17 @@ class EngineEnv:
         self.config = self.tmp / "config.toml"
         self.config.write_text("\n".join(lines) + "\n")
         return self.config
+
+    @classmethod
+    @contextlib.contextmanager
+    def installed(cls, tmp: Path, client: docker.DockerClient) -> Iterator[EngineEnv]:
+        """The demo's installed version running; everything removed afterwards."""
+        env = cls(tmp, client)
+        try:
+            env.start_installed()
+            yield env
+        finally:
+            env.close()
 
     def start_installed(self) -> None:
         for tar in self.layout.installed_images:

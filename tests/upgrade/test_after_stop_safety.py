@@ -351,20 +351,11 @@ def _leaky_gate(env: Env, monkeypatch: pytest.MonkeyPatch, secrets: list[str]) -
 
 
 @pytest.fixture
-def file_log(tmp_path: Path) -> Any:
-    """The real log file of setup_logging, put back as it was afterwards."""
-    root = logging.getLogger("tui_upgrader")
-    handlers, level, configured = list(root.handlers), root.level, logsetup._configured
+def file_log(tmp_path: Path, restored_logging: None) -> Path:
+    """The real log file of setup_logging (the logger is put back afterwards)."""
     config = tmp_path / "config.toml"
     config.write_text(f'log_dir = "{tmp_path / "logs"}"\ndeploy_dir = "{tmp_path / "deploy"}"\n')
-    yield logsetup.setup_logging(argparse.Namespace(config=config))
-    for handler in list(root.handlers):
-        root.removeHandler(handler)
-        handler.close()
-    for handler in handlers:
-        root.addHandler(handler)
-    root.setLevel(level)
-    logsetup._configured = configured
+    return logsetup.setup_logging(argparse.Namespace(config=config))
 
 
 def test_secrets_of_the_live_and_the_staged_env_are_masked_everywhere(

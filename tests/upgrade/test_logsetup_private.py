@@ -16,22 +16,12 @@ from tui_upgrader.ops import logsetup
 
 
 @pytest.fixture
-def clean_logging() -> Iterator[None]:
-    """setup_logging replaces the package logger's handlers: put them back after."""
-    root = logging.getLogger("tui_upgrader")
-    handlers, level, configured = list(root.handlers), root.level, logsetup._configured
+def clean_logging(restored_logging: None) -> Iterator[None]:
     old_umask = os.umask(0o022)  # the usual umask: files 0644 unless created otherwise
     try:
         yield
     finally:
         os.umask(old_umask)
-        for handler in list(root.handlers):
-            root.removeHandler(handler)
-            handler.close()
-        for handler in handlers:
-            root.addHandler(handler)
-        root.setLevel(level)
-        logsetup._configured = configured
 
 
 def _mode(path: Path) -> int:

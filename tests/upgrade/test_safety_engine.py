@@ -38,12 +38,8 @@ UPGRADE = (sys.executable, "-m", "tui_upgrader", "upgrade", "--yes", "--json")
 
 @pytest.fixture
 def env(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[EngineEnv]:
-    e = EngineEnv(tmp_path, docker_client)
-    try:
-        e.start_installed()
+    with EngineEnv.installed(tmp_path, docker_client) as e:
         yield e
-    finally:
-        e.close()
 
 
 def _release(

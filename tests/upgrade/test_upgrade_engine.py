@@ -31,12 +31,8 @@ pytestmark = pytest.mark.engine
 
 @pytest.fixture
 def env(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[EngineEnv]:
-    e = EngineEnv(tmp_path, docker_client)
-    try:
-        e.start_installed()
+    with EngineEnv.installed(tmp_path, docker_client) as e:
         yield e
-    finally:
-        e.close()
 
 
 def _data_digest(deploy: Path) -> dict[str, str]:

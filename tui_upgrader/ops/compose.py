@@ -9,7 +9,6 @@ so the working directory of this process never matters.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -22,10 +21,10 @@ from typing import Any
 
 from tui_upgrader.core.errors import ComposeError
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
-from tui_upgrader.core.redact import Redactor, env_values
+from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.deploy_files import find_compose_file, find_override_file
-from tui_upgrader.ops.logsetup import active_redactor
+from tui_upgrader.ops.logsetup import active_redactor, learn_env_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -176,11 +175,8 @@ class Compose:
         return proc
 
     def _secrets(self) -> Redactor:
-        masks = Redactor(active_redactor().values)
-        with contextlib.suppress(OSError):  # no .env: compose had nothing to interpolate
-            env_text = (self.project_dir / ".env").read_text(encoding="utf-8", errors="replace")
-            masks.add(env_values(env_text))
-        return masks
+        # The project may be a staged release whose .env nobody has read yet.
+        return learn_env_secrets(Redactor(active_redactor().values), self.project_dir)
 
     # --- commands ---------------------------------------------------------------
 
