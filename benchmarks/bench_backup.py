@@ -53,7 +53,7 @@ def _settings(work: Path, codec: str, deploy: Path) -> object:
 
 def child(argv: list[str]) -> None:
     """Runs in a child process: one create or restore with our code."""
-    from tui_upgrader.ops.backup import BackupStore
+    from tui_upgrader.ops.backup.store import BackupStore
     from tui_upgrader.ops.settings import Settings
 
     op, codec, work, deploy = argv[0], argv[1], Path(argv[2]), Path(argv[3])

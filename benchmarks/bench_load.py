@@ -2,7 +2,7 @@
 
 A ~200 MB image with 5 layers of random data (so nothing compresses away) is
 written in the ``docker save`` format. Each round times, in turn:
-  ours        ops.image_load.load_image_tar + tag_loaded, in this process (the
+  ours        ops.images.load.load_image_tar + tag_loaded, in this process (the
               tool is already running when it loads images), counting events
   docker_cli  ``docker load -i TAR``
 removing the image (and so its layers) after every load. Three rounds,
@@ -37,8 +37,8 @@ from tests.support.images import (
     write_random_file,
 )
 from tui_upgrader.core.events import Event, LayerEvent
-from tui_upgrader.ops.docker_engine import connect, image_id
-from tui_upgrader.ops.image_load import load_image_tar, tag_loaded
+from tui_upgrader.ops.images.engine import connect, image_id
+from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 
 LAYERS = 5
 

@@ -5,7 +5,7 @@
    disk), against a minimal Textual app until its first refresh. Both headless,
    interleaved, medians of ``--rounds``. Target: startup_ratio <= 1.5.
 2. UI-thread CPU share during a 1 GiB local download: the real downloader
-   (``ops.download.download``) fetches a 1 GiB package from ``tui-upgrader
+   (``ops.download.fetch.download``) fetches a 1 GiB package from ``tui-upgrader
    serve`` on 127.0.0.1 inside the progress screen's thread worker; the UI
    thread's CPU seconds (``time.thread_time`` on the event loop's thread)
    divided by the download's wall time. Target: ui_cpu_share <= 0.1. The same
@@ -206,7 +206,7 @@ async def run_in_ui(job: Callable[..., Any]) -> tuple[float, float, Any]:
 
 def download_job(url: str, dest: Path, sha: str, size: int) -> Callable[..., Any]:
     from tui_upgrader.core.events import ResultEvent
-    from tui_upgrader.ops.download import download
+    from tui_upgrader.ops.download.fetch import download
     from tui_upgrader.ops.settings import Settings
 
     def job(emit: Any, cancel: threading.Event) -> Any:

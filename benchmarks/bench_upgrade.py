@@ -23,11 +23,11 @@ from pathlib import Path
 from tui_upgrader.core.events import Event, Step, StepEvent, discard
 from tui_upgrader.demo.broken import build_broken_release
 from tui_upgrader.demo.releases import build_demo
-from tui_upgrader.ops.docker_port import RealDocker
-from tui_upgrader.ops.planning import load_decision
-from tui_upgrader.ops.runner import run_upgrade
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ops.stack.real_docker import RealDocker
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.planning import load_decision
+from tui_upgrader.ops.upgrade.runner import run_upgrade
 
 PROJECT = "tuiup-bench"
 

@@ -9,7 +9,7 @@ catalogue in memory; it implements ``ops.ports.BackupPort``. Its records are
 ``FakeBackupRecord``s so a test can say an archive is present without a file
 (the snapshots show fixed paths); its verify answers with the real
 ``VerifyReport``. Tests that must prove data really comes back use the real
-``ops.backup.BackupStore``.
+``ops.backup.store.BackupStore``.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any
 from tui_upgrader.core.errors import BackupError, DockerError, HealthGateError
 from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent, discard
 from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot
-from tui_upgrader.ops.backup_restore import VerifyReport
+from tui_upgrader.ops.ports import VerifyReport
 from tui_upgrader.ops.settings import Settings
 
 DEFAULT_SERVICES = (

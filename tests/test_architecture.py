@@ -1,9 +1,12 @@
-"""The layering rule, checked at run time: headless code never loads Textual."""
+"""The layering rule, checked at run time: headless code never loads Textual; faces agree."""
 
 from __future__ import annotations
 
+import ast
+import importlib
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +17,12 @@ HEADLESS_MODULES = [
     "tui_upgrader.headless",
     "tui_upgrader.cli",
 ]
+
+
+def _fresh_python(code: str) -> str:
+    """What ``code`` prints in a new interpreter (nothing imported yet)."""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return out.stdout.strip()
 
 
 @pytest.mark.parametrize("module", HEADLESS_MODULES)
@@ -28,8 +37,8 @@ def test_headless_import_leaves_textual_out(module: str) -> None:
         "             or m.startswith('tui_upgrader.ui'))\n"
         "print(','.join(bad))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "", f"{module} pulled in: {out.stdout.strip()}"
+    pulled = _fresh_python(code)
+    assert pulled == "", f"{module} pulled in: {pulled}"
 
 
 def test_commands_import_leaves_textual_out() -> None:
@@ -39,5 +48,55 @@ def test_commands_import_leaves_textual_out() -> None:
         "build_parser()\n"
         "print(any(m.startswith('textual') for m in sys.modules))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
+    assert _fresh_python(code) == "False"
+
+
+def _faces() -> list[Path]:
+    ops = Path(__file__).resolve().parents[1] / "tui_upgrader" / "ops"
+    return sorted(p for p in ops.glob("*/__init__.py"))
+
+
+def _face_tables(init: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """(names imported under TYPE_CHECKING -> submodule, lazy_face table)."""
+    tree = ast.parse(init.read_text())
+    typed: dict[str, str] = {}
+    table: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.If):
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom) and imp.module is not None
+                for alias in imp.names:
+                    typed[alias.name] = imp.module.rsplit(".", 1)[1]
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
+            literal = node.value.args[1]
+            assert isinstance(literal, ast.Dict)
+            table = {ast.literal_eval(k): ast.literal_eval(v)  # type: ignore[arg-type]
+                     for k, v in zip(literal.keys, literal.values, strict=True)}  # fmt: skip
+    return typed, table
+
+
+def test_every_capability_has_a_face() -> None:
+    names = {p.parent.name for p in _faces()}
+    assert names == {"archive", "backup", "download", "images", "release", "stack", "upgrade"}
+
+
+@pytest.mark.parametrize("init", _faces(), ids=lambda p: p.parent.name)
+def test_a_face_lists_each_name_once_and_each_name_resolves(init: Path) -> None:
+    typed, table = _face_tables(init)
+    assert typed and typed == table, f"{init}: TYPE_CHECKING imports and lazy table disagree"
+    package = importlib.import_module(f"tui_upgrader.ops.{init.parent.name}")
+    for name, module in table.items():
+        real = getattr(importlib.import_module(f"{package.__name__}.{module}"), name)
+        assert getattr(package, name) is real
+    with pytest.raises(AttributeError, match="no attribute 'missing'"):
+        _ = package.missing
+
+
+def test_a_face_loads_only_the_module_of_the_name_asked_for() -> None:
+    code = (
+        "import sys\n"
+        "from tui_upgrader.ops.upgrade import load_decision\n"
+        "print(','.join(m for m in ('tui_upgrader.ops.upgrade.runner', "
+        "'tui_upgrader.ops.backup.store', 'docker') if m in sys.modules))\n"
+    )
+    assert _fresh_python(code) == ""

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 
 IS_ROOT = os.geteuid() == 0

@@ -14,9 +14,9 @@ import pytest
 from tests.backup.conftest import make_tree, snapshot
 from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Event, ProgressEvent
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.archive.tar_header import FastTarInfo, ustar_header
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.tar_header import FastTarInfo, ustar_header
 
 
 @pytest.mark.parametrize(

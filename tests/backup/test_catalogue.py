@@ -13,9 +13,9 @@ import pytest
 
 from tests.backup.conftest import IS_ROOT, make_tree
 from tui_upgrader.core.errors import BackupError, InputError
-from tui_upgrader.ops import catalogue as catalogue_module
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.catalogue import MIGRATIONS, Catalogue
+from tui_upgrader.ops.backup import catalogue as catalogue_module
+from tui_upgrader.ops.backup.catalogue import MIGRATIONS, Catalogue
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 
 
@@ -215,7 +215,7 @@ def test_disk_full_during_create(store: BackupStore, settings: Settings) -> None
 
 def test_a_missing_deploy_dir_leaves_no_record(tmp_path: Path) -> None:
     from tui_upgrader.core.errors import InputError
-    from tui_upgrader.ops.backup import BackupStore
+    from tui_upgrader.ops.backup.store import BackupStore
     from tui_upgrader.ops.settings import Settings
 
     store = BackupStore(Settings(deploy_dir=tmp_path / "nope", data_dir=tmp_path / "data"))

@@ -21,10 +21,10 @@ from tests.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.backup_stack import create_backup
-from tui_upgrader.ops.journal import deploy_lock, new_journal, write_journal
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.backup_with_stack import create_backup
+from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, write_journal
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tests.backup.conftest import make_runtime_items, make_tree, runtime_item, snapshot
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.backup_swap import recover_leftovers
+from tui_upgrader.ops.backup.store import BackupStore
+from tui_upgrader.ops.backup.swap import recover_leftovers
 from tui_upgrader.ops.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 CHILD = """
 import sys
 from pathlib import Path
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 settings = Settings(deploy_dir=Path(sys.argv[2]), data_dir=Path(sys.argv[3]))
 store = BackupStore(settings)

@@ -23,7 +23,7 @@ from tests.backup.conftest import (
 )
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import Event, LogEvent, ProgressEvent, Step
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 
 

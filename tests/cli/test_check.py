@@ -17,8 +17,8 @@ import pytest
 from tests.core.manifests import HASH_A, enhanced
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.journal import new_journal, write_journal
 from tui_upgrader.ops.state import DeployState, write_state
+from tui_upgrader.ops.upgrade.journal import new_journal, write_journal
 
 CONTRACT_KEYS = {
     "current_version",

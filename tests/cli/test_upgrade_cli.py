@@ -10,8 +10,8 @@ import pytest
 from tests.cli.test_check import _cli
 from tests.core.manifests import enhanced
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.journal import new_journal, write_journal
 from tui_upgrader.ops.state import DeployState, write_state
+from tui_upgrader.ops.upgrade.journal import new_journal, write_journal
 
 
 @pytest.fixture

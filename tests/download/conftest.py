@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from tui_upgrader.core.events import Event
-from tui_upgrader.ops.download import RetryPolicy
+from tui_upgrader.ops.download.fetch import RetryPolicy
 from tui_upgrader.ops.settings import Settings
 
 # No waiting between retries in tests; Retry-After is still honoured.

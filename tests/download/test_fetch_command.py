@@ -10,7 +10,7 @@ import pytest
 
 from tests.support.http_servers import payload, sha256
 from tui_upgrader.cli import main
-from tui_upgrader.ops.release_server import ReleaseServer
+from tui_upgrader.ops.release.server import ReleaseServer
 from tui_upgrader.ops.settings import default_cache_dir
 
 SIZE = 700_000

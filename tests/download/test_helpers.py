@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from tui_upgrader.ops.download_hash import HashPipe, sha256_file
-from tui_upgrader.ops.download_http import (
+from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
+from tui_upgrader.ops.download.resume_meta import PartialMeta, meta_path, read_meta, write_meta
+from tui_upgrader.ops.http import (
     ContentRange,
     RetryPolicy,
     parse_content_range,
     parse_retry_after,
 )
-from tui_upgrader.ops.download_meta import PartialMeta, meta_path, read_meta, write_meta
 
 
 @pytest.mark.parametrize(
@@ -96,7 +96,7 @@ def test_hash_pipe_handles_prefix_reset_and_batches(tmp_path: Path) -> None:
 
 def test_progress_events_carry_speed_and_eta() -> None:
     from tui_upgrader.core.events import Event, ProgressEvent, Step
-    from tui_upgrader.ops import download
+    from tui_upgrader.ops.download import fetch as download
 
     now = [100.0]
     seen: list[Event] = []

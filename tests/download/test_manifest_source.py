@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from tui_upgrader.core.errors import EXIT_BAD_INPUT, ConfigError
-from tui_upgrader.ops.manifest_source import fetch_manifest_bytes
-from tui_upgrader.ops.release_server import ReleaseServer
+from tui_upgrader.ops.download.manifest import fetch_manifest_bytes
+from tui_upgrader.ops.release.server import ReleaseServer
 from tui_upgrader.ops.settings import Settings
 
 BODY = json.dumps({"version": "1.0.0"}).encode()

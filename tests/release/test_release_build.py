@@ -17,7 +17,7 @@ from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.manifest import parse_manifest_bytes
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.release_build import build_release
+from tui_upgrader.ops.release.build import build_release
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:

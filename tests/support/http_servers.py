@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
+from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
 
 PACKAGE_PATH = "/pkg/docker-x86_64.zip"
 DEFAULT_SIZE = 1024 * 1024 + 12345  # not a multiple of any chunk size

@@ -13,9 +13,9 @@ from textual.widgets import Input
 from tests.fakes import FakeDocker
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.release_build import build_release
-from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
+from tui_upgrader.ops.backup.store import BackupStore
+from tui_upgrader.ops.release.build import build_release
+from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, write_state
 

@@ -23,8 +23,8 @@ from tui_upgrader.core.events import (
 from tui_upgrader.core.manifest import parse_manifest
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.planning import Plan
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.planning import Plan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock, JournalLike, UiDeps
 

@@ -20,7 +20,7 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock
 

@@ -18,7 +18,7 @@ import pytest
 from tests.support.engine import free_port, unique_name
 from tests.ui.drive import upgrade_through_ui
 from tui_upgrader.demo.session import DemoSession, prepare_demo
-from tui_upgrader.ops.docker_port import RealDocker
+from tui_upgrader.ops.stack.real_docker import RealDocker
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps

@@ -12,8 +12,8 @@ from tests.ui.conftest import ReleaseEnv
 from tests.ui.drive import ended, loaded, upgrade_through_ui, wait_until
 from tests.ui.scenarios import build_app
 from tui_upgrader.core.events import FORWARD_STEPS, StepEvent
-from tui_upgrader.ops.runner import run_upgrade
 from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade.runner import run_upgrade
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import SystemClock
 from tui_upgrader.ui.messages import UpgradeEvent
@@ -25,7 +25,7 @@ from tui_upgrader.ui.screens.strategy import StrategyScreen
 
 
 def engine_app(env: ReleaseEnv, tmp: Path, **overrides: Any) -> UpgraderApp:
-    from tui_upgrader.ops.planning import load_decision
+    from tui_upgrader.ops.upgrade.planning import load_decision
 
     values: dict[str, Any] = {
         "settings": env.settings,

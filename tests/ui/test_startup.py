@@ -13,10 +13,10 @@ from tests.ui.drive import ended, loaded, wait_until
 from tests.ui.scenarios import build_app
 from tests.ui.test_flows import engine_app
 from tui_upgrader.core.events import Step
-from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
-from tui_upgrader.ops.planning import Plan, load_decision
-from tui_upgrader.ops.recovery import recover
 from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
+from tui_upgrader.ops.upgrade.journal import new_journal, read_journal, write_journal
+from tui_upgrader.ops.upgrade.planning import Plan, load_decision
+from tui_upgrader.ops.upgrade.recovery import recover
 from tui_upgrader.ui.launch import real_deps
 from tui_upgrader.ui.screens.error import ErrorModal
 from tui_upgrader.ui.screens.journal import JournalModal

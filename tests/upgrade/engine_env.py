@@ -19,7 +19,7 @@ from tests.upgrade.test_apply import tree
 from tui_upgrader.core.events import discard
 from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.demo.releases import DemoLayout, build_demo
-from tui_upgrader.ops.docker_port import RealDocker
+from tui_upgrader.ops.stack.real_docker import RealDocker
 
 
 @dataclass

@@ -23,12 +23,13 @@ from tests.upgrade.test_apply import tree
 from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, unhealthy_once
 from tui_upgrader.core.errors import BackupError, HealthGateError
 from tui_upgrader.core.events import Emit, Event, LogEvent, ServiceEvent, Step, StepEvent
-from tui_upgrader.ops import after_stop, logsetup, recovery, runner
-from tui_upgrader.ops import steps as steps_module
-from tui_upgrader.ops.journal import Journal, read_journal, write_journal
-from tui_upgrader.ops.recovery import recover
+from tui_upgrader.ops import logsetup
 from tui_upgrader.ops.state import read_state, record_upgrade
-from tui_upgrader.ops.upgrade_types import Ports
+from tui_upgrader.ops.upgrade import after_stop, recovery, runner
+from tui_upgrader.ops.upgrade import steps as steps_module
+from tui_upgrader.ops.upgrade.journal import Journal, read_journal, write_journal
+from tui_upgrader.ops.upgrade.plan import Ports
+from tui_upgrader.ops.upgrade.recovery import recover
 
 ADMIN_SECRET = "admin-value"  # OLD_FILES' .env: SECRET=admin-value
 
@@ -46,8 +47,8 @@ def _upgrade(env: Env, emit: Emit | None = None, files: dict[str, str] = NEW_FIL
         return env.run(manifest)
     from tui_upgrader.core.arch import Arch
     from tui_upgrader.core.strategy import Deployment, decide
-    from tui_upgrader.ops.runner import run_upgrade
-    from tui_upgrader.ops.upgrade_types import UpgradePlan
+    from tui_upgrader.ops.upgrade.plan import UpgradePlan
+    from tui_upgrader.ops.upgrade.runner import run_upgrade
 
     current = read_state(env.deploy).version
     decision = decide(current, manifest, Deployment(current, True), Arch.X86_64)
@@ -344,7 +345,7 @@ def _leaky_gate(env: Env, monkeypatch: pytest.MonkeyPatch, secrets: list[str]) -
         said = " ".join(secrets)
         emit(ServiceEvent("app", "unhealthy", f"check failed: token {said}"))
         emit(LogEvent("error", f"app | connecting to postgres://app:{said}@db failed"))
-        logging.getLogger("tui_upgrader.ops.health").error("app | env dump %s", said)
+        logging.getLogger("tui_upgrader.ops.stack.health").error("app | env dump %s", said)
         raise HealthGateError(f"services not healthy: app: exited (exit 3); last logs: {said}")
 
     monkeypatch.setattr(env.docker, "wait_healthy", gate)

@@ -10,10 +10,10 @@ from tests.upgrade.test_apply import tree
 from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, write_tree
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.manifest import PatchOperations, PatchPackage
-from tui_upgrader.ops import apply
-from tui_upgrader.ops.journal import read_journal
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade import apply
+from tui_upgrader.ops.upgrade.journal import read_journal
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import pytest
 
 from tests.fakes import FakeBackupStore
 from tui_upgrader.core.errors import UpgraderError
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 

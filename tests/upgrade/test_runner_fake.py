@@ -27,11 +27,11 @@ from tui_upgrader.core.manifest import (
 )
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.journal import new_journal, read_journal, write_journal
-from tui_upgrader.ops.runner import run_upgrade
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, read_state, write_state
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.journal import new_journal, read_journal, write_journal
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.runner import run_upgrade
 
 OLD_FILES = {
     "docker-compose.yml": "services: {app: {image: demo/app:1.0.0}}\n",

@@ -25,8 +25,8 @@ from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
 from tui_upgrader.demo.releases import OFFERED, write_release_folder
-from tui_upgrader.ops.release_build import build_release
-from tui_upgrader.ops.release_server import serve_directory
+from tui_upgrader.ops.release.build import build_release
+from tui_upgrader.ops.release.server import serve_directory
 from tui_upgrader.ops.state import read_state
 
 pytestmark = pytest.mark.engine

@@ -22,8 +22,8 @@ from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.core.events import FORWARD_STEPS
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo.broken import build_broken_release
-from tui_upgrader.ops.release_build import build_release
-from tui_upgrader.ops.release_server import serve_directory
+from tui_upgrader.ops.release.build import build_release
+from tui_upgrader.ops.release.server import serve_directory
 from tui_upgrader.ops.state import read_state
 
 pytestmark = pytest.mark.engine

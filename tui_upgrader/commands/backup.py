@@ -17,12 +17,15 @@ from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
-from tui_upgrader.ops.backup import BackupStore
-from tui_upgrader.ops.backup_stack import create_backup, refuse_interrupted, restore_backup
-from tui_upgrader.ops.catalogue import BackupRecord
+from tui_upgrader.ops.backup import BackupRecord, BackupStore
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade import (
+    create_backup,
+    refuse_interrupted,
+    restore_backup,
+)
 
 ACTIONS = ("list", "create", "restore", "verify", "delete")
 NEEDS_ID = ("restore", "verify", "delete")
@@ -181,7 +184,7 @@ def execute(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.docker_port import RealDocker
+    from tui_upgrader.ops.stack import RealDocker
 
     settings = settings_from_args(args)
     docker = RealDocker(project_name=settings.project_name)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core.strategy import Decision
-from tui_upgrader.ops.planning import load_decision
+from tui_upgrader.ops.upgrade import load_decision
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

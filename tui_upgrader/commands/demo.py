@@ -27,9 +27,8 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tui_upgrader.demo.session import prepare_demo
-    from tui_upgrader.ops.docker_port import RealDocker
-    from tui_upgrader.ops.planning import load_decision
-    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
 
     docker = RealDocker()
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
@@ -40,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
             from tui_upgrader.ui.launch import run_tui
 
             return run_tui(args, settings=settings, needs_setup=False)
-        from tui_upgrader.ops.runner import run_upgrade
+        from tui_upgrader.ops.upgrade import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)

@@ -20,7 +20,7 @@ from tui_upgrader.core.strategy import Strategy
 from tui_upgrader.core.versions import Version
 from tui_upgrader.headless import TextPrinter
 from tui_upgrader.ops.download import DownloadResult, download
-from tui_upgrader.ops.planning import load_decision, package_cache_path
+from tui_upgrader.ops.upgrade import load_decision, package_cache_path
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

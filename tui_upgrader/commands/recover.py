@@ -8,9 +8,7 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
 from tui_upgrader.core.errors import InputError
-from tui_upgrader.ops.journal import read_journal
-from tui_upgrader.ops.recovery import RecoverMode, describe, recover
-from tui_upgrader.ops.upgrade_types import Ports
+from tui_upgrader.ops.upgrade import Ports, RecoverMode, describe, read_journal, recover
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -53,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
     print(describe(journal), file=sys.stderr if args.json else sys.stdout)
     mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
 
-    from tui_upgrader.ops.docker_port import RealDocker
+    from tui_upgrader.ops.stack import RealDocker
 
     ports = Ports(docker=RealDocker(project_name=settings.project_name))
     emit = printer(args.json)

@@ -68,7 +68,7 @@ def _arches(names: list[str] | None) -> tuple[Arch, ...]:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `tui-upgrader check` never pays for zipfile and the SDK.
-    from tui_upgrader.ops.release_build import build_release
+    from tui_upgrader.ops.release import build_release
 
     result = build_release(
         args.src,

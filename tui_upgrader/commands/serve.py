@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from tui_upgrader.ops import release_server
+from tui_upgrader.ops.release import make_release_server
 
 DEFAULT_PORT = 8000
 
@@ -50,11 +50,11 @@ def _is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.dir.resolve()
-    server = release_server.make_release_server(root, args.host, args.port)
+    server = make_release_server(root, args.host, args.port)
     # Access lines on stderr while serving in the foreground (they also reach the log file).
     access = logging.StreamHandler(sys.stderr)
     access.setFormatter(logging.Formatter("%(message)s"))
-    server_logger = logging.getLogger(release_server.__name__)
+    server_logger = logging.getLogger(type(server).__module__)  # the server logs access there
     server_logger.addHandler(access)
     server_logger.setLevel(logging.INFO)
     if not _is_loopback(args.host):

@@ -13,10 +13,8 @@ from tui_upgrader.commands.check import decision_text
 from tui_upgrader.core.errors import InputError, JournalError, UpgraderError
 from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
 from tui_upgrader.headless import JsonPrinter
-from tui_upgrader.ops.journal import read_journal
-from tui_upgrader.ops.planning import load_decision
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision, read_journal
 
 NO_BACKUP_WARNING = (
     "--no-backup: no pre-upgrade backup will be made. If the upgrade fails after the stop, "
@@ -60,8 +58,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _json_refusal(deploy_dir, exc)
 
-    from tui_upgrader.ops.docker_port import RealDocker
-    from tui_upgrader.ops.runner import run_upgrade
+    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.upgrade import run_upgrade
 
     upgrade_plan = UpgradePlan(
         settings, plan.manifest, plan.decision, make_backup=not args.no_backup

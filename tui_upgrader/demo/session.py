@@ -24,10 +24,10 @@ from tui_upgrader.demo.releases import (
     DemoLayout,
     build_demo,
 )
-from tui_upgrader.ops.journal import clear_journal
 from tui_upgrader.ops.ports import DockerPort
-from tui_upgrader.ops.release_server import ReleaseServer, serve_directory
+from tui_upgrader.ops.release import ReleaseServer, serve_directory
 from tui_upgrader.ops.settings import Settings, default_data_dir
+from tui_upgrader.ops.upgrade import clear_journal
 
 logger = logging.getLogger(__name__)
 

@@ -1,11 +1,11 @@
 """The seams the runner and the UI depend on.
 
-``DockerPort`` is implemented for real by ``ops.docker_port.RealDocker`` and by
+``DockerPort`` is implemented for real by ``ops.stack.real_docker.RealDocker`` and by
 ``tests.fakes.FakeDocker`` for fast UI/runner tests. Everything takes the
 project directory explicitly because the compose file there changes during an
 upgrade (old file before apply, new file after).
 
-``BackupPort`` is implemented by ``ops.backup.BackupStore`` and by
+``BackupPort`` is implemented by ``ops.backup.store.BackupStore`` and by
 ``tests.fakes.FakeBackupStore``. Its records are read through
 ``BackupRecordView`` because the fake keeps its own record type: UI snapshots
 show fixed archive paths that do not exist, so the fake must be able to claim
@@ -17,18 +17,40 @@ from __future__ import annotations
 import builtins
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit
 from tui_upgrader.core.stack import ServiceSpec, StackSnapshot
 from tui_upgrader.ops.settings import Settings
 
-if TYPE_CHECKING:
-    # Only for annotations: importing it pulls in the archive codecs and the
-    # extraction code, which the first screen of the TUI does not need.
-    from tui_upgrader.ops.backup_restore import VerifyReport
+
+@dataclass(frozen=True, slots=True)
+class VerifyReport:
+    """What verifying one backup found (``BackupPort.verify``)."""
+
+    id: int
+    status: Literal["ok", "corrupt", "missing"]
+    detail: str
+    expected_sha256: str | None = None
+    actual_sha256: str | None = None
+    members: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "status": self.status,
+            "detail": self.detail,
+            "expected_sha256": self.expected_sha256,
+            "actual_sha256": self.actual_sha256,
+            "members": self.members,
+        }
 
 
 class DockerPort(Protocol):
@@ -80,7 +102,7 @@ class DockerPort(Protocol):
 
 
 class BackupRecordView(Protocol):
-    """The fields of ``ops.catalogue.BackupRecord`` that the runner and the UI read."""
+    """The fields of ``ops.backup.catalogue.BackupRecord`` that the runner and the UI read."""
 
     @property
     def id(self) -> int: ...
@@ -107,7 +129,7 @@ class BackupRecordView(Protocol):
 
 
 class BackupPort(Protocol):
-    """The backup catalogue as the runner, recovery, ``ops.backup_stack`` and the UI use it."""
+    """The backup catalogue as the runner, recovery, stand-alone backups and the UI use it."""
 
     @property
     def settings(self) -> Settings: ...
@@ -150,22 +172,3 @@ class BackupPort(Protocol):
     def prune(self, keep: int, protect_id: int) -> builtins.list[int]:
         """Delete old pre-upgrade backups, never ``protect_id``; returns the ids deleted."""
         ...
-
-
-def image_files_for_arch(images_dir: Path, docker_arch: str) -> Sequence[Path]:
-    """Image tars meant for this machine: ``*-<arch>.tar`` plus plain ``*.tar``.
-
-    Tars for another architecture (``*-arm64.tar`` on amd64) are skipped.
-    """
-    if not images_dir.is_dir():
-        return []
-    others = {"amd64", "arm64"} - {docker_arch}
-    picked: list[Path] = []
-    for path in sorted(images_dir.iterdir()):
-        if not path.is_file() or not path.name.endswith((".tar", ".tar.gz", ".tar.xz")):
-            continue
-        stem = path.name.split(".tar")[0]
-        if any(stem.endswith(f"-{other}") for other in others):
-            continue
-        picked.append(path)
-    return picked

@@ -138,7 +138,9 @@ class UpgraderApp(App[int]):
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
-        yield from screen_commands(self, screen)
+        yield from screen_commands(
+            screen, self, self.run_action, self.open_backups, self.show_log_path, self.deps.log_path
+        )
 
     # --- quitting ------------------------------------------------------------------------------
 

@@ -23,9 +23,8 @@ from tui_upgrader.ops.settings import Settings
 if TYPE_CHECKING:
     # Annotations only: these pull in the manifest and strategy modules, which
     # the manifest worker loads off the UI thread after the first frame.
-    from tui_upgrader.ops.planning import Plan
     from tui_upgrader.ops.ports import BackupPort, DockerPort
-    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade import Plan, Ports, UpgradePlan
 
 RecoverMode = Literal["rollback", "resume"]
 
@@ -67,7 +66,7 @@ class FrozenClock:
 
 
 class JournalLike(Protocol):
-    """What ``ops.journal.read_journal`` returns (an interrupted upgrade)."""
+    """What ``ops.upgrade.journal.read_journal`` returns (an interrupted upgrade)."""
 
     @property
     def step(self) -> Step: ...
@@ -98,7 +97,7 @@ def _no_journal(_deploy_dir: Path) -> JournalLike | None:
 
 
 def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
-    from tui_upgrader.ops.planning import load_decision
+    from tui_upgrader.ops.upgrade import load_decision
 
     return load_decision(settings, force_full=force_full)
 

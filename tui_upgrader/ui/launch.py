@@ -26,11 +26,11 @@ from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 
 if TYPE_CHECKING:
     from tui_upgrader.ops.ports import BackupPort, DockerPort
-    from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade import Ports, UpgradePlan
 
 
 def _docker(settings: Settings) -> DockerPort:
-    from tui_upgrader.ops.docker_port import RealDocker
+    from tui_upgrader.ops.stack import RealDocker
 
     return RealDocker(project_name=settings.project_name)
 
@@ -38,7 +38,7 @@ def _docker(settings: Settings) -> DockerPort:
 def _run_upgrade(
     plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
 ) -> ResultEvent:
-    from tui_upgrader.ops.runner import run_upgrade
+    from tui_upgrader.ops.upgrade import run_upgrade
 
     return run_upgrade(plan, ports, emit, cancel)
 
@@ -46,7 +46,7 @@ def _run_upgrade(
 def _recover(
     settings: Settings, ports: Ports, mode: RecoverMode, emit: Emit, cancel: threading.Event
 ) -> ResultEvent:
-    from tui_upgrader.ops.recovery import recover
+    from tui_upgrader.ops.upgrade import recover
 
     return recover(settings, ports, mode, emit, cancel)
 
@@ -54,7 +54,7 @@ def _recover(
 def _read_journal(deploy_dir: Path) -> JournalLike | None:
     if not (deploy_dir / STATE_DIR_NAME / JOURNAL_FILE_NAME).exists():
         return None  # the usual answer, without loading the journal code first
-    from tui_upgrader.ops.journal import read_journal
+    from tui_upgrader.ops.upgrade import read_journal
 
     return read_journal(deploy_dir)
 

@@ -10,7 +10,7 @@ from textual.message import Message
 from tui_upgrader.core.events import Event, LayerEvent, ProgressEvent, ResultEvent
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.upgrade import Plan
     from tui_upgrader.ui.backup_rows import BackupRow
 
 

@@ -17,7 +17,7 @@ from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED,
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade_types import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade import Ports, UpgradePlan
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 from tui_upgrader.ui.restore_job import (
     CREATE_STEPS,
@@ -27,7 +27,7 @@ from tui_upgrader.ui.restore_job import (
 )
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.upgrade import Plan
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
 Kind = Literal["upgrade", "restore", "backup", "recover"]

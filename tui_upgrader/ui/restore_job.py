@@ -1,7 +1,7 @@
 """Backup jobs the Backups screen runs through the progress screen.
 
 The Docker side (stop before, start and health-gate after) is
-``ops.backup_stack``'s; this module only turns its outcome into the
+``ops.upgrade.backup_with_stack``'s; this module only turns its outcome into the
 ``ResultEvent`` the progress screen shows, exactly like an upgrade's.
 """
 
@@ -13,7 +13,7 @@ from tui_upgrader.core.errors import EXIT_FAILED
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade_types import Ports
+from tui_upgrader.ops.upgrade import Ports
 
 RESTORE_STEPS = (
     Step.STOPPING_SERVICES,
@@ -44,10 +44,10 @@ def restore_backup(
     emit: Emit,
 ) -> ResultEvent:
     """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
-    from tui_upgrader.ops import backup_stack
+    from tui_upgrader.ops.upgrade import restore_backup
 
     try:
-        backup_stack.restore_backup(
+        restore_backup(
             store,
             ports.docker,
             backup_id,
@@ -73,10 +73,10 @@ def create_backup(
     cancel: threading.Event,
 ) -> ResultEvent:
     """A cold manual backup: running services are stopped for it and started again."""
-    from tui_upgrader.ops import backup_stack
+    from tui_upgrader.ops.upgrade import create_backup
 
     try:
-        made = backup_stack.create_backup(
+        made = create_backup(
             store,
             ports.docker,
             settings.deploy_dir,

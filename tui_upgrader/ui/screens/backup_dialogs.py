@@ -12,7 +12,7 @@ from tui_upgrader.ui.planview import version_line
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.upgrade import Plan
 
 
 def start_modal(plan: Plan, settings: Settings, *, make_backup: bool) -> ConfirmModal:

@@ -32,7 +32,7 @@ from tui_upgrader.ui.screens.manifest_view import (
 )
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.upgrade import Plan
 
 logger = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from tui_upgrader.ui.planview import (
 from tui_upgrader.ui.widgets.big_text import BigText
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.planning import Plan
+    from tui_upgrader.ops.upgrade import Plan
 
 SECTIONS = ("why", "warnings", "plan", "touched", "kept")
 

@@ -1,0 +1,273 @@
+"""Resumable, verified package downloads (model: pip's ``network/download.py``).
+
+Bytes stream to ``<dest>.part`` and are hashed in a second thread as they
+arrive. An interrupted transfer resumes with ``Range`` + ``If-Range``; the
+``.part.json`` sidecar (see ``resume_meta``) says what the partial belongs to.
+Only a file whose SHA-256 matches is renamed to ``dest``, so a file at
+``dest`` is always a verified one and is reused without any request.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import re
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+from humanize import naturalsize
+
+from tui_upgrader.core.errors import (
+    CancelledError,
+    DiskSpaceError,
+    DownloadError,
+    HashMismatchError,
+    InputError,
+    UpgraderError,
+)
+from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
+from tui_upgrader.core.throttle import RateGate
+from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
+from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
+from tui_upgrader.ops.download.transfer import Transfer, TransferContext
+from tui_upgrader.ops.fsutil import fsync_dir
+from tui_upgrader.ops.http import RetryPolicy, make_client
+from tui_upgrader.ops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["DownloadResult", "RetryPolicy", "download"]
+
+PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second
+COPY_BLOCK = 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadResult:
+    path: Path
+    sha256: str
+    size: int
+    bytes_transferred: int  # body bytes received over the network, all attempts
+    resumed: bool  # the file includes bytes kept from an earlier attempt
+    requests: int  # HTTP requests made (0 = the cached file was reused)
+
+
+@dataclass(slots=True)
+class _Progress:
+    """Throttles ``ProgressEvent``s to PROGRESS_INTERVAL_S."""
+
+    emit: Emit
+    step: Step
+    label: str
+    clock: Callable[[], float] = time.monotonic
+    gate: RateGate = field(init=False)
+    # Speed is measured from the first report of this run, so a resumed
+    # download does not count the bytes it already had as transferred now.
+    origin: tuple[float, int] | None = None
+
+    def __post_init__(self) -> None:
+        self.gate = RateGate(PROGRESS_INTERVAL_S, self.clock)
+
+    def __call__(self, done: int, total: int | None, *, force: bool = False) -> None:
+        now = self.clock()
+        if self.origin is None:
+            self.origin = (now, done)
+        if self.gate.allow(final=force):
+            started, base = self.origin
+            rate = (done - base) / (now - started) if now - started > 0.2 else None
+            eta = (total - done) / rate if rate and total is not None and total >= done else None
+            self.emit(ProgressEvent(self.step, done, total, self.label, rate or None, eta))
+
+
+def _normalise_sha(value: str | None) -> str | None:
+    if value is None:
+        return None
+    text = value.strip().lower().removeprefix("sha256:")
+    if not _SHA256.match(text):
+        raise InputError(f"invalid sha256 {value!r}: expected 64 hex digits")
+    return text
+
+
+def local_source(url: str) -> Path | None:
+    """A ``file://`` URL or a plain path (air-gapped USB), else None."""
+    if url.startswith("file://"):
+        return Path(unquote(urlsplit(url).path))
+    if "://" not in url:
+        return Path(url)
+    return None
+
+
+def check_free_space(directory: Path, needed: int, what: str) -> None:
+    free = shutil.disk_usage(directory).free
+    if free < needed:
+        raise DiskSpaceError(
+            f"{directory}: not enough free space for {what}: "
+            f"need {naturalsize(needed, binary=True)}, {naturalsize(free, binary=True)} free"
+        )
+
+
+def _reuse_complete(
+    dest: Path, expected: str | None, expected_size: int | None, progress: _Progress
+) -> DownloadResult | None:
+    try:
+        size = dest.stat().st_size
+    except FileNotFoundError:
+        return None
+    if expected_size is not None and size != expected_size:
+        logger.warning("%s: %d bytes, expected %d; downloading again", dest, size, expected_size)
+        dest.unlink()
+        return None
+    actual = sha256_file(dest)
+    if expected is not None and actual != expected:
+        logger.warning(
+            "%s: cached file does not match sha256 %s; downloading again", dest, expected
+        )
+        dest.unlink()
+        return None
+    if expected is None:
+        logger.warning("%s: reusing an unverifiable cached package", dest)
+    logger.info("%s: already downloaded and verified, no request made", dest)
+    progress(size, size, force=True)
+    return DownloadResult(dest, actual, size, 0, False, 0)
+
+
+def _verify(
+    url: str, expected: str | None, expected_size: int | None, sha: str, size: int
+) -> UpgraderError | None:
+    if expected_size is not None and size != expected_size:
+        return DownloadError(f"{url}: received {size} bytes, the manifest says {expected_size}")
+    if expected is not None and sha != expected:
+        return HashMismatchError(url, expected, sha)
+    return None
+
+
+def _commit(dest: Path) -> None:
+    os.replace(part_path(dest), dest)
+    fsync_dir(dest.parent)
+    discard_partial(dest)
+
+
+def _copy_local(
+    source: Path,
+    dest: Path,
+    expected: str | None,
+    expected_size: int | None,
+    progress: _Progress,
+    cancel: threading.Event,
+) -> DownloadResult:
+    """Copy from a local path through the same hash + verify path as HTTP."""
+    try:
+        size = source.stat().st_size
+    except OSError as exc:
+        raise DownloadError(f"{source}: cannot read package: {exc.strerror}") from exc
+    check_free_space(dest.parent, size, dest.name)
+    part = part_path(dest)
+    pipe = HashPipe()
+    done = 0
+    try:
+        with source.open("rb") as src, part.open("wb") as out:
+            os.fchmod(out.fileno(), 0o600)
+            while block := src.read(COPY_BLOCK):
+                out.write(block)
+                pipe.feed(block)
+                done += len(block)
+                progress(done, size)
+                if cancel.is_set():
+                    raise CancelledError(f"copy of {source} cancelled")
+            out.flush()
+            os.fsync(out.fileno())
+        sha = pipe.hexdigest()
+    except BaseException:
+        pipe.close()
+        discard_partial(dest)
+        raise
+    problem = _verify(str(source), expected, expected_size, sha, done)
+    if problem is not None:
+        discard_partial(dest)
+        raise problem
+    _commit(dest)
+    progress(done, done, force=True)
+    return DownloadResult(dest, sha, done, 0, False, 0)
+
+
+def download(
+    url: str,
+    dest: Path,
+    *,
+    expected_sha256: str | None,
+    expected_size: int | None = None,
+    settings: Settings,
+    emit: Emit = discard,
+    cancel: threading.Event | None = None,
+    client: httpx.Client | None = None,
+    step: Step = Step.DOWNLOADING_UPDATE,
+    retry: RetryPolicy | None = None,
+) -> DownloadResult:
+    """Download ``url`` to ``dest`` and verify it; resume whatever is resumable.
+
+    ``expected_sha256`` None means unverifiable (the caller decided to allow
+    it). Raises DownloadError, HashMismatchError, DiskSpaceError or
+    CancelledError (the partial file is kept for the next attempt).
+    """
+    expected = _normalise_sha(expected_sha256)
+    cancel = cancel or threading.Event()
+    progress = _Progress(emit, step, dest.name)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    except OSError as exc:
+        raise DownloadError(f"{dest.parent}: cannot create: {exc.strerror}") from exc
+    reused = _reuse_complete(dest, expected, expected_size, progress)
+    if reused is not None:
+        return reused
+    source = local_source(url)
+    if source is not None:
+        return _copy_local(source, dest, expected, expected_size, progress, cancel)
+
+    http = client or make_client(settings)
+    ctx = TransferContext(
+        url=url,
+        dest=dest,
+        expected_sha256=expected,
+        expected_size=expected_size,
+        settings=settings,
+        client=http,
+        cancel=cancel,
+        policy=retry or RetryPolicy.from_settings(settings),
+        progress=progress,
+        log=lambda level, text: emit(LogEvent(level, text)),
+        check_space=lambda needed: check_free_space(dest.parent, needed, dest.name),
+    )
+    try:
+        for attempt in (1, 2):
+            transfer = Transfer(ctx)
+            sha, size = transfer.run()
+            problem = _verify(url, expected, expected_size, sha, size)
+            if problem is None:
+                _commit(dest)
+                progress(size, size, force=True)
+                logger.info("%s: %d bytes verified (%s)", dest, size, sha)
+                return DownloadResult(
+                    dest, sha, size, ctx.bytes_transferred, transfer.resumed, ctx.requests
+                )
+            discard_partial(dest)
+            if attempt == 2:
+                raise problem
+            text = f"{problem}; deleted it, downloading once more from scratch"
+            logger.warning("%s", text)
+            ctx.log("warning", text)
+        raise AssertionError("unreachable")
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            raise DiskSpaceError(f"{dest.parent}: disk full while writing {dest.name}") from exc
+        raise DownloadError(f"{dest}: {exc.strerror or exc}") from exc
+    finally:
+        if client is None:
+            http.close()

@@ -1,0 +1,110 @@
+"""Fetch the release manifest from a URL (httpx) or a local file."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from tui_upgrader.core.errors import ConfigError, ManifestError, NetworkError
+from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest_bytes
+from tui_upgrader.ops.http import describe_transport_error
+from tui_upgrader.ops.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "tui-upgrader"
+
+
+def _read_limited(response: httpx.Response, url: str) -> bytes:
+    declared = response.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+        raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes ({declared} bytes)")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > MAX_MANIFEST_BYTES:
+            raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def is_remote(source: str) -> bool:
+    """http(s), in any letter case, as the fetch itself decides."""
+    with contextlib.suppress(ValueError):
+        return urlsplit(source).scheme.lower() in ("http", "https")
+    return False
+
+
+def _local_path(source: str) -> Path | None:
+    """The file a ``file://`` URL or plain path names; None for http(s).
+
+    Anything else that looks like a URL is refused here, so a typo such as
+    ``htp://`` is not reported as a missing file of that odd name.
+    """
+    try:
+        parts = urlsplit(source)
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+        raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
+        if not parts.netloc:
+            raise ConfigError(f"{source}: not a valid manifest URL (no host)")
+        return None
+    if scheme == "file":
+        return Path(unquote(parts.path))
+    if scheme and "://" in source:
+        raise ConfigError(
+            f"{source}: unsupported manifest URL scheme {parts.scheme!r} "
+            "(use http://, https://, file:// or a path)"
+        )
+    return Path(source)
+
+
+def fetch_manifest_bytes(
+    source: str, settings: Settings, client: httpx.Client | None = None
+) -> bytes:
+    path = _local_path(source)
+    if path is None:
+        timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
+        own = client is None
+        http = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
+        try:
+            with http.stream("GET", source, follow_redirects=True) as response:
+                if response.status_code >= 400:
+                    raise NetworkError(
+                        f"{source}: server answered HTTP {response.status_code} "
+                        f"{response.reason_phrase}"
+                    )
+                return _read_limited(response, source)
+        except httpx.InvalidURL as exc:
+            raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
+        except httpx.TransportError as exc:
+            raise NetworkError(f"{source}: {describe_transport_error(exc)}") from exc
+        finally:
+            if own:
+                http.close()
+    try:
+        if path.stat().st_size > MAX_MANIFEST_BYTES:
+            raise ManifestError(str(path), f"larger than {MAX_MANIFEST_BYTES} bytes")
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: manifest file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read manifest: {exc.strerror}") from exc
+
+
+def fetch_manifest(
+    source: str | None, settings: Settings, client: httpx.Client | None = None
+) -> Manifest:
+    if not source:
+        raise ConfigError(
+            "no manifest configured: pass --manifest URL|PATH or set manifest in config.toml"
+        )
+    data = fetch_manifest_bytes(source, settings, client)
+    logger.info("manifest fetched from %s (%d bytes)", source, len(data))
+    return parse_manifest_bytes(data, source)

@@ -1,0 +1,221 @@
+"""The health gate: every compose service of a project must be fit, in time.
+
+Per container, from the engine's own view (so a HEALTHCHECK baked into the
+image counts as much as one in the compose file):
+
+* with a health check: running and ``healthy``;
+* without one: running, and not restarted, for a settle period;
+* restart policy ``no`` (or ``on-failure``) and exited 0: a one-shot job
+  that finished. A ``restart: "no"`` container still running is judged as a
+  long-running one.
+
+A one-shot that exited non-zero, an ``unhealthy`` container, a dead one or
+one that restarted ``CRASH_LOOP_RESTARTS`` times fails at once; anything else
+gets until the timeout. The failure names every bad service with its
+state and its last log lines.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import docker
+from docker.models.containers import Container
+
+from tui_upgrader.core.errors import CancelledError, HealthGateError
+from tui_upgrader.core.events import Emit, LogEvent, ServiceEvent
+from tui_upgrader.core.stack import ServiceSpec
+from tui_upgrader.ops.images.engine import docker_errors
+from tui_upgrader.ops.logsetup import redact
+
+logger = logging.getLogger(__name__)
+
+LOG_LINES = 20
+POLL_S = 0.5
+_ONE_SHOT_POLICIES = ("", "no", "on-failure")
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    state: (
+        str  # starting | running | healthy | unhealthy | exited | restarting | missing | dead ...
+    )
+    detail: str = ""
+    ready: bool = False
+    hopeless: bool = False  # will not get better by waiting
+
+
+def _one_line(text: str, limit: int = 120) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class _Settle:
+    """Remembers since when each container has been running without a restart."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._since: dict[str, tuple[tuple[str, int], float]] = {}
+
+    def stable_for(self, container_id: str, started_at: str, restarts: int) -> float:
+        key = (started_at, restarts)
+        seen = self._since.get(container_id)
+        if seen is None or seen[0] != key:
+            self._since[container_id] = (key, self._clock())
+            return 0.0
+        return self._clock() - seen[1]
+
+
+CRASH_LOOP_RESTARTS = 3
+
+
+def _crash_loop(restarts: int) -> bool:
+    """A fresh container (``up`` recreated it) that already restarted this often
+    is crash-looping: waiting out the timeout would only add downtime."""
+    return restarts >= CRASH_LOOP_RESTARTS
+
+
+def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
+    """One container's verdict from its ``inspect`` data."""
+    state: dict[str, Any] = attrs.get("State") or {}
+    status = str(state.get("Status") or "unknown")
+    policy = str(((attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "")
+    restarts = int(attrs.get("RestartCount") or 0)
+    code = int(state.get("ExitCode") or 0)
+    health = state.get("Health")
+    if status == "running":
+        if health:
+            hstatus = str(health.get("Status") or "starting")
+            if hstatus == "healthy":
+                return Verdict("healthy", ready=True)
+            if hstatus == "unhealthy":
+                log = health.get("Log") or [{}]
+                output = _one_line(str(log[-1].get("Output") or "")) or "no output"
+                # The engine says unhealthy only after `retries` failed checks
+                # past the start period, and never restarts such a container on
+                # its own: waiting out the timeout would only add downtime.
+                return Verdict("unhealthy", f"check failed: {output}", hopeless=True)
+            return Verdict("starting", "health check pending")
+        stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
+        if stable >= settle_s:
+            return Verdict("running", ready=True)
+        if restarts:
+            # ExitCode is reset when the container starts again: not worth showing.
+            return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
+        return Verdict("starting", f"settling {settle_s:g}s")
+    if status == "exited":
+        if policy in _ONE_SHOT_POLICIES and code == 0:
+            return Verdict("exited", "exit 0", ready=True)
+        return Verdict("exited", f"exit {code}", hopeless=policy in ("", "no"))
+    if status == "restarting":
+        return Verdict(
+            "restarting", f"{restarts} restarts, last exit {code}", hopeless=_crash_loop(restarts)
+        )
+    if status == "created":
+        return Verdict("starting", "created")
+    return Verdict(status, hopeless=status == "dead")
+
+
+def _combine(verdicts: list[Verdict]) -> Verdict:
+    if not verdicts:
+        return Verdict("missing", "no container")
+    for verdict in verdicts:
+        if not verdict.ready:
+            return verdict
+    return verdicts[0]
+
+
+def project_containers(client: docker.DockerClient, project: str) -> dict[str, list[Container]]:
+    found: list[Container] = client.containers.list(
+        all=True,
+        filters={"label": f"com.docker.compose.project={project}"},
+        ignore_removed=True,
+    )
+    by_service: dict[str, list[Container]] = {}
+    for container in found:
+        labels = container.labels
+        if labels.get("com.docker.compose.oneoff", "False") == "True":
+            continue  # `compose run` leftovers are not part of the stack
+        by_service.setdefault(labels.get("com.docker.compose.service", ""), []).append(container)
+    return by_service
+
+
+def _logs(containers: list[Container]) -> list[str]:
+    lines: list[str] = []
+    for container in containers:
+        try:
+            raw: bytes = container.logs(tail=LOG_LINES, stdout=True, stderr=True)
+        except docker.errors.DockerException as exc:
+            lines.append(f"(logs unavailable: {exc})")
+            continue
+        lines += [line.rstrip() for line in raw.decode("utf-8", "replace").splitlines()]
+    return lines[-LOG_LINES:]
+
+
+def _fail(
+    bad: dict[str, Verdict],
+    containers: dict[str, list[Container]],
+    elapsed: float,
+    emit: Emit,
+) -> HealthGateError:
+    parts: list[str] = []
+    for name, verdict in sorted(bad.items()):
+        # Services print their settings (connection strings...) when they fail.
+        lines = [redact(line) for line in _logs(containers.get(name, []))]
+        for line in lines:
+            emit(LogEvent("error", f"{name} | {line}"))
+        state = verdict.state + (f" ({redact(verdict.detail)})" if verdict.detail else "")
+        logs = " | ".join(lines) if lines else "(no output)"
+        parts.append(f"{name}: {state}; last logs: {logs}")
+    return HealthGateError(f"services not healthy after {elapsed:.1f}s: " + "; ".join(parts))
+
+
+def wait_healthy(
+    client: docker.DockerClient,
+    project: str,
+    services: Sequence[ServiceSpec],
+    *,
+    timeout_s: float,
+    settle_s: float,
+    emit: Emit,
+    cancel: threading.Event | None = None,
+    poll_s: float = POLL_S,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Return when every service is fit; raise HealthGateError naming the rest."""
+    start = clock()
+    deadline = start + timeout_s
+    settle = _Settle(clock)
+    shown: dict[str, tuple[str, str]] = {}
+    waiter = cancel or threading.Event()
+    while True:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError("health gate cancelled")
+        with docker_errors(f"checking the health of project {project}"):
+            containers = project_containers(client, project)
+            verdicts = {
+                spec.name: _combine(
+                    [judge(c.attrs, settle, settle_s) for c in containers.get(spec.name, [])]
+                )
+                for spec in services
+            }
+        for name, verdict in verdicts.items():
+            if shown.get(name) != (verdict.state, verdict.detail):
+                shown[name] = (verdict.state, verdict.detail)
+                detail = redact(verdict.detail)  # may quote a health check's output
+                emit(ServiceEvent(name, verdict.state, detail))
+                logger.info("service %s: %s %s", name, verdict.state, detail)
+        bad = {name: v for name, v in verdicts.items() if not v.ready}
+        if not bad:
+            logger.info("health gate passed for %s after %.1fs", project, clock() - start)
+            return
+        now = clock()
+        if now >= deadline or any(v.hopeless for v in bad.values()):
+            with docker_errors(f"reading logs of project {project}"):
+                raise _fail(bad, containers, now - start, emit)
+        waiter.wait(min(poll_s, max(0.0, deadline - now)))

@@ -1,0 +1,159 @@
+"""``RealDocker``: the DockerPort the runner uses, over a real engine.
+
+It only composes ``images`` (SDK: engine, load, pull), ``stack.compose`` (CLI)
+and ``health``. The engine connection and the compose CLI are found lazily,
+on first use, so building a RealDocker never fails; the first call that needs
+the engine raises EngineUnavailableError / ComposeError with a clear message.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+import docker
+
+from tui_upgrader.core.errors import DockerError
+from tui_upgrader.core.events import Emit, discard
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
+from tui_upgrader.ops.images import engine as docker_engine
+from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
+from tui_upgrader.ops.images.pull import pull_image
+from tui_upgrader.ops.stack import health
+from tui_upgrader.ops.stack.compose import Compose, ComposeCli, discover_compose
+
+logger = logging.getLogger(__name__)
+
+
+class RealDocker:
+    def __init__(
+        self,
+        project_name: str | None = None,
+        client: docker.DockerClient | None = None,
+        *,
+        compose_cli: ComposeCli | None = None,
+    ) -> None:
+        self.project_name = project_name
+        self._client = client
+        self._cli = compose_cli
+
+    # --- plumbing ------------------------------------------------------------------
+
+    @property
+    def client(self) -> docker.DockerClient:
+        if self._client is None:
+            self._client = docker_engine.connect()
+        return self._client
+
+    @property
+    def compose_cli(self) -> ComposeCli:
+        if self._cli is None:
+            self._cli = discover_compose()
+            logger.info("using %s", self._cli.describe())
+        return self._cli
+
+    def compose(self, project_dir: Path) -> Compose:
+        return Compose(self.compose_cli, project_dir, self.project_name)
+
+    def compose_version(self) -> str:
+        return self.compose_cli.describe()
+
+    # --- DockerPort --------------------------------------------------------------------
+
+    def engine_version(self) -> str:
+        with docker_engine.docker_errors("asking the engine for its version"):
+            return str(self.client.version()["Version"])
+
+    def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
+        return self.compose(project_dir).services()
+
+    def running_services(self, project_dir: Path) -> list[str]:
+        compose = self.compose(project_dir)
+        if compose.cli.legacy:
+            project = compose.project_name()
+            by_service = health.project_containers(self.client, project)
+            return sorted(
+                n for n, cs in by_service.items() if any(c.status == "running" for c in cs)
+            )
+        rows = compose.ps(all_states=False)
+        return sorted({str(r["Service"]) for r in rows if r.get("State") == "running"})
+
+    def load_image(self, tar: Path, emit: Emit, cancel: threading.Event | None) -> list[str]:
+        result = load_image_tar(self.client, tar, emit, cancel)
+        return tag_loaded(self.client, result)
+
+    def pull_image(self, ref: str, emit: Emit, cancel: threading.Event | None) -> None:
+        pull_image(self.client, ref, emit, cancel)
+
+    def image_exists(self, ref: str) -> bool:
+        return docker_engine.image_id(self.client, ref) is not None
+
+    def snapshot(self, project_dir: Path) -> StackSnapshot:
+        project = self.compose(project_dir).project_name()
+        with docker_engine.docker_errors(f"taking a snapshot of project {project}"):
+            by_service = health.project_containers(self.client, project)
+            services: list[ServiceImage] = []
+            for name in sorted(by_service):
+                seen: set[tuple[str, str]] = set()
+                for container in by_service[name]:
+                    attrs = container.attrs
+                    key = (str(attrs["Image"]), str(attrs["Config"]["Image"]))
+                    if key in seen:
+                        continue  # scaled services: one entry per image is enough
+                    seen.add(key)
+                    services.append(ServiceImage(name, str(container.id), *key))
+            self._pin(project, services)
+        logger.info("snapshot of %s: %s", project, services)
+        return StackSnapshot(project, tuple(services))
+
+    def _pin(self, project: str, services: list[ServiceImage]) -> None:
+        counts: dict[str, int] = {}
+        for item in services:
+            index = counts[item.service] = counts.get(item.service, -1) + 1
+            docker_engine.tag_image(
+                self.client, item.image_id, pin_ref(project, item.service, index)
+            )
+
+    def restore_snapshot(self, snapshot: StackSnapshot) -> None:
+        for item in snapshot.services:
+            if docker_engine.image_id(self.client, item.image_id) is None:
+                raise DockerError(
+                    f"cannot restore {item.image_ref} for service {item.service}: "
+                    f"image {item.image_id[:19]} no longer exists"
+                )
+            if "@" in item.image_ref or item.image_ref.startswith("sha256:"):
+                continue  # digest and ID references always name that exact image
+            target = docker_engine.with_tag(item.image_ref)
+            if docker_engine.image_id(self.client, target) != item.image_id:
+                docker_engine.tag_image(self.client, item.image_id, target)
+
+    def up(self, project_dir: Path) -> None:
+        self.compose(project_dir).up()
+
+    def down(self, project_dir: Path) -> None:
+        self.compose(project_dir).down()
+
+    def stop(self, project_dir: Path) -> None:
+        self.compose(project_dir).stop()
+
+    def wait_healthy(
+        self,
+        project_dir: Path,
+        *,
+        timeout_s: float,
+        settle_s: float,
+        emit: Emit = discard,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        compose = self.compose(project_dir)
+        project, services = compose.project_and_services()
+        health.wait_healthy(
+            self.client,
+            project,
+            services,
+            timeout_s=timeout_s,
+            settle_s=settle_s,
+            emit=emit,
+            cancel=cancel,
+        )

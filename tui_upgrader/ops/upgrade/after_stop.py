@@ -1,0 +1,315 @@
+"""The critical section: from the stop to a committed upgrade, or a rollback.
+
+Shared by ``runner`` (straight through) and ``recovery`` (``--resume`` after a
+kill). Everything here is driven by the journal, so the same code finishes
+an upgrade no matter where the previous process died. Cancellation is ignored
+on purpose: once the stack is going down, the only ways out are forward or back.
+
+Order of the point of no return: the journal is marked ``committed`` *before*
+``state.toml`` gets the new version, so a kill between the two is finished
+forward (the clean-up rewrites the state) and a rollback never meets a state
+file that already claims the new version.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from tui_upgrader.core.errors import (
+    EXIT_FAILED,
+    EXIT_ROLLBACK_FAILED,
+    RollbackFailedError,
+    UpgraderError,
+    error_text,
+)
+from tui_upgrader.core.events import ResultEvent, Step
+from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.state import read_state, record_upgrade
+from tui_upgrader.ops.upgrade.apply import apply_moves, discard_work_dirs, undo_moves
+from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
+from tui_upgrader.ops.upgrade.steps import Context
+
+logger = logging.getLogger(__name__)
+
+HAD_DATA = "had_data"  # journal.extra: data/ existed when the backup was taken
+
+ROLLING_BACK = "rolling_back"
+
+
+def _gate(ctx: Context) -> None:
+    ctx.docker.wait_healthy(
+        ctx.deploy_dir,
+        timeout_s=ctx.settings.health_timeout_s,
+        settle_s=ctx.settings.health_settle_s,
+        emit=ctx.emit,
+        cancel=None,
+    )
+
+
+def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> ResultEvent:
+    """Stop -> backup -> apply -> start -> health gate -> commit; rolls back on failure."""
+    deploy = ctx.deploy_dir
+    t_stop = time.monotonic()  # downtime counts from the start of the stop
+    try:
+        if journal.step is Step.STOPPING_SERVICES:
+            with ctx.step(Step.STOPPING_SERVICES):
+                if find_compose_file(deploy) is not None:
+                    ctx.docker.down(deploy)
+        if journal.step in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP):
+            journal = _backup(ctx, journal, make_backup)
+        journal = journal.advance(Step.APPLYING_UPDATE)
+        write_journal(deploy, journal)
+        with ctx.step(Step.APPLYING_UPDATE):
+            apply_moves(deploy, journal.moves, journal.created_dirs)
+        journal = journal.advance(Step.STARTING_SERVICES)
+        write_journal(deploy, journal)
+        with ctx.step(Step.STARTING_SERVICES):
+            ctx.docker.up(deploy)
+        journal = journal.advance(Step.VERIFYING_SERVICES)
+        write_journal(deploy, journal)
+        with ctx.step(Step.VERIFYING_SERVICES):
+            _gate(ctx)
+        downtime = time.monotonic() - t_stop
+    except Exception as exc:  # every failure after the stop rolls back, whatever it is
+        return rollback(ctx, journal, exc)
+    return commit(ctx, journal, downtime)
+
+
+def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> RollbackFailedError:
+    """The worst case in one line: what failed, that the stack may be down, what to run.
+
+    The journal is still there (it is cleared only by a finished rollback), so
+    ``recover --rollback`` picks the rollback up again.
+    """
+    message = (
+        f"{cause}; rollback failed: {why}; the stack may be down: run "
+        "'tui-upgrader recover --rollback' once the cause is fixed"
+    )
+    if backup_id is not None:
+        message += f" (the pre-upgrade backup is #{backup_id})"
+    failure = RollbackFailedError(message)
+    failure.backup_id = backup_id
+    return failure
+
+
+def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
+    deploy = ctx.deploy_dir
+    journal = journal.advance(Step.CREATING_BACKUP)
+    write_journal(deploy, journal)
+    if not make_backup:
+        ctx.skip(Step.CREATING_BACKUP, "--no-backup: data cannot be restored if this fails")
+        return journal
+    if journal.backup_id is not None:
+        return journal  # made before a kill; the journal says so
+    with ctx.step(Step.CREATING_BACKUP):
+        record = ctx.backups.create(
+            deploy,
+            kind="pre-upgrade",
+            version=journal.from_version,
+            from_version=journal.from_version,
+            to_version=journal.to_version,
+            emit=ctx.emit,
+        )
+    journal = journal.advance(Step.CREATING_BACKUP, backup_id=record.id)
+    # Whether a rollback takes data/ from this backup is decided by what the
+    # backup holds, not by what the failed version left behind.
+    journal.extra[HAD_DATA] = (deploy / "data").is_dir()
+    write_journal(deploy, journal)
+    ctx.log("info", f"pre-upgrade backup {journal.backup_id} created")
+    return journal
+
+
+def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEvent:
+    """The health gate passed: mark the journal committed, then record the version.
+
+    Until the committed journal is on disk the old version is the one on record,
+    so a failure to write it (a full disk) rolls back like any other. After it,
+    the upgrade stands: a failed clean-up is reported with the command that
+    finishes it.
+    """
+    committed = journal.advance(Step.CLEANING_UP, committed=True)
+    committed.extra["downtime_s"] = downtime
+    try:
+        write_journal(ctx.deploy_dir, committed)
+    except Exception as exc:
+        return rollback(ctx, journal, exc)
+    journal = committed
+    try:
+        cleanup_after_commit(ctx, journal)
+    except Exception as exc:
+        logger.exception("clean-up after the commit failed")
+        text = (
+            f"upgraded to {journal.to_version} and the new stack passed its health gate, "
+            f"but the clean-up failed: {error_text(exc)}; run 'tui-upgrader recover --resume' "
+            "to finish it"
+        )
+        ctx.log("error", text)
+        return journal_result(
+            journal,
+            success=False,
+            rolled_back=False,
+            error=text,
+            downtime_s=downtime,
+            exit_code=EXIT_FAILED,
+        )
+    return journal_result(
+        journal,
+        success=True,
+        rolled_back=False,
+        error=None,
+        downtime_s=downtime,
+    )
+
+
+def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
+    """Idempotent: writes the state (if a kill came first), drops work dirs, prunes."""
+    deploy = ctx.deploy_dir
+    with ctx.step(Step.CLEANING_UP):
+        target = Version.parse(journal.to_version)
+        if read_state(deploy).version != target:
+            downtime = journal.extra.get("downtime_s")
+            record_upgrade(
+                deploy,
+                from_version=Version.parse(journal.from_version) if journal.from_version else None,
+                to_version=target,
+                strategy=journal.strategy,
+                backup_id=journal.backup_id,
+                downtime_s=float(downtime) if isinstance(downtime, int | float) else None,
+            )
+        discard_work_dirs(deploy)
+        if journal.backup_id is not None:
+            try:
+                pruned = ctx.backups.prune(ctx.settings.backup_keep, journal.backup_id)
+            except UpgraderError as exc:
+                # The upgrade itself succeeded; an old backup we could not prune
+                # is worth a warning, not a failure.
+                ctx.log("warning", f"could not prune old backups: {exc}")
+            else:
+                if pruned:
+                    ctx.log("info", f"pruned old pre-upgrade backups: {pruned}")
+        clear_journal(deploy)
+    with ctx.step(Step.COMPLETED):
+        pass
+
+
+class _IncompleteError(Exception):
+    """The files are back but the old stack is not whole (unhealthy, data/ not restored)."""
+
+
+def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEvent:
+    """Put back files, compose file, .env, data and image tags; start and verify the old stack.
+
+    The result's ``rolled_back`` is true when the files (files, compose file,
+    ``.env``) and the image tags were put back; ``rollback_healthy`` says whether
+    the old stack then passed its health gate (None: it was not running before).
+    Files back but the stack unhealthy, or data/ not restored, is still exit 3:
+    the ``RollingBack`` step is ``failed`` and the error says why. When the files
+    cannot all be put back this raises ``RollbackFailedError`` (exit 3; the
+    caller reports ``rolled_back`` false).
+    """
+    deploy = ctx.deploy_dir
+    error = error_text(cause)
+    ctx.log("error", f"upgrade failed after the stop: {error}; rolling back")
+    _mark_rolling_back(ctx, journal)
+    problems: list[str] = []
+    healthy = False
+    was_running = journal.snapshot is not None and bool(journal.snapshot.services)
+    incomplete: str | None = None
+    try:
+        with ctx.step(Step.ROLLING_BACK):
+            if find_compose_file(deploy) is not None:
+                try:
+                    ctx.docker.down(deploy)
+                except UpgraderError as exc:
+                    ctx.log("warning", f"could not stop the new containers cleanly: {exc}")
+            undo_moves(deploy, journal.moves, journal.created_dirs)
+            problems += _restore_data(ctx, journal)
+            if journal.snapshot is not None:
+                ctx.docker.restore_snapshot(journal.snapshot)
+            discard_work_dirs(deploy)
+            if was_running and find_compose_file(deploy) is not None:
+                ctx.docker.up(deploy)
+                unhealthy = _old_stack_unhealthy(ctx)
+                healthy = unhealthy is None
+                if unhealthy is not None:
+                    problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
+            clear_journal(deploy)
+            if problems:
+                raise _IncompleteError("; ".join(problems))  # marks the step failed
+    except _IncompleteError as exc:
+        incomplete = str(exc)
+    except Exception as exc:  # the files may not all be back: the worst case
+        failure = rollback_incomplete(
+            f"upgrade failed: {error}", error_text(exc), journal.backup_id
+        )
+        ctx.log("error", failure.message)
+        raise failure from exc
+    if incomplete is None:
+        ctx.log("info", "rolled back to " + (journal.from_version or "the previous state"))
+        text, code = error, EXIT_FAILED
+    else:
+        # An old stack that is back but unhealthy, or data not restored, needs the admin.
+        text, code = f"upgrade failed: {error}; rollback failed: {incomplete}", EXIT_ROLLBACK_FAILED
+        ctx.log("error", text)
+    return journal_result(
+        journal,
+        success=False,
+        rolled_back=True,
+        error=text,
+        rollback_healthy=healthy if was_running else None,
+        exit_code=code,
+    )
+
+
+def _mark_rolling_back(ctx: Context, journal: Journal) -> None:
+    """From here the only way is back, even after a kill: recovery reads this flag.
+
+    Best effort: a journal that cannot be written (a full disk) must not keep
+    the old stack down. Without the flag a later ``recover`` sees the step the
+    journal last recorded, which it can still roll back.
+    """
+    journal.extra[ROLLING_BACK] = True
+    try:
+        write_journal(ctx.deploy_dir, journal)
+    except Exception as exc:
+        ctx.log(
+            "warning",
+            f"could not record the rollback in the journal ({error_text(exc)}); "
+            "rolling back anyway",
+        )
+
+
+def _restore_data(ctx: Context, journal: Journal) -> list[str]:
+    """The new containers may have migrated data/ before failing: take it from the backup.
+
+    A failure here must not keep the old stack down: it is reported, and the
+    admin is told exactly which command finishes the job.
+    """
+    applied = journal.step not in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP)
+    # Journals from before HAD_DATA was recorded: the live tree is all we know.
+    had_data = journal.extra.get(HAD_DATA, (ctx.deploy_dir / "data").is_dir())
+    if journal.backup_id is None or not applied or not had_data:
+        return []
+    try:
+        with ctx.step(Step.RESTORING_BACKUP, f"data/ from backup #{journal.backup_id}"):
+            ctx.backups.restore(journal.backup_id, ctx.deploy_dir, data_only=True, emit=ctx.emit)
+    except Exception as exc:
+        text = (
+            f"data/ could not be restored from backup #{journal.backup_id} ({exc}); run "
+            f"'tui-upgrader backup restore {journal.backup_id} --data-only' once the cause is fixed"
+        )
+        ctx.log("error", text)
+        return [text]
+    return []
+
+
+def _old_stack_unhealthy(ctx: Context) -> str | None:
+    """Why the restored stack failed its gate, or None: reported, not hidden."""
+    try:
+        _gate(ctx)
+    except UpgraderError as exc:
+        ctx.log("error", f"the restored stack is not healthy: {exc}")
+        return exc.message
+    return None

@@ -1,0 +1,220 @@
+"""The Docker side of stand-alone backups, which ``ops.backup.store`` leaves to its caller.
+
+- create: a running stack is refused unless ``stop`` is set; then it is brought
+  down, backed up, and brought up again (whether the backup worked or not), so
+  the command leaves the stack as it found it. A failed restart never hides
+  the backup's outcome (see ``create_backup``).
+- both refuse while an interrupted upgrade's journal is in the deploy dir:
+  ``recover`` must resolve it first.
+- restore: the stack is brought down first when the deploy dir has a compose
+  file; on failure (live tree untouched) it is brought back up; on success it is
+  started only when asked, from the restored compose file, and health-gated.
+
+No engine at all means nothing can be running: that is a warning, not a
+refusal, so a backup stays possible while Docker is broken.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from tui_upgrader.core.errors import (
+    BackupError,
+    EngineUnavailableError,
+    InputError,
+    JournalError,
+)
+from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
+from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
+
+logger = logging.getLogger(__name__)
+
+
+_INTERRUPTED_WHY = {
+    "backup": "a backup now would capture a half-applied tree",
+    "restore": "a restore now would fight the recovery",
+}
+
+
+def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -> None:
+    """A half-applied upgrade belongs to ``recover``, not to a backup or restore."""
+    journal = read_journal(deploy_dir)
+    if journal is not None:
+        raise JournalError(
+            f"{deploy_dir}: an upgrade to {journal.to_version} was interrupted "
+            f"({journal.step.value}); run `tui-upgrader recover` first: "
+            f"{_INTERRUPTED_WHY[action]}"
+        )
+
+
+def _running(docker: DockerPort, deploy_dir: Path, emit: Emit) -> list[str]:
+    if find_compose_file(deploy_dir) is None:
+        return []
+    try:
+        return docker.running_services(deploy_dir)
+    except EngineUnavailableError as exc:
+        emit(LogEvent("warning", f"no Docker engine ({exc}); assuming nothing runs"))
+        return []
+
+
+def _down(docker: DockerPort, deploy_dir: Path, services: list[str], emit: Emit) -> None:
+    emit(StepEvent(Step.STOPPING_SERVICES, "started", ", ".join(services)))
+    docker.down(deploy_dir)
+    emit(StepEvent(Step.STOPPING_SERVICES, "finished"))
+
+
+def _up(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emit) -> None:
+    step = Step.STARTING_SERVICES
+    try:
+        emit(StepEvent(step, "started"))
+        docker.up(deploy_dir)
+        emit(StepEvent(step, "finished"))
+        step = Step.VERIFYING_SERVICES
+        emit(StepEvent(step, "started"))
+        docker.wait_healthy(
+            deploy_dir,
+            timeout_s=settings.health_timeout_s,
+            settle_s=settings.health_settle_s,
+            emit=emit,
+            cancel=None,
+        )
+        emit(StepEvent(step, "finished"))
+    except BaseException:
+        emit(StepEvent(step, "failed"))
+        raise
+
+
+def _restart(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emit) -> str | None:
+    """``_up`` for after an operation: its failure is returned (and logged), never
+    raised, so it cannot replace the operation's own outcome."""
+    try:
+        _up(docker, settings, deploy_dir, emit)
+    except Exception as exc:
+        error = str(exc) or type(exc).__name__
+        logger.error("the stack in %s did not come back up: %s", deploy_dir, error)
+        emit(LogEvent("error", f"the stack did not come back up: {error}"))
+        return error
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedBackup:
+    """A manual backup that was made, and how the stack came back from it.
+
+    ``restart_error`` is set when the stack stopped for the backup did not come
+    back up healthy: the backup is still good, but the admin must look at the
+    stack. Unpacks as ``(record, stopped)`` for callers that need only those.
+    """
+
+    record: BackupRecordView
+    stopped: list[str]
+    restart_error: str | None = None
+
+    def __iter__(self) -> Iterator[BackupRecordView | list[str]]:
+        return iter((self.record, self.stopped))
+
+
+def create_backup(
+    store: BackupPort,
+    docker: DockerPort,
+    deploy_dir: Path,
+    *,
+    stop: bool,
+    version: str | None,
+    note: str = "",
+    emit: Emit = discard,
+    cancel: threading.Event | None = None,
+) -> CreatedBackup:
+    """A manual backup, with the services stopped for it started again.
+
+    The restart never replaces the backup's outcome: a failed backup raises its
+    own error (a failed restart is logged beside it), and a backup that was made
+    is returned even when the restart failed (``restart_error``).
+    """
+    if not deploy_dir.is_dir():
+        raise InputError(f"{deploy_dir}: no such deploy dir to back up")
+    # One tool at a time per deploy dir: an upgrade, a recovery or another
+    # backup/restore would otherwise stop or swap the tree under this one.
+    with deploy_lock(deploy_dir):
+        refuse_interrupted(deploy_dir, "backup")
+        running = _running(docker, deploy_dir, emit)
+        if running and not stop:
+            raise BackupError(
+                f"the stack in {deploy_dir} is running ({', '.join(running)}): a backup of "
+                "running services is not consistent; stop it first or pass --stop"
+            )
+        if running:
+            _down(docker, deploy_dir, running, emit)
+        try:
+            emit(StepEvent(Step.CREATING_BACKUP, "started"))
+            record = store.create(
+                deploy_dir, kind="manual", version=version, note=note, emit=emit, cancel=cancel
+            )
+            emit(StepEvent(Step.CREATING_BACKUP, "finished"))
+        except BaseException:
+            emit(StepEvent(Step.CREATING_BACKUP, "failed"))
+            if running:
+                _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
+            raise
+        restart_error = _restart(docker, store.settings, deploy_dir, emit) if running else None
+        return CreatedBackup(record, running, restart_error)
+
+
+def restore_backup(
+    store: BackupPort,
+    docker: DockerPort,
+    backup_id: int,
+    deploy_dir: Path,
+    *,
+    data_only: bool,
+    start: bool,
+    emit: Emit = discard,
+) -> list[str]:
+    """Restore, stopping the stack first; returns the services that were running."""
+    # One tool at a time per deploy dir: an upgrade, a recovery or another
+    # backup/restore would otherwise stop or swap the tree under this one.
+    with deploy_lock(deploy_dir):
+        refuse_interrupted(deploy_dir, "restore")
+        record = store.get(backup_id)
+        # Refuse what cannot work before anything is stopped.
+        if record.status != "completed":
+            raise BackupError(
+                f"backup {backup_id} is {record.status}; only a completed one restores"
+            )
+        if not record.archive_exists():
+            raise BackupError(f"backup {backup_id}: archive {record.archive_path} is missing")
+        # A corrupt archive is refused while the stack still runs: checking costs one
+        # read of the archive, a needless stop costs the admin downtime.
+        report = store.verify(backup_id)
+        if not report.ok:
+            raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
+        running = _running(docker, deploy_dir, emit)
+        if find_compose_file(deploy_dir) is not None:
+            try:
+                _down(docker, deploy_dir, running, emit)
+            except EngineUnavailableError as exc:
+                emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
+        emit(StepEvent(Step.RESTORING_BACKUP, "started"))
+        try:
+            store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
+        except BaseException:
+            emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
+            if running:
+                # The live tree was not touched: put the stack back as it was.
+                _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+            raise
+        emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
+        if start:
+            if find_compose_file(deploy_dir) is None:
+                emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
+            else:
+                _up(docker, store.settings, deploy_dir, emit)
+        return running

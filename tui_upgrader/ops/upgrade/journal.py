@@ -1,0 +1,205 @@
+"""The upgrade journal: what step is in progress, so a killed process is found.
+
+``<deploy-dir>/.tui-upgrader/journal.json`` is written atomically before each
+step that changes something. Its presence at start-up means an upgrade did not
+finish; ``ops.upgrade.recovery`` turns it into exactly the old or exactly the new
+version.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tui_upgrader.core.errors import JournalError
+from tui_upgrader.core.events import ResultEvent, Step
+from tui_upgrader.core.paths import JOURNAL_FILE_NAME
+from tui_upgrader.core.stack import ServiceImage, StackSnapshot
+from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
+from tui_upgrader.ops.state import state_dir
+
+logger = logging.getLogger(__name__)
+
+CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
+PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One path the apply step swaps: ``replace`` or ``delete``."""
+
+    path: str
+    action: str  # replace | delete
+    existed: bool  # the live path existed before the apply
+
+
+@dataclass(frozen=True, slots=True)
+class Journal:
+    step: Step
+    strategy: str
+    from_version: str | None
+    to_version: str
+    started_at: str
+    stack_stopped: bool = False
+    backup_id: int | None = None
+    moves: tuple[Move, ...] = ()
+    created_dirs: tuple[str, ...] = ()
+    snapshot: StackSnapshot | None = None
+    committed: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def advance(self, step: Step, **changes: Any) -> Journal:
+        return replace(self, step=step, **changes)
+
+
+def journal_path(deploy_dir: Path) -> Path:
+    return state_dir(deploy_dir) / JOURNAL_FILE_NAME
+
+
+def new_journal(strategy: str, from_version: str | None, to_version: str) -> Journal:
+    return Journal(
+        step=Step.CHECKING_UPDATES,
+        strategy=strategy,
+        from_version=from_version,
+        to_version=to_version,
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+    )
+
+
+def write_journal(deploy_dir: Path, journal: Journal) -> None:
+    private_dir(state_dir(deploy_dir))
+    data = asdict(journal)
+    data["step"] = journal.step.value
+    atomic_write_text(journal_path(deploy_dir), json.dumps(data, indent=1))
+
+
+def _snapshot(raw: Any) -> StackSnapshot | None:
+    if raw is None:
+        return None
+    return StackSnapshot(
+        project=raw["project"],
+        services=tuple(ServiceImage(**s) for s in raw["services"]),
+    )
+
+
+def read_journal(deploy_dir: Path) -> Journal | None:
+    path = journal_path(deploy_dir)
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        return Journal(
+            step=Step(raw["step"]),
+            strategy=raw["strategy"],
+            from_version=raw["from_version"],
+            to_version=raw["to_version"],
+            started_at=raw["started_at"],
+            stack_stopped=bool(raw.get("stack_stopped", False)),
+            backup_id=raw.get("backup_id"),
+            moves=tuple(Move(**m) for m in raw.get("moves", [])),
+            created_dirs=tuple(raw.get("created_dirs", [])),
+            snapshot=_snapshot(raw.get("snapshot")),
+            committed=bool(raw.get("committed", False)),
+            extra=dict(raw.get("extra", {})),
+        )
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise JournalError(f"{path}: unreadable journal ({exc}); inspect it by hand") from exc
+
+
+def clear_journal(deploy_dir: Path) -> None:
+    try:
+        os.unlink(journal_path(deploy_dir))
+    except FileNotFoundError:
+        return
+
+
+def crash_point(name: str) -> None:
+    """Test-only: SIGKILL ourselves at a named step boundary (``CRASH_HOOK_ENV``).
+
+    Lets the crash-safety tests kill the process exactly between two steps,
+    with no timing games.
+    """
+    if os.environ.get(CRASH_HOOK_ENV) == name:
+        logger.warning("test crash hook fired at %s", name)
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def pause_point(name: str, cancel: threading.Event) -> None:
+    """Test-only: hold at a named step until cancelled (``PAUSE_HOOK_ENV``).
+
+    Lets the SIGINT test interrupt at an exact step instead of racing a timer.
+    """
+    if os.environ.get(PAUSE_HOOK_ENV) == name:
+        logger.warning("test pause hook holding at %s", name)
+        cancel.wait(120)
+
+
+def _flock_holder(st: os.stat_result) -> str:
+    """The pid holding a flock on this inode, from /proc/locks ("?" if unknown)."""
+    key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
+    with contextlib.suppress(OSError), open("/proc/locks", encoding="ascii") as locks:
+        for line in locks:
+            fields = line.split()
+            if len(fields) > 5 and fields[1] == "FLOCK" and fields[5] == key:
+                return fields[4]
+    return "?"
+
+
+@contextlib.contextmanager
+def deploy_lock(deploy_dir: Path) -> Iterator[None]:
+    """One upgrade, recovery, backup or restore per deploy dir at a time.
+
+    An admin who reconnects after an SSH drop may start a second run while the
+    first still works; without this it would wipe the first one's staging
+    dir. The lock is a flock on the deploy dir itself, so taking it writes
+    nothing (a refused or no-op run leaves the tree exactly as it was) and the
+    kernel drops it when the holder dies, even by SIGKILL.
+    """
+    deploy_dir.mkdir(parents=True, exist_ok=True)  # a first install starts empty
+    fd = os.open(deploy_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _flock_holder(os.fstat(fd))
+            raise JournalError(
+                f"{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading, recovering, "
+                "backing up or restoring this deploy dir; wait for it to finish"
+            ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+def journal_result(
+    journal: Journal,
+    *,
+    success: bool,
+    rolled_back: bool,
+    error: str | None,
+    downtime_s: float | None = None,
+    rollback_healthy: bool | None = None,
+    exit_code: int = 0,
+) -> ResultEvent:
+    """The outcome of the run this journal records (versions and backup from it)."""
+    return ResultEvent(
+        success=success,
+        from_version=journal.from_version,
+        to_version=journal.to_version,
+        backup_id=journal.backup_id,
+        rolled_back=rolled_back,
+        error=error,
+        downtime_s=downtime_s,
+        rollback_healthy=rollback_healthy,
+        exit_code=exit_code,
+    )

@@ -1,0 +1,82 @@
+"""Gather facts about this machine and deploy dir, then let core decide."""
+
+from __future__ import annotations
+
+import os
+import platform
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.manifest import Manifest
+from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
+from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade.journal import read_journal
+
+
+def detect_arch() -> Arch:
+    # A test/override hook: lets an admin or a test pretend to be another
+    # machine (e.g. to fetch the aarch64 package for an offline transfer).
+    return parse_arch(os.environ.get("TUI_UPGRADER_ARCH") or platform.machine())
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    manifest: Manifest
+    decision: Decision
+    source: str
+
+
+def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
+    manifest = fetch_manifest(settings.manifest, settings)
+    state = read_state(settings.deploy_dir)
+    deployment = Deployment(
+        installed=state.version,
+        has_compose_file=find_compose_file(settings.deploy_dir) is not None,
+        exists=settings.deploy_dir.is_dir(),
+    )
+    decision = decide(
+        state.version,
+        manifest,
+        deployment,
+        detect_arch(),
+        force_full=force_full,
+        allow_unverified=settings.allow_unverified,
+    )
+    if decision.package is not None:
+        decision = replace(decision, package=_locate(decision.package, settings.manifest or ""))
+    journal = read_journal(settings.deploy_dir)
+    if journal is not None:
+        # Every command but `recover` refuses to run now; the dry run says why.
+        interrupted = (
+            f"An upgrade to {journal.to_version} was interrupted at {journal.step.value}: "
+            "run `tui-upgrader recover` before anything else"
+        )
+        decision = replace(decision, warnings=(*decision.warnings, interrupted))
+    return Plan(manifest=manifest, decision=decision, source=settings.manifest or "")
+
+
+def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
+    """Absolute URL for HTTP manifests; for a manifest file (USB, air-gapped), a
+    ``/path`` that does not exist on this machine is taken relative to the
+    manifest's own folder, so a copied release folder works as it is."""
+    if is_remote(manifest_source):
+        return resolve_url(package, manifest_source)
+    if package.url.startswith("/") and not Path(package.url).exists():
+        folder = Path(manifest_source.removeprefix("file://")).resolve().parent
+        local = folder / package.url.lstrip("/")
+        if local.exists():
+            return replace(package, url=str(local))
+    return package
+
+
+def package_cache_path(packages_dir: Path, decision: Decision) -> Path:
+    """``<cache>/packages/<version>/<full|patch>/<file>`` for the chosen package."""
+    if decision.package is None:
+        raise ValueError("no package: the decision is 'none'")
+    pkg = decision.package
+    # The short form, as the release store names its folders (1.1.0/, 1.1.0.1/).
+    return packages_dir / decision.target_version.short / pkg.kind / pkg.file_name

@@ -1,0 +1,279 @@
+"""``run_upgrade(plan, ports, emit, cancel)``: the single step machine.
+
+Stage before stop: everything slow and fallible (download, verify, extract,
+image load) runs while the old stack still serves. A failure there changes
+nothing. From the stop on, ``after_stop`` finishes the upgrade or rolls it
+back as one unit. The UI and the headless CLI both call this, from a thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import replace
+from pathlib import Path
+
+from tui_upgrader.core.envfile import merge_env
+from tui_upgrader.core.errors import (
+    JournalError,
+    RollbackFailedError,
+    StrategyError,
+    UnverifiableError,
+    UpgraderError,
+    error_text,
+)
+from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
+from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
+from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.download.fetch import download
+from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.ports import BackupPort
+from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
+from tui_upgrader.ops.upgrade.apply import (
+    discard_work_dirs,
+    missing_parents,
+    plan_full_moves,
+    plan_patch_moves,
+    staging_dir,
+)
+from tui_upgrader.ops.upgrade.journal import (
+    Journal,
+    clear_journal,
+    deploy_lock,
+    new_journal,
+    read_journal,
+    write_journal,
+)
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
+from tui_upgrader.ops.upgrade.steps import Context
+
+logger = logging.getLogger(__name__)
+
+
+def _default_backups(plan: UpgradePlan) -> BackupPort:
+    from tui_upgrader.ops.backup.store import BackupStore
+
+    store: BackupPort = BackupStore(plan.settings)
+    return store
+
+
+def run_upgrade(
+    plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
+) -> ResultEvent:
+    backups = ports.backups if ports.backups is not None else _default_backups(plan)
+    ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
+    upgrade = _Upgrade(plan, ctx)
+    try:
+        with deploy_lock(plan.settings.deploy_dir):
+            result = upgrade.run()
+    except JournalError as exc:
+        result = upgrade._failed(exc)
+    # Errors quote compose and container output: the same mask as the events.
+    result = ctx.redactor.result(result)
+    ctx.emit(result)
+    return result
+
+
+class _Upgrade:
+    def __init__(self, plan: UpgradePlan, ctx: Context) -> None:
+        self.plan = plan
+        self.ctx = ctx
+        d = plan.decision
+        self.from_version = str(d.current_version) if d.current_version else None
+        self.to_version = str(d.target_version)
+        self.journal: Journal | None = None
+
+    def _failed(self, exc: Exception) -> ResultEvent:
+        return ResultEvent.failure(exc, from_version=self.from_version, to_version=self.to_version)
+
+    def run(self) -> ResultEvent:
+        ctx = self.ctx
+        try:
+            if not self._check():
+                for step in FORWARD_STEPS[1:-1]:
+                    ctx.skip(step, "no upgrade needed")
+                with ctx.step(Step.COMPLETED):
+                    pass
+                return ResultEvent(True, self.from_version, self.from_version, None, False, None)
+            ctx.check_cancel()
+            archive = self._download()
+            ctx.check_cancel()
+            self._extract(archive)
+            ctx.check_cancel()
+            self._load_images()
+            ctx.check_cancel()
+        except Exception as exc:  # before the stop: undo staging, leave the stack running
+            return self._abort_before_stop(exc)
+        return self._critical_section()
+
+    # --- before the stop --------------------------------------------------------
+
+    def _check(self) -> bool:
+        ctx, d = self.ctx, self.plan.decision
+        with ctx.step(Step.CHECKING_UPDATES):
+            if read_journal(ctx.deploy_dir) is not None:
+                raise JournalError(
+                    "an interrupted upgrade is recorded in the journal: "
+                    "run 'tui-upgrader recover' first"
+                )
+            if d.blocked_by is not None:
+                raise StrategyError(
+                    f"{d.target_version.short} needs {d.blocked_by.short} installed first"
+                )
+            if d.strategy is Strategy.NONE:
+                ctx.log("info", "; ".join(d.reasons))
+                return False
+            assert d.package is not None
+            if d.package.sha256 is None and not self.plan.settings.allow_unverified:
+                raise UnverifiableError(
+                    f"{d.package.url}: the manifest gives no sha256 for this package; "
+                    "set allow_unverified = true to install it anyway"
+                )
+            version = ctx.docker.engine_version()
+            ctx.log("info", f"Docker engine {version}; {d.strategy} upgrade to {d.target_version}")
+        return True
+
+    def _download(self) -> Path:
+        ctx, d = self.ctx, self.plan.decision
+        assert d.package is not None
+        dest = package_cache_path(self.plan.settings.packages_dir, d)
+        with ctx.step(Step.DOWNLOADING_UPDATE):
+            result = download(
+                d.package.url,
+                dest,
+                expected_sha256=d.package.sha256,
+                expected_size=d.package.size,
+                settings=self.plan.settings,
+                emit=ctx.emit,
+                cancel=ctx.cancel,
+            )
+            if d.package.sha256 is None:
+                # Only reachable with allow_unverified (checked in _check): say
+                # so loudly, never "verified".
+                ctx.log(
+                    "warning",
+                    f"package NOT verified: the manifest gives no sha256 for {d.package.url}; "
+                    f"going on because allow_unverified = true is set "
+                    f"(sha256 of the download: {result.sha256})",
+                )
+            else:
+                ctx.log("info", f"package verified: sha256 {result.sha256}")
+        return result.path
+
+    def _extract(self, archive: Path) -> None:
+        ctx, d = self.ctx, self.plan.decision
+        deploy = ctx.deploy_dir
+        staged = staging_dir(deploy)
+        keep = self.plan.settings.keep_paths
+        with ctx.step(Step.EXTRACTING_UPDATE):
+            unpack(archive, staged, ctx.cancel)
+            if d.strategy is Strategy.FULL:
+                check_full(staged, archive.name)
+                self._merge_env(staged)
+                deploy.mkdir(parents=True, exist_ok=True)
+                moves = plan_full_moves(deploy, staged, keep)
+            else:
+                assert d.operations is not None
+                check_patch(staged, d.operations, archive.name)
+                if ".env" in d.operations.replaced:
+                    # Merged before planning: the plan flushes staging to disk.
+                    self._merge_env(staged)
+                moves, skipped = plan_patch_moves(deploy, d.operations, keep)
+                for path in skipped:
+                    ctx.log("warning", f"{path} is a protected path: the patch will not change it")
+            journal = new_journal(d.strategy.value, self.from_version, self.to_version)
+            self.journal = replace(
+                journal,
+                moves=tuple(moves),
+                created_dirs=tuple(missing_parents(deploy, moves)),
+                extra={"make_backup": self.plan.make_backup},
+            )
+            # The staged .env may bring values the live one has not got.
+            ctx.learn_secrets()
+            changed = ", ".join(f"{m.action} {m.path}" for m in moves) or "nothing"
+            ctx.log("info", f"apply plan: {changed}")
+
+    def _merge_env(self, staged: Path) -> None:
+        live, new = self.ctx.deploy_dir / ".env", staged / ".env"
+        if not (live.is_file() and new.is_file()):
+            return
+        merged = merge_env(
+            live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
+        )
+        new.write_text(merged.text, encoding="utf-8")
+        new.chmod(live.stat().st_mode & 0o777)
+        if merged.added_keys:
+            self.ctx.log("info", f".env: new keys added: {', '.join(merged.added_keys)}")
+        if merged.kept_keys:
+            self.ctx.log("info", f".env: kept your values for {len(merged.kept_keys)} key(s)")
+
+    def _load_images(self) -> None:
+        ctx, deploy = self.ctx, self.ctx.deploy_dir
+        assert self.journal is not None
+        snapshot = ctx.docker.snapshot(deploy) if find_compose_file(deploy) else None
+        # From here on the engine's tags may change: record the snapshot first
+        # so a crash or failure can put the old tags back.
+        self.journal = self.journal.advance(Step.LOADING_IMAGES, snapshot=snapshot)
+        write_journal(deploy, self.journal)
+        staged = staging_dir(deploy)
+        replaced = {m.path for m in self.journal.moves if m.action == "replace"}
+        tars = [
+            t
+            for t in image_files_for_arch(staged / "images", detect_arch().docker_name)
+            if self.plan.decision.strategy is Strategy.FULL
+            or "images" in replaced
+            or f"images/{t.name}" in replaced
+        ]
+        with ctx.step(Step.LOADING_IMAGES):
+            for tar in tars:
+                loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
+                ctx.log("info", f"loaded {tar.name}: {', '.join(loaded) or 'untagged'}")
+                ctx.check_cancel()
+            compose_dir = staged if find_compose_file(staged) else deploy
+            for service in ctx.docker.compose_services(compose_dir):
+                if service.image and not ctx.docker.image_exists(service.image):
+                    ctx.log("info", f"pulling {service.image} for service {service.name}")
+                    ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
+                    ctx.check_cancel()
+
+    def _abort_before_stop(self, exc: Exception) -> ResultEvent:
+        ctx = self.ctx
+        message = str(exc) or type(exc).__name__
+        if not isinstance(exc, UpgraderError):
+            logger.exception("unexpected error before the stop")
+        if isinstance(exc, JournalError):
+            return self._failed(exc)
+        try:
+            if self.journal is not None and self.journal.snapshot is not None:
+                ctx.docker.restore_snapshot(self.journal.snapshot)
+            discard_work_dirs(ctx.deploy_dir)
+            clear_journal(ctx.deploy_dir)
+        except Exception as cleanup:  # the stack still runs; say what is left over
+            ctx.log("warning", f"could not clean up the staging area: {cleanup}")
+        ctx.log("error", f"{message}; nothing was stopped or changed")
+        return self._failed(exc)
+
+    # --- the stop and after ---------------------------------------------------------
+
+    def _critical_section(self) -> ResultEvent:
+        ctx, deploy = self.ctx, self.ctx.deploy_dir
+        assert self.journal is not None
+        journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
+        try:
+            write_journal(deploy, journal)
+        except Exception as exc:  # e.g. ENOSPC: nothing is stopped yet, so undo the staging
+            return self._abort_before_stop(exc)
+        try:
+            return finish_upgrade(ctx, journal, make_backup=self.plan.make_backup)
+        except RollbackFailedError as exc:
+            return replace(self._failed(exc), backup_id=exc.backup_id)
+        except Exception as exc:
+            # finish_upgrade rolls back on every failure; reaching this means the
+            # rollback itself broke in an unforeseen way: the worst case, said so.
+            logger.exception("unexpected error after the stop")
+            failure = rollback_incomplete(
+                "upgrade failed after the stop", error_text(exc), journal.backup_id
+            )
+            return replace(self._failed(failure), backup_id=journal.backup_id)

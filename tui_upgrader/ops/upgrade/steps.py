@@ -1,0 +1,111 @@
+"""Step bookkeeping shared by the runner and recovery: events + crash hooks."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tui_upgrader.core.errors import CancelledError
+from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
+from tui_upgrader.core.redact import Redactor
+from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
+from tui_upgrader.ops.ports import BackupPort, DockerPort
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.journal import crash_point, pause_point
+
+logger = logging.getLogger(__name__)
+
+
+class EngineEmit:
+    """The emit the engine calls: secrets masked, and it never raises.
+
+    Once the stack is down nothing may stop the upgrade or the rollback from
+    finishing, least of all its audience going away (``upgrade --json | head``,
+    a dropped SSH session: BrokenPipeError; a full disk under a log sink). The
+    first failure is written to the log file once; later events are dropped.
+    """
+
+    def __init__(self, sink: Emit, redactor: Redactor) -> None:
+        self._sink = sink
+        self._redactor = redactor
+        self._lock = threading.Lock()
+        self.failed: BaseException | None = None
+
+    def __call__(self, event: Event) -> None:
+        if self.failed is not None:
+            return
+        try:
+            self._sink(self._redactor.event(event))
+        except Exception as exc:
+            with self._lock:
+                first = self.failed is None
+                self.failed = exc
+            if first:
+                logger.warning(
+                    "the event output failed (%s: %s); further events are dropped, "
+                    "the run carries on",
+                    type(exc).__name__,
+                    exc,
+                )
+
+
+@dataclass(slots=True)
+class Context:
+    settings: Settings
+    docker: DockerPort
+    backups: BackupPort
+    emit: Emit
+    cancel: threading.Event
+    redactor: Redactor = field(default_factory=Redactor)
+
+    @classmethod
+    def for_run(
+        cls,
+        settings: Settings,
+        docker: DockerPort,
+        backups: BackupPort,
+        emit: Emit,
+        cancel: threading.Event,
+    ) -> Context:
+        """A context whose events and log lines mask the deploy dir's ``.env`` values
+        (installed for the log file too) and whose emit never raises."""
+        redactor = learn_env_secrets(Redactor(), settings.deploy_dir)
+        install_redactor(redactor)
+        return cls(settings, docker, backups, EngineEmit(emit, redactor), cancel, redactor)
+
+    @property
+    def deploy_dir(self) -> Path:
+        return self.settings.deploy_dir
+
+    def learn_secrets(self) -> None:
+        """Read the ``.env`` files again: a staged release may bring new values."""
+        learn_env_secrets(self.redactor, self.deploy_dir)
+
+    def log(self, level: LogLevel, message: str) -> None:
+        message = self.redactor.redact(message)
+        getattr(logger, "warning" if level == "warning" else level)("%s", message)
+        self.emit(LogEvent(level, message))
+
+    def check_cancel(self) -> None:
+        if self.cancel.is_set():
+            raise CancelledError("cancelled by the user before anything was stopped")
+
+    @contextlib.contextmanager
+    def step(self, step: Step, detail: str = "") -> Iterator[None]:
+        crash_point(step.value)
+        self.emit(StepEvent(step, "started", detail))
+        try:
+            pause_point(step.value, self.cancel)
+            yield
+        except BaseException:
+            self.emit(StepEvent(step, "failed"))
+            raise
+        self.emit(StepEvent(step, "finished"))
+        crash_point(f"{step.value}:end")
+
+    def skip(self, step: Step, why: str) -> None:
+        self.emit(StepEvent(step, "skipped", why))
