@@ -104,6 +104,8 @@ def test_files_reach_the_disk_before_the_stop_and_before_the_journal_moves_on(
     assert result.success, result
     staged = apply.staging_dir(env.deploy)
     assert syncs == [
-        (staged, False, None, "1.0.0.0"),  # the staged tree, while the old stack runs
+        # the staged tree, while the old stack runs (the journal already names the step,
+        # so a kill here is found by recover)
+        (staged, False, Step.EXTRACTING_UPDATE, "1.0.0.0"),
         (env.deploy, True, Step.APPLYING_UPDATE, "1.0.0.0"),  # installed, before moving on
     ]

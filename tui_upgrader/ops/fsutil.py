@@ -41,6 +41,19 @@ def atomic_file(path: Path, mode: int = 0o600) -> Iterator[BinaryIO]:
     fsync_dir(path.parent)
 
 
+def remove_stale_temps(directory: Path, name: str) -> list[Path]:
+    """Drop the temp files ``atomic_file`` left beside ``name`` when a kill came mid-write.
+
+    Only for a caller that holds the lock on ``directory`` (no live writer).
+    """
+    removed = []
+    for tmp in directory.glob(f".{name}.*.tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed.append(tmp)
+    return removed
+
+
 def atomic_write_bytes(path: Path, data: bytes, mode: int = 0o600) -> None:
     with atomic_file(path, mode) as fh:
         fh.write(data)

@@ -26,8 +26,15 @@ from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
-from tui_upgrader.core.paths import COMPOSE_OVERRIDE_NAMES, STATE_DIR_NAME, is_under
+from tui_upgrader.core.paths import (
+    COMPOSE_OVERRIDE_NAMES,
+    JOURNAL_FILE_NAME,
+    STATE_DIR_NAME,
+    is_under,
+)
 from tui_upgrader.ops.backup.swap import sync_filesystem
+from tui_upgrader.ops.fsutil import remove_stale_temps
+from tui_upgrader.ops.state import STATE_FILE, state_dir
 from tui_upgrader.ops.upgrade.journal import Move
 
 logger = logging.getLogger(__name__)
@@ -234,6 +241,9 @@ def undo_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[s
 
 
 def discard_work_dirs(deploy_dir: Path) -> None:
+    """Staging, previous, and the temp files a kill mid-write left in the state dir."""
     for path in (staging_dir(deploy_dir), previous_dir(deploy_dir)):
         if path.exists():
             shutil.rmtree(path)
+    for name in (JOURNAL_FILE_NAME, STATE_FILE):
+        remove_stale_temps(state_dir(deploy_dir), name)

@@ -168,6 +168,10 @@ class _Upgrade:
         staged = staging_dir(deploy)
         keep = self.plan.settings.keep_paths
         with ctx.step(Step.EXTRACTING_UPDATE):
+            # Recorded before the staging dir exists: a kill mid-extraction must
+            # be found by ``recover`` (which drops the staging), not left behind.
+            started = new_journal(d.strategy.value, self.from_version, self.to_version)
+            write_journal(deploy, started.advance(Step.EXTRACTING_UPDATE))
             unpack(archive, staged, ctx.cancel)
             if d.strategy is Strategy.FULL:
                 check_full(staged, archive.name)

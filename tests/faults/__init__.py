@@ -1,0 +1,1 @@
+"""Fault injection on the real engine: exactly old or exactly new, nothing lost (#10)."""

@@ -1,0 +1,114 @@
+"""The one invariant every fault case ends with: exactly old or exactly new, nothing lost.
+
+- the deploy dir (content, modes, symlinks, empty dirs; ``data/`` included) is
+  byte-identical to the pristine 1.0.0 or to what a clean upgrade to 1.1.0 leaves;
+- ``state.toml`` names that version and nothing else is left in ``.tui-upgrader/``
+  (no journal, no staging or previous tree);
+- every service runs that version's image and is healthy;
+- no catalogue record is stuck ``in_progress``, and every completed one's archive exists;
+- the package cache holds only complete, verified files under their final names
+  (a resumable ``.part`` must be a true prefix of the package, with its sidecar).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from tests.faults.case import Case
+from tests.faults.snapshot import tree_diff
+from tests.faults.waiting import wait_for
+from tests.faults.world import STATE_DIR, VERSIONS
+from tui_upgrader.ops.state import read_state
+
+SERVICES = {"web", "worker"}
+STATE_FILES = {"state.toml"}
+
+
+def check_invariant(case: Case, *, expect: str | None = None, health_timeout_s: float = 60) -> str:
+    """Assert the invariant; return which version is installed ("old" or "new")."""
+    world = case.world
+    tree = case.tree()
+    if tree == world.old_tree:
+        which = "old"
+    elif tree == world.new_tree:
+        which = "new"
+    else:
+        raise AssertionError(
+            "the deploy dir is neither exactly the old nor exactly the new version\n"
+            f" against old:\n{tree_diff(tree, world.old_tree)}\n"
+            f" against new:\n{tree_diff(tree, world.new_tree)}"
+        )
+    if expect is not None:
+        assert which == expect, f"expected the {expect} version on disk, found the {which} one"
+    assert str(read_state(case.deploy).version) == VERSIONS[which], (
+        "state.toml names another version"
+    )
+    left = {p.name for p in (case.deploy / STATE_DIR).iterdir()} - STATE_FILES
+    assert not left, f"left behind in {STATE_DIR}/: {sorted(left)}"
+    _check_stack(case, which, health_timeout_s)
+    _check_catalogue(case.data_dir / "catalogue.sqlite3")
+    _check_cache(case.cache_dir / "packages", world.package_sha256, world.package)
+    return which
+
+
+def _containers(case: Case) -> dict[str, Any]:
+    found = case.world.client.containers.list(
+        all=True, filters={"label": f"com.docker.compose.project={case.world.project}"}
+    )
+    return {c.labels["com.docker.compose.service"]: c for c in found}
+
+
+def _stack_state(case: Case) -> dict[str, tuple[str, str, str]]:
+    out = {}
+    for name, c in _containers(case).items():
+        health = c.attrs["State"].get("Health", {}).get("Status", "none")
+        out[name] = (c.status, health, c.image.id)
+    return out
+
+
+def _check_stack(case: Case, which: str, timeout_s: float) -> None:
+    want = case.world.image_ids[which]
+
+    def healthy() -> bool:
+        state = _stack_state(case)
+        return set(state) == SERVICES and all(
+            s == ("running", "healthy", want) for s in state.values()
+        )
+
+    try:
+        wait_for(healthy, timeout_s=timeout_s, what="the stack to run healthy")
+    except AssertionError:
+        raise AssertionError(
+            f"the {which} version is on disk, but the stack is not that version running "
+            f"healthy (want image {want[:19]}): {_stack_state(case)}"
+        ) from None
+
+
+def _check_catalogue(db: Path) -> None:
+    if not db.exists():
+        return
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        rows = conn.execute("SELECT id, status, archive_path FROM backups").fetchall()
+    stuck = [r for r in rows if r[1] == "in_progress"]
+    assert not stuck, f"catalogue records stuck in_progress: {stuck}"
+    missing = [r for r in rows if r[1] == "completed" and not Path(r[2]).is_file()]
+    assert not missing, f"completed backups whose archive is gone: {missing}"
+
+
+def _check_cache(packages: Path, sha256: str, package: Path) -> None:
+    if not packages.exists():
+        return
+    whole = package.read_bytes()
+    for path in sorted(p for p in packages.rglob("*") if p.is_file()):
+        data = path.read_bytes()
+        if path.name.endswith(".part.json"):
+            assert path.with_name(path.name.removesuffix(".json")).exists(), f"orphan {path}"
+        elif path.name.endswith(".part"):
+            assert path.with_name(path.name + ".json").exists(), f"{path}: no sidecar"
+            assert whole.startswith(data), f"{path}: not a prefix of the package (bad bytes kept)"
+        else:
+            got = hashlib.sha256(data).hexdigest()
+            assert got == sha256, f"{path}: in the cache under a final name but sha256 {got}"

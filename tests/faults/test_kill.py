@@ -1,0 +1,73 @@
+"""Fault class 1: kill -9 of ``upgrade`` at every step boundary and inside the long steps.
+
+Every boundary the JSON events of a clean upgrade show (``Step:started`` and
+``Step:end``) is hit exactly with the engine's crash hook; then ``recover --rollback``
+or ``--resume`` must leave exactly the old or exactly the new version. CI runs each
+boundary with one mode (alternating); ``TUI_UPGRADER_FAULTS_ALL=1`` runs both.
+"""
+
+from __future__ import annotations
+
+import random
+import signal
+
+import pytest
+
+from tests.faults.case import Case
+from tests.faults.invariant import check_invariant
+from tests.faults.kills import expected, kill_during, random_after, read_raw_journal, recover
+from tests.faults.world import World
+from tui_upgrader.core.events import FORWARD_STEPS
+from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+
+pytestmark = pytest.mark.engine
+
+BOUNDARIES = [name for step in FORWARD_STEPS for name in (step.value, f"{step.value}:end")]
+MODES = ("rollback", "resume")
+INSIDE = (
+    "DownloadingUpdate",
+    "ExtractingUpdate",
+    "LoadingImages",
+    "CreatingBackup",
+    "ApplyingUpdate",
+    "StartingServices",
+)
+
+
+def _cases(names: list[str] | tuple[str, ...]) -> list[pytest.param]:  # type: ignore[valid-type]
+    out = []
+    for i, name in enumerate(names):
+        for j, mode in enumerate(MODES):
+            marks = [pytest.mark.faults_long] if (i + j) % 2 else []
+            out.append(pytest.param(name, mode, marks=marks, id=f"{name}-{mode}"))
+    return out
+
+
+def test_the_boundaries_are_those_the_json_events_show(world: World) -> None:
+    assert world.boundaries == BOUNDARIES
+
+
+@pytest.mark.parametrize(("boundary", "mode"), _cases(BOUNDARIES))
+def test_kill_at_a_step_boundary_then_recover(case: Case, boundary: str, mode: str) -> None:
+    code, events, err = case.run("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: boundary})
+    assert code == -signal.SIGKILL, f"the crash hook did not fire at {boundary}: {code} {err}"
+    step = boundary.partition(":")[0]
+    last = [e for e in events if e.get("type") == "step"][-1] if ":" in boundary else None
+    if last is not None:
+        assert (last["step"], last["state"]) == (step, "finished"), last
+    want = expected(read_raw_journal(case), events, mode)
+    recover(case, mode)
+    assert check_invariant(case) == want
+
+
+@pytest.mark.parametrize(("step", "mode"), _cases(INSIDE))
+def test_kill_at_a_random_point_inside_a_step(
+    case: Case, world: World, step: str, mode: str, request: pytest.FixtureRequest
+) -> None:
+    rng = random.Random(request.node.nodeid)
+    after, delay = random_after(rng, world.step_events.get(step, 0))
+    run = kill_during(case, "upgrade", "--yes", "--json", step=step, after=after, delay_s=delay)
+    assert run.killed and run.code == -signal.SIGKILL, (run.code, run.stderr)
+    want = expected(read_raw_journal(case), run.events, mode)
+    recover(case, mode)
+    assert check_invariant(case) == want, f"killed at {run.last_step}"
