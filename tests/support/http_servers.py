@@ -49,6 +49,7 @@ class Fault:
     retry_after: str | None = None
     corrupt: bool = False  # flip one byte of the body
     republish: bytes | None = None  # publish these bytes (new ETag) before answering
+    short_by: int = 0  # announce and send this many bytes less: a clean but short body
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._simple(416, content_range=f"bytes */{len(data)}")
                 return
         body = data[start:]
+        if fault.short_by:
+            body = body[: max(0, len(body) - fault.short_by)]
         if fault.corrupt and body:
             middle = len(body) // 2
             body = body[:middle] + bytes([body[middle] ^ 0xFF]) + body[middle + 1 :]
@@ -121,7 +124,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         if use_range:
             first = start + fault.content_range_shift
-            self.send_header("Content-Range", f"bytes {first}-{len(data) - 1}/{len(data)}")
+            last = start + len(body) - 1 if fault.short_by else len(data) - 1
+            self.send_header("Content-Range", f"bytes {first}-{last}/{len(data)}")
         self.end_headers()
         limit = fault.drop_after if fault.drop_after is not None else fault.stall_after
         sent = body if limit is None else body[:limit]

@@ -218,11 +218,13 @@ class Transfer:
             raw = response.headers.get("content-range")
             got = parse_content_range(raw)
             start = self.offset if ranged else 0
+            # A server may answer ``bytes=N-`` with less than the rest (a CDN's range
+            # cap): keep those bytes and ask for the remainder, as after a drop.
             if (
                 got is None
                 or got.start != start
                 or got.total is None
-                or got.end != got.total - 1
+                or not got.start <= got.end <= got.total - 1
                 or (self.total is not None and got.total != self.total)
             ):
                 self.use_range = False  # this server's ranges cannot be trusted
