@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -63,6 +64,8 @@ def widen_data(deploy: Path) -> None:
     (data / "current.csv").symlink_to("users.csv")
     (data / "exports").mkdir()
     (data / "db" / "demo.sqlite.txt").chmod(0o600)
+    # Incompressible, so a backup needs real space (the disk-full cases fill it).
+    (data / "db" / "blobs.bin").write_bytes(random.Random(10).randbytes(1024 * 1024))
 
 
 @dataclass

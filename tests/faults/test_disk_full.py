@@ -1,0 +1,58 @@
+"""Fault class 4: a full disk under the cache, the staging area or the backups.
+
+Each lives on a small tmpfs for the case. Before the stop the upgrade must fail
+with one clear line and change nothing; after it, roll back fully.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.faults.case import Case, Events
+from tests.faults.invariant import check_invariant
+from tests.faults.tmpfs import small_tmpfs, used_bytes
+
+pytestmark = pytest.mark.engine
+
+NO_SPACE = ("space", "ENOSPC", "No space")
+
+
+def _stopped(events: Events) -> bool:
+    return any(e.get("step") == "StoppingServices" for e in events)
+
+
+def _failed_clearly(case: Case, *, may_stop: bool) -> Events:
+    code, events, err = case.run("upgrade", "--yes", "--json")
+    result = events[-1]
+    assert code == 1 and result["type"] == "result", f"exit {code}: {err}\n{result}"
+    error = result["error"] or ""
+    assert any(word in error for word in NO_SPACE), error
+    assert "\n" not in error, "one line"
+    if _stopped(events):
+        assert may_stop, f"the stack was stopped although the disk was known to be full: {error}"
+        assert result["rolled_back"] is True, result  # healthy: the invariant checks it
+    return events
+
+
+def test_cache_on_a_full_disk_fails_before_the_stop(case: Case) -> None:
+    with small_tmpfs(case.cache_dir, 256 * 1024):
+        events = _failed_clearly(case, may_stop=False)
+        assert not _stopped(events)
+        assert check_invariant(case) == "old"
+
+
+def test_staging_on_a_full_disk_fails_before_the_stop(case: Case) -> None:
+    case.compose("down", "--timeout", "2")
+    size = used_bytes(case.deploy) + 512 * 1024
+    with small_tmpfs(case.deploy, size):
+        case.compose("up", "-d", "--wait", "--wait-timeout", "60")
+        events = _failed_clearly(case, may_stop=False)
+        assert not _stopped(events)
+        assert check_invariant(case) == "old"
+        case.compose("down", "--timeout", "2")
+
+
+def test_backups_on_a_full_disk_roll_back(case: Case) -> None:
+    with small_tmpfs(case.data_dir, 512 * 1024):
+        _failed_clearly(case, may_stop=True)
+        assert check_invariant(case) == "old"
