@@ -25,6 +25,7 @@ class Case:
     world: World
     root: Path
     config_extra: dict[str, Any] = field(default_factory=dict)
+    packages: list[Path] = field(default_factory=list)  # other releases' packages it may fetch
 
     @property
     def deploy(self) -> Path:

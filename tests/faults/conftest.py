@@ -15,6 +15,7 @@ import docker
 import pytest
 
 from tests.faults.case import Case
+from tests.faults.private_engine import PrivateEngine, docker_env, private_engine
 from tests.faults.world import World, built_world
 
 ALL_ENV = "TUI_UPGRADER_FAULTS_ALL"
@@ -49,4 +50,38 @@ def case(world: World, tmp_path: Path) -> Iterator[Case]:
     try:
         yield c
     finally:
+        c.compose("down", "--timeout", "2", check=False)
+
+
+@pytest.fixture(scope="session")
+def private_dockerd(docker_client: docker.DockerClient) -> Iterator[PrivateEngine]:
+    """A dockerd of our own (never the shared one) the engine-trouble cases may break."""
+    with private_engine() as engine:
+        yield engine
+
+
+@pytest.fixture(scope="session")
+def private_world(
+    private_dockerd: PrivateEngine, compose_cli: list[str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    client = private_dockerd.client()
+    root = tmp_path_factory.mktemp("faults-private-world")
+    with built_world(root, client, docker_env(private_dockerd)) as w:
+        yield w
+    client.close()
+
+
+@pytest.fixture
+def private_case(
+    private_world: World, private_dockerd: PrivateEngine, tmp_path: Path
+) -> Iterator[Case]:
+    if not private_dockerd.answers():
+        private_dockerd.restart()
+    c = Case(private_world, tmp_path / "case")
+    c.reset()
+    try:
+        yield c
+    finally:
+        if not private_dockerd.answers():
+            private_dockerd.restart()
         c.compose("down", "--timeout", "2", check=False)

@@ -106,7 +106,7 @@ class World:
         for version in (OLD, NEW):
             src = self.layout.sources[version]
             widen_release(src, version)
-            self._run_cli(
+            self.run_cli(
                 "release", "build", str(src), "--version", version, "--out", str(self.store)
             )
         doc = json.loads((self.store / "manifest.json").read_text(encoding="utf-8"))
@@ -122,7 +122,7 @@ class World:
         self.image_ids["new"] = _image_id_in_tar(self.layout.sources[NEW] / "images" / "web.tar")
         self._serve()
 
-    def _run_cli(self, *args: str) -> str:
+    def run_cli(self, *args: str) -> str:
         proc = subprocess.run(
             [*CLI, *args], capture_output=True, text=True, env=self.env, timeout=300, check=False
         )

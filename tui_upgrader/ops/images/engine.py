@@ -15,6 +15,7 @@ from typing import Any
 
 import docker
 import docker.errors
+import requests
 from docker.context import ContextAPI
 from docker.utils import parse_repository_tag
 
@@ -117,8 +118,17 @@ def docker_errors(what: str) -> Iterator[None]:
         raise DockerError(f"{what}: {reason}") from exc
     except docker.errors.DockerException as exc:
         raise DockerError(f"{what}: {exc}") from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise lost(what, exc) from exc
     except (ConnectionError, OSError) as exc:
         raise DockerError(f"{what}: {_root_cause(exc)}") from exc
+
+
+def lost(what: str, exc: BaseException) -> EngineUnavailableError:
+    """The engine went away mid-operation (restarted, socket removed): say which and where."""
+    return EngineUnavailableError(
+        f"{what}: no Docker engine answers at {engine_host()} ({_root_cause(exc)})"
+    )
 
 
 def api(client: docker.DockerClient) -> Any:
@@ -186,6 +196,8 @@ def image_id(client: docker.DockerClient, ref: str) -> str | None:
         raise DockerError(f"inspecting image {ref}: {exc.explanation or exc}") from exc
     except docker.errors.DockerException as exc:
         raise DockerError(f"inspecting image {ref}: {exc}") from exc
+    except requests.exceptions.ConnectionError as exc:
+        raise lost(f"inspecting image {ref}", exc) from exc
 
 
 # --- pull -----------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tui_upgrader.core.errors import ComposeError
+from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stack import ServiceSpec
@@ -27,6 +27,8 @@ from tui_upgrader.ops.deploy_files import find_compose_file, find_override_file
 from tui_upgrader.ops.logsetup import active_redactor, learn_env_secrets
 
 logger = logging.getLogger(__name__)
+
+ENGINE_GONE = "Cannot connect to the Docker daemon"  # what the docker CLI and compose say
 
 # Compose's own search order.
 DEFAULT_TIMEOUT_S = 600.0
@@ -171,7 +173,11 @@ class Compose:
             logger.error(
                 "%s failed (%d): %s", what, proc.returncode, mask.redact(proc.stderr.strip())
             )
-            raise ComposeError(f"{what} failed: {mask.redact(_stderr_reason(proc))}")
+            reason = mask.redact(_stderr_reason(proc))
+            if ENGINE_GONE in proc.stderr:
+                # Not the stack's fault: the engine restarted or went away under compose.
+                raise EngineUnavailableError(f"{what} failed: {reason}")
+            raise ComposeError(f"{what} failed: {reason}")
         return proc
 
     def _secrets(self) -> Redactor:

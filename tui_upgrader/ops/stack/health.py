@@ -92,7 +92,14 @@ def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
         if health:
             hstatus = str(health.get("Status") or "starting")
             if hstatus == "healthy":
-                return Verdict("healthy", ready=True)
+                # One good check is not enough: a service that turns healthy and then
+                # crash-loops must be caught, so it stays healthy (same start, no
+                # restart) for settle_s first, like a service without a healthcheck.
+                key = f"{attrs.get('Id')}:healthy"
+                stable = settle.stable_for(key, str(state.get("StartedAt")), restarts)
+                if stable >= settle_s:
+                    return Verdict("healthy", ready=True)
+                return Verdict("healthy", f"settling {settle_s:g}s")
             if hstatus == "unhealthy":
                 log = health.get("Log") or [{}]
                 output = _one_line(str(log[-1].get("Output") or "")) or "no output"
@@ -100,6 +107,8 @@ def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
                 # past the start period, and never restarts such a container on
                 # its own: waiting out the timeout would only add downtime.
                 return Verdict("unhealthy", f"check failed: {output}", hopeless=True)
+            if restarts:
+                return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
             return Verdict("starting", "health check pending")
         stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
         if stable >= settle_s:

@@ -221,16 +221,19 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
                 try:
-                    ctx.docker.down(deploy)
+                    ctx.engine_retry("stopping the new containers", lambda: ctx.docker.down(deploy))
                 except UpgraderError as exc:
                     ctx.log("warning", f"could not stop the new containers cleanly: {exc}")
             undo_moves(deploy, journal.moves, journal.created_dirs)
             problems += _restore_data(ctx, journal)
-            if journal.snapshot is not None:
-                ctx.docker.restore_snapshot(journal.snapshot)
+            snapshot = journal.snapshot
+            if snapshot is not None:
+                ctx.engine_retry(
+                    "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
+                )
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
-                ctx.docker.up(deploy)
+                ctx.engine_retry("starting the old stack", lambda: ctx.docker.up(deploy))
                 unhealthy = _old_stack_unhealthy(ctx)
                 healthy = unhealthy is None
                 if unhealthy is not None:

@@ -16,6 +16,7 @@ from pathlib import Path
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
+    OperationError,
     RollbackFailedError,
     StrategyError,
     UnverifiableError,
@@ -251,11 +252,22 @@ class _Upgrade:
             return self._failed(exc)
         try:
             if self.journal is not None and self.journal.snapshot is not None:
-                ctx.docker.restore_snapshot(self.journal.snapshot)
+                snapshot = self.journal.snapshot
+                ctx.engine_retry(
+                    "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
+                )
             discard_work_dirs(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
-            ctx.log("warning", f"could not clean up the staging area: {cleanup}")
+            # The journal stays, so ``recover`` can finish the job: the result says so,
+            # not only the log (the admin reads the one line of the result).
+            text = (
+                f"{message}; nothing was stopped, but putting the old image tags back and "
+                f"clearing the staging area failed ({error_text(cleanup)}): run "
+                "'tui-upgrader recover' once the cause is fixed"
+            )
+            ctx.log("error", text)
+            return self._failed(OperationError(text))
         ctx.log("error", f"{message}; nothing was stopped or changed")
         return self._failed(exc)
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 
-from tui_upgrader.core.errors import CancelledError
+from tui_upgrader.core.errors import CancelledError, EngineUnavailableError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
@@ -18,6 +20,10 @@ from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import crash_point, pause_point
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+ENGINE_WAIT_S = 60  # an engine restarted under us (a package upgrade, a crash) is back by then
 
 
 class EngineEmit:
@@ -89,6 +95,28 @@ class Context:
         message = self.redactor.redact(message)
         getattr(logger, "warning" if level == "warning" else level)("%s", message)
         self.emit(LogEvent(level, message))
+
+    def engine_retry(self, what: str, action: Callable[[], T]) -> T:
+        """Run ``action``; while the engine does not answer, wait and run it again.
+
+        For putting things back: an engine that restarts under us (a package upgrade,
+        a crash) answers again within seconds, and the old stack should not stay down
+        for that. Bounded by ``ENGINE_WAIT_S`` (at most the health timeout); then the
+        engine's error goes to the caller.
+        """
+        limit = min(ENGINE_WAIT_S, self.settings.health_timeout_s)
+        deadline = time.monotonic() + limit
+        said = False
+        while True:
+            try:
+                return action()
+            except EngineUnavailableError as exc:
+                if time.monotonic() >= deadline:
+                    raise
+                if not said:
+                    self.log("warning", f"{what}: {exc}; retrying for up to {limit:.0f} s")
+                    said = True
+            threading.Event().wait(1.0)  # poll interval of a bounded retry
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
