@@ -163,4 +163,6 @@ def reference_run(world: World) -> None:
     world.new_tree = case.tree()
     world.boundaries = boundaries_of(events)
     world.step_events = events_per_step(events)
+    plans = [e["message"] for e in events if str(e.get("message", "")).startswith("apply plan: ")]
+    world.moves = len(plans[0].removeprefix("apply plan: ").split(", ")) if plans else 0
     case.compose("down", "--timeout", "2", check=False)

@@ -71,3 +71,21 @@ def test_kill_at_a_random_point_inside_a_step(
     want = expected(read_raw_journal(case), run.events, mode)
     recover(case, mode)
     assert check_invariant(case) == want, f"killed at {run.last_step}"
+
+
+@pytest.mark.parametrize(
+    ("where", "aside", "mode"),
+    [(0.0, False, "resume"), (0.5, True, "rollback"), (1.0, True, "resume"),
+     pytest.param(0.5, True, "resume", marks=pytest.mark.faults_long)],
+)  # fmt: skip
+def test_kill_between_two_renames_of_the_apply_step(
+    case: Case, world: World, where: float, aside: bool, mode: str
+) -> None:
+    """ApplyingUpdate is too quick to hit from its events: its own hooks, between renames."""
+    assert world.moves > 3, "the apply plan has several moves"
+    index = round(where * (world.moves - 1))
+    point = f"apply-move-{index}" + (":aside" if aside else "")
+    code, _events, err = case.run("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: point})
+    assert code == -signal.SIGKILL, f"no kill at {point}: {code} {err}"
+    recover(case, mode)
+    assert check_invariant(case) == ("old" if mode == "rollback" else "new")

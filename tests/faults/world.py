@@ -85,6 +85,7 @@ class World:
     image_ids: dict[str, str] = field(default_factory=dict)
     boundaries: list[str] = field(default_factory=list)
     step_events: dict[str, int] = field(default_factory=dict)
+    moves: int = 0  # renames the apply step makes (its "apply plan" log line)
     _server: subprocess.Popen[bytes] | None = None
 
     @property

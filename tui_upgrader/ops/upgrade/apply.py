@@ -35,7 +35,7 @@ from tui_upgrader.core.paths import (
 from tui_upgrader.ops.backup.swap import sync_filesystem
 from tui_upgrader.ops.fsutil import remove_stale_temps
 from tui_upgrader.ops.state import STATE_FILE, state_dir
-from tui_upgrader.ops.upgrade.journal import Move
+from tui_upgrader.ops.upgrade.journal import Move, crash_point
 
 logger = logging.getLogger(__name__)
 
@@ -185,7 +185,8 @@ def apply_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[
     staged, prev = staging_dir(deploy_dir), previous_dir(deploy_dir)
     for rel in created_dirs:
         (deploy_dir / rel).mkdir(exist_ok=True)
-    for move in moves:
+    for index, move in enumerate(moves):
+        crash_point(f"apply-move-{index}")  # tests: a kill between two renames
         live, old, new = deploy_dir / move.path, prev / move.path, staged / move.path
         if move.action == "replace" and not _exists(new):
             if not _exists(live):
@@ -196,6 +197,7 @@ def apply_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[
             # source Docker created): aside, it is put back by undo like any other.
             old.parent.mkdir(parents=True, exist_ok=True)
             os.rename(live, old)
+            crash_point(f"apply-move-{index}:aside")  # tests: set aside, new not in yet
         if _exists(live):
             # Never delete what the journal could not put back.
             raise PackageError(f"{move.path}: both the live and the set-aside copy exist")
