@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
-from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, InputError
 from tui_upgrader.ops.upgrade import Ports, RecoverMode, describe, read_journal, recover
 
 
@@ -59,6 +59,8 @@ def run(args: argparse.Namespace) -> int:
         lambda cancel: recover(settings, ports, mode, emit, cancel),
         lambda: print("\nRecovery cannot be interrupted; it is finishing.", file=sys.stderr),
     )
-    if result.success or (result.rolled_back and mode == "rollback" and result.rollback_healthy):
-        return 0
-    return result.exit_code or 1
+    # The engine maps the outcome to the contract's code (a whole rollback that
+    # was asked for is 0; one that failed in any part is 3), as the TUI shows it.
+    if result.success:
+        return EXIT_OK
+    return result.exit_code if result.exit_code or result.rolled_back else EXIT_FAILED
