@@ -69,6 +69,11 @@ def test_a_whole_rollback_asked_for_says_only_that() -> None:
     assert result_line(nothing_ran) == (
         "Rolled back to 1.0.0.0; no stack was running before, so none was started."
     )
+    failed = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, "boom", exit_code=1)
+    assert result_line(failed) == (
+        "Upgrade failed: boom. Rolled back to 1.0.0.0; no stack was running before, so none was "
+        "started."
+    )
 
 
 def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:

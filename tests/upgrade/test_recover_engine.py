@@ -193,6 +193,10 @@ async def test_the_tui_start_up_dialog_reports_a_failed_data_restore_as_exit_3(
     app = UpgraderApp(real_deps(argparse.Namespace(config=env.config), needs_setup=False))
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, JournalModal))
+        journal = read_journal(env.deploy)
+        assert journal is not None
+        text = " ".join(str(w.render()) for w in app.screen.query(".dialog-line"))
+        assert f"Pre-upgrade backup: #1, {journal.backup_archive}." in text
         await pilot.press("b")
         await wait_until(pilot, lambda: ended(app), timeout=120)
         screen = app.screen
