@@ -269,7 +269,7 @@ def test_data_not_restored_fails_the_rollback_step(
     assert result.put_back == (
         "the files, compose file and .env of 1.0.0.0",
         "the old image tags",
-        "the old stack, running and healthy on data/ as it was left",
+        "the old stack running and healthy on data/ as it was left",
     )
     assert error.endswith("put back: " + ", ".join(result.put_back))
     assert result.rollback_healthy is True

@@ -246,9 +246,9 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                 if unhealthy is not None:
                     problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
                 elif problems:
-                    put_back.append("the old stack, running and healthy on data/ as it was left")
+                    put_back.append("the old stack running and healthy on data/ as it was left")
                 else:
-                    put_back.append("the old stack, running and healthy")
+                    put_back.append("the old stack running and healthy")
             clear_journal(deploy)
             if problems:
                 raise _IncompleteError  # marks the step failed
