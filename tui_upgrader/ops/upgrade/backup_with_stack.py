@@ -28,6 +28,8 @@ from tui_upgrader.core.errors import (
     EngineUnavailableError,
     InputError,
     JournalError,
+    OperationError,
+    UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.deploy_files import find_compose_file
@@ -216,5 +218,12 @@ def restore_backup(
             if find_compose_file(deploy_dir) is None:
                 emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
             else:
-                _up(docker, store.settings, deploy_dir, emit)
+                try:
+                    _up(docker, store.settings, deploy_dir, emit)
+                except UpgraderError as exc:
+                    # Said so, or the admin reads "failed" and restores again.
+                    raise OperationError(
+                        f"backup {backup_id} was restored into {deploy_dir}, but the stack did "
+                        f"not come up healthy: {exc.message}"
+                    ) from exc
         return running
