@@ -11,7 +11,7 @@ import pytest
 
 from tui_upgrader.ops import logsetup
 
-pytest_plugins = ["tests.support.engine", "tests.support.http_servers"]
+pytest_plugins = ["tests.support.engine", "tests.support.http_servers", "tests.support.receiver"]
 
 
 @pytest.fixture(autouse=True)

@@ -21,6 +21,7 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.support.receiver import NotifyReceiver
 from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.demo.broken import build_broken_release
 from tui_upgrader.ops.state import read_state
@@ -84,13 +85,17 @@ def _report(stdout: str, host: str) -> str:
 
 
 def test_the_rollout_stops_at_the_first_host_that_rolled_back(
-    tmp_path: Path, hosts: list[EngineEnv]
+    tmp_path: Path, hosts: list[EngineEnv], notify_receiver: NotifyReceiver
 ) -> None:
     good, broken, untouched = hosts
-    for host in (good, untouched):
-        host.write_config(host.layout.manifest, log_dir=str(host.tmp / "log"))
     bad = build_broken_release(broken.layout, failure="unhealthy", store=broken.tmp / "broken")
-    broken.write_config(bad.manifest, log_dir=str(broken.tmp / "log"))
+    for name, host, manifest in (
+        ("host1", good, good.layout.manifest),
+        ("host2", broken, bad.manifest),
+        ("host3", untouched, untouched.layout.manifest),
+    ):
+        hook = notify_receiver.url("json", name)
+        host.write_config(manifest, log_dir=str(host.tmp / "log"), notify=[hook])
     broken_images = broken.running_images()
     untouched_tree = untouched.tree()
     untouched_ids = {name: c.id for name, c in untouched.containers().items()}
@@ -121,6 +126,14 @@ def test_the_rollout_stops_at_the_first_host_that_rolled_back(
     assert str(read_state(untouched.deploy).version) == "1.0.0.0"
     assert untouched.tree() == untouched_tree
     assert {name: c.id for name, c in untouched.containers().items()} == untouched_ids
+
+    # one notification per host that ran, saying what happened there
+    by_host = {r.path: r.json() for r in notify_receiver.wait_for(2)}
+    assert sorted(by_host) == ["/host1", "/host2"]
+    assert by_host["/host1"]["title"].endswith(": upgraded")
+    rolled = by_host["/host2"]
+    assert rolled["title"].endswith(": failed, rolled back; the old stack is healthy")
+    assert f"deploy dir: {broken.deploy}" in rolled["message"].splitlines()
 
     # the recap's custom stats name every host that ran
     stats = out[out.index("CUSTOM STATS") :]
