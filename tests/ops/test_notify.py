@@ -178,3 +178,22 @@ def test_a_restore_through_the_cli_is_announced(
     assert f"log: {log_dir / 'tui-upgrader.log'}" in doc["message"]
     assert SECRET.encode() not in message.body
     assert (deploy / "data" / "db.txt").read_text() == "rows\n"
+
+
+def test_restore_notices() -> None:
+    from functools import partial
+
+    from tui_upgrader.ops.notify import restore_notice
+
+    notice = partial(
+        restore_notice, backup_id=4, deploy_dir=Path("/d"), log_file=Path("/l"), downtime_s=None
+    )
+    stopped = notice(from_version="1.1.0.0", to_version="1.0.0.0", error=None, left_stopped=True)
+    assert (stopped.severity, stopped.outcome) == (
+        "success",
+        "restored backup 4; the stack is stopped",
+    )
+    assert "version: 1.1.0.0 -> 1.0.0.0" in stopped.body
+    failed = notice(from_version="1.1.0.0", to_version="1.1.0.0", error="disk full")
+    assert (failed.severity, failed.outcome) == ("failure", "restore of backup 4 FAILED")
+    assert "error: disk full" in failed.body.splitlines()

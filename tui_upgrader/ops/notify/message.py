@@ -110,19 +110,14 @@ def restore_notice(
     left_stopped: bool = False,
 ) -> Notice:
     if error is None:
-        return Notice(
-            f"restored backup {backup_id}" + ("; the stack is stopped" if left_stopped else ""),
-            "success",
-            deploy_dir,
-            log_file,
-            from_version,
-            to_version,
-            backup_id,
-            downtime_s,
+        outcome = f"restored backup {backup_id}" + (
+            "; the stack is stopped" if left_stopped else ""
         )
+    else:
+        outcome = f"restore of backup {backup_id} FAILED"
     return Notice(
-        f"restore of backup {backup_id} FAILED",
-        "failure",
+        outcome,
+        "success" if error is None else "failure",
         deploy_dir,
         log_file,
         from_version,

@@ -202,31 +202,27 @@ def restore_backup(
         running = _running(docker, deploy_dir, emit)
         from_version = installed_version(deploy_dir)
         t_stop = time.monotonic()
-        try:
-            started = _swap_in(
-                store, docker, backup_id, deploy_dir, running, data_only, start, emit
-            )
-        except Exception as exc:
+
+        def tell(failure: Exception | None, started: bool) -> None:
             notify_restore(
                 store.settings,
                 emit,
                 backup_id=backup_id,
                 deploy_dir=deploy_dir,
                 from_version=from_version,
-                downtime_s=None,
-                failure=exc,
+                downtime_s=time.monotonic() - t_stop if started else None,
+                failure=failure,
+                left_stopped=failure is None and bool(running) and not started,
             )
+
+        try:
+            started = _swap_in(
+                store, docker, backup_id, deploy_dir, running, data_only, start, emit
+            )
+        except Exception as exc:
+            tell(exc, started=False)
             raise
-        notify_restore(
-            store.settings,
-            emit,
-            backup_id=backup_id,
-            deploy_dir=deploy_dir,
-            from_version=from_version,
-            downtime_s=time.monotonic() - t_stop if started else None,
-            failure=None,
-            left_stopped=bool(running) and not started,
-        )
+        tell(None, started)
         return running
 
 
