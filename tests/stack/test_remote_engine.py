@@ -12,9 +12,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import docker
 import pytest
 
 from tests.support.engine import free_port
+from tests.support.sshd import SshEngine
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
 from tui_upgrader.demo.releases import build_demo
 from tui_upgrader.ops.images.engine import EngineTarget, resolve_engine
@@ -139,3 +141,35 @@ def test_the_cli_reports_an_unreachable_ssh_engine_in_one_line(tmp_path: Path) -
     result = [line for line in proc.stdout.splitlines() if '"type": "result"' in line]
     assert len(result) == 1 and "no Docker engine answers at ssh://nobody@127.0.0.1:" in result[0]
     assert "connection refused" in result[0]
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("via", ["DOCKER_HOST", "context"])
+def test_sdk_and_compose_talk_to_an_engine_over_ssh(
+    via: str,
+    ssh_engine: SshEngine,
+    docker_client: docker.DockerClient,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("DOCKER_CONTEXT", raising=False)
+    monkeypatch.setenv("PATH", ssh_engine.path)
+    if via == "DOCKER_HOST":
+        monkeypatch.setenv("DOCKER_HOST", ssh_engine.url)
+        expected = EngineTarget(ssh_engine.url)
+    else:
+        monkeypatch.delenv("DOCKER_HOST", raising=False)
+        _docker_context("create", "tunnel", "--docker", f"host={ssh_engine.url}")
+        monkeypatch.setenv("DOCKER_CONTEXT", "tunnel")
+        expected = EngineTarget(ssh_engine.url, "tunnel")
+    remote = RealDocker(project_name="tuitest-ssh-none")
+    assert remote.engine == expected
+    assert remote.engine_version() == docker_client.version()["Version"]
+    assert remote.client.info()["ID"] == docker_client.info()["ID"], "the same engine, over ssh"
+    # compose through the same ssh engine: an empty project answers with no containers
+    compose = remote.compose(_stack_dir(tmp_path))
+    assert compose.ps() == []
+    # ... and really over ssh: without the test's key (the ssh wrapper) it cannot log in
+    monkeypatch.setenv("PATH", ssh_engine.path.split(os.pathsep, 1)[1])
+    with pytest.raises(ComposeError, match=r"docker compose ps in .* failed: "):
+        compose.ps()
