@@ -194,6 +194,8 @@ def test_restore_notices() -> None:
         "restored backup 4; the stack is stopped",
     )
     assert "version: 1.1.0.0 -> 1.0.0.0" in stopped.body
-    failed = notice(from_version="1.1.0.0", to_version="1.1.0.0", error="disk full")
+    failed = notice(from_version="1.1.0.0", to_version="1.1.0.0", error="disk full", restored=False)
     assert (failed.severity, failed.outcome) == ("failure", "restore of backup 4 FAILED")
     assert "error: disk full" in failed.body.splitlines()
+    unhealthy = notice(from_version="1.1.0.0", to_version="1.0.0.0", error="web", restored=True)
+    assert unhealthy.outcome == "restored backup 4, but the stack is NOT healthy"

@@ -48,7 +48,7 @@ def test_a_recovery_by_rollback_is_announced(
     assert result.rolled_back and not result.success
     (message,) = notify_receiver.wait_for(1)
     doc = message.json()
-    assert doc["title"].endswith(": recovery: failed, rolled back; the old stack is healthy")
+    assert doc["title"].endswith(": recovery: rolled back; the old stack is healthy")
     assert f"backup: {result.backup_id}" in doc["message"].splitlines()
     assert "version: 1.0.0.0 -> 1.1.0.0" in doc["message"].splitlines()
     assert b"admin-value" not in message.body  # the deploy dir's .env SECRET

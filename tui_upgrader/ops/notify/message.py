@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Literal
 
 from tui_upgrader.core import display
-from tui_upgrader.core.errors import EXIT_ROLLBACK_FAILED
+from tui_upgrader.core.errors import EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import ResultEvent
 
 Severity = Literal["success", "warning", "failure"]
@@ -68,7 +68,9 @@ def _outcome(result: ResultEvent) -> tuple[str, Severity]:
             healthy = "; the old stack is " + (
                 "healthy" if result.rollback_healthy else "NOT healthy"
             )
-        return "failed, rolled back" + healthy, "warning"
+        # exit 0: a rollback that was asked for (recover --rollback) and is whole
+        what = "rolled back" if result.exit_code == EXIT_OK else "failed, rolled back"
+        return what + healthy, "warning"
     if result.rolled_back or result.exit_code == EXIT_ROLLBACK_FAILED:
         return "failed, ROLLBACK FAILED: the stack needs you", "failure"
     return BEFORE_STOP, "failure"
@@ -107,12 +109,16 @@ def restore_notice(
     to_version: str | None,
     downtime_s: float | None,
     error: str | None,
+    restored: bool = True,
     left_stopped: bool = False,
 ) -> Notice:
+    """``restored`` with an ``error``: the tree is back but the stack did not come up."""
     if error is None:
         outcome = f"restored backup {backup_id}" + (
             "; the stack is stopped" if left_stopped else ""
         )
+    elif restored:
+        outcome = f"restored backup {backup_id}, but the stack is NOT healthy"
     else:
         outcome = f"restore of backup {backup_id} FAILED"
     return Notice(

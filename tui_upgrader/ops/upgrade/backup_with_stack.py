@@ -30,6 +30,8 @@ from tui_upgrader.core.errors import (
     EngineUnavailableError,
     InputError,
     JournalError,
+    OperationError,
+    UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.deploy_files import find_compose_file
@@ -203,7 +205,7 @@ def restore_backup(
         from_version = installed_version(deploy_dir)
         t_stop = time.monotonic()
 
-        def tell(failure: Exception | None, started: bool) -> None:
+        def tell(failure: Exception | None, *, restored: bool, started: bool = False) -> None:
             notify_restore(
                 store.settings,
                 emit,
@@ -212,17 +214,35 @@ def restore_backup(
                 from_version=from_version,
                 downtime_s=time.monotonic() - t_stop if started else None,
                 failure=failure,
-                left_stopped=failure is None and bool(running) and not started,
+                restored=restored,
+                left_stopped=restored and failure is None and bool(running) and not started,
             )
 
         try:
-            started = _swap_in(
-                store, docker, backup_id, deploy_dir, running, data_only, start, emit
-            )
+            _swap_in(store, docker, backup_id, deploy_dir, running, data_only, emit)
         except Exception as exc:
-            tell(exc, started=False)
+            tell(exc, restored=False)
             raise
-        tell(None, started)
+        started = False
+        if start:
+            if find_compose_file(deploy_dir) is None:
+                emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
+            else:
+                try:
+                    _up(docker, store.settings, deploy_dir, emit)
+                except UpgraderError as exc:
+                    # Said so, or the admin reads "failed" and restores again.
+                    failure = OperationError(
+                        f"backup {backup_id} was restored into {deploy_dir}, but the stack did "
+                        f"not come up healthy: {exc.message}"
+                    )
+                    tell(failure, restored=True)
+                    raise failure from exc
+                except Exception as exc:
+                    tell(exc, restored=True)
+                    raise
+                started = True
+        tell(None, restored=True, started=started)
         return running
 
 
@@ -233,10 +253,9 @@ def _swap_in(
     deploy_dir: Path,
     running: list[str],
     data_only: bool,
-    start: bool,
     emit: Emit,
-) -> bool:
-    """Stop, restore, and start when asked; True when the stack was started (and healthy)."""
+) -> None:
+    """Stop the stack and swap the backup's tree in; on failure the stack is put back."""
     if find_compose_file(deploy_dir) is not None:
         try:
             _down(docker, deploy_dir, running, emit)
@@ -252,10 +271,3 @@ def _swap_in(
             _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
         raise
     emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
-    if not start:
-        return False
-    if find_compose_file(deploy_dir) is None:
-        emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
-        return False
-    _up(docker, store.settings, deploy_dir, emit)
-    return True

@@ -65,6 +65,7 @@ def notify_restore(
     from_version: str | None,
     downtime_s: float | None,
     failure: BaseException | None,
+    restored: bool,
     left_stopped: bool = False,
 ) -> None:
     if not settings.notify:
@@ -79,6 +80,7 @@ def notify_restore(
             to_version=installed_version(deploy_dir),
             downtime_s=downtime_s,
             error=error_text(failure) if failure is not None else None,
+            restored=restored,
             left_stopped=left_stopped,
         ),
         emit,
