@@ -95,6 +95,21 @@ def test_server_ignoring_range_restarts_from_zero(
     )
 
 
+def test_a_shorter_sub_range_is_kept_and_the_rest_requested(
+    fault_server: FaultServer, dest: Path, settings: Settings
+) -> None:
+    size = len(fault_server.data)
+    # A legal 206 for bytes=200000-: Content-Range bytes 200000-M/size with M < size - 1.
+    fault_server.add(Fault(drop_after=200_000), Fault(short_by=300_000))
+
+    result = fetch(fault_server, dest, settings)
+
+    assert file_sha(dest) == fault_server.sha256
+    assert result.bytes_transferred == size, "nothing fetched twice"
+    resumed_at = size - 300_000
+    assert [s.range for s in fault_server.gets] == [None, "bytes=200000-", f"bytes={resumed_at}-"]
+
+
 def test_wrong_content_range_is_not_appended(
     fault_server: FaultServer, dest: Path, settings: Settings, recorder: Recorder
 ) -> None:

@@ -174,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--keep", action="store_true", help="keep the work dir")
     args = parser.parse_args(argv)
+    # A stopped soak still takes down its stack and removes its images (finally blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     client = docker.from_env()
     root = Path(tempfile.mkdtemp(prefix="tui-upgrader-soak-"))
     try:

@@ -103,3 +103,42 @@ def test_a_crash_loop_fails_the_gate_without_waiting(restarts: int, hopeless: bo
     verdict = health.judge(attrs, health._Settle(lambda: 0.0), settle_s=10)
     assert verdict.state == "restarting" and not verdict.ready
     assert verdict.hopeless is hopeless
+
+
+def test_healthy_is_ready_only_after_settling_without_a_restart() -> None:
+    from tui_upgrader.ops.stack import health
+
+    now = [0.0]
+    settle = health._Settle(lambda: now[0])
+
+    def attrs(started: str, restarts: int, status: str = "healthy") -> dict[str, object]:
+        return {
+            "Id": "c1",
+            "RestartCount": restarts,
+            "State": {"Status": "running", "StartedAt": started, "Health": {"Status": status}},
+            "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}},
+        }
+
+    first = health.judge(attrs("t0", 0), settle, settle_s=5)
+    assert first.state == "healthy" and not first.ready, "one good check is not enough"
+    now[0] = 4.0
+    # It crashed and came back healthy: the clock starts again.
+    again = health.judge(attrs("t1", 1), settle, settle_s=5)
+    assert not again.ready
+    now[0] = 8.0
+    assert not health.judge(attrs("t1", 1), settle, settle_s=5).ready
+    now[0] = 9.5
+    assert health.judge(attrs("t1", 1), settle, settle_s=5).ready
+
+
+def test_a_crash_loop_with_a_healthcheck_fails_without_waiting() -> None:
+    from tui_upgrader.ops.stack import health
+
+    attrs = {
+        "Id": "c1",
+        "RestartCount": 3,
+        "State": {"Status": "running", "StartedAt": "t3", "Health": {"Status": "starting"}},
+        "HostConfig": {"RestartPolicy": {"Name": "unless-stopped"}},
+    }
+    verdict = health.judge(attrs, health._Settle(lambda: 0.0), settle_s=5)
+    assert verdict.state == "restarting" and verdict.hopeless
