@@ -5,7 +5,8 @@
 - ``state.toml`` names that version and nothing else is left in ``.tui-upgrader/``
   (no journal, no staging or previous tree);
 - every service runs that version's image and is healthy;
-- no catalogue record is stuck ``in_progress``, and every completed one's archive exists;
+- no catalogue record is stuck ``in_progress``, and every completed one verifies
+  (``backup list`` / ``backup verify`` through the CLI);
 - the package cache holds only complete, verified files under their final names
   (a resumable ``.part`` must be a true prefix of the package, with its sidecar).
 """
@@ -13,7 +14,6 @@
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +61,7 @@ def check_invariant(
     left = {p.name for p in (case.deploy / STATE_DIR).iterdir()} - STATE_FILES
     assert not left, f"left behind in {STATE_DIR}/: {sorted(left)}"
     _check_stack(case, which, health_timeout_s)
-    _check_catalogue(case.data_dir / "catalogue.sqlite3")
+    _check_catalogue(case)
     _check_cache(case.cache_dir / "packages", [world.package, *case.packages])
     return which
 
@@ -101,15 +101,21 @@ def _check_stack(case: Case, which: str, timeout_s: float) -> None:
         ) from None
 
 
-def _check_catalogue(db: Path) -> None:
-    if not db.exists():
+def _check_catalogue(case: Case) -> None:
+    """Through the real CLI: ``backup list --json``, and ``backup verify`` of each completed one."""
+    if not (case.data_dir / "catalogue.sqlite3").exists():
         return
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        rows = conn.execute("SELECT id, status, archive_path FROM backups").fetchall()
-    stuck = [r for r in rows if r[1] == "in_progress"]
+    code, out, err = case.run("backup", "list", "--json")
+    assert code == 0 and out, f"backup list: exit {code}: {err}"
+    records = out[0]["backups"]
+    stuck = [r["id"] for r in records if r["status"] == "in_progress"]
     assert not stuck, f"catalogue records stuck in_progress: {stuck}"
-    missing = [r for r in rows if r[1] == "completed" and not Path(r[2]).is_file()]
-    assert not missing, f"completed backups whose archive is gone: {missing}"
+    for record in records:
+        if record["status"] != "completed":
+            continue
+        assert record["file_present"], f"completed backup #{record['id']}: its archive is gone"
+        code, report, err = case.run("backup", "verify", str(record["id"]), "--json")
+        assert code == 0, f"backup #{record['id']} does not verify: {report or err}"
 
 
 def _check_cache(cached: Path, packages: list[Path]) -> None:
