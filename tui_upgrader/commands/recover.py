@@ -8,10 +8,18 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, InputError, UpgraderError
-from tui_upgrader.core.events import LogEvent, ResultEvent
+from tui_upgrader.core.events import LogEvent, ResultEvent, discard
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade import Journal, Ports, RecoverMode, describe, read_journal, recover
+from tui_upgrader.ops.upgrade import (
+    Journal,
+    Ports,
+    RecoverMode,
+    describe,
+    read_journal,
+    recover,
+    start_left_stopped,
+)
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -48,16 +56,27 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         journal = read_journal(settings.deploy_dir)
         if journal is None:
-            print(
-                f"Nothing to recover in {settings.deploy_dir}.",
-                file=sys.stderr if args.json else sys.stdout,
-            )
-            return EXIT_OK
+            return _no_journal(args, settings)
         return _recover(args, settings, journal)
     except UpgraderError as exc:
         if not args.json:
             raise
         return _json_refusal(exc, journal)
+
+
+def _no_journal(args: argparse.Namespace, settings: Settings) -> int:
+    """No interrupted upgrade; a killed ``backup create --stop`` may have left the stack down."""
+    from tui_upgrader.ops.stack import RealDocker
+
+    out = sys.stderr if args.json else sys.stdout
+    docker = RealDocker(project_name=settings.project_name)
+    # --json: no event stream without a result; the one line below says what happened.
+    done = start_left_stopped(docker, settings, discard if args.json else printer(False))
+    if done is None:
+        print(f"Nothing to recover in {settings.deploy_dir}.", file=out)
+        return EXIT_OK
+    print(done[0].upper() + done[1:] + ".", file=out)
+    return EXIT_OK if done.startswith("started") else EXIT_FAILED
 
 
 def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:

@@ -10,6 +10,9 @@ if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade.backup_with_stack import create_backup as create_backup
     from tui_upgrader.ops.upgrade.backup_with_stack import refuse_interrupted as refuse_interrupted
     from tui_upgrader.ops.upgrade.backup_with_stack import restore_backup as restore_backup
+    from tui_upgrader.ops.upgrade.backup_with_stack import (
+        start_left_stopped as start_left_stopped,
+    )
     from tui_upgrader.ops.upgrade.journal import Journal as Journal
     from tui_upgrader.ops.upgrade.journal import clear_journal as clear_journal
     from tui_upgrader.ops.upgrade.journal import read_journal as read_journal
@@ -43,5 +46,6 @@ __getattr__ = lazy_face(
         "create_backup": "backup_with_stack",
         "refuse_interrupted": "backup_with_stack",
         "restore_backup": "backup_with_stack",
+        "start_left_stopped": "backup_with_stack",
     },
 )

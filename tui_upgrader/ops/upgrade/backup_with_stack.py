@@ -39,6 +39,7 @@ from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
 from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
+from tui_upgrader.ops.upgrade.stop_mark import clear_mark, left_stopped, mark_stopped
 
 logger = logging.getLogger(__name__)
 
@@ -156,8 +157,13 @@ def create_backup(
                 f"the stack in {deploy_dir} is running ({', '.join(running)}): a backup of "
                 "running services is not consistent; stop it first or pass --stop"
             )
+        left = left_stopped(deploy_dir)
+        if left:
+            emit(LogEvent("warning", _LEFT_STOPPED.format(", ".join(left))))
         if running:
+            mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
             _down(docker, deploy_dir, running, emit)
+        restart = bool(running or left)
         try:
             emit(StepEvent(Step.CREATING_BACKUP, "started"))
             record = store.create(
@@ -166,11 +172,38 @@ def create_backup(
             emit(StepEvent(Step.CREATING_BACKUP, "finished"))
         except BaseException:
             emit(StepEvent(Step.CREATING_BACKUP, "failed"))
-            if running:
+            if restart:
                 _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
+                clear_mark(deploy_dir)
             raise
-        restart_error = _restart(docker, store.settings, deploy_dir, emit) if running else None
-        return CreatedBackup(record, running, restart_error)
+        restart_error = _restart(docker, store.settings, deploy_dir, emit) if restart else None
+        clear_mark(deploy_dir)
+        return CreatedBackup(record, running or left, restart_error)
+
+
+_LEFT_STOPPED = (
+    "an earlier backup stopped the stack ({}) and was killed before starting it again; "
+    "it is started after this backup"
+)
+
+
+def start_left_stopped(docker: DockerPort, settings: Settings, emit: Emit = discard) -> str | None:
+    """For ``recover``: start a stack a killed backup left stopped. None: nothing to do.
+
+    Returns what was done (or why it failed), in one line.
+    """
+    deploy_dir = settings.deploy_dir
+    with deploy_lock(deploy_dir):
+        left = left_stopped(deploy_dir)
+        if not left:
+            return None
+        error = _restart(docker, settings, deploy_dir, emit)
+        if error is not None:
+            return (
+                f"the stack a killed backup left stopped ({', '.join(left)}) did not start: {error}"
+            )
+        clear_mark(deploy_dir)
+        return f"started the stack a killed backup had left stopped ({', '.join(left)})"
 
 
 def restore_backup(

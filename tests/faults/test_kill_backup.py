@@ -1,0 +1,37 @@
+"""kill -9 of a stand-alone ``backup create --stop`` mid-write.
+
+The stack it stopped must not stay down unseen: ``recover`` (or the next
+``backup create``) starts it again. The dead run's catalogue record must not stay
+``in_progress`` and no partial archive may pass for a backup.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.faults.case import Case
+from tests.faults.invariant import check_invariant
+from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+
+pytestmark = pytest.mark.engine
+
+
+@pytest.mark.parametrize("then", ["recover", "backup"])
+def test_a_killed_backup_leaves_nothing_down_or_half_done(case: Case, then: str) -> None:
+    create = ("backup", "create", "--stop", "--json")
+    code, _, err = case.run(*create, env={CRASH_HOOK_ENV: "create-writing"})
+    assert code == -signal.SIGKILL, f"no kill in create-writing: {code} {err}"
+    if then == "recover":
+        code, _, err = case.run("recover", "--json")
+        assert code == 0 and "Started the stack a killed backup had left stopped" in err, err
+        assert check_invariant(case) == "old"
+    code, _, err = case.run(*create)
+    assert code == 0, f"the next backup: exit {code}: {err}"
+    code, listed, err = case.run("backup", "list", "--json")
+    statuses = sorted((r["id"], r["status"]) for r in listed[0]["backups"])
+    assert statuses == [(1, "failed"), (2, "completed")], statuses
+    failed = [r for r in listed[0]["backups"] if r["id"] == 1]
+    assert not failed[0]["file_present"], "no partial archive is kept"
+    assert check_invariant(case) == "old"
