@@ -150,7 +150,7 @@ def soak(world: World, root: Path, iterations: int, seed: int) -> Tally:
         fault = rng.choice(FAULTS)
         case = Case(world, root / f"iteration-{i}")
         started = time.monotonic()
-        what = fault.__name__
+        what = fault.__name__.strip("_").replace("_", " ")
         try:
             case.reset()
             what = fault(case, rng, tally)

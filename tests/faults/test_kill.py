@@ -89,3 +89,14 @@ def test_kill_between_two_renames_of_the_apply_step(
     assert code == -signal.SIGKILL, f"no kill at {point}: {code} {err}"
     recover(case, mode)
     assert check_invariant(case) == ("old" if mode == "rollback" else "new")
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_kill_while_writing_the_pre_upgrade_backup(case: Case, mode: str) -> None:
+    """The dead run's half-written backup must not stay ``in_progress`` after recovery."""
+    code, _events, err = case.run(
+        "upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: "create-writing"}
+    )
+    assert code == -signal.SIGKILL, f"no kill while writing the backup: {code} {err}"
+    recover(case, mode)
+    assert check_invariant(case) == ("old" if mode == "rollback" else "new")

@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import replace
@@ -126,6 +127,11 @@ def _unexpected(journal: Journal, exc: Exception) -> UpgraderError:
 
 def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
     deploy = ctx.deploy_dir
+    # The killed run may have died writing the pre-upgrade backup. Under the deploy
+    # lock nobody else writes one, so listing lets the store mark that record failed
+    # and drop its partial file, instead of leaving it in_progress for the next look.
+    with contextlib.suppress(UpgraderError):
+        ctx.backups.list()
     if journal.committed:
         cleanup_after_commit(ctx, journal)
         return journal_result(journal, success=True, rolled_back=False, error=None)
