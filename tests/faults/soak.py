@@ -67,8 +67,14 @@ def _count(tally: Tally, which: str) -> None:
         tally.recovered_new += 1
 
 
+def _say(what: str) -> None:
+    """What this iteration is about to do (a failure's message may not say)."""
+    print(f"    {what}", file=sys.stderr)
+
+
 def _kill_at_boundary(case: Case, rng: random.Random, tally: Tally) -> str:
     point, mode = rng.choice(BOUNDARIES), rng.choice(("rollback", "resume"))
+    _say(f"kill at {point}, then recover --{mode}")
     code, events, err = case.run("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: point})
     assert code == -signal.SIGKILL, f"no kill at {point}: {code} {err[-500:]}"
     tally.kills += 1
@@ -81,6 +87,7 @@ def _kill_at_boundary(case: Case, rng: random.Random, tally: Tally) -> str:
 def _kill_inside(case: Case, rng: random.Random, tally: Tally) -> str:
     step, mode = rng.choice(INSIDE), rng.choice(("rollback", "resume"))
     after = rng.randrange(1 + case.world.step_events.get(step, 0))
+    _say(f"kill inside {step} after {after} events, then recover --{mode}")
     run = kill_during(case, "upgrade", "--yes", "--json", step=step, after=after,
                       delay_s=rng.choice((0.0, rng.uniform(0, 0.05))))  # fmt: skip
     tally.kills += int(run.killed)
@@ -94,6 +101,7 @@ def _kill_inside(case: Case, rng: random.Random, tally: Tally) -> str:
 def _kill_between_renames(case: Case, rng: random.Random, tally: Tally) -> str:
     index, mode = rng.randrange(max(1, case.world.moves)), rng.choice(("rollback", "resume"))
     point = f"apply-move-{index}" + rng.choice(("", ":aside"))
+    _say(f"kill at {point}, then recover --{mode}")
     code, _events, err = case.run("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: point})
     assert code == -signal.SIGKILL, f"no kill at {point}: {code} {err[-500:]}"
     tally.kills += 1
@@ -105,6 +113,7 @@ def _kill_between_renames(case: Case, rng: random.Random, tally: Tally) -> str:
 def _kill_recovery(case: Case, rng: random.Random, tally: Tally) -> str:
     point = rng.choice(("ApplyingUpdate:end", "StartingServices", "VerifyingServices"))
     first, second = rng.choice(("rollback", "resume")), rng.choice(("rollback", "resume"))
+    _say(f"kill at {point}, kill recover --{first}, then recover --{second}")
     code, _, err = case.run("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: point})
     assert code == -signal.SIGKILL, f"no kill at {point}: {code} {err[-500:]}"
     step = "RollingBack" if first == "rollback" else "StartingServices"
@@ -121,6 +130,7 @@ def _network(case: Case, rng: random.Random, tally: Tally) -> str:
     server = FaultServer(data)
     try:
         count = rng.randint(3, 5)
+        _say(f"{count} drops")
         share = len(data) // (count + 1)
         server.add(*[Fault(drop_after=rng.randrange(1, share)) for _ in range(count)])
         case.configure(str(faulty_manifest(case, server)), read_timeout_s=2, download_retries=8)
