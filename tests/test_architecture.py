@@ -77,7 +77,16 @@ def _face_tables(init: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 def test_every_capability_has_a_face() -> None:
     names = {p.parent.name for p in _faces()}
-    assert names == {"archive", "backup", "download", "images", "release", "stack", "upgrade"}
+    assert names == {
+        "archive",
+        "backup",
+        "download",
+        "images",
+        "release",
+        "stack",
+        "trust",
+        "upgrade",
+    }
 
 
 @pytest.mark.parametrize("init", _faces(), ids=lambda p: p.parent.name)

@@ -145,6 +145,7 @@ class _Upgrade:
                 dest,
                 expected_sha256=d.package.sha256,
                 expected_size=d.package.size,
+                expected_from=d.package.verified_by,
                 settings=self.plan.settings,
                 emit=ctx.emit,
                 cancel=ctx.cancel,
