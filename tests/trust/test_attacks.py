@@ -12,6 +12,7 @@ import shutil
 from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata, Root
 
+from tests.support.http_servers import FaultServer
 from tests.trust.conftest import PACKAGE, Channel, assert_refused
 from tui_upgrader.ops.release import Expiry, generate_keys, sign_store
 from tui_upgrader.ops.release.keys import load_signers
@@ -133,3 +134,23 @@ def test_fewer_signatures_than_the_threshold_are_refused(channel: Channel) -> No
     (channel.mirror / "2.root.json").write_bytes(root_md.to_bytes())
     outcome = channel.attempt()
     assert_refused(outcome, channel, "root.json v2: fewer signatures than the threshold (1 of 2")
+
+
+def test_endless_package_stream_without_a_length_stops_at_the_signed_length(
+    channel: Channel,
+) -> None:
+    genuine = (channel.store / PACKAGE).read_bytes()
+    endless = FaultServer(genuine + b"\0" * 5_000_000, send_length=False)  # chunked, no length
+    try:
+        manifest = channel.store / "manifest.json"
+        body = json.loads(manifest.read_text())
+        body["platforms"]["x86_64"]["url"] = f"{endless.base_url}/{PACKAGE}"
+        manifest.write_text(json.dumps(body))
+        channel.sign()  # a publisher whose CDN now misbehaves
+        channel.publish()
+        outcome = channel.attempt()
+    finally:
+        endless.shutdown()
+    assert_refused(outcome, channel, f"more than the {len(genuine)} bytes the signed targets allow")
+    part = channel.cached_package().with_name("docker-x86_64.zip.part")
+    assert not part.exists() or part.stat().st_size <= len(genuine)
