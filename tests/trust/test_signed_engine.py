@@ -63,4 +63,4 @@ def test_signed_full_upgrade_on_the_real_engine(env: EngineEnv) -> None:
     assert events[-1]["success"] is True and events[-1]["to_version"] == "1.1.0.0"
     assert str(read_state(env.deploy).version) == "1.1.0.0"
     logs = " ".join(e.get("message", "") for e in events if e["type"] == "log")
-    assert "package verified" in logs
+    assert "package verified against the signed targets" in logs

@@ -4,6 +4,7 @@ into the cache and then verifies it exactly as it would verify the server."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import tarfile
 from pathlib import Path
 
@@ -32,6 +33,9 @@ def unpack_bundle(bundle: Path, bundles_dir: Path) -> Path:
         return manifest
     private_dir(bundles_dir)
     work = dest.with_name(dest.name + ".part")
+    # Leftovers of an unpack that was killed half-way are never reused.
+    for stale in (work, dest):
+        shutil.rmtree(stale, ignore_errors=True)
     try:
         with tarfile.open(bundle, "r:") as tar:
             # The stdlib "data" filter refuses absolute paths, "..", links out

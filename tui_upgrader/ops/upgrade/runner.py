@@ -160,7 +160,10 @@ class _Upgrade:
                     f"(sha256 of the download: {result.sha256})",
                 )
             else:
-                ctx.log("info", f"package verified: sha256 {result.sha256}")
+                ctx.log(
+                    "info",
+                    f"package verified against {d.package.verified_by}: sha256 {result.sha256}",
+                )
         return result.path
 
     def _extract(self, archive: Path) -> None:
