@@ -18,7 +18,9 @@ from tui_upgrader.core.versions import Version
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("release", parents=[common], help="build release packages")
+    parser = sub.add_parser(
+        "release", parents=[common], help="build, sign (TUF) and bundle release stores"
+    )
     actions = parser.add_subparsers(dest="release_command", metavar="ACTION", required=True)
     build = actions.add_parser(
         "build",
