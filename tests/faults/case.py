@@ -55,6 +55,7 @@ class Case:
             "health_timeout_s": 30,
             "health_settle_s": 1,
             "read_timeout_s": 5,
+            "allow_unsigned": True,  # the fault stores are built unsigned (TUF: #11)
             **self.config_extra,
         }
         return write_config(self.config, **values)

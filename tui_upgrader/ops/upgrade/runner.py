@@ -148,6 +148,7 @@ class _Upgrade:
                 dest,
                 expected_sha256=d.package.sha256,
                 expected_size=d.package.size,
+                expected_from=d.package.verified_by,
                 settings=self.plan.settings,
                 emit=ctx.emit,
                 cancel=ctx.cancel,
@@ -162,7 +163,10 @@ class _Upgrade:
                     f"(sha256 of the download: {result.sha256})",
                 )
             else:
-                ctx.log("info", f"package verified: sha256 {result.sha256}")
+                ctx.log(
+                    "info",
+                    f"package verified against {d.package.verified_by}: sha256 {result.sha256}",
+                )
         return result.path
 
     def _extract(self, archive: Path) -> None:

@@ -29,6 +29,7 @@ from tui_upgrader.ui.screens.manifest_view import (
     patch_lines,
     problem_lines,
     summary_lines,
+    trust_line,
 )
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ class ManifestScreen(Screen[None]):
                 yield Static("r reloads once it is fixed.", classes="-hint")
             with Vertical(id="manifest-loaded"):
                 yield Static("", id="manifest-summary", markup=False)
+                yield Static("", id="manifest-trust", markup=False)
                 yield Static("", id="manifest-problems", markup=False)
                 yield DataTable(id="packages", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="patch-ops", markup=False)
@@ -170,6 +172,9 @@ class ManifestScreen(Screen[None]):
         self.query_one("#manifest-summary", Static).update(
             "\n".join(summary_lines(manifest, decision, plan.source, now))
         )
+        trust = self.query_one("#manifest-trust", Static)
+        trust.update(trust_line(plan.trust))
+        trust.set_class(not plan.trust.signed, "-unsigned")
         problems = problem_lines(manifest, decision)
         box = self.query_one("#manifest-problems", Static)
         box.update("\n".join(f"⚠ {line}" for line in problems))
