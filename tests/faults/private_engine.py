@@ -96,9 +96,17 @@ def private_engine() -> Iterator[PrivateEngine]:
             with contextlib.suppress(AssertionError):
                 engine.start()  # to let it stop its containers cleanly
         engine.stop()
-        subprocess.run(["umount", "-R", str(root / "exec")], capture_output=True, check=False)
-        subprocess.run(["umount", "-R", str(root / "data")], capture_output=True, check=False)
+        unmount_below(root)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def unmount_below(root: Path) -> None:
+    """What dockerd mounted under its roots (netns, overlays), deepest first."""
+    with open("/proc/self/mounts", encoding="utf-8") as mounts:
+        points = [line.split()[1] for line in mounts]
+    mine = sorted((p for p in points if p.startswith(f"{root}/")), key=len, reverse=True)
+    for point in mine:
+        subprocess.run(["umount", "-l", point], capture_output=True, check=False)
 
 
 def docker_env(engine: PrivateEngine) -> dict[str, str]:
