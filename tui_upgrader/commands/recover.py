@@ -66,12 +66,14 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_journal(args: argparse.Namespace, settings: Settings) -> int:
     """No interrupted upgrade; a killed ``backup create --stop`` may have left the stack down."""
+    from tui_upgrader.ops.backup import BackupStore
     from tui_upgrader.ops.stack import RealDocker
 
     out = sys.stderr if args.json else sys.stdout
     docker = RealDocker(project_name=settings.project_name)
     # --json: no event stream without a result; the one line below says what happened.
-    done = start_left_stopped(docker, settings, discard if args.json else printer(False))
+    emit = discard if args.json else printer(False)
+    done = start_left_stopped(docker, BackupStore(settings), settings, emit)
     if done is None:
         print(f"Nothing to recover in {settings.deploy_dir}.", file=out)
         return EXIT_OK

@@ -17,6 +17,7 @@ refusal, so a backup stays possible while Docker is broken.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -187,13 +188,20 @@ _LEFT_STOPPED = (
 )
 
 
-def start_left_stopped(docker: DockerPort, settings: Settings, emit: Emit = discard) -> str | None:
+def start_left_stopped(
+    docker: DockerPort, store: BackupPort, settings: Settings, emit: Emit = discard
+) -> str | None:
     """For ``recover``: start a stack a killed backup left stopped. None: nothing to do.
 
-    Returns what was done (or why it failed), in one line.
+    Returns what was done (or why it failed), in one line. The killed backup's record
+    is marked failed on the way (listing sweeps it: under the deploy lock nobody
+    else is writing one).
     """
     deploy_dir = settings.deploy_dir
     with deploy_lock(deploy_dir):
+        if settings.catalogue_path.exists():  # a no-op recover creates nothing
+            with contextlib.suppress(UpgraderError):
+                store.list()
         left = left_stopped(deploy_dir)
         if not left:
             return None
