@@ -100,3 +100,13 @@ def test_kill_while_writing_the_pre_upgrade_backup(case: Case, mode: str) -> Non
     assert code == -signal.SIGKILL, f"no kill while writing the backup: {code} {err}"
     recover(case, mode)
     assert check_invariant(case) == ("old" if mode == "rollback" else "new")
+
+
+@pytest.mark.parametrize("then", ["recover", "upgrade"])
+def test_a_temp_file_of_a_first_journal_write_is_cleared(case: Case, then: str) -> None:
+    """What a kill in the middle of the journal's very first write leaves: its temp file
+    only, no journal (found by the soak, --seed 11 iteration 172)."""
+    (case.deploy / ".tui-upgrader" / ".journal.json.k1ll3d.tmp").write_text('{"step": "Extr')
+    code, _, err = case.run(then, *(["--json"] if then == "recover" else ["--yes", "--json"]))
+    assert code == 0, err
+    assert check_invariant(case) == ("old" if then == "recover" else "new")

@@ -247,5 +247,10 @@ def discard_work_dirs(deploy_dir: Path) -> None:
     for path in (staging_dir(deploy_dir), previous_dir(deploy_dir)):
         if path.exists():
             shutil.rmtree(path)
+    remove_state_temps(deploy_dir)
+
+
+def remove_state_temps(deploy_dir: Path) -> None:
+    """The temp files a kill mid-write left beside the journal or state (under the lock)."""
     for name in (JOURNAL_FILE_NAME, STATE_FILE):
         remove_stale_temps(state_dir(deploy_dir), name)

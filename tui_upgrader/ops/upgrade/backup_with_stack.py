@@ -38,6 +38,7 @@ from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.apply import remove_state_temps
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
 from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
 from tui_upgrader.ops.upgrade.stop_mark import clear_mark, left_stopped, mark_stopped
@@ -199,6 +200,8 @@ def start_left_stopped(
     """
     deploy_dir = settings.deploy_dir
     with deploy_lock(deploy_dir):
+        # A kill in the middle of the journal's first write leaves only its temp file.
+        remove_state_temps(deploy_dir)
         if settings.catalogue_path.exists():  # a no-op recover creates nothing
             with contextlib.suppress(UpgraderError):
                 store.list()

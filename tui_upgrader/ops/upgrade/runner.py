@@ -36,6 +36,7 @@ from tui_upgrader.ops.upgrade.apply import (
     missing_parents,
     plan_full_moves,
     plan_patch_moves,
+    remove_state_temps,
     staging_dir,
 )
 from tui_upgrader.ops.upgrade.journal import (
@@ -116,7 +117,9 @@ class _Upgrade:
     def _check(self) -> bool:
         ctx, d = self.ctx, self.plan.decision
         with ctx.step(Step.CHECKING_UPDATES):
-            if read_journal(ctx.deploy_dir) is not None:
+            if read_journal(ctx.deploy_dir) is None:
+                remove_state_temps(ctx.deploy_dir)  # a kill mid-way through a first write
+            else:
                 raise JournalError(
                     "an interrupted upgrade is recorded in the journal: "
                     "run 'tui-upgrader recover' first"
