@@ -94,3 +94,17 @@ def test_without_history_nothing_is_promised() -> None:
     p.on_step(Step.LOADING_IMAGES, "started", 0.0)
     assert "expected" not in overall_line(p.view(0.2))
     assert overall_line(p.view(0.2)).endswith("estimating…")
+
+
+def test_a_step_bigger_than_its_estimate_never_moves_the_bar_backwards() -> None:
+    p = run(package=10 * MIB)
+    p.on_step(Step.DOWNLOADING_UPDATE, "started", 0.0)
+    p.on_progress(Step.DOWNLOADING_UPDATE, 10 * MIB, 10 * MIB)
+    p.on_step(Step.DOWNLOADING_UPDATE, "finished", 1.0)
+    before = p.view(1.0).fraction
+    p.on_step(Step.LOADING_IMAGES, "started", 2.0)
+    p.on_layer("app", "l1", 0, 500 * MIB)  # the images are 50 times the estimate
+    assert p.fraction() < before
+    assert p.view(2.0).fraction == before
+    p.on_layer("app", "l1", 500 * MIB, 500 * MIB)
+    assert p.view(3.0).fraction > before

@@ -87,6 +87,7 @@ class OverallProgress:
     _down_until: float | None = None
     _ended_at: float | None = None
     _downtime: float | None = None
+    _shown: float = 0.0
 
     def __post_init__(self) -> None:
         self._state = {step: _StepState() for step in self.steps}
@@ -165,7 +166,10 @@ class OverallProgress:
     def view(self, now: float) -> OverallView:
         end = self._ended_at if self._ended_at is not None else now
         elapsed = max(0.0, end - self.started_at)
-        fraction = 1.0 if self._ended_at is not None else self.fraction()
+        # A step that reports more bytes than estimated grows the whole: the raw
+        # fraction then drops. The bar holds still instead of going backwards.
+        self._shown = max(self._shown, 1.0 if self._ended_at is not None else self.fraction())
+        fraction = self._shown
         expected = expected_downtime(self.past_downtimes) if self._stop_near() else None
         down = self._downtime
         if down is None and self._down_from is not None:

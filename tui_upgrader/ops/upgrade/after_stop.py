@@ -222,8 +222,10 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
     with ctx.step(Step.COMPLETED):
         ctx.note(
             Stage.UPGRADE_DONE,
-            from_version=journal.from_version or "nothing",
-            to_version=journal.to_version,
+            from_version=Version.parse(journal.from_version).short
+            if journal.from_version
+            else "nothing",
+            to_version=Version.parse(journal.to_version).short,
         )
 
 

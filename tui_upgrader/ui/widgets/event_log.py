@@ -50,3 +50,9 @@ class EventLog(Log):
         prefix = f"{LEVEL_WORDS[level]}: " if level in LEVEL_WORDS else ""
         # Continuation lines keep the stamp and the level word, so they stay coloured.
         self.write_lines([f"{stamp} {prefix}{line}" for line in message.splitlines() or [""]])
+
+    def on_resize(self) -> None:
+        # The pane shrinks when the result box appears: keep the newest lines
+        # in view (Log only follows the end when a line is written).
+        if self.auto_scroll:
+            self.scroll_end(animate=False, immediate=True)

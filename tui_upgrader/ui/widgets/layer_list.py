@@ -45,7 +45,12 @@ def row_line(row: Row) -> str:
     label = f"All {row.label}" if row.kind == "total" else row.label
     size = display.size(row.done) if row.total is None else display.size(row.total)
     layers = f"{row.layers_done}/{row.layers}"
-    return f"{label[:20]:<20} {bar} {_pct(row.done, row.total)} {layers:>5} {size}"
+    return f"{_left_crop(label, 20):<20} {bar} {_pct(row.done, row.total)} {layers:>5} {size}"
+
+
+def _left_crop(text: str, width: int) -> str:
+    # An image's tag is at its end: keep ``…/web:1.1.0`` rather than ``registry.exa``.
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
 
 
 def layer_line(event: LayerEvent) -> str:
