@@ -8,6 +8,7 @@ from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.overall import (
     FIXED_SHARE,
     OverallProgress,
+    downtime_line,
     expected_downtime,
     overall_line,
 )
@@ -76,7 +77,8 @@ def test_expected_downtime_shows_only_once_the_stop_is_near() -> None:
     view = p.view(5.0)
     assert view.down_s == 2.0
     assert view.eta_s is not None and view.eta_s >= 10.0 - 2.0
-    assert overall_line(view).endswith("downtime 2 s of ~10 s expected")
+    assert downtime_line(view) == "Downtime 2 s of ~10 s expected"
+    assert overall_line(view).startswith(f"{int(view.fraction * 100)}% · 5 s elapsed · ~")
 
 
 def test_the_end_freezes_the_clock_and_fills_the_bar() -> None:
@@ -86,14 +88,17 @@ def test_the_end_freezes_the_clock_and_fills_the_bar() -> None:
     view = p.view(100.0)
     assert view.finished and view.fraction == 1.0 and view.eta_s is None
     assert view.elapsed_s == 7.5 and view.down_s == 5.5
-    assert overall_line(view) == "100% · 7.5 s elapsed · downtime 5.5 s"
+    assert overall_line(view) == "100% · 7.5 s elapsed"
+    assert downtime_line(view) == "Downtime 5.5 s"
 
 
 def test_without_history_nothing_is_promised() -> None:
     p = run()
     p.on_step(Step.LOADING_IMAGES, "started", 0.0)
-    assert "expected" not in overall_line(p.view(0.2))
+    assert downtime_line(p.view(0.2)) == ""
     assert overall_line(p.view(0.2)).endswith("estimating…")
+    p.past_downtimes = (9.0,)
+    assert downtime_line(p.view(0.3)) == "Expected downtime ~9 s (past upgrades here)"
 
 
 def test_a_step_bigger_than_its_estimate_never_moves_the_bar_backwards() -> None:

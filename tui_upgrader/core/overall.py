@@ -198,16 +198,22 @@ def _clock(seconds: float, *, running: bool = True) -> str:
 
 
 def overall_line(view: OverallView) -> str:
-    """``42% · 12 s elapsed · ~20 s left · downtime 3 s of ~8 s expected``"""
+    """``42% · 12 s elapsed · ~20 s left``"""
     running = not view.finished
     parts = [f"{int(view.fraction * 100)}%", f"{_clock(view.elapsed_s, running=running)} elapsed"]
-    if not view.finished:
+    if running:
         parts.append(f"~{_clock(view.eta_s)} left" if view.eta_s is not None else "estimating…")
-    if view.down_s is not None:
-        text = f"downtime {_clock(view.down_s, running=running)}"
-        if view.expected_downtime_s is not None and not view.finished:
-            text += f" of ~{_clock(view.expected_downtime_s)} expected"
-        parts.append(text)
-    elif view.expected_downtime_s is not None:
-        parts.append(f"expected downtime ~{_clock(view.expected_downtime_s)}")
     return " · ".join(parts)
+
+
+def downtime_line(view: OverallView) -> str:
+    """``Downtime 3 s of ~8 s expected``, ``Expected downtime ~8 s ...`` or "" (nothing known)."""
+    running = not view.finished
+    if view.down_s is not None:
+        text = f"Downtime {_clock(view.down_s, running=running)}"
+        if view.expected_downtime_s is not None and running:
+            text += f" of ~{_clock(view.expected_downtime_s)} expected"
+        return text
+    if view.expected_downtime_s is not None:
+        return f"Expected downtime ~{_clock(view.expected_downtime_s)} (past upgrades here)"
+    return ""
