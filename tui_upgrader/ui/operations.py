@@ -92,26 +92,19 @@ def describe(
         }[op.kind]
         return Outcome("success", headline, (*took, log), EXIT_OK)
     error = result.error or "unknown error"
-    if op.kind == "recover" and result.rolled_back and result.exit_code != EXIT_ROLLBACK_FAILED:
-        healthy = bool(result.rollback_healthy)
-        back = (
-            "The old version runs again and passed its health gate."
-            if healthy
-            else ("The old files are back; no old stack was started or it is not healthy.")
+    if op.kind == "recover" and result.rolled_back and result.exit_code == EXIT_OK:
+        # The rollback asked for, whole (the engine says only then that it is ok).
+        return Outcome(
+            "success",
+            f"Rolled back to {_v(result.from_version)}",
+            (_back(result), *took, log),
+            EXIT_OK,
         )
-        tone: Tone = "success" if healthy else "failure"
-        code = EXIT_OK if healthy else EXIT_FAILED
-        return Outcome(tone, f"Rolled back to {_v(result.from_version)}", (back, *took, log), code)
     if result.exit_code == EXIT_ROLLBACK_FAILED:
-        hint = (
-            f"Act now: restore backup #{result.backup_id} from the Backups screen."
-            if result.backup_id is not None
-            else "Act now: check the deploy dir and the services by hand."
-        )
         return Outcome(
             "danger",
             f"{NOUN[op.kind]} failed and the rollback failed too",
-            (f"Error: {error}", hint, *took, log),
+            (*_incomplete(result, error), *took, log),
             EXIT_ROLLBACK_FAILED,
         )
     if cancelled and not stopped and not result.rolled_back:
@@ -121,21 +114,44 @@ def describe(
             "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
         )
     if result.rolled_back:
-        back = (
-            "The old version runs again and passed its health gate."
-            if result.rollback_healthy
-            else "The old files are back; the old stack was not verified healthy."
-        )
         return Outcome(
             "failure",
             f"{NOUN[op.kind]} failed: rolled back to {_v(result.from_version)}",
-            (f"Error: {error}", back, *took, log),
+            (f"Error: {error}", _back(result), *took, log),
             EXIT_FAILED,
         )
     safe = () if stopped else ("Nothing was stopped or changed.",)
     code = result.exit_code or EXIT_FAILED
     headline = f"{NOUN[op.kind]} failed"
     return Outcome("failure", headline, (f"Error: {error}", *safe, *took, log), code)
+
+
+def _back(result: ResultEvent) -> str:
+    """A whole rollback: was there an old stack to start, and did it pass its gate."""
+    if result.rollback_healthy is None:
+        return "The old files are back; no stack was running before, so none was started."
+    if result.rollback_healthy:
+        return "The old version runs again and passed its health gate."
+    return "The old files are back; the old stack was not verified healthy."
+
+
+def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
+    """A rollback that failed in part: what is not back (each with how to finish it),
+    then what is; nothing here may read as a success."""
+    if not (result.put_back or result.not_restored):
+        hint = (
+            f"Act now: restore backup #{result.backup_id} from the Backups screen."
+            if result.backup_id is not None
+            else "Act now: check the deploy dir and the services by hand."
+        )
+        return (f"Error: {error}", hint)
+    cause = error.split("; rollback failed: ", 1)[0]
+    return (
+        f"Error: {cause}",
+        *(f"NOT restored: {problem}" for problem in result.not_restored),
+        f"Put back: {', '.join(result.put_back) or 'nothing'}.",
+        "Act now: finish what is NOT restored as each line says.",
+    )
 
 
 def _ports(deps: UiDeps, settings: Settings) -> Ports:

@@ -174,7 +174,8 @@ def restore_archive(
                 f"{label} is corrupt (sha256 {actual}, catalogue has {record.sha256}); "
                 f"{deploy_dir} was not touched"
             )
-        if not data_only and stats.files != record.file_count:
+        # A record made from the archive alone (``by_path``) has no counts to check.
+        if not data_only and record.file_count is not None and stats.files != record.file_count:
             raise BackupError(
                 f"{label} holds {stats.files} files, the catalogue says {record.file_count}"
             )

@@ -9,6 +9,7 @@
 - restore: the stack is brought down first when the deploy dir has a compose
   file; on failure (live tree untouched) it is brought back up; on success it is
   started only when asked, from the restored compose file, and health-gated.
+  A restore that got as far as the stop is announced to ``notify`` either way.
 
 No engine at all means nothing can be running: that is a warning, not a
 refusal, so a backup stays possible while Docker is broken.
@@ -30,6 +31,8 @@ from tui_upgrader.core.errors import (
     EngineUnavailableError,
     InputError,
     JournalError,
+    OperationError,
+    UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.core.stages import Stage
@@ -38,6 +41,7 @@ from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
+from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
 
 logger = logging.getLogger(__name__)
 
@@ -213,24 +217,72 @@ def restore_backup(
         if not report.ok:
             raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
         running = _running(docker, deploy_dir, emit)
-        if find_compose_file(deploy_dir) is not None:
-            try:
-                _down(docker, deploy_dir, running, emit)
-            except EngineUnavailableError as exc:
-                emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
-        emit(StepEvent(Step.RESTORING_BACKUP, "started"))
+        from_version = installed_version(deploy_dir)
+        t_stop = time.monotonic()
+
+        def tell(failure: Exception | None, *, restored: bool, started: bool = False) -> None:
+            notify_restore(
+                store.settings,
+                emit,
+                backup_id=backup_id,
+                deploy_dir=deploy_dir,
+                from_version=from_version,
+                downtime_s=time.monotonic() - t_stop if started else None,
+                failure=failure,
+                restored=restored,
+                left_stopped=restored and failure is None and bool(running) and not started,
+            )
+
         try:
-            store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
-        except BaseException:
-            emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
-            if running:
-                # The live tree was not touched: put the stack back as it was.
-                _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+            _swap_in(store, docker, backup_id, deploy_dir, running, data_only, emit)
+        except Exception as exc:
+            tell(exc, restored=False)
             raise
-        emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
+        started = False
         if start:
             if find_compose_file(deploy_dir) is None:
                 emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
             else:
-                _up(docker, store.settings, deploy_dir, emit)
+                try:
+                    _up(docker, store.settings, deploy_dir, emit)
+                except UpgraderError as exc:
+                    # Said so, or the admin reads "failed" and restores again.
+                    failure = OperationError(
+                        f"backup {backup_id} was restored into {deploy_dir}, but the stack did "
+                        f"not come up healthy: {exc.message}"
+                    )
+                    tell(failure, restored=True)
+                    raise failure from exc
+                except Exception as exc:
+                    tell(exc, restored=True)
+                    raise
+                started = True
+        tell(None, restored=True, started=started)
         return running
+
+
+def _swap_in(
+    store: BackupPort,
+    docker: DockerPort,
+    backup_id: int,
+    deploy_dir: Path,
+    running: list[str],
+    data_only: bool,
+    emit: Emit,
+) -> None:
+    """Stop the stack and swap the backup's tree in; on failure the stack is put back."""
+    if find_compose_file(deploy_dir) is not None:
+        try:
+            _down(docker, deploy_dir, running, emit)
+        except EngineUnavailableError as exc:
+            emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
+    emit(StepEvent(Step.RESTORING_BACKUP, "started"))
+    try:
+        store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
+    except BaseException:
+        emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
+        if running:
+            # The live tree was not touched: put the stack back as it was.
+            _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+        raise
+    emit(StepEvent(Step.RESTORING_BACKUP, "finished"))

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Literal
 
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
+    EXIT_OK,
     JournalError,
     OperationError,
     RollbackFailedError,
@@ -40,6 +42,7 @@ from tui_upgrader.ops.upgrade.journal import (
     journal_result,
     read_journal,
 )
+from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.steps import Context
 
@@ -94,8 +97,13 @@ def recover(
             to_version=journal.to_version,
             backup_id=journal.backup_id,
         )
+    if mode == "rollback" and result.rolled_back and result.exit_code == EXIT_FAILED:
+        # A rollback was asked for and is whole: that is this command's success,
+        # and the interruption it undid is no error of this run.
+        result = replace(result, error=None, exit_code=EXIT_OK)
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
+    notify_result(settings, result, ctx.emit, recovery=True)
     ctx.emit(result)
     return result
 

@@ -54,7 +54,10 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
     else:
         lines.append("It stopped before the services were stopped: nothing was changed yet.")
     if journal.backup_id is not None:
-        lines.append(f"Pre-upgrade backup: #{journal.backup_id}.")
+        # The archive itself: the id means nothing under another catalogue (#15).
+        archive = getattr(journal, "backup_archive", None)
+        where = f", {archive}" if archive else ""
+        lines.append(f"Pre-upgrade backup: #{journal.backup_id}{where}.")
     lines.append(
         "Roll back puts the old version back as one unit; resume continues from this step."
     )
