@@ -119,8 +119,8 @@ class _Upgrade:
         with ctx.step(Step.CHECKING_UPDATES):
             ctx.note(
                 Stage.STRATEGY_BEGIN,
-                current=self.from_version or "nothing installed",
-                target=d.target_version,
+                current=d.current_version.short if d.current_version else "nothing installed",
+                target=d.target_version.short,
             )
             if read_journal(ctx.deploy_dir) is not None:
                 raise JournalError(
