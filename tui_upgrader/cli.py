@@ -19,7 +19,17 @@ from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = ("check", "fetch", "upgrade", "recover", "backup", "release", "serve", "demo")
+COMMANDS = (
+    "check",
+    "fetch",
+    "upgrade",
+    "recover",
+    "backup",
+    "release",
+    "serve",
+    "trust",
+    "demo",
+)
 
 
 def _common(defaults: bool) -> argparse.ArgumentParser:

@@ -68,7 +68,9 @@ def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
 def test_stage_marks_show_on_a_utf8_terminal_and_not_on_a_dumb_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    event = stage_event(Stage.DOWNLOAD_DONE, size="1.0 MiB", sha256="ab" * 32)
+    event = stage_event(
+        Stage.DOWNLOAD_DONE, size="1.0 MiB", sha256="ab" * 32, verified_by="the manifest"
+    )
 
     def text(encoding: str, term: str) -> str:
         monkeypatch.setenv("TERM", term)
@@ -80,11 +82,15 @@ def test_stage_marks_show_on_a_utf8_terminal_and_not_on_a_dumb_one(
 
     assert (
         text("utf-8", "xterm-256color")
-        == f"info: ✅ download complete: 1.0 MiB, verified sha256 {'ab' * 32}"
+        == f"info: ✅ download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
     )
-    assert text("utf-8", "dumb") == f"info: download complete: 1.0 MiB, verified sha256 {'ab' * 32}"
     assert (
-        text("ascii", "xterm") == f"info: download complete: 1.0 MiB, verified sha256 {'ab' * 32}"
+        text("utf-8", "dumb")
+        == f"info: download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
+    )
+    assert (
+        text("ascii", "xterm")
+        == f"info: download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
     )
     # --json always carries the marked message, in the contract's shape.
     out = io.StringIO()

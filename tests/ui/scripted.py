@@ -67,7 +67,9 @@ def happy_events(result: ResultEvent) -> list[Event]:
     ]
     ev += [
         *download_events(),
-        stage_event(Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA),
+        stage_event(
+            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by="the signed targets"
+        ),
         StepEvent(Step.DOWNLOADING_UPDATE, "finished"),
     ]
     ev += [

@@ -88,7 +88,7 @@ async def test_the_screen_through_a_whole_upgrade(tmp_path: Path) -> None:
     log = seen[-1].log
     assert all(STAMP.match(line) for line in log), log
     assert any("📥 download resumes at byte 12582912" in line for line in log)
-    assert any(f"verified sha256 {sx.SHA}" in line for line in log)
+    assert any(f"sha256 {sx.SHA} verified against the signed targets" in line for line in log)
     assert any("🔖 loaded image: demo/app:1.5.0" in line for line in log)
     assert any("💚 health gate passed" in line for line in log)
     assert not any(re.search(r" [▶✔✘] ", line) for line in log), log

@@ -8,6 +8,7 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core.strategy import Decision
+from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.ops.upgrade import load_decision
 
 
@@ -22,7 +23,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def decision_json(decision: Decision) -> dict[str, Any]:
+def decision_json(decision: Decision, signed: bool = False) -> dict[str, Any]:
     package = decision.package
     return {
         "current_version": str(decision.current_version) if decision.current_version else None,
@@ -38,6 +39,8 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "warnings": list(decision.warnings),
         "arch": decision.arch.value,
         "blocked_by": str(decision.blocked_by) if decision.blocked_by else None,
+        # Additive: verified through TUF (false only with allow_unsigned = true).
+        "signed": signed,
     }
 
 
@@ -65,11 +68,19 @@ def decision_text(decision: Decision) -> str:
     return "\n".join(lines)
 
 
+def trust_line(trust: TrustSummary) -> str:
+    if not trust.signed:
+        return "Signed:    NO (allow_unsigned = true)"
+    expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
+    return f"Signed:    key {trust.short_key_id}, root v{trust.root_version}, expires {expires}"
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     plan = load_decision(settings, force_full=args.force_full)
     if args.json:
-        print(json.dumps(decision_json(plan.decision)))
+        print(json.dumps(decision_json(plan.decision, plan.trust.signed)))
     else:
         print(decision_text(plan.decision))
+        print(trust_line(plan.trust))
     return 0

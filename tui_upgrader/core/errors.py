@@ -66,6 +66,11 @@ class StateError(InputError):
     """The deployment state file is unreadable or inconsistent."""
 
 
+class TrustError(InputError):
+    """The release is not signed as the trusted root demands (TUF): tampered, expired,
+    rolled back, signed by the wrong keys, or unsigned while signing is required."""
+
+
 # --- operational failures (exit 1) -------------------------------------------
 
 
@@ -84,10 +89,15 @@ class DownloadError(NetworkError):
 class HashMismatchError(DownloadError):
     """The downloaded bytes do not hash to what the manifest promised."""
 
-    def __init__(self, what: str, expected: str, actual: str) -> None:
+    def __init__(self, what: str, expected: str, actual: str, against: str | None = None) -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(f"{what}: sha256 mismatch, expected {expected}, got {actual}")
+        if against is None:
+            super().__init__(f"{what}: sha256 mismatch, expected {expected}, got {actual}")
+        else:
+            super().__init__(
+                f"{what}: sha256 differs from {against} (signed {expected}, got {actual})"
+            )
 
 
 class DiskSpaceError(OperationError):

@@ -68,7 +68,9 @@ STAGES: dict[Stage, StageText] = {
     Stage.DOWNLOAD_START: StageText("📥", "download starts: {url} ({size})"),
     Stage.DOWNLOAD_RESUME: StageText("📥", "download resumes at byte {offset} of {url}"),
     Stage.DOWNLOAD_META: StageText("📝", "download metadata saved: {path}"),
-    Stage.DOWNLOAD_DONE: StageText("✅", "download complete: {size}, verified sha256 {sha256}"),
+    Stage.DOWNLOAD_DONE: StageText(
+        "✅", "download complete: {size}, sha256 {sha256} verified against {verified_by}"
+    ),
     Stage.DOWNLOAD_REUSED: StageText(
         "✅", "package already downloaded and verified (sha256 {sha256}): download skipped"
     ),

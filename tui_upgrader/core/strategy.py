@@ -35,6 +35,8 @@ class PackageRef:
     size: int | None
     signature: str = ""
     source: str = ""  # where in the manifest it came from, for the reasons
+    # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
+    verified_by: str = "the manifest"
 
     @property
     def file_name(self) -> str:

@@ -50,6 +50,7 @@ __all__ = ["DownloadResult", "RetryPolicy", "download"]
 PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second
 COPY_BLOCK = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MANIFEST = "the manifest"
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,12 +143,20 @@ def _reuse_complete(
 
 
 def _verify(
-    url: str, expected: str | None, expected_size: int | None, sha: str, size: int
+    url: str,
+    expected: str | None,
+    expected_size: int | None,
+    sha: str,
+    size: int,
+    expected_from: str = MANIFEST,
 ) -> UpgraderError | None:
     if expected_size is not None and size != expected_size:
-        return DownloadError(f"{url}: received {size} bytes, the manifest says {expected_size}")
+        return DownloadError(f"{url}: received {size} bytes, {expected_from} says {expected_size}")
     if expected is not None and sha != expected:
-        return HashMismatchError(url, expected, sha)
+        if expected_from == MANIFEST:
+            return HashMismatchError(url, expected, sha)
+        name = url.rsplit("/", 1)[-1]
+        return HashMismatchError(f"package {name}", expected, sha, against=expected_from)
     return None
 
 
@@ -164,6 +173,7 @@ def _copy_local(
     expected_size: int | None,
     progress: _Progress,
     cancel: threading.Event,
+    expected_from: str = MANIFEST,
 ) -> DownloadResult:
     """Copy from a local path through the same hash + verify path as HTTP."""
     try:
@@ -191,7 +201,7 @@ def _copy_local(
         pipe.close()
         discard_partial(dest)
         raise
-    problem = _verify(str(source), expected, expected_size, sha, done)
+    problem = _verify(str(source), expected, expected_size, sha, done, expected_from)
     if problem is not None:
         discard_partial(dest)
         raise problem
@@ -212,12 +222,15 @@ def download(
     client: httpx.Client | None = None,
     step: Step = Step.DOWNLOADING_UPDATE,
     retry: RetryPolicy | None = None,
+    expected_from: str = MANIFEST,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` and verify it; resume whatever is resumable.
 
     ``expected_sha256`` None means unverifiable (the caller decided to allow
-    it). Raises DownloadError, HashMismatchError, DiskSpaceError or
-    CancelledError (the partial file is kept for the next attempt).
+    it). ``expected_from`` names who vouches for hash and size ("the signed
+    targets" for a TUF-verified release), for the errors. Raises DownloadError,
+    HashMismatchError, DiskSpaceError or CancelledError (the partial file is
+    kept for the next attempt).
     """
     expected = _normalise_sha(expected_sha256)
     cancel = cancel or threading.Event()
@@ -240,7 +253,7 @@ def download(
     )
     source = local_source(url)
     if source is not None:
-        return _copy_local(source, dest, expected, expected_size, progress, cancel)
+        return _copy_local(source, dest, expected, expected_size, progress, cancel, expected_from)
 
     http = client or make_client(settings)
     ctx = TransferContext(
@@ -256,12 +269,13 @@ def download(
         log=lambda level, text: emit(LogEvent(level, text)),
         note=lambda stage, values: stage_log(emit, stage, **values),
         check_space=lambda needed: check_free_space(dest.parent, needed, dest.name),
+        expected_from=expected_from,
     )
     try:
         for attempt in (1, 2):
             transfer = Transfer(ctx)
             sha, size = transfer.run()
-            problem = _verify(url, expected, expected_size, sha, size)
+            problem = _verify(url, expected, expected_size, sha, size, expected_from)
             if problem is None:
                 _commit(dest)
                 progress(size, size, force=True)

@@ -69,6 +69,7 @@ class TransferContext:
     progress: ProgressSink
     log: Callable[[LogLevel, str], None]
     check_space: Callable[[int], None]
+    expected_from: str = "the manifest"  # who vouches for the size, for the errors
     requests: int = field(default=0)
     bytes_transferred: int = field(default=0)
     note: Note = field(default=_no_note)
@@ -270,8 +271,8 @@ class Transfer:
         if total is not None:
             if ctx.expected_size is not None and total != ctx.expected_size:
                 raise DownloadError(
-                    f"{ctx.url}: the server's file has {total} bytes, the manifest says "
-                    f"{ctx.expected_size}"
+                    f"{ctx.url}: the server's file has {total} bytes, {ctx.expected_from} "
+                    f"says {ctx.expected_size}"
                 )
             self.total = total
             ctx.check_space(total - self.offset)
@@ -289,16 +290,23 @@ class Transfer:
         ctx.progress(self.offset, self.total)
 
     def _write(self, chunk: bytes, fh: IO[bytes], pipe: HashPipe) -> None:
+        size = len(chunk)
+        self.ctx.bytes_transferred += size
+        # Checked before writing: endless data never lands on disk past the length.
+        if self.total is not None and self.offset + size > self.total:
+            whose = (
+                "it announced"
+                if self.ctx.expected_size is None
+                else f"{self.ctx.expected_from} allow"
+            )
+            raise DownloadError(
+                f"{self.ctx.url}: the server sent more than the {self.total} bytes {whose}; "
+                "stopped there"
+            )
         fh.write(chunk)
         pipe.feed(chunk)
-        size = len(chunk)
         self.offset += size
         self._received += size
-        self.ctx.bytes_transferred += size
-        if self.total is not None and self.offset > self.total:
-            raise DownloadError(
-                f"{self.ctx.url}: the server sent more than the {self.total} bytes it announced"
-            )
         self._check_cancel(fh)
         self.ctx.progress(self.offset, self.total)
 

@@ -157,6 +157,7 @@ class _Upgrade:
                 dest,
                 expected_sha256=d.package.sha256,
                 expected_size=d.package.size,
+                expected_from=d.package.verified_by,
                 settings=self.plan.settings,
                 emit=ctx.emit,
                 cancel=ctx.cancel,
@@ -171,7 +172,12 @@ class _Upgrade:
                     f"(sha256 of the download: {result.sha256})",
                 )
             else:
-                ctx.note(Stage.DOWNLOAD_DONE, size=display.size(result.size), sha256=result.sha256)
+                ctx.note(
+                    Stage.DOWNLOAD_DONE,
+                    size=display.size(result.size),
+                    sha256=result.sha256,
+                    verified_by=d.package.verified_by,
+                )
         return result.path
 
     def _extract(self, archive: Path) -> None:

@@ -29,6 +29,7 @@ from tui_upgrader.ui.screens.manifest_view import (
     patch_lines,
     problem_lines,
     summary_lines,
+    trust_line,
 )
 
 if TYPE_CHECKING:
@@ -84,6 +85,7 @@ class ManifestScreen(Screen[None]):
         await box.mount_all(
             [
                 Static("", id="manifest-summary", markup=False),
+                Static("", id="manifest-trust", markup=False),
                 Static("", id="manifest-problems", markup=False),
                 table,
                 Static("", id="patch-ops", markup=False),
@@ -183,6 +185,9 @@ class ManifestScreen(Screen[None]):
         self.query_one("#manifest-summary", Static).update(
             "\n".join(summary_lines(manifest, decision, plan.source, now))
         )
+        trust = self.query_one("#manifest-trust", Static)
+        trust.update(trust_line(plan.trust))
+        trust.set_class(not plan.trust.signed, "-unsigned")
         problems = problem_lines(manifest, decision)
         box = self.query_one("#manifest-problems", Static)
         box.update("\n".join(f"⚠ {line}" for line in problems))

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     # Annotations only: the manifest worker loads these after the first frame.
     from tui_upgrader.core.manifest import Manifest
     from tui_upgrader.core.strategy import Decision
+    from tui_upgrader.core.trust import TrustSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,14 @@ def summary_lines(manifest: Manifest, decision: Decision, source: str, now: date
     return lines
 
 
+def trust_line(trust: TrustSummary) -> str:
+    """Who vouches for this release: the signature line, or the unsigned warning."""
+    if not trust.signed:
+        return "✗ UNSIGNED (allow_unsigned = true): whoever serves the URL picks what runs"
+    expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
+    return f"Signed    ✓ key {trust.short_key_id} · root v{trust.root_version} · expires {expires}"
+
+
 def patch_lines(manifest: Manifest) -> list[str]:
     lines: list[str] = []
     for arch, patch in (manifest.patch or {}).items():
@@ -89,7 +98,8 @@ def patch_lines(manifest: Manifest) -> list[str]:
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
-    lines = list(decision.warnings)
+    # The unsigned warning has its own red line (trust_line).
+    lines = [w for w in decision.warnings if not w.startswith("UNSIGNED release")]
     unverifiable = [
         r.key for r in package_rows(manifest, decision, "") if not r.verifiable and not r.chosen
     ]

@@ -22,10 +22,13 @@ from tui_upgrader.ui.host import host
 class SetupAnswers:
     manifest: str
     deploy_dir: Path
+    trusted_root: Path | None = None
 
 
-def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
-    manifest, deploy_dir = manifest.strip(), deploy_dir.strip()
+def validate(
+    manifest: str, deploy_dir: str, trusted_root: str = ""
+) -> tuple[SetupAnswers | None, str]:
+    manifest, deploy_dir, trusted_root = manifest.strip(), deploy_dir.strip(), trusted_root.strip()
     if not manifest:
         return (
             None,
@@ -35,7 +38,10 @@ def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
         return None, "The manifest must be an http(s):// URL or an absolute file path."
     if not deploy_dir.startswith(("/", "~")):
         return None, "The deploy dir must be an absolute path (the folder with the compose file)."
-    return SetupAnswers(manifest, Path(deploy_dir).expanduser()), ""
+    if trusted_root and not trusted_root.startswith(("/", "~")):
+        return None, "The trusted root must be an absolute path (root.json from the publisher)."
+    root = Path(trusted_root).expanduser() if trusted_root else None
+    return SetupAnswers(manifest, Path(deploy_dir).expanduser(), root), ""
 
 
 class WizardScreen(Screen[SetupAnswers]):
@@ -66,6 +72,9 @@ class WizardScreen(Screen[SetupAnswers]):
             with VerticalGroup(classes="field"):
                 yield Label("Deploy dir (holds the compose file)")
                 yield Input(str(self._default_deploy_dir), id="deploy-dir")
+            with VerticalGroup(classes="field"):
+                yield Label("Trusted root (the publisher's root.json; empty: trust later)")
+                yield Input(placeholder="/root/keys/root.json", id="trusted-root")
             yield Static("", id="wizard-problem", markup=False)
         yield Footer(compact=True)
 
@@ -77,12 +86,18 @@ class WizardScreen(Screen[SetupAnswers]):
         self.query_one("#deploy-dir", Input).focus()
 
     @on(Input.Submitted, "#deploy-dir")
+    def _root_field(self) -> None:
+        self.query_one("#trusted-root", Input).focus()
+
+    @on(Input.Submitted, "#trusted-root")
     def _submitted(self) -> None:
         self.action_save()
 
     def action_save(self) -> None:
         answers, problem = validate(
-            self.query_one("#manifest", Input).value, self.query_one("#deploy-dir", Input).value
+            self.query_one("#manifest", Input).value,
+            self.query_one("#deploy-dir", Input).value,
+            self.query_one("#trusted-root", Input).value,
         )
         self.query_one("#wizard-problem", Static).update(problem)
         if answers is not None:
@@ -94,7 +109,7 @@ class WizardScreen(Screen[SetupAnswers]):
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
         writer = host(self).deps.write_config
         if writer is not None:
-            writer(answers.manifest, answers.deploy_dir)
+            writer(answers.manifest, answers.deploy_dir, answers.trusted_root)
         return answers
 
     @on(Worker.StateChanged)
