@@ -73,6 +73,12 @@ class ManifestScreen(Screen[None]):
         # Paint first, then fetch: the worker's imports (httpx) would
         # otherwise compete with the first frame for the GIL. The screen is
         # composed in its loading state, so that frame needs no second layout.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        # One more frame: the worker's imports (TUF, cryptography, httpx for a
+        # remote store) hold the GIL in bursts, and the first frame must be
+        # out on the terminal before they start.
         self.call_after_refresh(self._load, self.force_full)
 
     async def _build_loaded_view(self) -> None:
