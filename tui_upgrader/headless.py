@@ -6,6 +6,7 @@ Same engine as the TUI; never imports Textual.
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 from typing import TextIO
@@ -21,7 +22,14 @@ from tui_upgrader.core.events import (
     ServiceEvent,
     StepEvent,
 )
+from tui_upgrader.core.stages import without_mark
 from tui_upgrader.core.throttle import RateGate
+
+
+def can_show_marks(out: TextIO) -> bool:
+    """Emoji stage marks only on a UTF-8 stream and a terminal that is not ``dumb``."""
+    encoding = (getattr(out, "encoding", None) or "").lower().replace("-", "")
+    return encoding == "utf8" and os.environ.get("TERM", "") != "dumb"
 
 
 class JsonPrinter:
@@ -41,9 +49,12 @@ class JsonPrinter:
 class TextPrinter:
     """Readable lines for a terminal or a log; progress at most once a second."""
 
-    def __init__(self, out: TextIO | None = None, interval_s: float = 1.0) -> None:
+    def __init__(
+        self, out: TextIO | None = None, interval_s: float = 1.0, *, marks: bool | None = None
+    ) -> None:
         self._out = out or sys.stdout
         self._gate = RateGate(interval_s)
+        self._marks = can_show_marks(self._out) if marks is None else marks
         self._lock = threading.Lock()
 
     def _line(self, event: Event) -> str | None:
@@ -68,7 +79,10 @@ class TextPrinter:
             return f"          {event.image} layer {event.layer} {event.phase}: {amount}"
         if isinstance(event, ServiceEvent | LogEvent):
             payload = event.to_json()
-            return f"  {payload['level']:>7}: {payload['message']}"
+            message = payload["message"]
+            if isinstance(event, LogEvent) and not self._marks:
+                message = without_mark(message, event.mark)
+            return f"  {payload['level']:>7}: {message}"
         if isinstance(event, ResultEvent):
             return _result_text(event)
         return None  # pragma: no cover - Event is a closed union

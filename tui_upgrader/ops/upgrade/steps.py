@@ -14,9 +14,11 @@ from typing import TypeVar
 from tui_upgrader.core.errors import CancelledError, EngineUnavailableError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
 from tui_upgrader.core.redact import Redactor
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
 from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.stagelog import stage_log
 from tui_upgrader.ops.upgrade.journal import crash_point, pause_point
 
 logger = logging.getLogger(__name__)
@@ -95,6 +97,10 @@ class Context:
         message = self.redactor.redact(message)
         getattr(logger, "warning" if level == "warning" else level)("%s", message)
         self.emit(LogEvent(level, message))
+
+    def note(self, stage: Stage, **values: object) -> None:
+        """One stage line (core.stages) in the log file and the event stream."""
+        stage_log(self.emit, stage, **values)
 
     def engine_retry(self, what: str, action: Callable[[], T]) -> T:
         """Run ``action``; while the engine does not answer, wait and run it again.
