@@ -7,17 +7,18 @@ import json
 from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
-from tui_upgrader.core.strategy import Decision
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.ops.upgrade import load_decision
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
-        "check", parents=[common], help="show which upgrade applies and why (changes nothing)"
+        "check", parents=[common], help=_("show which upgrade applies and why (changes nothing)")
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.add_argument(
-        "--force-full", action="store_true", help="decide as if forcing a full upgrade"
+        "--force-full", action="store_true", help=_("decide as if forcing a full upgrade")
     )
     parser.set_defaults(func=run)
 
@@ -44,24 +45,40 @@ def decision_json(decision: Decision) -> dict[str, Any]:
 def decision_text(decision: Decision) -> str:
     from tui_upgrader.core import display
 
-    current = decision.current_version.short if decision.current_version else "nothing installed"
+    current = decision.current_version.short if decision.current_version else _("nothing installed")
+    # Labels padded by cell width: a translation may be a different length
+    # and CJK characters take two columns each.
+    labels = {
+        "installed": _("Installed:"),
+        "offered": _("Offered:"),
+        "strategy": _("Strategy:"),
+        "package": _("Package:"),
+        "changes": _("Changes:"),
+        "warning": _("Warning:"),
+    }
+    width = max(display.cells(label) for label in labels.values()) + 1
+
+    def line(key: str, text: str) -> str:
+        return display.pad(labels[key], width) + text
+
     lines = [
-        f"Installed: {current}",
-        f"Offered:   {decision.target_version.short}",
-        f"Strategy:  {decision.strategy.value}",
-        "Why:",
+        line("installed", current),
+        line("offered", decision.target_version.short),
+        line("strategy", strategy_name(decision.strategy)),
+        _("Why:"),
         *(f"  - {reason}" for reason in decision.reasons),
     ]
     if decision.package is not None:
         pkg = decision.package
-        lines.append(
-            f"Package:   {pkg.url} ({display.size(pkg.size)}, {display.short_hash(pkg.sha256)})"
-        )
+        size, digest = display.size(pkg.size), display.short_hash(pkg.sha256)
+        lines.append(line("package", f"{pkg.url} ({size}, {digest})"))
     if decision.operations is not None:
         ops = decision.operations
-        lines.append(f"Changes:   replace {', '.join(ops.replaced) or '-'}")
-        lines.append(f"           delete  {', '.join(ops.deleted) or '-'}")
-    lines.extend(f"Warning:   {w}" for w in decision.warnings)
+        lines.append(
+            line("changes", _("replace {paths}").format(paths=", ".join(ops.replaced) or "-"))
+        )
+        lines.append(" " * width + _("delete  {paths}").format(paths=", ".join(ops.deleted) or "-"))
+    lines.extend(line("warning", w) for w in decision.warnings)
     return "\n".join(lines)
 
 

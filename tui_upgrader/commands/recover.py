@@ -8,25 +8,26 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.upgrade import Ports, RecoverMode, describe, read_journal, recover
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
-        "recover", parents=[common], help="resolve an interrupted upgrade (rollback or resume)"
+        "recover", parents=[common], help=_("resolve an interrupted upgrade (rollback or resume)")
     )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--rollback", action="store_true", help="go back to the old version")
-    mode.add_argument("--resume", action="store_true", help="finish the upgrade")
-    parser.add_argument("--json", action="store_true", help="one JSON event per line")
+    mode.add_argument("--rollback", action="store_true", help=_("go back to the old version"))
+    mode.add_argument("--resume", action="store_true", help=_("finish the upgrade"))
+    parser.add_argument("--json", action="store_true", help=_("one JSON event per line"))
     parser.set_defaults(func=run)
 
 
 def _ask_mode() -> RecoverMode:
     if not sys.stdin.isatty():
-        raise InputError("choose --rollback or --resume (no terminal to ask on)")
+        raise InputError(_("choose --rollback or --resume (no terminal to ask on)"))
     print(
-        "Roll back to the old version (r) or resume the upgrade (u)? [r/u] ",
+        _("Roll back to the old version (r) or resume the upgrade (u)? [r/u] "),
         end="",
         file=sys.stderr,
         flush=True,
@@ -36,7 +37,7 @@ def _ask_mode() -> RecoverMode:
         return "resume"
     if answer.strip().lower() in ("r", "rollback"):
         return "rollback"
-    raise InputError("no choice made; nothing changed")
+    raise InputError(_("no choice made; nothing changed"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -44,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     journal = read_journal(settings.deploy_dir)
     if journal is None:
         print(
-            f"Nothing to recover in {settings.deploy_dir}.",
+            _("Nothing to recover in {deploy_dir}.").format(deploy_dir=settings.deploy_dir),
             file=sys.stderr if args.json else sys.stdout,
         )
         return 0
@@ -57,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     emit = printer(args.json)
     result = run_cancellable(
         lambda cancel: recover(settings, ports, mode, emit, cancel),
-        lambda: print("\nRecovery cannot be interrupted; it is finishing.", file=sys.stderr),
+        lambda: print(_("\nRecovery cannot be interrupted; it is finishing."), file=sys.stderr),
     )
     if result.success or (result.rolled_back and mode == "rollback" and result.rollback_healthy):
         return 0

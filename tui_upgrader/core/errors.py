@@ -7,6 +7,8 @@ Every message is a single line that says what went wrong and where.
 
 from __future__ import annotations
 
+from tui_upgrader.core.i18n import _
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -87,7 +89,11 @@ class HashMismatchError(DownloadError):
     def __init__(self, what: str, expected: str, actual: str) -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(f"{what}: sha256 mismatch, expected {expected}, got {actual}")
+        super().__init__(
+            _("{what}: sha256 mismatch, expected {expected}, got {actual}").format(
+                what=what, expected=expected, actual=actual
+            )
+        )
 
 
 class DiskSpaceError(OperationError):

@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from tui_upgrader.core.errors import ConfigError
+from tui_upgrader.core.i18n import ENGLISH, LANGUAGES, _
 from tui_upgrader.core.paths import STATE_DIR_NAME, normalise_operation_path
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 
@@ -74,6 +75,8 @@ class Settings:
     # health gate
     health_timeout_s: float = 120.0
     health_settle_s: float = 10.0
+    # None = follow the environment (LANGUAGE / LC_ALL / LC_MESSAGES / LANG)
+    language: str | None = None
 
     @property
     def backups_dir(self) -> Path:
@@ -99,13 +102,17 @@ _TUPLE_KEYS = {"keep_paths", "backup_excludes"}
 def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
     if key in _PATH_KEYS:
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{source}: {key}: expected a path string")
+            raise ConfigError(
+                _("{source}: {key}: expected a path string").format(source=source, key=key)
+            )
         # Relative to the config file, never to the cwd: the same config must
         # name the same deploy dir from cron, from /, or from a home dir.
         return Path(source).parent / Path(os.path.expanduser(value))
     if key in _TUPLE_KEYS:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{source}: {key}: expected a list of strings")
+            raise ConfigError(
+                _("{source}: {key}: expected a list of strings").format(source=source, key=key)
+            )
         try:
             paths = tuple(normalise_operation_path(v) for v in value)
         except ValueError as exc:
@@ -113,22 +120,32 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         if key == "keep_paths" and any("/" in p for p in paths):
             # The full upgrade swaps whole top-level entries; a nested keep
             # path would silently go with its parent.
-            raise ConfigError(f"{source}: keep_paths: only top-level names (like data, upload)")
+            raise ConfigError(
+                _("{source}: keep_paths: only top-level names (like data, upload)").format(
+                    source=source
+                )
+            )
         return paths
     if isinstance(default, bool) or key == "allow_unverified":
         if not isinstance(value, bool):
-            raise ConfigError(f"{source}: {key}: expected true or false")
+            raise ConfigError(
+                _("{source}: {key}: expected true or false").format(source=source, key=key)
+            )
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{source}: {key}: expected a non-negative number")
+            raise ConfigError(
+                _("{source}: {key}: expected a non-negative number").format(source=source, key=key)
+            )
         return float(value)
     if isinstance(default, int) or key == "backup_level":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{source}: {key}: expected a non-negative integer")
+            raise ConfigError(
+                _("{source}: {key}: expected a non-negative integer").format(source=source, key=key)
+            )
         return value
     if not isinstance(value, str):
-        raise ConfigError(f"{source}: {key}: expected a string")
+        raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
     return value
 
 
@@ -145,22 +162,32 @@ def load_settings(
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+            raise ConfigError(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+            raise ConfigError(
+                _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+            ) from exc
         defaults = Settings()
         known = {f.name for f in fields(Settings)}
         for key, value in raw.items():
             if key not in known:
-                raise ConfigError(f"{path}: unknown key {key!r}")
+                raise ConfigError(_("{path}: unknown key {key!r}").format(path=path, key=key))
             values[key] = _coerce(str(path), key, value, getattr(defaults, key))
         source = values.get("manifest")
         if isinstance(source, str) and "://" not in source and not Path(source).is_absolute():
             values["manifest"] = str(path.parent / source)
         if values.get("backup_codec", "zstd") not in ("zstd", "gzip"):
-            raise ConfigError(f"{path}: backup_codec: expected 'zstd' or 'gzip'")
+            raise ConfigError(
+                _("{path}: backup_codec: expected 'zstd' or 'gzip'").format(path=path)
+            )
+        if values.get("language", ENGLISH) not in LANGUAGES:
+            raise ConfigError(
+                _("{path}: language: expected one of {languages}").format(
+                    path=path, languages=", ".join(LANGUAGES)
+                )
+            )
     elif config_file is not None:
-        raise ConfigError(f"{config_file}: config file not found")
+        raise ConfigError(_("{config_file}: config file not found").format(config_file=config_file))
     settings = Settings(**values)
     if deploy_dir is not None:
         settings = replace(settings, deploy_dir=deploy_dir)
@@ -175,7 +202,7 @@ def write_initial_config(manifest: str, deploy_dir: Path, config_file: Path | No
 
     path = config_file or config_path()
     if path.exists():
-        raise ConfigError(f"{path}: already exists; edit it by hand")
+        raise ConfigError(_("{path}: already exists; edit it by hand").format(path=path))
     body = tomli_w.dumps({"manifest": manifest, "deploy_dir": str(deploy_dir)})
     atomic_write_bytes(path, b"# Written by tui-upgrader's first-run setup.\n" + body.encode())
     return path

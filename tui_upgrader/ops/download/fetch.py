@@ -33,6 +33,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
 from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
@@ -92,7 +93,7 @@ def _normalise_sha(value: str | None) -> str | None:
         return None
     text = value.strip().lower().removeprefix("sha256:")
     if not _SHA256.match(text):
-        raise InputError(f"invalid sha256 {value!r}: expected 64 hex digits")
+        raise InputError(_("invalid sha256 {value!r}: expected 64 hex digits").format(value=value))
     return text
 
 
@@ -109,8 +110,15 @@ def check_free_space(directory: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise DiskSpaceError(
-            f"{directory}: not enough free space for {what}: "
-            f"need {naturalsize(needed, binary=True)}, {naturalsize(free, binary=True)} free"
+            _(
+                "{directory}: not enough free space for {what}: need "
+                "{naturalsize}, {naturalsize2} free"
+            ).format(
+                directory=directory,
+                what=what,
+                naturalsize=naturalsize(needed, binary=True),
+                naturalsize2=naturalsize(free, binary=True),
+            )
         )
 
 
@@ -143,7 +151,11 @@ def _verify(
     url: str, expected: str | None, expected_size: int | None, sha: str, size: int
 ) -> UpgraderError | None:
     if expected_size is not None and size != expected_size:
-        return DownloadError(f"{url}: received {size} bytes, the manifest says {expected_size}")
+        return DownloadError(
+            _("{url}: received {size} bytes, the manifest says {expected_size}").format(
+                url=url, size=size, expected_size=expected_size
+            )
+        )
     if expected is not None and sha != expected:
         return HashMismatchError(url, expected, sha)
     return None
@@ -167,7 +179,11 @@ def _copy_local(
     try:
         size = source.stat().st_size
     except OSError as exc:
-        raise DownloadError(f"{source}: cannot read package: {exc.strerror}") from exc
+        raise DownloadError(
+            _("{source}: cannot read package: {strerror}").format(
+                source=source, strerror=exc.strerror
+            )
+        ) from exc
     check_free_space(dest.parent, size, dest.name)
     part = part_path(dest)
     pipe = HashPipe()
@@ -181,7 +197,7 @@ def _copy_local(
                 done += len(block)
                 progress(done, size)
                 if cancel.is_set():
-                    raise CancelledError(f"copy of {source} cancelled")
+                    raise CancelledError(_("copy of {source} cancelled").format(source=source))
             out.flush()
             os.fsync(out.fileno())
         sha = pipe.hexdigest()
@@ -223,7 +239,11 @@ def download(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise DownloadError(f"{dest.parent}: cannot create: {exc.strerror}") from exc
+        raise DownloadError(
+            _("{parent}: cannot create: {strerror}").format(
+                parent=dest.parent, strerror=exc.strerror
+            )
+        ) from exc
     reused = _reuse_complete(dest, expected, expected_size, progress)
     if reused is not None:
         return reused
@@ -266,7 +286,11 @@ def download(
         raise AssertionError("unreachable")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise DiskSpaceError(f"{dest.parent}: disk full while writing {dest.name}") from exc
+            raise DiskSpaceError(
+                _("{parent}: disk full while writing {name}").format(
+                    parent=dest.parent, name=dest.name
+                )
+            ) from exc
         raise DownloadError(f"{dest}: {exc.strerror or exc}") from exc
     finally:
         if client is None:

@@ -19,6 +19,7 @@ import httpx
 
 from tui_upgrader.core.errors import CancelledError, DownloadError
 from tui_upgrader.core.events import LogLevel
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.download.hashing import HashPipe
 from tui_upgrader.ops.download.resume_meta import (
     PartialMeta,
@@ -162,7 +163,9 @@ class Transfer:
                 failures = 1 if self._received else failures + 1
                 if failures > ctx.policy.retries:
                     raise DownloadError(
-                        f"{ctx.url}: {retry.reason}; gave up after {ctx.requests} requests"
+                        _("{url}: {reason}; gave up after {requests} requests").format(
+                            url=ctx.url, reason=retry.reason, requests=ctx.requests
+                        )
                     ) from retry
                 delay = 0.0 if retry.immediate else ctx.policy.delay(failures, retry.retry_after)
                 text = (
@@ -255,13 +258,17 @@ class Transfer:
             raise _RetryableError(f"server answered HTTP {status}", retry_after=retry_after)
         else:
             raise DownloadError(
-                f"{ctx.url}: server answered HTTP {status} {response.reason_phrase}"
+                _("{url}: server answered HTTP {status} {reason_phrase}").format(
+                    url=ctx.url, status=status, reason_phrase=response.reason_phrase
+                )
             )
         if total is not None:
             if ctx.expected_size is not None and total != ctx.expected_size:
                 raise DownloadError(
-                    f"{ctx.url}: the server's file has {total} bytes, the manifest says "
-                    f"{ctx.expected_size}"
+                    _(
+                        "{url}: the server's file has {total} bytes, the manifest says "
+                        "{expected_size}"
+                    ).format(url=ctx.url, total=total, expected_size=ctx.expected_size)
                 )
             self.total = total
             ctx.check_space(total - self.offset)
@@ -284,7 +291,9 @@ class Transfer:
         self.ctx.bytes_transferred += size
         if self.total is not None and self.offset > self.total:
             raise DownloadError(
-                f"{self.ctx.url}: the server sent more than the {self.total} bytes it announced"
+                _("{url}: the server sent more than the {total} bytes it announced").format(
+                    url=self.ctx.url, total=self.total
+                )
             )
         self._check_cancel(fh)
         self.ctx.progress(self.offset, self.total)
@@ -314,6 +323,8 @@ class Transfer:
         self._save(fh)
         of = f" of {self.total}" if self.total is not None else ""
         return CancelledError(
-            f"download of {self.name} cancelled at {self.offset}{of} bytes; "
-            f"{self.part} is kept, run again to resume"
+            _(
+                "download of {name} cancelled at {offset}{of} bytes; {part} is "
+                "kept, run again to resume"
+            ).format(name=self.name, offset=self.offset, of=of, part=self.part)
         )

@@ -19,6 +19,7 @@ from docker.context import ContextAPI
 from docker.utils import parse_repository_tag
 
 from tui_upgrader.core.errors import DockerError, EngineUnavailableError
+from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -83,8 +84,11 @@ def _root_cause(exc: BaseException) -> str:
 
 def unavailable(host: str, exc: BaseException) -> EngineUnavailableError:
     return EngineUnavailableError(
-        f"no Docker engine answers at {host}: {_root_cause(exc)}; "
-        "start it (e.g. `systemctl start docker`) or point DOCKER_HOST / `docker context use` at it"
+        _(
+            "no Docker engine answers at {host}: {cause}; start it "
+            "(e.g. `systemctl start docker`) or point DOCKER_HOST / `docker "
+            "context use` at it"
+        ).format(host=host, cause=_root_cause(exc))
     )
 
 
@@ -166,7 +170,11 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> bool:
     repo, tag = split_ref(target)
     with docker_errors(f"tagging {source} as {target}"):
         if not api(client).tag(source, repo, tag or "latest", force=True):
-            raise DockerError(f"tagging {source} as {target}: the engine refused")
+            raise DockerError(
+                _("tagging {source} as {target}: the engine refused").format(
+                    source=source, target=target
+                )
+            )
     logger.info("tagged %s as %s", source, target)
     return True
 
@@ -183,9 +191,11 @@ def image_id(client: docker.DockerClient, ref: str) -> str | None:
         # A malformed reference is an answer too: no such image.
         if exc.status_code == 400:
             return None
-        raise DockerError(f"inspecting image {ref}: {exc.explanation or exc}") from exc
+        raise DockerError(
+            _("inspecting image {ref}: {value}").format(ref=ref, value=exc.explanation or exc)
+        ) from exc
     except docker.errors.DockerException as exc:
-        raise DockerError(f"inspecting image {ref}: {exc}") from exc
+        raise DockerError(_("inspecting image {ref}: {exc}").format(ref=ref, exc=exc)) from exc
 
 
 # --- pull -----------------------------------------------------------------------------

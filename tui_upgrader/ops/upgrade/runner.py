@@ -23,6 +23,7 @@ from tui_upgrader.core.errors import (
     error_text,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import Strategy
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
@@ -115,12 +116,16 @@ class _Upgrade:
         with ctx.step(Step.CHECKING_UPDATES):
             if read_journal(ctx.deploy_dir) is not None:
                 raise JournalError(
-                    "an interrupted upgrade is recorded in the journal: "
-                    "run 'tui-upgrader recover' first"
+                    _(
+                        "an interrupted upgrade is recorded in the journal: run "
+                        "'tui-upgrader recover' first"
+                    )
                 )
             if d.blocked_by is not None:
                 raise StrategyError(
-                    f"{d.target_version.short} needs {d.blocked_by.short} installed first"
+                    _("{short} needs {short2} installed first").format(
+                        short=d.target_version.short, short2=d.blocked_by.short
+                    )
                 )
             if d.strategy is Strategy.NONE:
                 ctx.log("info", "; ".join(d.reasons))
@@ -128,8 +133,10 @@ class _Upgrade:
             assert d.package is not None
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
-                    f"{d.package.url}: the manifest gives no sha256 for this package; "
-                    "set allow_unverified = true to install it anyway"
+                    _(
+                        "{url}: the manifest gives no sha256 for this package; set "
+                        "allow_unverified = true to install it anyway"
+                    ).format(url=d.package.url)
                 )
             version = ctx.docker.engine_version()
             ctx.log("info", f"Docker engine {version}; {d.strategy} upgrade to {d.target_version}")

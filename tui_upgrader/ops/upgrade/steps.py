@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
 from tui_upgrader.ops.ports import BackupPort, DockerPort
@@ -92,7 +93,7 @@ class Context:
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise CancelledError("cancelled by the user before anything was stopped")
+            raise CancelledError(_("cancelled by the user before anything was stopped"))
 
     @contextlib.contextmanager
     def step(self, step: Step, detail: str = "") -> Iterator[None]:
