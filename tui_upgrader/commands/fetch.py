@@ -17,7 +17,7 @@ from tui_upgrader.commands._runtime import run_cancellable, settings_from_args
 from tui_upgrader.core.errors import StrategyError, UnverifiableError
 from tui_upgrader.core.events import Emit, Event, LogEvent
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.core.strategy import Strategy, package_noun
 from tui_upgrader.core.versions import Version
 from tui_upgrader.headless import TextPrinter
 from tui_upgrader.ops.download import DownloadResult, download
@@ -76,20 +76,18 @@ def run(args: argparse.Namespace) -> int:
         if args.json:
             print(_json(None, decision.strategy, decision.target_version))
         else:
-            why = decision.reasons[-1] if decision.reasons else "no upgrade is needed"
-            print(
-                _("Nothing to fetch: {removeprefix}").format(
-                    removeprefix=why.removeprefix("Nothing to do: ")
-                )
-            )
+            why = decision.reasons[-1] if decision.reasons else _("no upgrade is needed")
+            # The reason's own lead-in would say "nothing" twice.
+            why = why.removeprefix(_("Nothing to do: "))
+            print(_("Nothing to fetch: {why}").format(why=why))
         return 0
     if package.sha256 is None and not settings.allow_unverified:
         raise UnverifiableError(
             _(
-                "{url}: the {kind} package has no sha256 in the manifest; "
+                "{url}: the {package} has no sha256 in the manifest; "
                 "refusing to download it (set allow_unverified = true in the "
                 "config to accept it)"
-            ).format(url=package.url, kind=package.kind)
+            ).format(url=package.url, package=package_noun(package.kind))
         )
     dest = package_cache_path(settings.packages_dir, decision)
     emit = _stderr_emit(args.json)

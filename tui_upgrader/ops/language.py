@@ -69,14 +69,36 @@ def install_language(configured: str | None = None, *, machine_output: bool = Fa
     interface and its values are compared by scripts.
     """
     language = None if machine_output else choose(configured)
+    if language is not None:
+        try:
+            i18n.install(load(language), language)
+        except OSError as exc:
+            # A source checkout never built: English rather than no tool at all.
+            logger.warning("catalogue for %s not found (%s); using English", language, exc)
+            language = None
     if language is None:
         i18n.install(None)
-        return i18n.ENGLISH
+    _humanize(language)
+    return language or i18n.ENGLISH
+
+
+_humanized = False
+
+
+def _humanize(language: str | None) -> None:
+    """Sizes and ages ("3 minutes ago") come from humanize, which has its own catalogues."""
+    global _humanized
+    if language is None and not _humanized:
+        return  # English, and it always was: nothing to undo, nothing to import
+    import humanize
+
+    if language is None:
+        humanize.i18n.deactivate()
+        _humanized = False
+        return
     try:
-        i18n.install(load(language), language)
-    except OSError as exc:
-        # A source checkout never built: English rather than no tool at all.
-        logger.warning("catalogue for %s not found (%s); using English", language, exc)
-        i18n.install(None)
-        return i18n.ENGLISH
-    return language
+        humanize.i18n.activate(language)
+    except FileNotFoundError:
+        logger.info("humanize has no %s catalogue; sizes and ages stay English", language)
+        return
+    _humanized = True
