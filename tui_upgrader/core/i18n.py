@@ -68,7 +68,8 @@ def installed(translations: Translations | None, language: str) -> Iterator[None
 
 def _(message: str) -> str:
     active = _active
-    return message if active is None else active.gettext(message)
+    # gettext("") is the catalogue's header, never what a caller with an empty text wants.
+    return message if active is None or not message else active.gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:

@@ -19,7 +19,7 @@ from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.commands import screen_commands
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
-from tui_upgrader.ui.lang import translate_bindings
+from tui_upgrader.ui.lang import translate_bindings, translate_commands
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 
 if TYPE_CHECKING:
@@ -142,7 +142,7 @@ class UpgraderApp(App[int]):
         self.notify(str(self.deps.log_path), title=_("Log file"), timeout=10)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from translate_commands(super().get_system_commands(screen))
         yield from screen_commands(
             screen, self, self.run_action, self.open_backups, self.show_log_path, self.deps.log_path
         )
