@@ -76,11 +76,11 @@ def _table(records: list[BackupRecord]) -> str:
         rows.append(
             (
                 str(r.id),
-                r.kind,
+                display.backup_word(r.kind),
                 r.version or "-",
                 display.age(r.created),
                 display.size(r.size) if r.size is not None else "-",
-                r.status,
+                display.backup_word(r.status),
                 _("present") if r.archive_exists() else _("missing"),
             )
         )

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 import humanize
 
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, Translated, _
 
 
 def size(n: int | None) -> str:
@@ -67,3 +67,21 @@ def cells(text: str) -> int:
 def pad(text: str, width: int) -> str:
     """``text`` left-aligned in ``width`` terminal columns (``str.ljust`` counts characters)."""
     return text + " " * max(0, width - cells(text))
+
+
+_BACKUP_WORDS = Translated(
+    {
+        # kinds
+        "manual": N_("manual"),
+        "pre-upgrade": N_("pre-upgrade"),
+        # statuses
+        "in_progress": N_("in progress"),
+        "completed": N_("completed"),
+        "failed": N_("failed"),
+    }
+)
+
+
+def backup_word(value: str) -> str:
+    """A backup's kind or status for a person; the catalogue keeps the raw value (JSON)."""
+    return _BACKUP_WORDS.get(value, value.replace("_", " "))

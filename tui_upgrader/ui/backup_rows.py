@@ -32,11 +32,11 @@ class BackupRow:
     def cells(self, now: datetime) -> tuple[str, ...]:
         return (
             f"#{self.id}",
-            self.kind,
+            display.backup_word(self.kind),
             self.version,
             display.age(self.created, now),
             display.size(self.size) if self.size is not None else "-",
-            self.status.replace("_", " "),
+            display.backup_word(self.status),
             _("yes") if self.present else _("MISSING"),
         )
 

@@ -24,6 +24,7 @@ from tui_upgrader.core.errors import (
     error_text,
 )
 from tui_upgrader.core.events import ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
@@ -117,7 +118,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     # backup holds, not by what the failed version left behind.
     journal.extra[HAD_DATA] = (deploy / "data").is_dir()
     write_journal(deploy, journal)
-    ctx.log("info", f"pre-upgrade backup {journal.backup_id} created")
+    ctx.log("info", _("pre-upgrade backup {backup_id} created").format(backup_id=journal.backup_id))
     return journal
 
 
@@ -185,10 +186,12 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
             except UpgraderError as exc:
                 # The upgrade itself succeeded; an old backup we could not prune
                 # is worth a warning, not a failure.
-                ctx.log("warning", f"could not prune old backups: {exc}")
+                ctx.log("warning", _("could not prune old backups: {exc}").format(exc=exc))
             else:
                 if pruned:
-                    ctx.log("info", f"pruned old pre-upgrade backups: {pruned}")
+                    ctx.log(
+                        "info", _("pruned old pre-upgrade backups: {pruned}").format(pruned=pruned)
+                    )
         clear_journal(deploy)
     with ctx.step(Step.COMPLETED):
         pass
@@ -211,7 +214,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     """
     deploy = ctx.deploy_dir
     error = error_text(cause)
-    ctx.log("error", f"upgrade failed after the stop: {error}; rolling back")
+    ctx.log("error", _("upgrade failed after the stop: {error}; rolling back").format(error=error))
     _mark_rolling_back(ctx, journal)
     problems: list[str] = []
     healthy = False
@@ -223,7 +226,10 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                 try:
                     ctx.docker.down(deploy)
                 except UpgraderError as exc:
-                    ctx.log("warning", f"could not stop the new containers cleanly: {exc}")
+                    ctx.log(
+                        "warning",
+                        _("could not stop the new containers cleanly: {exc}").format(exc=exc),
+                    )
             undo_moves(deploy, journal.moves, journal.created_dirs)
             problems += _restore_data(ctx, journal)
             if journal.snapshot is not None:
@@ -276,8 +282,9 @@ def _mark_rolling_back(ctx: Context, journal: Journal) -> None:
     except Exception as exc:
         ctx.log(
             "warning",
-            f"could not record the rollback in the journal ({error_text(exc)}); "
-            "rolling back anyway",
+            _("could not record the rollback in the journal ({error}); rolling back anyway").format(
+                error=error_text(exc)
+            ),
         )
 
 
@@ -310,6 +317,6 @@ def _old_stack_unhealthy(ctx: Context) -> str | None:
     try:
         _gate(ctx)
     except UpgraderError as exc:
-        ctx.log("error", f"the restored stack is not healthy: {exc}")
+        ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
         return exc.message
     return None

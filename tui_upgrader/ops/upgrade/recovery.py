@@ -137,7 +137,7 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
                 ctx.docker.restore_snapshot(journal.snapshot)
             discard_work_dirs(deploy)
             clear_journal(deploy)
-        ctx.log("info", "nothing had been stopped or changed; run the upgrade again when ready")
+        ctx.log("info", _("nothing had been stopped or changed; run the upgrade again when ready"))
         return journal_result(
             journal,  # no backup is made before the stop, so it names none
             success=False,
@@ -148,7 +148,9 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
         )
     if mode == "rollback" or journal.extra.get(ROLLING_BACK):
         if mode == "resume":
-            ctx.log("warning", "a rollback was under way when it stopped: finishing the rollback")
+            ctx.log(
+                "warning", _("a rollback was under way when it stopped: finishing the rollback")
+            )
         return rollback(ctx, journal, OperationError(_("the upgrade was interrupted")))
     make_backup = bool(journal.extra.get("make_backup", True))
     return finish_upgrade(ctx, journal, make_backup=make_backup)

@@ -24,7 +24,7 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
@@ -139,7 +139,14 @@ class _Upgrade:
                     ).format(url=d.package.url)
                 )
             version = ctx.docker.engine_version()
-            ctx.log("info", f"Docker engine {version}; {d.strategy} upgrade to {d.target_version}")
+            ctx.log(
+                "info",
+                _("Docker engine {version}; {strategy} upgrade to {target_version}").format(
+                    version=version,
+                    strategy=strategy_name(d.strategy),
+                    target_version=d.target_version,
+                ),
+            )
         return True
 
     def _download(self) -> Path:
@@ -161,12 +168,14 @@ class _Upgrade:
                 # so loudly, never "verified".
                 ctx.log(
                     "warning",
-                    f"package NOT verified: the manifest gives no sha256 for {d.package.url}; "
-                    f"going on because allow_unverified = true is set "
-                    f"(sha256 of the download: {result.sha256})",
+                    _(
+                        "package NOT verified: the manifest gives no sha256 for {url}; "
+                        "going on because allow_unverified = true is set (sha256 of the "
+                        "download: {sha256})"
+                    ).format(url=d.package.url, sha256=result.sha256),
                 )
             else:
-                ctx.log("info", f"package verified: sha256 {result.sha256}")
+                ctx.log("info", _("package verified: sha256 {sha256}").format(sha256=result.sha256))
         return result.path
 
     def _extract(self, archive: Path) -> None:
@@ -189,7 +198,12 @@ class _Upgrade:
                     self._merge_env(staged)
                 moves, skipped = plan_patch_moves(deploy, d.operations, keep)
                 for path in skipped:
-                    ctx.log("warning", f"{path} is a protected path: the patch will not change it")
+                    ctx.log(
+                        "warning",
+                        _("{path} is a protected path: the patch will not change it").format(
+                            path=path
+                        ),
+                    )
             journal = new_journal(d.strategy.value, self.from_version, self.to_version)
             self.journal = replace(
                 journal,
@@ -200,7 +214,7 @@ class _Upgrade:
             # The staged .env may bring values the live one has not got.
             ctx.learn_secrets()
             changed = ", ".join(f"{m.action} {m.path}" for m in moves) or "nothing"
-            ctx.log("info", f"apply plan: {changed}")
+            ctx.log("info", _("apply plan: {changed}").format(changed=changed))
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
@@ -212,9 +226,17 @@ class _Upgrade:
         new.write_text(merged.text, encoding="utf-8")
         new.chmod(live.stat().st_mode & 0o777)
         if merged.added_keys:
-            self.ctx.log("info", f".env: new keys added: {', '.join(merged.added_keys)}")
+            self.ctx.log(
+                "info",
+                _(".env: new keys added: {added_keys}").format(
+                    added_keys=", ".join(merged.added_keys)
+                ),
+            )
         if merged.kept_keys:
-            self.ctx.log("info", f".env: kept your values for {len(merged.kept_keys)} key(s)")
+            self.ctx.log(
+                "info",
+                _(".env: kept your values for {count} key(s)").format(count=len(merged.kept_keys)),
+            )
 
     def _load_images(self) -> None:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
@@ -236,12 +258,22 @@ class _Upgrade:
         with ctx.step(Step.LOADING_IMAGES):
             for tar in tars:
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
-                ctx.log("info", f"loaded {tar.name}: {', '.join(loaded) or 'untagged'}")
+                ctx.log(
+                    "info",
+                    _("loaded {name}: {images}").format(
+                        name=tar.name, images=", ".join(loaded) or _("untagged")
+                    ),
+                )
                 ctx.check_cancel()
             compose_dir = staged if find_compose_file(staged) else deploy
             for service in ctx.docker.compose_services(compose_dir):
                 if service.image and not ctx.docker.image_exists(service.image):
-                    ctx.log("info", f"pulling {service.image} for service {service.name}")
+                    ctx.log(
+                        "info",
+                        _("pulling {image} for service {name}").format(
+                            image=service.image, name=service.name
+                        ),
+                    )
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
                     ctx.check_cancel()
 
@@ -258,8 +290,11 @@ class _Upgrade:
             discard_work_dirs(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
-            ctx.log("warning", f"could not clean up the staging area: {cleanup}")
-        ctx.log("error", f"{message}; nothing was stopped or changed")
+            ctx.log(
+                "warning",
+                _("could not clean up the staging area: {cleanup}").format(cleanup=cleanup),
+            )
+        ctx.log("error", _("{message}; nothing was stopped or changed").format(message=message))
         return self._failed(exc)
 
     # --- the stop and after ---------------------------------------------------------

@@ -43,7 +43,7 @@ def start_modal(plan: Plan, settings: Settings, *, make_backup: bool) -> Confirm
 def restore_modal(row: BackupRow, settings: Settings, now: datetime) -> RestoreModal:
     deploy = settings.deploy_dir
     summary = _("{kind} backup of {version}, made {age}, {size}.").format(
-        kind=row.kind,
+        kind=display.backup_word(row.kind),
         version=row.version,
         age=display.age(row.created, now),
         size=display.size(row.size) if row.size is not None else _("size unknown"),
@@ -88,7 +88,7 @@ def delete_modal(row: BackupRow) -> ConfirmModal:
         _("Delete backup #{id}?").format(id=row.id),
         [
             _("{kind} backup of {version}: {path}").format(
-                kind=row.kind, version=row.version, path=row.path
+                kind=display.backup_word(row.kind), version=row.version, path=row.path
             ),
             _("The archive file and its catalogue entry are removed. This cannot be undone."),
         ],
