@@ -280,7 +280,9 @@ def download(
             discard_partial(dest)
             if attempt == 2:
                 raise problem
-            text = f"{problem}; deleted it, downloading once more from scratch"
+            text = _("{problem}; deleted it, downloading once more from scratch").format(
+                problem=problem
+            )
             logger.warning("%s", text)
             ctx.log("warning", text)
         raise AssertionError("unreachable")

@@ -168,10 +168,9 @@ class Transfer:
                         )
                     ) from retry
                 delay = 0.0 if retry.immediate else ctx.policy.delay(failures, retry.retry_after)
-                text = (
-                    f"download of {self.name}: {retry.reason}; "
-                    f"retrying in {delay:.1f} s from byte {self.offset}"
-                )
+                text = _(
+                    "download of {name}: {reason}; retrying in {delay:.1f} s from byte {offset}"
+                ).format(name=self.name, reason=retry.reason, delay=delay, offset=self.offset)
                 logger.warning("%s", text)
                 ctx.log("warning", text)
                 if delay > 0 and ctx.cancel.wait(delay):
@@ -209,7 +208,11 @@ class Transfer:
             raise DownloadError(f"{ctx.url}: {exc}") from exc
         if self.total is not None and self.offset < self.total:
             self._save(fh)
-            raise _RetryableError(f"connection closed at byte {self.offset} of {self.total}")
+            raise _RetryableError(
+                _("connection closed at byte {offset} of {total}").format(
+                    offset=self.offset, total=self.total
+                )
+            )
         self.total = self.offset
 
     def _accept(
@@ -230,8 +233,10 @@ class Transfer:
             ):
                 self.use_range = False  # this server's ranges cannot be trusted
                 raise _RetryableError(
-                    f"server sent a wrong Content-Range {raw!r} for bytes={start}-; "
-                    "restarting without Range",
+                    _(
+                        "server sent a wrong Content-Range {raw!r} for bytes={start}-; "
+                        "restarting without Range"
+                    ).format(raw=raw, start=start),
                     immediate=True,
                 )
             if not ranged and self.offset:
@@ -240,10 +245,10 @@ class Transfer:
             self.resumed = self.resumed or ranged
         elif status == 200:
             if self.offset:
-                text = (
-                    f"download of {self.name}: the server sent the whole file (Range ignored "
-                    f"or the file changed); restarting from byte 0"
-                )
+                text = _(
+                    "download of {name}: the server sent the whole file (Range ignored "
+                    "or the file changed); restarting from byte 0"
+                ).format(name=self.name)
                 logger.info("%s", text)
                 ctx.log("info", text)
                 self._restart(fh, pipe)
@@ -251,11 +256,13 @@ class Transfer:
         elif status == 416 and ranged:
             self._restart(fh, pipe)
             raise _RetryableError(
-                "server refused the resume range (416); partial file discarded", immediate=True
+                _("server refused the resume range (416); partial file discarded"), immediate=True
             )
         elif status in RETRY_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise _RetryableError(f"server answered HTTP {status}", retry_after=retry_after)
+            raise _RetryableError(
+                _("server answered HTTP {status}").format(status=status), retry_after=retry_after
+            )
         else:
             raise DownloadError(
                 _("{url}: server answered HTTP {status} {reason_phrase}").format(
