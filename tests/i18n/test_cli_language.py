@@ -67,3 +67,13 @@ def test_the_config_language_key_beats_lang(tmp_path: Path) -> None:
     config.write_text('language = "en"\n', encoding="utf-8")
     out = run([*CHECK, "--config", str(config)], LANG="zh_CN.UTF-8")
     assert "Strategy:  patch" in out.stdout
+
+
+def test_upgrade_json_events_stay_english(tmp_path: Path) -> None:
+    missing = tmp_path / "nope.toml"
+    out = run(["upgrade", "--json", "--yes", "--config", str(missing)], LANG="zh_CN.UTF-8")
+    assert out.returncode == 2
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    assert events[-1]["type"] == "result"
+    assert events[-1]["error"] == f"{missing}: config file not found"
+    assert all(not any("\u4e00" <= c <= "\u9fff" for c in line) for line in out.stdout.splitlines())

@@ -194,7 +194,7 @@ def build_release(
     """Pack ``src`` for each architecture (+ the patch from ``patch_from``), then
     write or merge ``out/manifest.json``. Raises InputError for bad folders or
     options, EngineUnavailableError when images must come from a silent engine."""
-    src = release_folder(src, "release folder")
+    src = release_folder(src, _("release folder"))
     if patch_from is not None:
         patch_from = release_folder(patch_from, "--patch-from")
     _check_base_url(base_url)
