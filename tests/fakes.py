@@ -15,6 +15,7 @@ catalogue in memory; it implements ``ops.ports.BackupPort``. Its records are
 from __future__ import annotations
 
 import builtins
+import hashlib
 import shutil
 import tarfile
 import threading
@@ -155,6 +156,8 @@ class FakeBackupRecord:
     status: str
     archive_path: Path
     exists: bool | None = None  # None = look at the file
+    sha256: str | None = None
+    deploy_dir: Path | None = None
 
     @property
     def present(self) -> bool:
@@ -211,7 +214,15 @@ class FakeBackupStore:
                 if child.name != ".tui-upgrader":
                     tar.add(child, arcname=child.name)
         record = FakeBackupRecord(
-            new_id, self.now, kind, version, archive.stat().st_size, "completed", archive
+            new_id,
+            self.now,
+            kind,
+            version,
+            archive.stat().st_size,
+            "completed",
+            archive,
+            sha256=hashlib.sha256(archive.read_bytes()).hexdigest(),
+            deploy_dir=deploy_dir.resolve(),
         )
         self.records[new_id] = record
         return record
@@ -236,8 +247,31 @@ class FakeBackupStore:
         cancel: threading.Event | None = None,
     ) -> None:
         self.calls.append(("restore", (backup_id, data_only)))
-        record = self._get(backup_id)
-        with tarfile.open(record.archive_path) as tar:
+        self._extract(self._get(backup_id).archive_path, deploy_dir, data_only)
+
+    def restore_archive(
+        self,
+        archive: Path,
+        sha256: str,
+        deploy_dir: Path,
+        *,
+        catalogue: Path | None = None,
+        backup_id: int | None = None,
+        data_only: bool = False,
+        emit: Emit = discard,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """By path, whatever ``records`` holds; refused unless the file hashes to ``sha256``."""
+        self.calls.append(("restore_archive", (archive, data_only)))
+        if not archive.is_file():
+            raise BackupError(f"backup archive {archive} does not exist")
+        actual = hashlib.sha256(archive.read_bytes()).hexdigest()
+        if actual != sha256:
+            raise BackupError(f"{archive} is corrupt (sha256 {actual}, expected {sha256})")
+        self._extract(archive, deploy_dir, data_only)
+
+    def _extract(self, archive: Path, deploy_dir: Path, data_only: bool) -> None:
+        with tarfile.open(archive) as tar:
             members = tar.getmembers()
             tops = {m.name.split("/", 1)[0] for m in members}
             if data_only:

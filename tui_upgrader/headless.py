@@ -11,6 +11,7 @@ import threading
 from typing import TextIO
 
 from tui_upgrader.core import display
+from tui_upgrader.core.errors import EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     Event,
     LayerEvent,
@@ -96,8 +97,20 @@ def _result_text(event: ResultEvent) -> str:
         if event.backup_id is not None:
             text += f" Pre-upgrade backup: {event.backup_id}."
         return text
-    text = f"Upgrade failed: {(event.error or 'unknown error').rstrip('.')}."
+    if event.exit_code == EXIT_ROLLBACK_FAILED:
+        # The error says in one line what failed, what is back and what is not;
+        # nothing may be added that claims more.
+        error = event.error or "the rollback failed"
+        return f"{error[:1].upper()}{error[1:].rstrip('.')}."
+    back = ""
     if event.rolled_back:
-        state = "healthy" if event.rollback_healthy else "NOT healthy"
-        text += f" Rolled back to {event.from_version}; the old stack is {state}."
-    return text
+        state = {
+            True: "the old stack is healthy",
+            False: "the old stack is NOT healthy",
+            None: "no stack was running before, so none was started",
+        }[event.rollback_healthy]
+        back = f"Rolled back to {event.from_version}; {state}."
+    if event.rolled_back and event.error is None:
+        return back  # ``recover --rollback`` that did all it was asked
+    text = f"Upgrade failed: {(event.error or 'unknown error').rstrip('.')}."
+    return f"{text} {back}" if back else text

@@ -20,7 +20,7 @@ from tests.backup.conftest import make_tree, snapshot
 from tests.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
-from tui_upgrader.core.errors import BackupError, CancelledError, InputError
+from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.backup_with_stack import create_backup
@@ -202,6 +202,21 @@ def test_restore_stops_the_stack_first(settings: Settings, store: BackupStore) -
 
     _execute(_args("restore", made.id, yes=True, start=True), settings, store, docker)
     assert docker.running and docker.called("wait_healthy") == 1
+
+
+def test_a_restore_whose_start_fails_says_the_restore_was_done(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    (settings.deploy_dir / "compose.yaml").write_text("services: {app: {image: x}}\n")
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    (settings.deploy_dir / "app" / "run.sh").write_text("changed after the backup")
+    docker = FakeDocker(healthy=False)
+    with pytest.raises(OperationError, match=f"backup {made.id} was restored into ") as caught:
+        _execute(_args("restore", made.id, yes=True, start=True), settings, store, docker)
+    assert "did not come up healthy: services not healthy" in caught.value.message
+    assert caught.value.exit_code == 1
+    assert (settings.deploy_dir / "app" / "run.sh").read_text() == "#!/bin/sh\necho hi\n"
 
 
 def test_corrupt_backup_is_refused_before_the_stack_is_stopped(

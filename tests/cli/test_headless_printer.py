@@ -59,3 +59,36 @@ def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
         "Upgrade failed: the upgrade was interrupted. "
         "Rolled back to 1.0.0.0; the old stack is healthy."
     )
+
+
+def test_a_whole_rollback_asked_for_says_only_that() -> None:
+    done = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, None, rollback_healthy=True)
+    nothing_ran = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, None)
+
+    assert result_line(done) == "Rolled back to 1.0.0.0; the old stack is healthy."
+    assert result_line(nothing_ran) == (
+        "Rolled back to 1.0.0.0; no stack was running before, so none was started."
+    )
+    failed = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, "boom", exit_code=1)
+    assert result_line(failed) == (
+        "Upgrade failed: boom. Rolled back to 1.0.0.0; no stack was running before, so none was "
+        "started."
+    )
+
+
+def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
+    error = (
+        "upgrade failed: the upgrade was interrupted; rollback failed: data/ could not be "
+        "restored from backup #3 (gone); put back: the files, compose file and .env of 1.0.0.0"
+    )
+    # rolled_back/rollback_healthy as a careless caller might leave them: exit 3 decides.
+    partial = ResultEvent(
+        False, "1.0.0.0", "1.1.0.0", 3, True, error, rollback_healthy=True, exit_code=3
+    )
+
+    line = result_line(partial)
+    assert line == "Upgrade failed: the upgrade was interrupted; rollback failed: " + (
+        "data/ could not be restored from backup #3 (gone); put back: the files, compose file "
+        "and .env of 1.0.0.0."
+    )
+    assert "Rolled back" not in line and "healthy" not in line

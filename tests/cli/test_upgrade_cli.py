@@ -9,9 +9,10 @@ import pytest
 
 from tests.cli.test_check import _cli
 from tests.core.manifests import enhanced
+from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state
-from tui_upgrader.ops.upgrade.journal import new_journal, write_journal
+from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, read_journal, write_journal
 
 
 @pytest.fixture
@@ -60,6 +61,35 @@ def test_recover_needs_a_mode_without_a_terminal(setup: tuple[Path, Path]) -> No
     out = _cli("recover", "--deploy-dir", str(deploy))
     assert out.returncode == 2 and "--rollback or --resume" in out.stderr
     assert "interrupted" in out.stdout
+
+
+def test_recover_json_without_a_mode_still_ends_with_a_result(setup: tuple[Path, Path]) -> None:
+    deploy, _ = setup
+    write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
+    out = _cli("recover", "--json", "--deploy-dir", str(deploy))
+    assert out.returncode == 2
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert set(result) == {
+        "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error"
+    }  # fmt: skip
+    assert result["success"] is False and result["rolled_back"] is False
+    assert (result["from_version"], result["to_version"]) == ("0.0.12.0", "0.0.13.2")
+    assert "--rollback or --resume" in result["error"]
+
+
+def test_recover_json_while_another_run_holds_the_deploy_dir_ends_with_a_result(
+    setup: tuple[Path, Path],
+) -> None:
+    deploy, _ = setup
+    journal = new_journal("full", "0.0.12.0", "0.0.13.2")
+    write_journal(deploy, journal.advance(Step.APPLYING_UPDATE, stack_stopped=True))
+    with deploy_lock(deploy):
+        out = _cli("recover", "--rollback", "--json", "--deploy-dir", str(deploy))
+    assert out.returncode == 2, "nothing was attempted"
+    result = json.loads(out.stdout.splitlines()[-1])
+    assert result["type"] == "result" and result["success"] is False
+    assert "another tui-upgrader" in result["error"]
+    assert read_journal(deploy) is not None, "nothing was touched"
 
 
 def test_rollback_and_resume_are_exclusive(setup: tuple[Path, Path]) -> None:

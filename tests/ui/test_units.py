@@ -172,3 +172,32 @@ async def test_palette_offers_the_screen_actions(tmp_path: Path) -> None:
 def test_a_layer_finished_without_a_reported_size_reads_done() -> None:
     assert layer_line(LayerEvent("img", "abc", "extracting", 0, 0)).endswith("━ done")
     assert "50%" in layer_line(LayerEvent("img", "abc", "extracting", 5, 10))
+
+
+def test_a_partly_failed_rollback_lists_what_is_and_is_not_back() -> None:
+    op = Operation("recover", "Roll back", (Step.ROLLING_BACK,), lambda e, c: sx.SUCCESS, None)
+    result = ResultEvent(
+        False, "1.0.0.0", "1.1.0.0", 3, False,
+        "upgrade failed: the upgrade was interrupted; rollback failed: data/ could not be "
+        "restored from backup #3 (gone); put back: the files of 1.0.0.0, the old image tags",
+        rollback_healthy=True, exit_code=EXIT_ROLLBACK_FAILED,
+        put_back=("the files of 1.0.0.0", "the old image tags"),
+        not_restored=("data/ could not be restored from backup #3 (gone)",),
+    )  # fmt: skip
+    outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
+    assert (outcome.tone, outcome.exit_code) == ("danger", EXIT_ROLLBACK_FAILED)
+    assert outcome.headline == "Recovery failed and the rollback failed too"
+    assert outcome.lines[:3] == (
+        "Error: upgrade failed: the upgrade was interrupted",
+        "NOT restored: data/ could not be restored from backup #3 (gone)",
+        "Put back: the files of 1.0.0.0, the old image tags.",
+    )
+
+
+def test_a_resume_that_ended_in_a_rollback_is_not_a_success() -> None:
+    op = Operation("recover", "Resume", FORWARD_STEPS, lambda e, c: sx.SUCCESS, None)
+    result = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, "services not healthy",
+                         rollback_healthy=True, exit_code=EXIT_FAILED)  # fmt: skip
+    outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
+    assert (outcome.tone, outcome.exit_code) == ("failure", EXIT_FAILED)
+    assert outcome.headline == "Recovery failed: rolled back to 1.0.0"

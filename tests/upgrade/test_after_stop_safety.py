@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import errno
+import json
 import logging
 import shutil
 import threading
@@ -236,8 +237,11 @@ def test_unhealthy_old_stack_fails_the_rollback_step_and_says_so(env: Env) -> No
     env.docker.healthy = False  # the new stack and the restored one both fail their gate
     result = _upgrade(env)
     assert result.exit_code == 3
-    assert result.rolled_back, "the files are back"
+    assert not result.rolled_back, "rolled_back means a whole rollback, as exit 1 does"
     assert result.rollback_healthy is False
+    assert result.put_back[0] == "the files, compose file and .env of 1.0.0.0"
+    assert len(result.not_restored) == 1
+    assert result.not_restored[0].startswith("the old stack was put back but is not healthy: ")
     assert ("RollingBack", "failed") in env.steps()
     assert ("RollingBack", "finished") not in env.steps()
     error = result.error or ""
@@ -253,12 +257,68 @@ def test_data_not_restored_fails_the_rollback_step(
     def broken_restore(*_a: object, **_k: object) -> None:
         raise BackupError("backup archive unreadable")
 
-    monkeypatch.setattr(env.backups, "restore", broken_restore)
+    monkeypatch.setattr(env.backups, "restore_archive", broken_restore)
     result = _upgrade(env)
-    assert result.exit_code == 3 and result.rolled_back
+    assert result.exit_code == 3 and not result.rolled_back
     assert ("RollingBack", "failed") in env.steps()
-    assert "rollback failed: data/ could not be restored" in (result.error or "")
-    assert f"backup restore {result.backup_id} --data-only" in (result.error or "")
+    assert ("RestoringBackup", "failed") in env.steps()
+    error = result.error or ""
+    assert "rollback failed: data/ could not be restored" in error
+    assert f"backup restore {result.backup_id} --data-only" in error
+    # What is back is said as plainly as what is not, and nothing claims more.
+    assert result.put_back == (
+        "the files, compose file and .env of 1.0.0.0",
+        "the old image tags",
+        "the old stack running and healthy on data/ as it was left",
+    )
+    assert error.endswith("put back: " + ", ".join(result.put_back))
+    assert result.rollback_healthy is True
+
+
+def test_an_old_journal_without_the_archive_fields_restores_data_by_id(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = tree(env.deploy)
+    _killed_after_the_stop(env, monkeypatch)
+    path = env.deploy / ".tui-upgrader" / "journal.json"
+    raw = json.loads(path.read_text())
+    for key in ("backup_archive", "backup_sha256", "backup_catalogue"):
+        assert raw.pop(key), f"the journal names the backup's {key}"
+    path.write_text(json.dumps(raw))
+    result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
+    assert result.rolled_back and result.exit_code == 0
+    assert ("restore", (1, True)) in env.backups.calls
+    assert tree(env.deploy) == before
+
+
+def test_an_old_journal_never_restores_another_deploy_dirs_backup_by_id(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _killed_after_the_stop(env, monkeypatch)
+    path = env.deploy / ".tui-upgrader" / "journal.json"
+    raw = json.loads(path.read_text())
+    for key in ("backup_archive", "backup_sha256", "backup_catalogue"):
+        raw.pop(key)
+    path.write_text(json.dumps(raw))
+    env.backups.mark(1, deploy_dir=env.tmp / "another-stack")
+    result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
+    assert result.exit_code == 3 and not result.rolled_back
+    assert "is of another deploy dir" in (result.error or "")
+    assert not any(call[0] == "restore" for call in env.backups.calls)
+
+
+def test_a_moved_archive_is_found_by_id_only_when_its_hash_matches(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _killed_after_the_stop(env, monkeypatch)
+    journal = read_journal(env.deploy)
+    assert journal is not None and journal.backup_archive is not None
+    Path(journal.backup_archive).rename(env.tmp / "elsewhere.tar")
+    env.backups.mark(1, archive_path=env.tmp / "elsewhere.tar", sha256="0" * 64)
+    result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
+    assert result.exit_code == 3 and not result.rolled_back
+    assert "is another backup" in (result.error or "")
+    assert not any(call[0] == "restore" for call in env.backups.calls)
 
 
 def test_a_clean_rollback_still_reads_as_one(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,7 +370,7 @@ def test_recovery_with_a_full_disk_still_rolls_back(
     _killed_after_the_stop(env, monkeypatch)
     _full_disk_when(monkeypatch, lambda j: True)
     result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
-    assert result.rolled_back and result.exit_code == 1
+    assert result.rolled_back and result.exit_code == 0, "the rollback asked for is done"
     assert tree(env.deploy) == before and env.docker.running
 
 

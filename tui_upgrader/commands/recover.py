@@ -7,9 +7,12 @@ import sys
 from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
-from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, InputError, UpgraderError
+from tui_upgrader.core.events import LogEvent, ResultEvent
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.upgrade import Ports, RecoverMode, describe, read_journal, recover
+from tui_upgrader.headless import JsonPrinter
+from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade import Journal, Ports, RecoverMode, describe, read_journal, recover
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -41,14 +44,24 @@ def _ask_mode() -> RecoverMode:
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = settings_from_args(args)
-    journal = read_journal(settings.deploy_dir)
-    if journal is None:
-        print(
-            _("Nothing to recover in {deploy_dir}.").format(deploy_dir=settings.deploy_dir),
-            file=sys.stderr if args.json else sys.stdout,
-        )
-        return 0
+    journal: Journal | None = None
+    try:
+        settings = settings_from_args(args)
+        journal = read_journal(settings.deploy_dir)
+        if journal is None:
+            print(
+                _("Nothing to recover in {deploy_dir}.").format(deploy_dir=settings.deploy_dir),
+                file=sys.stderr if args.json else sys.stdout,
+            )
+            return EXIT_OK
+        return _recover(args, settings, journal)
+    except UpgraderError as exc:
+        if not args.json:
+            raise
+        return _json_refusal(exc, journal)
+
+
+def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
     print(describe(journal), file=sys.stderr if args.json else sys.stdout)
     mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
 
@@ -60,6 +73,24 @@ def run(args: argparse.Namespace) -> int:
         lambda cancel: recover(settings, ports, mode, emit, cancel),
         lambda: print(_("\nRecovery cannot be interrupted; it is finishing."), file=sys.stderr),
     )
-    if result.success or (result.rolled_back and mode == "rollback" and result.rollback_healthy):
-        return 0
-    return result.exit_code or 1
+    # The engine maps the outcome to the contract's code (a whole rollback that
+    # was asked for is 0; one that failed in any part is 3), as the TUI shows it.
+    if result.success:
+        return EXIT_OK
+    return result.exit_code if result.exit_code or result.rolled_back else EXIT_FAILED
+
+
+def _json_refusal(exc: UpgraderError, journal: Journal | None) -> int:
+    """Like ``upgrade --json``: a run that never started (no mode given, the deploy
+    dir locked by another run, an unreadable journal) still ends with a ``result``."""
+    emit = JsonPrinter()
+    emit(LogEvent("error", exc.message))
+    emit(
+        ResultEvent.failure(
+            exc,
+            from_version=journal.from_version if journal else None,
+            to_version=journal.to_version if journal else None,
+            backup_id=journal.backup_id if journal else None,
+        )
+    )
+    return exc.exit_code

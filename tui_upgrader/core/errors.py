@@ -7,7 +7,7 @@ Every message is a single line that says what went wrong and where.
 
 from __future__ import annotations
 
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, _
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -136,6 +136,11 @@ class CancelledError(OperationError):
 
 
 # --- the worst case (exit 3) -----------------------------------------------------
+
+
+# The seam in every rollback-failed message between what failed and what the
+# rollback could not do; readers split on ``_(ROLLBACK_FAILED)``.
+ROLLBACK_FAILED = N_("; rollback failed: ")
 
 
 class RollbackFailedError(UpgraderError):

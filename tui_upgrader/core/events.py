@@ -145,6 +145,10 @@ class ResultEvent:
     rollback_healthy: bool | None = None
     # The process exit code this outcome maps to (CLI contract); not in the JSON.
     exit_code: int = 0
+    # A rollback that failed in part: what is back and what is not, for the text
+    # and the TUI (the JSON's ``error`` says both in one line).
+    put_back: tuple[str, ...] = ()
+    not_restored: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         # Exactly the contract's keys: consumers may compare the whole object.

@@ -125,6 +125,14 @@ class BackupRecordView(Protocol):
     @property
     def archive_path(self) -> Path: ...
 
+    @property
+    def sha256(self) -> str | None: ...
+
+    @property
+    def deploy_dir(self) -> Path | None:
+        """The deploy dir it was taken of (None: not known)."""
+        ...
+
     def archive_exists(self) -> bool: ...
 
 
@@ -166,6 +174,28 @@ class BackupPort(Protocol):
         emit: Emit = ...,
         cancel: threading.Event | None = ...,
     ) -> None: ...
+
+    def restore_archive(
+        self,
+        archive: Path,
+        sha256: str,
+        deploy_dir: Path,
+        *,
+        catalogue: Path | None = ...,
+        backup_id: int | None = ...,
+        data_only: bool = ...,
+        emit: Emit = ...,
+        cancel: threading.Event | None = ...,
+    ) -> None:
+        """Restore from an archive named by path, whatever this store's catalogue holds.
+
+        For a caller that knows the archive from elsewhere (the upgrade journal,
+        written under settings that may not be this store's). Nothing changes
+        unless the archive hashes to ``sha256``; ``catalogue`` (the one the
+        archive was recorded in) and ``backup_id`` add its record's checks when
+        that catalogue is readable.
+        """
+        ...
 
     def delete(self, backup_id: int) -> None: ...
 

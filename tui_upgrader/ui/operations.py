@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED, UpgraderError
+from tui_upgrader.core.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_ROLLBACK_FAILED,
+    ROLLBACK_FAILED,
+    UpgraderError,
+)
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import strategy_name
@@ -95,28 +101,19 @@ def describe(
         }[op.kind]
         return Outcome("success", headline, (*took, log), EXIT_OK)
     error = result.error or _("unknown error")
-    failed = _("Error: {error}").format(error=error)
-    if op.kind == "recover" and result.rolled_back and result.exit_code != EXIT_ROLLBACK_FAILED:
-        healthy = bool(result.rollback_healthy)
-        back = (
-            _("The old version runs again and passed its health gate.")
-            if healthy
-            else _("The old files are back; no old stack was started or it is not healthy.")
+    if op.kind == "recover" and result.rolled_back and result.exit_code == EXIT_OK:
+        # The rollback asked for, whole (the engine says only then that it is ok).
+        return Outcome(
+            "success",
+            _("Rolled back to {version}").format(version=_v(result.from_version)),
+            (_back(result), *took, log),
+            EXIT_OK,
         )
-        tone: Tone = "success" if healthy else "failure"
-        code = EXIT_OK if healthy else EXIT_FAILED
-        headline = _("Rolled back to {version}").format(version=_v(result.from_version))
-        return Outcome(tone, headline, (back, *took, log), code)
     if result.exit_code == EXIT_ROLLBACK_FAILED:
-        hint = (
-            _("Act now: restore backup #{id} from the Backups screen.").format(id=result.backup_id)
-            if result.backup_id is not None
-            else _("Act now: check the deploy dir and the services by hand.")
-        )
         return Outcome(
             "danger",
             _("{noun} failed and the rollback failed too").format(noun=NOUN[op.kind]),
-            (failed, hint, *took, log),
+            (*_incomplete(result, error), *took, log),
             EXIT_ROLLBACK_FAILED,
         )
     if cancelled and not stopped and not result.rolled_back:
@@ -129,23 +126,48 @@ def describe(
             EXIT_FAILED,
         )
     if result.rolled_back:
-        back = (
-            _("The old version runs again and passed its health gate.")
-            if result.rollback_healthy
-            else _("The old files are back; the old stack was not verified healthy.")
-        )
         return Outcome(
             "failure",
             _("{noun} failed: rolled back to {version}").format(
                 noun=NOUN[op.kind], version=_v(result.from_version)
             ),
-            (failed, back, *took, log),
+            (_("Error: {error}").format(error=error), _back(result), *took, log),
             EXIT_FAILED,
         )
     safe = () if stopped else (_("Nothing was stopped or changed."),)
     code = result.exit_code or EXIT_FAILED
     headline = _("{noun} failed").format(noun=NOUN[op.kind])
+    failed = _("Error: {error}").format(error=error)
     return Outcome("failure", headline, (failed, *safe, *took, log), code)
+
+
+def _back(result: ResultEvent) -> str:
+    """A whole rollback: was there an old stack to start, and did it pass its gate."""
+    if result.rollback_healthy is None:
+        return _("The old files are back; no stack was running before, so none was started.")
+    if result.rollback_healthy:
+        return _("The old version runs again and passed its health gate.")
+    return _("The old files are back; the old stack was not verified healthy.")
+
+
+def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
+    """A rollback that failed in part: what is not back (each with how to finish it),
+    then what is; nothing here may read as a success."""
+    if not (result.put_back or result.not_restored):
+        hint = (
+            _("Act now: restore backup #{id} from the Backups screen.").format(id=result.backup_id)
+            if result.backup_id is not None
+            else _("Act now: check the deploy dir and the services by hand.")
+        )
+        return (_("Error: {error}").format(error=error), hint)
+    # The engine writes the seam in the same language as this reader.
+    cause = error.split(_(ROLLBACK_FAILED), 1)[0]
+    return (
+        _("Error: {error}").format(error=cause),
+        *(_("NOT restored: {problem}").format(problem=p) for p in result.not_restored),
+        _("Put back: {paths}.").format(paths=", ".join(result.put_back) or _("nothing")),
+        _("Act now: finish what is NOT restored as each line says."),
+    )
 
 
 def _ports(deps: UiDeps, settings: Settings) -> Ports:

@@ -202,7 +202,8 @@ def restore_archive(
                     "{deploy_dir} was not touched"
                 ).format(label=label, actual=actual, sha256=record.sha256, deploy_dir=deploy_dir)
             )
-        if not data_only and stats.files != record.file_count:
+        # A record made from the archive alone (``by_path``) has no counts to check.
+        if not data_only and record.file_count is not None and stats.files != record.file_count:
             raise BackupError(
                 _("{label} holds {files} files, the catalogue says {file_count}").format(
                     label=label, files=stats.files, file_count=record.file_count

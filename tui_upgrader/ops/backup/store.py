@@ -68,6 +68,7 @@ from tui_upgrader.core.errors import BackupError, CancelledError, InputError, Up
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import DEFAULT_LEVEL, SUFFIX, TarBuilder, parse_codec
+from tui_upgrader.ops.backup.by_path import record_for_archive
 from tui_upgrader.ops.backup.catalogue import KINDS, BackupRecord, Catalogue
 from tui_upgrader.ops.backup.restore import Throttled, restore_archive, verify_archive
 from tui_upgrader.ops.backup.swap import crash_point, recover_leftovers, rename_noreplace
@@ -104,9 +105,14 @@ class BackupStore:
         return self._catalogue
 
     @contextlib.contextmanager
-    def _lock(self) -> Iterator[None]:
-        private_dir(self.dir)
-        path = self.dir / ".lock"
+    def _lock(self, directory: Path | None = None) -> Iterator[None]:
+        """This store's lock, or that of another backups dir (no sweep there:
+        its catalogue is not ours)."""
+        target = self.dir if directory is None else directory
+        own = target.resolve() == self.dir.resolve()
+        if own:
+            private_dir(self.dir)
+        path = target / ".lock"
         fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC, 0o600)
         try:
             try:
@@ -117,7 +123,8 @@ class BackupStore:
                         path=path
                     )
                 ) from None
-            self._sweep()
+            if own:
+                self._sweep()
             yield
         finally:
             os.close(fd)
@@ -325,6 +332,34 @@ class BackupStore:
     ) -> None:
         with self._lock():
             record = self.get(backup_id)
+            excluded = exclusion(deploy_dir, self.settings.backup_excludes, self.settings.data_dir)
+            restore_archive(
+                record,
+                deploy_dir,
+                excluded=excluded,
+                data_only=data_only,
+                emit=emit,
+                cancel=cancel,
+            )
+
+    def restore_archive(
+        self,
+        archive: Path,
+        sha256: str,
+        deploy_dir: Path,
+        *,
+        catalogue: Path | None = None,
+        backup_id: int | None = None,
+        data_only: bool = False,
+        emit: Emit = discard,
+        cancel: threading.Event | None = None,
+    ) -> None:
+        """Restore an archive named by path (see ``BackupPort.restore_archive``)."""
+        record = record_for_archive(
+            archive, sha256, deploy_dir, catalogue=catalogue, backup_id=backup_id
+        )
+        # The archive's own backups dir is locked, so a prune there cannot race this.
+        with self._lock(record.archive_path.parent):
             excluded = exclusion(deploy_dir, self.settings.backup_excludes, self.settings.data_dir)
             restore_archive(
                 record,

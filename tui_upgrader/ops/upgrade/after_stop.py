@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
+    ROLLBACK_FAILED,
     RollbackFailedError,
     UpgraderError,
     error_text,
@@ -30,6 +32,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
 from tui_upgrader.ops.upgrade.apply import apply_moves, discard_work_dirs, undo_moves
 from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
+from tui_upgrader.ops.upgrade.pre_backup import restore_data, with_backup
 from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
@@ -84,12 +87,17 @@ def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> Rollback
     The journal is still there (it is cleared only by a finished rollback), so
     ``recover --rollback`` picks the rollback up again.
     """
+    # Built around ROLLBACK_FAILED so a reader can split the cause off (ui.operations).
     message = (
-        f"{cause}; rollback failed: {why}; the stack may be down: run "
-        "'tui-upgrader recover --rollback' once the cause is fixed"
+        cause
+        + _(ROLLBACK_FAILED)
+        + _(
+            "{why}; the stack may be down: run 'tui-upgrader recover --rollback' "
+            "once the cause is fixed"
+        ).format(why=why)
     )
     if backup_id is not None:
-        message += f" (the pre-upgrade backup is #{backup_id})"
+        message += _(" (the pre-upgrade backup is #{id})").format(id=backup_id)
     failure = RollbackFailedError(message)
     failure.backup_id = backup_id
     return failure
@@ -113,7 +121,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
             to_version=journal.to_version,
             emit=ctx.emit,
         )
-    journal = journal.advance(Step.CREATING_BACKUP, backup_id=record.id)
+    journal = with_backup(journal, record, ctx.backups.settings.catalogue_path)
     # Whether a rollback takes data/ from this backup is decided by what the
     # backup holds, not by what the failed version left behind.
     journal.extra[HAD_DATA] = (deploy / "data").is_dir()
@@ -204,22 +212,23 @@ class _IncompleteError(Exception):
 def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEvent:
     """Put back files, compose file, .env, data and image tags; start and verify the old stack.
 
-    The result's ``rolled_back`` is true when the files (files, compose file,
-    ``.env``) and the image tags were put back; ``rollback_healthy`` says whether
-    the old stack then passed its health gate (None: it was not running before).
-    Files back but the stack unhealthy, or data/ not restored, is still exit 3:
-    the ``RollingBack`` step is ``failed`` and the error says why. When the files
-    cannot all be put back this raises ``RollbackFailedError`` (exit 3; the
-    caller reports ``rolled_back`` false).
+    The result's ``rolled_back`` is true only for a whole rollback: the files
+    (files, compose file, ``.env``), data/ from the pre-upgrade backup, the image
+    tags, and the old stack healthy again (``rollback_healthy``; None: it was not
+    running before). Anything less is exit 3 with ``rolled_back`` false, the
+    ``RollingBack`` step ``failed``, and the error saying in one line what is
+    back and what is not (``put_back`` / ``not_restored`` hold the same parts).
+    When the files cannot all be put back this raises ``RollbackFailedError``.
     """
     deploy = ctx.deploy_dir
     error = error_text(cause)
     ctx.log("error", _("upgrade failed after the stop: {error}; rolling back").format(error=error))
     _mark_rolling_back(ctx, journal)
+    old = journal.from_version or "the previous state"
+    put_back: list[str] = []
     problems: list[str] = []
     healthy = False
     was_running = journal.snapshot is not None and bool(journal.snapshot.services)
-    incomplete: str | None = None
     try:
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
@@ -231,9 +240,16 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                         _("could not stop the new containers cleanly: {exc}").format(exc=exc),
                     )
             undo_moves(deploy, journal.moves, journal.created_dirs)
-            problems += _restore_data(ctx, journal)
+            put_back.append(f"the files, compose file and .env of {old}")
+            if _takes_data(ctx, journal):
+                problem = restore_data(ctx, journal)
+                if problem is None:
+                    put_back.append(f"data/ from backup #{journal.backup_id}")
+                else:
+                    problems.append(problem)
             if journal.snapshot is not None:
                 ctx.docker.restore_snapshot(journal.snapshot)
+                put_back.append("the old image tags")
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
                 ctx.docker.up(deploy)
@@ -241,31 +257,51 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                 healthy = unhealthy is None
                 if unhealthy is not None:
                     problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
+                elif problems:
+                    put_back.append("the old stack running and healthy on data/ as it was left")
+                else:
+                    put_back.append("the old stack running and healthy")
             clear_journal(deploy)
             if problems:
-                raise _IncompleteError("; ".join(problems))  # marks the step failed
-    except _IncompleteError as exc:
-        incomplete = str(exc)
+                raise _IncompleteError  # marks the step failed
+    except _IncompleteError:
+        pass
     except Exception as exc:  # the files may not all be back: the worst case
         failure = rollback_incomplete(
             f"upgrade failed: {error}", error_text(exc), journal.backup_id
         )
         ctx.log("error", failure.message)
         raise failure from exc
-    if incomplete is None:
-        ctx.log("info", "rolled back to " + (journal.from_version or "the previous state"))
-        text, code = error, EXIT_FAILED
-    else:
-        # An old stack that is back but unhealthy, or data not restored, needs the admin.
-        text, code = f"upgrade failed: {error}; rollback failed: {incomplete}", EXIT_ROLLBACK_FAILED
-        ctx.log("error", text)
-    return journal_result(
-        journal,
-        success=False,
-        rolled_back=True,
-        error=text,
-        rollback_healthy=healthy if was_running else None,
-        exit_code=code,
+    if not problems:
+        ctx.log("info", _("rolled back to {old}").format(old=old))
+        return journal_result(
+            journal,
+            success=False,
+            rolled_back=True,
+            error=error,
+            rollback_healthy=healthy if was_running else None,
+            exit_code=EXIT_FAILED,
+        )
+    # Part of the way back is missing: the admin must act, and must know on what.
+    text = (
+        _("upgrade failed: {error}").format(error=error)
+        + _(ROLLBACK_FAILED)
+        + _("{problems}; put back: {put_back}").format(
+            problems="; ".join(problems), put_back=", ".join(put_back)
+        )
+    )
+    ctx.log("error", text)
+    return replace(
+        journal_result(
+            journal,
+            success=False,
+            rolled_back=False,
+            error=text,
+            rollback_healthy=healthy if was_running else None,
+            exit_code=EXIT_ROLLBACK_FAILED,
+        ),
+        put_back=tuple(put_back),
+        not_restored=tuple(problems),
     )
 
 
@@ -288,28 +324,13 @@ def _mark_rolling_back(ctx: Context, journal: Journal) -> None:
         )
 
 
-def _restore_data(ctx: Context, journal: Journal) -> list[str]:
-    """The new containers may have migrated data/ before failing: take it from the backup.
-
-    A failure here must not keep the old stack down: it is reported, and the
-    admin is told exactly which command finishes the job.
-    """
+def _takes_data(ctx: Context, journal: Journal) -> bool:
+    """The new containers may have migrated data/ before failing: it comes from the backup
+    when there is one, the apply had begun, and the backup holds a data/."""
     applied = journal.step not in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP)
     # Journals from before HAD_DATA was recorded: the live tree is all we know.
     had_data = journal.extra.get(HAD_DATA, (ctx.deploy_dir / "data").is_dir())
-    if journal.backup_id is None or not applied or not had_data:
-        return []
-    try:
-        with ctx.step(Step.RESTORING_BACKUP, f"data/ from backup #{journal.backup_id}"):
-            ctx.backups.restore(journal.backup_id, ctx.deploy_dir, data_only=True, emit=ctx.emit)
-    except Exception as exc:
-        text = (
-            f"data/ could not be restored from backup #{journal.backup_id} ({exc}); run "
-            f"'tui-upgrader backup restore {journal.backup_id} --data-only' once the cause is fixed"
-        )
-        ctx.log("error", text)
-        return [text]
-    return []
+    return journal.backup_id is not None and applied and bool(had_data)
 
 
 def _old_stack_unhealthy(ctx: Context) -> str | None:

@@ -28,6 +28,8 @@ from tui_upgrader.core.errors import (
     EngineUnavailableError,
     InputError,
     JournalError,
+    OperationError,
+    UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.core.i18n import _
@@ -250,5 +252,14 @@ def restore_backup(
                     )
                 )
             else:
-                _up(docker, store.settings, deploy_dir, emit)
+                try:
+                    _up(docker, store.settings, deploy_dir, emit)
+                except UpgraderError as exc:
+                    # Said so, or the admin reads "failed" and restores again.
+                    raise OperationError(
+                        _(
+                            "backup {backup_id} was restored into {deploy_dir}, but the "
+                            "stack did not come up healthy: {message}"
+                        ).format(backup_id=backup_id, deploy_dir=deploy_dir, message=exc.message)
+                    ) from exc
         return running

@@ -53,6 +53,12 @@ class Journal:
     started_at: str
     stack_stopped: bool = False
     backup_id: int | None = None
+    # Where the pre-upgrade backup is, independent of any settings: recovery may
+    # run under another HOME, XDG dir, --config or sudo, whose catalogue is not
+    # the one this backup was recorded in. None in journals from before #15.
+    backup_archive: str | None = None
+    backup_sha256: str | None = None
+    backup_catalogue: str | None = None
     moves: tuple[Move, ...] = ()
     created_dirs: tuple[str, ...] = ()
     snapshot: StackSnapshot | None = None
@@ -105,6 +111,9 @@ def read_journal(deploy_dir: Path) -> Journal | None:
             started_at=raw["started_at"],
             stack_stopped=bool(raw.get("stack_stopped", False)),
             backup_id=raw.get("backup_id"),
+            backup_archive=raw.get("backup_archive"),
+            backup_sha256=raw.get("backup_sha256"),
+            backup_catalogue=raw.get("backup_catalogue"),
             moves=tuple(Move(**m) for m in raw.get("moves", [])),
             created_dirs=tuple(raw.get("created_dirs", [])),
             snapshot=_snapshot(raw.get("snapshot")),

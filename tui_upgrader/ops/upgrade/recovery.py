@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from dataclasses import replace
 from typing import Literal
 
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
+    EXIT_OK,
     JournalError,
     OperationError,
     RollbackFailedError,
@@ -99,6 +101,10 @@ def recover(
             to_version=journal.to_version,
             backup_id=journal.backup_id,
         )
+    if mode == "rollback" and result.rolled_back and result.exit_code == EXIT_FAILED:
+        # A rollback was asked for and is whole: that is this command's success,
+        # and the interruption it undid is no error of this run.
+        result = replace(result, error=None, exit_code=EXIT_OK)
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
     ctx.emit(result)

@@ -62,7 +62,12 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
     else:
         lines.append(_("It stopped before the services were stopped: nothing was changed yet."))
     if journal.backup_id is not None:
-        lines.append(_("Pre-upgrade backup: #{id}.").format(id=journal.backup_id))
+        # The archive itself: the id means nothing under another catalogue (#15).
+        archive = getattr(journal, "backup_archive", None)
+        where = f", {archive}" if archive else ""
+        lines.append(
+            _("Pre-upgrade backup: #{id}{where}.").format(id=journal.backup_id, where=where)
+        )
     lines.append(
         _("Roll back puts the old version back as one unit; resume continues from this step.")
     )
