@@ -111,3 +111,25 @@ def test_translated_tables_follow_the_language() -> None:
         assert STEP_TITLES[Step.LOADING_IMAGES] == "加载镜像"
         assert STEP_TITLES.get(Step.CREATING_BACKUP) == "备份"
     assert STEP_TITLES[Step.LOADING_IMAGES] == "Load images"
+
+
+def test_the_ui_splits_a_translated_rollback_failure_at_its_seam() -> None:
+    from tui_upgrader.core.errors import EXIT_ROLLBACK_FAILED
+    from tui_upgrader.core.events import ResultEvent, Step
+    from tui_upgrader.ops.upgrade.after_stop import rollback_incomplete
+    from tui_upgrader.ui.operations import Operation, describe
+
+    def never(_emit: object, _cancel: object) -> ResultEvent:
+        raise AssertionError("not run: only the outcome is described")
+
+    op = Operation("recover", "", (Step.ROLLING_BACK,), never, None)
+    with i18n.installed(language.load("zh_CN"), "zh_CN"):
+        failure = rollback_incomplete("健康检查失败", "data/ 无法恢复", 3)
+        result = ResultEvent(
+            False, "1.0.0", "1.1.0", 3, False, failure.message,
+            exit_code=EXIT_ROLLBACK_FAILED, put_back=("文件",), not_restored=("data/",),
+        )  # fmt: skip
+        outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
+    assert "；回滚失败：data/ 无法恢复；服务栈可能已停止" in failure.message
+    assert outcome.headline == "恢复失败，且回滚也失败了"
+    assert outcome.lines[:3] == ("错误：健康检查失败", "未恢复：data/", "已还原：文件。")
