@@ -131,5 +131,5 @@ def test_the_ui_splits_a_translated_rollback_failure_at_its_seam() -> None:
         )  # fmt: skip
         outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert "；回滚失败：data/ 无法恢复；服务栈可能已停止" in failure.message
-    assert outcome.headline == "恢复失败，且回滚也失败了"
+    assert outcome.headline == "中断恢复失败，且回滚也失败了"
     assert outcome.lines[:3] == ("错误：健康检查失败", "未恢复：data/", "已还原：文件。")
