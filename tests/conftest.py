@@ -11,7 +11,12 @@ import pytest
 
 from tui_upgrader.ops import logsetup
 
-pytest_plugins = ["tests.support.engine", "tests.support.http_servers"]
+pytest_plugins = [
+    "tests.support.engine",
+    "tests.support.http_servers",
+    "tests.support.receiver",
+    "tests.support.sshd",
+]
 
 
 @pytest.fixture(autouse=True)

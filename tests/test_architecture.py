@@ -77,7 +77,9 @@ def _face_tables(init: Path) -> tuple[dict[str, str], dict[str, str]]:
 
 def test_every_capability_has_a_face() -> None:
     names = {p.parent.name for p in _faces()}
-    assert names == {"archive", "backup", "download", "images", "release", "stack", "upgrade"}
+    assert names == {
+        "archive", "backup", "download", "images", "notify", "release", "stack", "upgrade",
+    }  # fmt: skip
 
 
 @pytest.mark.parametrize("init", _faces(), ids=lambda p: p.parent.name)
@@ -100,3 +102,14 @@ def test_a_face_loads_only_the_module_of_the_name_asked_for() -> None:
         "'tui_upgrader.ops.backup.store', 'docker') if m in sys.modules))\n"
     )
     assert _fresh_python(code) == ""
+
+
+def test_apprise_loads_only_when_a_notification_is_sent() -> None:
+    """It takes most of a second to import; the TUI and the runner must not pay for it."""
+    code = (
+        "import sys\n"
+        "import tui_upgrader.ui.app, tui_upgrader.ops.upgrade.runner\n"
+        "import tui_upgrader.ops.upgrade.recovery, tui_upgrader.ops.upgrade.backup_with_stack\n"
+        "print('apprise' in sys.modules)\n"
+    )
+    assert _fresh_python(code) == "False"

@@ -77,6 +77,8 @@ class Settings:
     health_settle_s: float = 10.0
     # None = follow the environment (LANGUAGE / LC_ALL / LC_MESSAGES / LANG)
     language: str | None = None
+    # Apprise URLs told about every finished upgrade, rollback and restore
+    notify: tuple[str, ...] = ()
 
     @property
     def backups_dir(self) -> Path:
@@ -99,7 +101,26 @@ _PATH_KEYS = {"deploy_dir", "data_dir", "cache_dir", "log_dir"}
 _TUPLE_KEYS = {"keep_paths", "backup_excludes"}
 
 
+def _notify_urls(source: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ConfigError(
+            _("{source}: notify: expected a list of Apprise URLs").format(source=source)
+        )
+    for index, url in enumerate(value):
+        # Never echo the value: an Apprise URL often holds a token or password.
+        if not isinstance(url, str) or "://" not in url:
+            raise ConfigError(
+                _(
+                    "{source}: notify[{index}]: expected an Apprise URL like "
+                    "ntfy://ntfy.sh/topic or json://host/path"
+                ).format(source=source, index=index)
+            )
+    return tuple(value)
+
+
 def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
+    if key == "notify":
+        return _notify_urls(source, value)
     if key in _PATH_KEYS:
         if not isinstance(value, str) or not value:
             raise ConfigError(

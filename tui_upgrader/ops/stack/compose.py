@@ -4,7 +4,10 @@ Discovery order: ``docker compose`` (v2 plugin), a ``docker-compose`` v2
 binary, then legacy ``docker-compose`` v1 with a warning (v1 has no JSON
 output, so it only gets service names). Every call names the compose file,
 the project directory and, when a ``.env`` exists, ``--env-file`` explicitly,
-so the working directory of this process never matters.
+so the working directory of this process never matters. The engine is named
+explicitly too (``DOCKER_HOST`` or ``DOCKER_CONTEXT``, resolved once with the
+SDK's ``resolve_engine``), so compose and the SDK always talk to the same one,
+local, ``tcp://`` or ``ssh://``.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.deploy_files import find_compose_file, find_override_file
+from tui_upgrader.ops.images.engine import EngineTarget, resolve_engine
 from tui_upgrader.ops.logsetup import active_redactor, learn_env_secrets
 
 logger = logging.getLogger(__name__)
@@ -132,11 +136,23 @@ class Compose:
         project_name: str | None = None,
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
+        engine: EngineTarget | None = None,
     ) -> None:
         self.cli = cli
         self.project_dir = project_dir
         self.explicit_name = project_name
         self.timeout_s = timeout_s
+        self._engine = engine
+
+    @property
+    def engine(self) -> EngineTarget:
+        if self._engine is None:
+            self._engine = resolve_engine()
+        return self._engine
+
+    def environ(self) -> dict[str, str]:
+        """The environment compose runs in: this process's, with the engine named."""
+        return {**self.engine.environ(os.environ), "COMPOSE_ANSI": "never"}
 
     def argv(self, *args: str) -> list[str]:
         argv = [*self.cli.argv, "--project-directory", str(self.project_dir)]
@@ -155,13 +171,17 @@ class Compose:
     def run(self, *args: str, timeout_s: float | None = None) -> subprocess.CompletedProcess[str]:
         argv = self.argv(*args)
         what = f"docker compose {args[0] if args else ''} in {self.project_dir}"
-        logger.info("running %s", argv)
-        env = {**os.environ, "COMPOSE_ANSI": "never"}
+        env = self.environ()
+        logger.info("running %s on %s", argv, self.engine.describe())
         try:
             proc = subprocess.run(
                 argv,
                 cwd=self.project_dir,
                 env=env,
+                # No terminal: the ssh of an ssh:// engine must fail, not prompt on
+                # the screen the TUI owns, and Ctrl-C is the engine's to interpret.
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
                 capture_output=True,
                 text=True,
                 timeout=timeout_s or self.timeout_s,

@@ -38,13 +38,21 @@ class RealDocker:
         self.project_name = project_name
         self._client = client
         self._cli = compose_cli
+        self._engine: docker_engine.EngineTarget | None = None
+
+    @property
+    def engine(self) -> docker_engine.EngineTarget:
+        """Resolved once: the SDK and every compose call use this same engine."""
+        if self._engine is None:
+            self._engine = docker_engine.resolve_engine()
+        return self._engine
 
     # --- plumbing ------------------------------------------------------------------
 
     @property
     def client(self) -> docker.DockerClient:
         if self._client is None:
-            self._client = docker_engine.connect()
+            self._client = docker_engine.connect(target=self.engine)
         return self._client
 
     @property
@@ -55,7 +63,7 @@ class RealDocker:
         return self._cli
 
     def compose(self, project_dir: Path) -> Compose:
-        return Compose(self.compose_cli, project_dir, self.project_name)
+        return Compose(self.compose_cli, project_dir, self.project_name, engine=self.engine)
 
     def compose_version(self) -> str:
         return self.compose_cli.describe()

@@ -9,6 +9,7 @@
 - restore: the stack is brought down first when the deploy dir has a compose
   file; on failure (live tree untouched) it is brought back up; on success it is
   started only when asked, from the restored compose file, and health-gated.
+  A restore that got as far as the stop is announced to ``notify`` either way.
 
 No engine at all means nothing can be running: that is a warning, not a
 refusal, so a backup stays possible while Docker is broken.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,19 +34,22 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
+from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
 
 logger = logging.getLogger(__name__)
 
 
-_INTERRUPTED_WHY = {
-    "backup": "a backup now would capture a half-applied tree",
-    "restore": "a restore now would fight the recovery",
-}
+_INTERRUPTED_WHY = Translated(
+    {
+        "backup": N_("a backup now would capture a half-applied tree"),
+        "restore": N_("a restore now would fight the recovery"),
+    }
+)
 
 
 def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -> None:
@@ -54,11 +59,11 @@ def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -
         raise JournalError(
             _(
                 "{deploy_dir}: an upgrade to {to_version} was interrupted "
-                "({value}); run `tui-upgrader recover` first: {why}"
+                "({step}); run `tui-upgrader recover` first: {why}"
             ).format(
                 deploy_dir=deploy_dir,
                 to_version=journal.to_version,
-                value=journal.step.value,
+                step=journal.step.value,
                 why=_INTERRUPTED_WHY[action],
             )
         )
@@ -224,26 +229,28 @@ def restore_backup(
                 )
             )
         running = _running(docker, deploy_dir, emit)
-        if find_compose_file(deploy_dir) is not None:
-            try:
-                _down(docker, deploy_dir, running, emit)
-            except EngineUnavailableError as exc:
-                emit(
-                    LogEvent(
-                        "warning",
-                        _("could not stop the stack ({exc}); restoring anyway").format(exc=exc),
-                    )
-                )
-        emit(StepEvent(Step.RESTORING_BACKUP, "started"))
+        from_version = installed_version(deploy_dir)
+        t_stop = time.monotonic()
+
+        def tell(failure: Exception | None, *, restored: bool, started: bool = False) -> None:
+            notify_restore(
+                store.settings,
+                emit,
+                backup_id=backup_id,
+                deploy_dir=deploy_dir,
+                from_version=from_version,
+                downtime_s=time.monotonic() - t_stop if started else None,
+                failure=failure,
+                restored=restored,
+                left_stopped=restored and failure is None and bool(running) and not started,
+            )
+
         try:
-            store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
-        except BaseException:
-            emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
-            if running:
-                # The live tree was not touched: put the stack back as it was.
-                _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+            _swap_in(store, docker, backup_id, deploy_dir, running, data_only, emit)
+        except Exception as exc:
+            tell(exc, restored=False)
             raise
-        emit(StepEvent(Step.RESTORING_BACKUP, "finished"))
+        started = False
         if start:
             if find_compose_file(deploy_dir) is None:
                 emit(
@@ -256,10 +263,49 @@ def restore_backup(
                     _up(docker, store.settings, deploy_dir, emit)
                 except UpgraderError as exc:
                     # Said so, or the admin reads "failed" and restores again.
-                    raise OperationError(
+                    failure = OperationError(
                         _(
                             "backup {backup_id} was restored into {deploy_dir}, but the "
                             "stack did not come up healthy: {message}"
                         ).format(backup_id=backup_id, deploy_dir=deploy_dir, message=exc.message)
-                    ) from exc
+                    )
+                    tell(failure, restored=True)
+                    raise failure from exc
+                except Exception as exc:
+                    tell(exc, restored=True)
+                    raise
+                started = True
+        tell(None, restored=True, started=started)
         return running
+
+
+def _swap_in(
+    store: BackupPort,
+    docker: DockerPort,
+    backup_id: int,
+    deploy_dir: Path,
+    running: list[str],
+    data_only: bool,
+    emit: Emit,
+) -> None:
+    """Stop the stack and swap the backup's tree in; on failure the stack is put back."""
+    if find_compose_file(deploy_dir) is not None:
+        try:
+            _down(docker, deploy_dir, running, emit)
+        except EngineUnavailableError as exc:
+            emit(
+                LogEvent(
+                    "warning",
+                    _("could not stop the stack ({exc}); restoring anyway").format(exc=exc),
+                )
+            )
+    emit(StepEvent(Step.RESTORING_BACKUP, "started"))
+    try:
+        store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)
+    except BaseException:
+        emit(StepEvent(Step.RESTORING_BACKUP, "failed"))
+        if running:
+            # The live tree was not touched: put the stack back as it was.
+            _restart(docker, store.settings, deploy_dir, emit)  # the restore error matters more
+        raise
+    emit(StepEvent(Step.RESTORING_BACKUP, "finished"))

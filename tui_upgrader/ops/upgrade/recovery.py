@@ -43,6 +43,7 @@ from tui_upgrader.ops.upgrade.journal import (
     journal_result,
     read_journal,
 )
+from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.steps import Context
 
@@ -107,6 +108,7 @@ def recover(
         result = replace(result, error=None, exit_code=EXIT_OK)
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
+    notify_result(settings, result, ctx.emit, recovery=True)
     ctx.emit(result)
     return result
 

@@ -46,6 +46,7 @@ from tui_upgrader.ops.upgrade.journal import (
     read_journal,
     write_journal,
 )
+from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
 from tui_upgrader.ops.upgrade.steps import Context
@@ -73,6 +74,7 @@ def run_upgrade(
         result = upgrade._failed(exc)
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
+    notify_result(plan.settings, result, ctx.emit)
     ctx.emit(result)
     return result
 
