@@ -100,3 +100,20 @@ def test_the_compiled_catalogue_is_the_current_source(language: str) -> None:
     po = _read(folder / f"{i18n.DOMAIN}.po", language)
     stale = [m.id for m in po if m.id and compiled.gettext(str(m.id)) != m.string]
     assert not stale, f"{mo} is older than its .po: run scripts/bootstrap.sh; e.g. {stale[:3]}"
+
+
+def test_translated_templates_are_literals_not_formatted_strings() -> None:
+    """``_(f"...")`` or ``_("..." .format(...))`` would look up a msgid that no
+    catalogue has: the template must be the literal, formatted after ``_()``."""
+    import ast
+
+    wrong: list[str] = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            if node.func.id in ("_", "N_", "ngettext") and node.args:
+                arg = node.args[0]
+                if isinstance(arg, ast.JoinedStr | ast.Call | ast.BinOp):
+                    wrong.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not wrong, wrong
