@@ -31,7 +31,12 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         ("XDG_STATE_HOME", "state"),
     ):
         monkeypatch.setenv(var, str(home / sub))
-    monkeypatch.delenv("TUI_UPGRADER_CONFIG", raising=False)
+    # Tests that are not about signing publish unsigned stores: the default
+    # config accepts them. Signing tests pass their own Settings or --config
+    # (tests/support/signing.py), which replace this file entirely.
+    unsigned = home / "unsigned-config.toml"
+    unsigned.write_text("allow_unsigned = true\n")
+    monkeypatch.setenv("TUI_UPGRADER_CONFIG", str(unsigned))
     yield home
 
 

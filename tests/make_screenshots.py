@@ -27,6 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Which scenes the README shows, and under which file name.
 SHOTS = {
     "manifest": "manifest",
+    "manifest-unsigned": "manifest-unsigned",
     "strategy": "strategy",
     "backups": "backups",
     "restore-modal": "restore",

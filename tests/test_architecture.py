@@ -78,7 +78,8 @@ def _face_tables(init: Path) -> tuple[dict[str, str], dict[str, str]]:
 def test_every_capability_has_a_face() -> None:
     names = {p.parent.name for p in _faces()}
     assert names == {
-        "archive", "backup", "download", "images", "notify", "release", "stack", "upgrade",
+        "archive", "backup", "download", "images", "notify", "release", "stack", "trust",
+        "upgrade",
     }  # fmt: skip
 
 

@@ -20,7 +20,17 @@ from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
 
-COMMANDS = ("check", "fetch", "upgrade", "recover", "backup", "release", "serve", "demo")
+COMMANDS = (
+    "check",
+    "fetch",
+    "upgrade",
+    "recover",
+    "backup",
+    "release",
+    "serve",
+    "trust",
+    "demo",
+)
 
 
 def _common(defaults: bool) -> argparse.ArgumentParser:

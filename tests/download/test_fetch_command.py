@@ -117,7 +117,7 @@ def test_unverifiable_package_is_refused_unless_allowed(
     assert not (default_cache_dir() / "packages").exists()
 
     config = tmp_path / "config.toml"
-    config.write_text("allow_unverified = true\n")
+    config.write_text("allow_unverified = true\nallow_unsigned = true\n")
     code, out, _err = run_fetch(capsys, "--config", str(config), *common)
 
     assert code == 0

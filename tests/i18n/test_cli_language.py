@@ -60,11 +60,11 @@ def test_errors_and_help_follow_lang(tmp_path: Path) -> None:
 
 def test_the_config_language_key_beats_lang(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('language = "zh_CN"\n', encoding="utf-8")
+    config.write_text('language = "zh_CN"\nallow_unsigned = true\n', encoding="utf-8")
     out = run([*CHECK, "--config", str(config)], LANG="en_US.UTF-8")
     assert out.returncode == 0, out.stderr
     assert "策略：" in out.stdout
-    config.write_text('language = "en"\n', encoding="utf-8")
+    config.write_text('language = "en"\nallow_unsigned = true\n', encoding="utf-8")
     out = run([*CHECK, "--config", str(config)], LANG="zh_CN.UTF-8")
     assert "Strategy:  patch" in out.stdout
 

@@ -11,6 +11,7 @@ import pytest
 from textual.widgets import Input
 
 from tests.fakes import FakeDocker
+from tests.support import signing
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.backup.store import BackupStore
@@ -78,6 +79,8 @@ def release_env(tmp_path: Path) -> Iterator[ReleaseEnv]:
             health_timeout_s=5,
             health_settle_s=0,
         )
+        # Signed like a real channel: the manifest screen shows who signed it.
+        settings = signing.signed(settings, store_dir, tmp_path / "keys")
         yield ReleaseEnv(
             deploy,
             settings,

@@ -158,6 +158,7 @@ SCENES: dict[str, Scene] = {
     for s in (
         Scene("manifest", {}, to_screen(until=ManifestScreen)),
         Scene("manifest-patch", {"plan": sc.patch_plan}, to_screen(until=ManifestScreen)),
+        Scene("manifest-unsigned", {"plan": sc.unsigned_plan}, to_screen(until=ManifestScreen)),
         Scene("manifest-invalid", {"load_plan": _bad_manifest}, to_screen(until=ManifestScreen)),
         Scene("error-unreachable", {"load_plan": _server_down}, to_screen(until=ErrorModal)),
         Scene("strategy", {}, STRATEGY),

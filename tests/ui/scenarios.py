@@ -22,6 +22,7 @@ from tui_upgrader.core.events import (
 )
 from tui_upgrader.core.manifest import parse_manifest
 from tui_upgrader.core.strategy import Deployment, decide
+from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.planning import Plan
@@ -76,11 +77,32 @@ def patch_section(version: str) -> dict[str, Any]:
     }
 
 
+# A fixed signature, so screenshots do not change with the clock.
+SIGNED = TrustSummary(
+    signed=True,
+    key_id="5c1f0e9a7b3d2c4e6f8a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c0d1e",
+    expires=datetime(2026, 12, 9, 12, 0, tzinfo=UTC),
+    root_version=1,
+    metadata_bytes=2061,
+)
+
+
 def make_plan(installed: str | None = "1.4.2", doc: dict[str, Any] | None = None) -> Plan:
     manifest = parse_manifest(doc or manifest_doc())
     current = Version.parse(installed) if installed else None
     decision = decide(current, manifest, Deployment(current, installed is not None), Arch.X86_64)
-    return Plan(manifest=manifest, decision=decision, source=SOURCE)
+    return Plan(manifest=manifest, decision=decision, source=SOURCE, trust=SIGNED)
+
+
+def unsigned_plan() -> Plan:
+    """allow_unsigned = true and a store without TUF metadata."""
+    from dataclasses import replace
+
+    from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING
+
+    plan = make_plan()
+    warnings = (UNSIGNED_WARNING, *plan.decision.warnings)
+    return replace(plan, trust=UNSIGNED, decision=replace(plan.decision, warnings=warnings))
 
 
 def patch_plan() -> Plan:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import docker
@@ -17,9 +18,11 @@ import pytest
 
 from tests.support.engine import free_port, unique_name
 from tests.ui.drive import upgrade_through_ui
+from tui_upgrader.core.errors import TrustError
 from tui_upgrader.demo.session import DemoSession, prepare_demo
 from tui_upgrader.ops.stack.real_docker import RealDocker
 from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.upgrade import load_decision
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps
 
@@ -53,6 +56,12 @@ async def test_demo_upgrade_through_the_tui_on_the_real_engine(
     data_before = {
         p.name: p.read_bytes() for p in (demo.layout.deploy_dir / "data").rglob("*") if p.is_file()
     }
+    # Signed end to end: a demo session without its pinned root is refused.
+    plan = load_decision(demo.settings)
+    assert plan.trust.signed and plan.decision.package is not None
+    assert plan.decision.package.verified_by == "the signed targets"
+    with pytest.raises(TrustError, match="no trusted root"):
+        load_decision(replace(demo.settings, data_dir=demo.layout.deploy_dir.parent / "other"))
     app = UpgraderApp(real_deps(argparse.Namespace(), settings=demo.settings, needs_setup=False))
     async with app.run_test(size=(120, 36)) as pilot:
         outcome = await upgrade_through_ui(pilot, timeout=300)

@@ -56,7 +56,7 @@ async def test_interrupted_upgrade_opens_the_journal_modal_first(
 async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_port: int) -> None:
     settings = Settings(manifest=f"http://127.0.0.1:{closed_port}/manifest.json",
                         deploy_dir=tmp_path / "deploy", data_dir=tmp_path / "data",
-                        connect_timeout_s=2)  # fmt: skip
+                        connect_timeout_s=2, allow_unsigned=True)  # fmt: skip
     attempts: list[str] = []
 
     def load(s: Settings, force: bool) -> Plan:
@@ -89,7 +89,7 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
         tmp_path,
         settings=Settings(data_dir=tmp_path / "data"),
         needs_setup=True,
-        write_config=lambda m, d: write_initial_config(m, d, config_file=config),
+        write_config=lambda m, d, r: write_initial_config(m, d, config_file=config, trusted_root=r),
         reload_settings=lambda: load_settings(config),
     )
     async with app.run_test(size=(80, 24)) as pilot:
@@ -103,11 +103,18 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
         await pilot.press("enter")  # next field
         assert app.screen.focused is app.screen.query_one("#deploy-dir", Input)
         app.screen.query_one("#deploy-dir", Input).value = str(release_env.deploy)
+        await pilot.press("enter")  # next field: the publisher's root
+        root = tmp_path / "keys" / "root.json"  # release_env signed its store with these keys
+        app.screen.query_one("#trusted-root", Input).value = str(root)
         await pilot.press("enter")  # saves
         await wait_until(pilot, lambda: loaded(app))
         assert app.settings.deploy_dir == release_env.deploy
     saved = tomllib.loads(config.read_text())
-    assert saved == {"manifest": url, "deploy_dir": str(release_env.deploy)}
+    assert saved == {
+        "manifest": url,
+        "deploy_dir": str(release_env.deploy),
+        "trusted_root": str(tmp_path / "keys" / "root.json"),
+    }
     assert config.stat().st_mode & 0o777 == 0o600
 
 

@@ -53,6 +53,8 @@ class EngineEnv:
             "cache_dir": str(self.tmp / "cache"),
             "health_timeout_s": 40,
             "health_settle_s": 1,
+            # Unsigned stores unless the test signs (tests/support/signing.py).
+            "allow_unsigned": True,
             **extra,
         }
         lines = []

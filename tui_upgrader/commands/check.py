@@ -7,8 +7,10 @@ import json
 from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core import display
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import Decision, strategy_name
+from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.ops.upgrade import load_decision
 
 
@@ -23,7 +25,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.set_defaults(func=run)
 
 
-def decision_json(decision: Decision) -> dict[str, Any]:
+def decision_json(decision: Decision, signed: bool = False) -> dict[str, Any]:
     package = decision.package
     return {
         "current_version": str(decision.current_version) if decision.current_version else None,
@@ -39,27 +41,36 @@ def decision_json(decision: Decision) -> dict[str, Any]:
         "warnings": list(decision.warnings),
         "arch": decision.arch.value,
         "blocked_by": str(decision.blocked_by) if decision.blocked_by else None,
+        # Additive: verified through TUF (false only with allow_unsigned = true).
+        "signed": signed,
     }
+
+
+_LABELS = {
+    "installed": N_("Installed:"),
+    "offered": N_("Offered:"),
+    "strategy": N_("Strategy:"),
+    "package": N_("Package:"),
+    "changes": N_("Changes:"),
+    "warning": N_("Warning:"),
+    "signed": N_("Signed:"),
+}
+
+
+def _width() -> int:
+    # Labels padded by cell width: a translation may be a different length
+    # and CJK characters take two columns each.
+    return max(display.cells(_(label)) for label in _LABELS.values()) + 1
+
+
+def line(key: str, text: str) -> str:
+    """``Label:    text`` with every label of this output in one column."""
+    return display.pad(_(_LABELS[key]), _width()) + text
 
 
 def decision_text(decision: Decision) -> str:
-    from tui_upgrader.core import display
-
     current = decision.current_version.short if decision.current_version else _("nothing installed")
-    # Labels padded by cell width: a translation may be a different length
-    # and CJK characters take two columns each.
-    labels = {
-        "installed": _("Installed:"),
-        "offered": _("Offered:"),
-        "strategy": _("Strategy:"),
-        "package": _("Package:"),
-        "changes": _("Changes:"),
-        "warning": _("Warning:"),
-    }
-    width = max(display.cells(label) for label in labels.values()) + 1
-
-    def line(key: str, text: str) -> str:
-        return display.pad(labels[key], width) + text
+    width = _width()
 
     lines = [
         line("installed", current),
@@ -82,11 +93,24 @@ def decision_text(decision: Decision) -> str:
     return "\n".join(lines)
 
 
+def trust_line(trust: TrustSummary) -> str:
+    if not trust.signed:
+        return line("signed", _("NO (allow_unsigned = true)"))
+    expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
+    return line(
+        "signed",
+        _("key {key}, root v{version}, expires {expires}").format(
+            key=trust.short_key_id, version=trust.root_version, expires=expires
+        ),
+    )
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     plan = load_decision(settings, force_full=args.force_full)
     if args.json:
-        print(json.dumps(decision_json(plan.decision)))
+        print(json.dumps(decision_json(plan.decision, plan.trust.signed)))
     else:
         print(decision_text(plan.decision))
+        print(trust_line(plan.trust))
     return 0

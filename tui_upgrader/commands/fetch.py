@@ -98,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
             dest,
             expected_sha256=package.sha256,
             expected_size=package.size,
+            expected_from=package.verified_by,
             settings=settings,
             emit=emit,
             cancel=cancel,

@@ -19,7 +19,9 @@ from tui_upgrader.core.versions import Version
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("release", parents=[common], help=_("build release packages"))
+    parser = sub.add_parser(
+        "release", parents=[common], help=_("build, sign (TUF) and bundle release stores")
+    )
     actions = parser.add_subparsers(dest="release_command", metavar="ACTION", required=True)
     build = actions.add_parser(
         "build",
@@ -61,12 +63,38 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     build.add_argument(
         "--min-version", metavar="V", help=_("oldest version that may upgrade straight to this one")
     )
+    build.add_argument(
+        "--sign",
+        type=Path,
+        metavar="KEYDIR",
+        help=_("sign the store with TUF metadata using the keys of `release keygen`"),
+    )
+    _expiry_options(build)
     build.add_argument("--json", action="store_true", help=_("print one JSON object"))
-    parser.set_defaults(func=run)
+    build.set_defaults(func=run)
+    from tui_upgrader.commands import release_signing
+
+    release_signing.add_actions(actions, common)
 
 
 def _arches(names: list[str] | None) -> tuple[Arch, ...]:
     return tuple(dict.fromkeys(parse_arch(n) for n in names or ["x86_64"]))
+
+
+def _expiry_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--timestamp-days",
+        type=float,
+        default=7.0,
+        metavar="DAYS",
+        help=_("timestamp.json expiry: clients refuse a channel not refreshed for longer (7)"),
+    )
+    parser.add_argument(
+        "--snapshot-days", type=float, default=30.0, metavar="DAYS", help=_("snapshot.json (30)")
+    )
+    parser.add_argument(
+        "--targets-days", type=float, default=365.0, metavar="DAYS", help=_("targets.json (365)")
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -85,8 +113,15 @@ def run(args: argparse.Namespace) -> int:
     )
     for warning in result.warnings:
         print(_("tui-upgrader: warning: {warning}").format(warning=warning), file=sys.stderr)
+    body = result.to_json()
+    if args.sign is not None:
+        from tui_upgrader.commands.release_signing import expiry_of
+        from tui_upgrader.ops.release import sign_store
+
+        signed = sign_store(args.out, args.sign, expiry_of(args))
+        body["signed"] = {"targets": signed.targets, "versions": signed.versions}
     if args.json:
-        print(json.dumps(result.to_json()))
+        print(json.dumps(body))
     else:
         print(result.manifest)
     return 0

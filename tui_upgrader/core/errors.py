@@ -68,6 +68,11 @@ class StateError(InputError):
     """The deployment state file is unreadable or inconsistent."""
 
 
+class TrustError(InputError):
+    """The release is not signed as the trusted root demands (TUF): tampered, expired,
+    rolled back, signed by the wrong keys, or unsigned while signing is required."""
+
+
 # --- operational failures (exit 1) -------------------------------------------
 
 
@@ -86,14 +91,14 @@ class DownloadError(NetworkError):
 class HashMismatchError(DownloadError):
     """The downloaded bytes do not hash to what the manifest promised."""
 
-    def __init__(self, what: str, expected: str, actual: str) -> None:
+    def __init__(self, what: str, expected: str, actual: str, against: str | None = None) -> None:
         self.expected = expected
         self.actual = actual
-        super().__init__(
-            _("{what}: sha256 mismatch, expected {expected}, got {actual}").format(
-                what=what, expected=expected, actual=actual
-            )
-        )
+        if against is None:
+            text = _("{what}: sha256 mismatch, expected {expected}, got {actual}")
+        else:
+            text = _("{what}: sha256 differs from {against} (signed {expected}, got {actual})")
+        super().__init__(text.format(what=what, against=against, expected=expected, actual=actual))
 
 
 class DiskSpaceError(OperationError):

@@ -36,6 +36,8 @@ class PackageRef:
     size: int | None
     signature: str = ""
     source: str = ""  # where in the manifest it came from, for the reasons
+    # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
+    verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
 
     @property
     def file_name(self) -> str:

@@ -79,7 +79,7 @@ def _reset(root: Path) -> None:
         )
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("built by tui-upgrader; safe to delete\n", encoding="utf-8")
-    for name in ("sources", "store", "deploy"):
+    for name in ("sources", "store", "deploy", "keys", "state/trust"):
         if (root / name).exists():
             shutil.rmtree(root / name)
 

@@ -3,8 +3,9 @@
 Builds the demo releases under the user data dir (``build_demo``), loads the
 1.0.0 images, starts the 1.0.0 stack healthy, serves the release store on
 127.0.0.1 with our own ``serve``, and returns settings pointing at all of it.
-The demo has its own backups catalogue and cache, so it never touches the
-admin's real ones.
+The demo has its own backups catalogue, cache and signing keys (its store is
+signed, its root pinned in its own data dir), so it never touches the admin's
+real ones.
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from tui_upgrader.demo.releases import (
     build_demo,
 )
 from tui_upgrader.ops.ports import DockerPort
-from tui_upgrader.ops.release import ReleaseServer, serve_directory
+from tui_upgrader.ops.release import ReleaseServer, generate_keys, serve_directory, sign_store
 from tui_upgrader.ops.settings import Settings, default_data_dir
+from tui_upgrader.ops.trust import pin_root
 from tui_upgrader.ops.upgrade import clear_journal
 
 logger = logging.getLogger(__name__)
@@ -97,6 +99,10 @@ def prepare_demo(
     say(f"Docker engine {engine}. Building the demo under {root} ...")
     _teardown_previous(root, docker)
     layout = build_demo(root, port=_pick_port(port), project=project, image_repo=image_repo)
+    # Signed end to end like a real channel: the demo's own keys, its root
+    # pinned in its private data dir (never the admin's).
+    keys = generate_keys(root / "keys")
+    sign_store(layout.store, keys.keydir)
     for tar in layout.installed_images:
         docker.load_image(tar, discard, None)
     say(f"Starting the 1.0.0 demo stack (web on http://127.0.0.1:{layout.port}/) ...")
@@ -112,5 +118,6 @@ def prepare_demo(
         health_timeout_s=60,
         health_settle_s=2,
     )
+    pin_root(settings, keys.root.read_bytes(), str(keys.root))
     say(f"Release server on {server.url} offering {layout.builds['1.1.0.1'].version}.")
     return DemoSession(layout=layout, settings=settings, server=server)

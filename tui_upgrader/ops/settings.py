@@ -50,6 +50,10 @@ class Settings:
     deploy_dir: Path = Path("/opt/service/docker")
     project_name: str | None = None  # compose project; default: compose `name:` or dir name
     allow_unverified: bool = False
+    # Signed releases (TUF): the pinned root (default <data_dir>/trust/root.json,
+    # written by `tui-upgrader trust`); unsigned repositories only with allow_unsigned.
+    trusted_root: Path | None = None
+    allow_unsigned: bool = False
     # Never replaced or deleted by an upgrade: the original client's protected names.
     keep_paths: tuple[str, ...] = (
         "data",
@@ -97,7 +101,7 @@ class Settings:
         return self.deploy_dir / STATE_DIR_NAME
 
 
-_PATH_KEYS = {"deploy_dir", "data_dir", "cache_dir", "log_dir"}
+_PATH_KEYS = {"deploy_dir", "data_dir", "cache_dir", "log_dir", "trusted_root"}
 _TUPLE_KEYS = {"keep_paths", "backup_excludes"}
 
 
@@ -217,13 +221,21 @@ def load_settings(
     return settings
 
 
-def write_initial_config(manifest: str, deploy_dir: Path, config_file: Path | None = None) -> Path:
+def write_initial_config(
+    manifest: str,
+    deploy_dir: Path,
+    config_file: Path | None = None,
+    trusted_root: Path | None = None,
+) -> Path:
     """First-run wizard: write a new config file. Never overwrites one."""
     import tomli_w
 
     path = config_file or config_path()
     if path.exists():
         raise ConfigError(_("{path}: already exists; edit it by hand").format(path=path))
-    body = tomli_w.dumps({"manifest": manifest, "deploy_dir": str(deploy_dir)})
+    values = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
+    if trusted_root is not None:
+        values["trusted_root"] = str(trusted_root)
+    body = tomli_w.dumps(values)
     atomic_write_bytes(path, b"# Written by tui-upgrader's first-run setup.\n" + body.encode())
     return path

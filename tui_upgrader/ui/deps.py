@@ -88,7 +88,8 @@ RunUpgrade = Callable[["UpgradePlan", "Ports", Emit, threading.Event], ResultEve
 Recover = Callable[[Settings, "Ports", RecoverMode, Emit, threading.Event], ResultEvent]
 ReadJournal = Callable[[Path], JournalLike | None]
 LoadPlan = Callable[[Settings, bool], "Plan"]
-WriteConfig = Callable[[str, Path], Path]
+# manifest, deploy dir, trusted root file (None: signed releases need `trust` later)
+WriteConfig = Callable[[str, Path, Path | None], Path]
 ReloadSettings = Callable[[], Settings]
 
 

@@ -33,7 +33,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
 from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
@@ -49,6 +49,7 @@ __all__ = ["DownloadResult", "RetryPolicy", "download"]
 PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second
 COPY_BLOCK = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
+MANIFEST = N_("the manifest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,16 +149,26 @@ def _reuse_complete(
 
 
 def _verify(
-    url: str, expected: str | None, expected_size: int | None, sha: str, size: int
+    url: str,
+    expected: str | None,
+    expected_size: int | None,
+    sha: str,
+    size: int,
+    expected_from: str = MANIFEST,
 ) -> UpgraderError | None:
     if expected_size is not None and size != expected_size:
         return DownloadError(
-            _("{url}: received {size} bytes, the manifest says {expected_size}").format(
-                url=url, size=size, expected_size=expected_size
+            _("{url}: received {size} bytes, {source} says {expected_size}").format(
+                url=url, size=size, source=_(expected_from), expected_size=expected_size
             )
         )
     if expected is not None and sha != expected:
-        return HashMismatchError(url, expected, sha)
+        if expected_from == MANIFEST:
+            return HashMismatchError(url, expected, sha)
+        name = url.rsplit("/", 1)[-1]
+        return HashMismatchError(
+            _("package {name}").format(name=name), expected, sha, against=_(expected_from)
+        )
     return None
 
 
@@ -174,6 +185,7 @@ def _copy_local(
     expected_size: int | None,
     progress: _Progress,
     cancel: threading.Event,
+    expected_from: str = MANIFEST,
 ) -> DownloadResult:
     """Copy from a local path through the same hash + verify path as HTTP."""
     try:
@@ -205,7 +217,7 @@ def _copy_local(
         pipe.close()
         discard_partial(dest)
         raise
-    problem = _verify(str(source), expected, expected_size, sha, done)
+    problem = _verify(str(source), expected, expected_size, sha, done, expected_from)
     if problem is not None:
         discard_partial(dest)
         raise problem
@@ -226,12 +238,15 @@ def download(
     client: httpx.Client | None = None,
     step: Step = Step.DOWNLOADING_UPDATE,
     retry: RetryPolicy | None = None,
+    expected_from: str = MANIFEST,
 ) -> DownloadResult:
     """Download ``url`` to ``dest`` and verify it; resume whatever is resumable.
 
     ``expected_sha256`` None means unverifiable (the caller decided to allow
-    it). Raises DownloadError, HashMismatchError, DiskSpaceError or
-    CancelledError (the partial file is kept for the next attempt).
+    it). ``expected_from`` names who vouches for hash and size ("the signed
+    targets" for a TUF-verified release), for the errors. Raises DownloadError,
+    HashMismatchError, DiskSpaceError or CancelledError (the partial file is
+    kept for the next attempt).
     """
     expected = _normalise_sha(expected_sha256)
     cancel = cancel or threading.Event()
@@ -249,7 +264,7 @@ def download(
         return reused
     source = local_source(url)
     if source is not None:
-        return _copy_local(source, dest, expected, expected_size, progress, cancel)
+        return _copy_local(source, dest, expected, expected_size, progress, cancel, expected_from)
 
     http = client or make_client(settings)
     ctx = TransferContext(
@@ -264,12 +279,13 @@ def download(
         progress=progress,
         log=lambda level, text: emit(LogEvent(level, text)),
         check_space=lambda needed: check_free_space(dest.parent, needed, dest.name),
+        expected_from=expected_from,
     )
     try:
         for attempt in (1, 2):
             transfer = Transfer(ctx)
             sha, size = transfer.run()
-            problem = _verify(url, expected, expected_size, sha, size)
+            problem = _verify(url, expected, expected_size, sha, size, expected_from)
             if problem is None:
                 _commit(dest)
                 progress(size, size, force=True)

@@ -19,7 +19,7 @@ import httpx
 
 from tui_upgrader.core.errors import CancelledError, DownloadError
 from tui_upgrader.core.events import LogLevel
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.download.hashing import HashPipe
 from tui_upgrader.ops.download.resume_meta import (
     PartialMeta,
@@ -63,6 +63,7 @@ class TransferContext:
     progress: ProgressSink
     log: Callable[[LogLevel, str], None]
     check_space: Callable[[int], None]
+    expected_from: str = N_("the manifest")  # who vouches for the size, for the errors
     requests: int = field(default=0)
     bytes_transferred: int = field(default=0)
 
@@ -272,10 +273,12 @@ class Transfer:
         if total is not None:
             if ctx.expected_size is not None and total != ctx.expected_size:
                 raise DownloadError(
-                    _(
-                        "{url}: the server's file has {total} bytes, the manifest says "
-                        "{expected_size}"
-                    ).format(url=ctx.url, total=total, expected_size=ctx.expected_size)
+                    _("{url}: the server's file has {total} bytes, {source} says {size}").format(
+                        url=ctx.url,
+                        total=total,
+                        source=_(ctx.expected_from),
+                        size=ctx.expected_size,
+                    )
                 )
             self.total = total
             ctx.check_space(total - self.offset)
@@ -290,18 +293,25 @@ class Transfer:
         ctx.progress(self.offset, self.total)
 
     def _write(self, chunk: bytes, fh: IO[bytes], pipe: HashPipe) -> None:
-        fh.write(chunk)
-        pipe.feed(chunk)
         size = len(chunk)
-        self.offset += size
-        self._received += size
         self.ctx.bytes_transferred += size
-        if self.total is not None and self.offset > self.total:
-            raise DownloadError(
-                _("{url}: the server sent more than the {total} bytes it announced").format(
-                    url=self.ctx.url, total=self.total
+        # Checked before writing: endless data never lands on disk past the length.
+        if self.total is not None and self.offset + size > self.total:
+            text = (
+                _("{url}: the server sent more than the {total} bytes it announced; stopped there")
+                if self.ctx.expected_size is None
+                else _(
+                    "{url}: the server sent more than the {total} bytes {source} allow; "
+                    "stopped there"
                 )
             )
+            raise DownloadError(
+                text.format(url=self.ctx.url, total=self.total, source=_(self.ctx.expected_from))
+            )
+        fh.write(chunk)
+        pipe.feed(chunk)
+        self.offset += size
+        self._received += size
         self._check_cancel(fh)
         self.ctx.progress(self.offset, self.total)
 

@@ -8,12 +8,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_upgrader.core.arch import Arch, parse_arch
-from tui_upgrader.core.manifest import Manifest
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.manifest import Manifest, parse_manifest_bytes
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
+from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING, TrustSummary
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
+from tui_upgrader.ops.trust import bind_package, open_release
 from tui_upgrader.ops.upgrade.journal import read_journal
 
 
@@ -28,10 +31,17 @@ class Plan:
     manifest: Manifest
     decision: Decision
     source: str
+    trust: TrustSummary = UNSIGNED
 
 
 def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
-    manifest = fetch_manifest(settings.manifest, settings)
+    # Through TUF first: nothing of the manifest is parsed before it is verified.
+    release = open_release(settings)
+    source = release.source
+    if release.manifest_bytes is not None:
+        manifest = parse_manifest_bytes(release.manifest_bytes, source)
+    else:
+        manifest = fetch_manifest(source, settings)
     state = read_state(settings.deploy_dir)
     deployment = Deployment(
         installed=state.version,
@@ -47,7 +57,12 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
         allow_unverified=settings.allow_unverified,
     )
     if decision.package is not None:
-        decision = replace(decision, package=_locate(decision.package, settings.manifest or ""))
+        package = decision.package
+        if release.trust.signed:
+            package = bind_package(release, package)
+        decision = replace(decision, package=_locate(package, source))
+    if not release.trust.signed:
+        decision = replace(decision, warnings=(_(UNSIGNED_WARNING), *decision.warnings))
     journal = read_journal(settings.deploy_dir)
     if journal is not None:
         # Every command but `recover` refuses to run now; the dry run says why.
@@ -56,7 +71,7 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
             "run `tui-upgrader recover` before anything else"
         )
         decision = replace(decision, warnings=(*decision.warnings, interrupted))
-    return Plan(manifest=manifest, decision=decision, source=settings.manifest or "")
+    return Plan(manifest=manifest, decision=decision, source=source, trust=release.trust)
 
 
 def _locate(package: PackageRef, manifest_source: str) -> PackageRef:

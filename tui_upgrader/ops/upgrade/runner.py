@@ -161,6 +161,7 @@ class _Upgrade:
                 dest,
                 expected_sha256=d.package.sha256,
                 expected_size=d.package.size,
+                expected_from=d.package.verified_by,
                 settings=self.plan.settings,
                 emit=ctx.emit,
                 cancel=ctx.cancel,
@@ -177,7 +178,12 @@ class _Upgrade:
                     ).format(url=d.package.url, sha256=result.sha256),
                 )
             else:
-                ctx.log("info", _("package verified: sha256 {sha256}").format(sha256=result.sha256))
+                ctx.log(
+                    "info",
+                    _("package verified against {source}: sha256 {sha256}").format(
+                        source=_(d.package.verified_by), sha256=result.sha256
+                    ),
+                )
         return result.path
 
     def _extract(self, archive: Path) -> None:

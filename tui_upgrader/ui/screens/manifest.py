@@ -31,6 +31,7 @@ from tui_upgrader.ui.screens.manifest_view import (
     patch_lines,
     problem_lines,
     summary_lines,
+    trust_line,
 )
 
 if TYPE_CHECKING:
@@ -67,6 +68,7 @@ class ManifestScreen(Screen[None]):
                 yield Static(_("r reloads once it is fixed."), classes="-hint", markup=False)
             with Vertical(id="manifest-loaded"):
                 yield Static("", id="manifest-summary", markup=False)
+                yield Static("", id="manifest-trust", markup=False)
                 yield Static("", id="manifest-problems", markup=False)
                 yield DataTable(id="packages", cursor_type="row", zebra_stripes=True)
                 yield Static("", id="patch-ops", markup=False)
@@ -111,7 +113,7 @@ class ManifestScreen(Screen[None]):
         exclusive=True,
         group="manifest",
         exit_on_error=False,
-        description="Fetch the manifest and decide the strategy",
+        description=_("Fetch the manifest and decide the strategy"),
     )
     def _load(self, force_full: bool) -> None:
         deps, settings = host(self).deps, host(self).settings
@@ -178,6 +180,9 @@ class ManifestScreen(Screen[None]):
         self.query_one("#manifest-summary", Static).update(
             "\n".join(summary_lines(manifest, decision, plan.source, now))
         )
+        trust = self.query_one("#manifest-trust", Static)
+        trust.update(trust_line(plan.trust))
+        trust.set_class(not plan.trust.signed, "-unsigned")
         problems = problem_lines(manifest, decision)
         box = self.query_one("#manifest-problems", Static)
         box.update("\n".join(f"⚠ {line}" for line in problems))

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     # Annotations only: the manifest worker loads these after the first frame.
     from tui_upgrader.core.manifest import Manifest
     from tui_upgrader.core.strategy import Decision
+    from tui_upgrader.core.trust import TrustSummary
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +91,16 @@ def summary_lines(manifest: Manifest, decision: Decision, source: str, now: date
     return lines
 
 
+def trust_line(trust: TrustSummary) -> str:
+    """Who vouches for this release: the signature line, or the unsigned warning."""
+    if not trust.signed:
+        return "✗ " + _("UNSIGNED (allow_unsigned = true): whoever serves the URL picks what runs")
+    expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
+    return _("Signed    ✓ key {key} · root v{version} · expires {expires}").format(
+        key=trust.short_key_id, version=trust.root_version, expires=expires
+    )
+
+
 def patch_lines(manifest: Manifest) -> list[str]:
     lines: list[str] = []
     for arch, patch in (manifest.patch or {}).items():
@@ -108,7 +119,10 @@ def patch_lines(manifest: Manifest) -> list[str]:
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
-    lines = list(decision.warnings)
+    # The unsigned warning has its own red line (trust_line).
+    from tui_upgrader.core.trust import UNSIGNED_WARNING
+
+    lines = [w for w in decision.warnings if w != _(UNSIGNED_WARNING)]
     unverifiable = [
         r.key for r in package_rows(manifest, decision, "") if not r.verifiable and not r.chosen
     ]

@@ -24,10 +24,13 @@ from tui_upgrader.ui.lang import translate_bindings
 class SetupAnswers:
     manifest: str
     deploy_dir: Path
+    trusted_root: Path | None = None
 
 
-def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
-    manifest, deploy_dir = manifest.strip(), deploy_dir.strip()
+def validate(
+    manifest: str, deploy_dir: str, trusted_root: str = ""
+) -> tuple[SetupAnswers | None, str]:
+    manifest, deploy_dir, trusted_root = manifest.strip(), deploy_dir.strip(), trusted_root.strip()
     if not manifest:
         return (
             None,
@@ -42,7 +45,10 @@ def validate(manifest: str, deploy_dir: str) -> tuple[SetupAnswers | None, str]:
         return None, _(
             "The deploy dir must be an absolute path (the folder with the compose file)."
         )
-    return SetupAnswers(manifest, Path(deploy_dir).expanduser()), ""
+    if trusted_root and not trusted_root.startswith(("/", "~")):
+        return None, _("The trusted root must be an absolute path (root.json from the publisher).")
+    root = Path(trusted_root).expanduser() if trusted_root else None
+    return SetupAnswers(manifest, Path(deploy_dir).expanduser(), root), ""
 
 
 class WizardScreen(Screen[SetupAnswers]):
@@ -77,6 +83,9 @@ class WizardScreen(Screen[SetupAnswers]):
             with VerticalGroup(classes="field"):
                 yield Label(_("Deploy dir (holds the compose file)"))
                 yield Input(str(self._default_deploy_dir), id="deploy-dir")
+            with VerticalGroup(classes="field"):
+                yield Label(_("Trusted root (the publisher's root.json; empty: trust later)"))
+                yield Input(placeholder="/root/keys/root.json", id="trusted-root")
             yield Static("", id="wizard-problem", markup=False)
         yield Footer(compact=True)
 
@@ -88,24 +97,34 @@ class WizardScreen(Screen[SetupAnswers]):
         self.query_one("#deploy-dir", Input).focus()
 
     @on(Input.Submitted, "#deploy-dir")
+    def _root_field(self) -> None:
+        self.query_one("#trusted-root", Input).focus()
+
+    @on(Input.Submitted, "#trusted-root")
     def _submitted(self) -> None:
         self.action_save()
 
     def action_save(self) -> None:
         answers, problem = validate(
-            self.query_one("#manifest", Input).value, self.query_one("#deploy-dir", Input).value
+            self.query_one("#manifest", Input).value,
+            self.query_one("#deploy-dir", Input).value,
+            self.query_one("#trusted-root", Input).value,
         )
         self.query_one("#wizard-problem", Static).update(problem)
         if answers is not None:
             self._write(answers)
 
     @work(
-        thread=True, exclusive=True, group="setup", exit_on_error=False, description="Save config"
+        thread=True,
+        exclusive=True,
+        group="setup",
+        exit_on_error=False,
+        description=_("Save config"),
     )
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
         writer = host(self).deps.write_config
         if writer is not None:
-            writer(answers.manifest, answers.deploy_dir)
+            writer(answers.manifest, answers.deploy_dir, answers.trusted_root)
         return answers
 
     @on(Worker.StateChanged)

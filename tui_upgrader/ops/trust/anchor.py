@@ -1,0 +1,119 @@
+"""The trust anchor: the root metadata the admin pinned, and where TUF keeps its state.
+
+``tui-upgrader trust ROOT.json`` (or the first-run wizard) copies a root into
+``<data_dir>/trust/root.json``; config ``trusted_root`` names one instead.
+After that the root changes only through the signed chain (``N.root.json``
+files on the server, each signed by the previous root's keys), which python-tuf
+follows and keeps per repository under ``<data_dir>/trust/repos/``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from tuf.api.exceptions import RepositoryError, UnsignedMetadataError
+from tuf.api.metadata import Metadata, Root
+
+from tui_upgrader.core.errors import ConfigError, TrustError
+from tui_upgrader.core.i18n import _
+from tui_upgrader.ops.fsutil import atomic_write_bytes, private_dir
+from tui_upgrader.ops.settings import Settings
+
+MAX_ROOT_BYTES = 512_000  # python-tuf's own cap for root metadata
+
+
+@dataclass(frozen=True, slots=True)
+class RootInfo:
+    version: int
+    expires: datetime
+    threshold: int
+    key_ids: tuple[str, ...]  # the root role's keys
+    role_keys: dict[str, tuple[str, ...]]  # every role's keys
+
+
+def trust_dir(settings: Settings) -> Path:
+    return settings.data_dir / "trust"
+
+
+def pinned_root_path(settings: Settings) -> Path:
+    return settings.trusted_root or trust_dir(settings) / "root.json"
+
+
+def read_root(data: bytes, where: str) -> RootInfo:
+    """Parse ``data`` as root metadata signed by its own keys (threshold met)."""
+    try:
+        md = Metadata[Root].from_bytes(data)
+        root = md.signed
+        if not isinstance(root, Root):
+            raise TrustError(
+                _("{where}: not root metadata (type {type!r})").format(where=where, type=root.type)
+            )
+        root.verify_delegate(Root.type, md.signed_bytes, md.signatures)
+    except UnsignedMetadataError as exc:
+        raise TrustError(
+            _("{where}: root metadata not signed by its own keys ({exc})").format(
+                where=where, exc=exc
+            )
+        ) from None
+    except (RepositoryError, ValueError, KeyError, TypeError) as exc:
+        raise TrustError(
+            _("{where}: not valid TUF root metadata ({exc})").format(where=where, exc=exc)
+        ) from None
+    roles = {name: tuple(role.keyids) for name, role in root.roles.items()}
+    return RootInfo(
+        root.version, root.expires, root.roles[Root.type].threshold, roles[Root.type], roles
+    )
+
+
+def read_root_file(path: Path) -> tuple[bytes, RootInfo]:
+    try:
+        if path.stat().st_size > MAX_ROOT_BYTES:
+            raise TrustError(
+                _("{path}: larger than {limit} bytes, not a root").format(
+                    path=path, limit=MAX_ROOT_BYTES
+                )
+            )
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(_("{path}: trusted root file not found").format(path=path)) from None
+    except OSError as exc:
+        raise ConfigError(
+            _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
+    return data, read_root(data, str(path))
+
+
+def pinned_root(settings: Settings) -> bytes | None:
+    """The pinned root's bytes, or None when nothing is trusted yet."""
+    path = pinned_root_path(settings)
+    if settings.trusted_root is None and not path.exists():
+        return None
+    return read_root_file(path)[0]
+
+
+def pin_root(settings: Settings, data: bytes, where: str) -> Path:
+    """Make ``data`` the trust anchor (0600 in a 0700 dir, written atomically)."""
+    read_root(data, where)
+    if settings.trusted_root is not None:
+        raise ConfigError(
+            _("config sets trusted_root = {trusted_root}; change that file instead").format(
+                trusted_root=settings.trusted_root
+            )
+        )
+    path = pinned_root_path(settings)
+    private_dir(path.parent)
+    atomic_write_bytes(path, data, 0o600)
+    return path
+
+
+def repo_state_dir(settings: Settings, base_url: str, root: bytes) -> Path:
+    """TUF's cache for one repository under one anchor: a re-pinned root starts afresh,
+    so versions seen under a revoked anchor cannot block the new one."""
+    key = hashlib.sha256(base_url.encode() + b"\0" + root).hexdigest()[:24]
+    repos = private_dir(private_dir(trust_dir(settings)) / "repos")
+    path = private_dir(repos / key)
+    private_dir(path / "root_history")
+    return path
