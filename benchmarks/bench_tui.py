@@ -74,7 +74,7 @@ OURS = """
 import asyncio, sys, time
 from tui_upgrader.cli import parse_args
 from tui_upgrader.ops.logsetup import setup_logging
-args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])
+args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2], "--config", sys.argv[3]])
 setup_logging(args)
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps
@@ -92,6 +92,8 @@ async def pilot(p):
     await painted(app)
     print("MARK screen", time.time(), flush=True)
     while app.screen.plan is None:
+        if app.screen.problem is not None:  # fail loudly rather than wait forever
+            raise SystemExit(f"the manifest did not load: {app.screen.problem}")
         await asyncio.sleep(0.001)
     await painted(app)
     print("MARK loaded", time.time(), flush=True)
@@ -104,8 +106,9 @@ UpgraderApp(real_deps(args)).run(headless=True, size=(80, 24), auto_pilot=pilot)
 OURS_UI = OURS.replace(
     "from tui_upgrader.cli import parse_args", "import argparse, pathlib"
 ).replace(
-    'args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2]])',
-    "args = argparse.Namespace(config=None, manifest=sys.argv[1], dev=False,"
+    'args = parse_args(["--manifest", sys.argv[1], "--deploy-dir", sys.argv[2], '
+    '"--config", sys.argv[3]])',
+    "args = argparse.Namespace(config=pathlib.Path(sys.argv[3]), manifest=sys.argv[1], dev=False,"
     " deploy_dir=pathlib.Path(sys.argv[2]))",
 )
 assert OURS_UI.count("argparse.Namespace") == 1
@@ -131,12 +134,15 @@ def startup(rounds: int, home: Path) -> dict[str, float]:
     manifest.write_text(json.dumps(MANIFEST))
     deploy = home / "deploy"
     deploy.mkdir(exist_ok=True)
+    # The benchmark's manifest is a plain file, not a signed TUF store.
+    config = home / "config.toml"
+    config.write_text("allow_unsigned = true\n")
     times: dict[str, list[float]] = {"screen": [], "loaded": [], "ui": [], "minimal": []}
     for _ in range(rounds):
-        ours = marks([sys.executable, "-c", OURS, str(manifest), str(deploy)], env)
+        ours = marks([sys.executable, "-c", OURS, str(manifest), str(deploy), str(config)], env)
         times["screen"].append(ours["screen"])
         times["loaded"].append(ours["loaded"])
-        ui = marks([sys.executable, "-c", OURS_UI, str(manifest), str(deploy)], env)
+        ui = marks([sys.executable, "-c", OURS_UI, str(manifest), str(deploy), str(config)], env)
         times["ui"].append(ui["screen"])
         times["minimal"].append(marks([sys.executable, "-c", MINIMAL], env)["screen"])
     return {name: median(values) for name, values in times.items()}

@@ -7,7 +7,7 @@
 #
 # What it does:
 #   1. apt-get install docker.io busybox-static docker-registry openssh-client openssh-server
-#      (only if missing; the docker CLI runs `ssh` for ssh:// engines, and the remote-engine
+#      tmux (only if missing; the docker CLI runs `ssh` for ssh:// engines, and the remote-engine
 #      tests run their own sshd on 127.0.0.1: tests/support/sshd.py; a service this script
 #      installs is not left running)
 #   2. installs Docker Compose v2.40.3 system-wide as a CLI plugin, taken from the
@@ -31,7 +31,7 @@ die() { printf 'setup_engine: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. packages ---------------------------------------------------------------
 missing=()
-for pkg in docker.io busybox-static docker-registry openssh-client openssh-server; do
+for pkg in docker.io busybox-static docker-registry openssh-client openssh-server tmux; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi

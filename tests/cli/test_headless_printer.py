@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import json
+
+import pytest
 
 from tui_upgrader.core.display import transfer
 from tui_upgrader.core.events import LayerEvent, ResultEvent
-from tui_upgrader.headless import TextPrinter
+from tui_upgrader.core.stages import Stage, stage_event
+from tui_upgrader.headless import JsonPrinter, TextPrinter
 
 
 def printed(*events: LayerEvent) -> list[str]:
@@ -59,6 +63,40 @@ def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
         "Upgrade failed: the upgrade was interrupted. "
         "Rolled back to 1.0.0.0; the old stack is healthy."
     )
+
+
+def test_stage_marks_show_on_a_utf8_terminal_and_not_on_a_dumb_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    event = stage_event(
+        Stage.DOWNLOAD_DONE, size="1.0 MiB", sha256="ab" * 32, verified_by="the manifest"
+    )
+
+    def text(encoding: str, term: str) -> str:
+        monkeypatch.setenv("TERM", term)
+        raw = io.BytesIO()
+        out = io.TextIOWrapper(raw, encoding=encoding, errors="replace")
+        TextPrinter(out)(event)
+        out.flush()
+        return raw.getvalue().decode(encoding, "replace").strip()
+
+    assert (
+        text("utf-8", "xterm-256color")
+        == f"info: ✅ download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
+    )
+    assert (
+        text("utf-8", "dumb")
+        == f"info: download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
+    )
+    assert (
+        text("ascii", "xterm")
+        == f"info: download complete: 1.0 MiB, sha256 {'ab' * 32} verified against the manifest"
+    )
+    # --json always carries the marked message, in the contract's shape.
+    out = io.StringIO()
+    JsonPrinter(out)(event)
+    assert json.loads(out.getvalue()) == event.to_json()
+    assert json.loads(out.getvalue())["message"].startswith("✅ ")
 
 
 def test_a_whole_rollback_asked_for_says_only_that() -> None:

@@ -124,7 +124,9 @@ def test_500_then_429_with_retry_after_then_success(
     assert file_sha(dest) == fault_server.sha256
     assert result.bytes_transferred == size
     assert result.requests == 3
-    warnings = [e.message for e in recorder.events if isinstance(e, LogEvent)]
+    warnings = [
+        e.message for e in recorder.events if isinstance(e, LogEvent) and e.level == "warning"
+    ]
     assert "HTTP 500" in warnings[0]
     assert "HTTP 429" in warnings[1] and "retrying in 1.0 s" in warnings[1]
 

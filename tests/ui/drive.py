@@ -18,7 +18,7 @@ from tests.fakes import FakeBackupStore
 from tests.ui import scenarios as sc
 from tests.ui import scripted as sx
 from tui_upgrader.core.errors import ManifestError, NetworkError
-from tui_upgrader.core.events import Event, LogEvent, Step, StepEvent
+from tui_upgrader.core.events import Event, Step, StepEvent
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.operations import Outcome
 from tui_upgrader.ui.screens.backups import BackupsScreen
@@ -122,7 +122,7 @@ def progress(events: Callable[[], list[Event]]) -> RunBefore:
 def running_events() -> list[Event]:
     happy = sx.happy_events(sx.SUCCESS)
     cut = happy.index(StepEvent(Step.LOADING_IMAGES, "started")) + 1
-    return [*happy[:cut], *sx.layer_events(0.45)[:2], LogEvent("info", "loading app.tar")]
+    return [*happy[: cut + 1], *sx.layer_events(0.45)[:2]]
 
 
 def app_with(tmp: Path, **kw: Any) -> UpgraderApp:

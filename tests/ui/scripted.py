@@ -20,6 +20,7 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
+from tui_upgrader.core.stages import Stage, stage_event
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock
@@ -49,23 +50,64 @@ def layer_events(done_fraction: float = 1.0) -> list[Event]:
     return out  # fmt: skip
 
 
+URL = "http://127.0.0.1:8765/releases/1.5.0/x86_64.zip"
+SHA = "3f" * 32
+
+
 def happy_events(result: ResultEvent) -> list[Event]:
     ev: list[Event] = [
-        *step_events(FORWARD_STEPS[:1]),
+        StepEvent(Step.CHECKING_UPDATES, "started"),
+        stage_event(Stage.STRATEGY_BEGIN, current="1.4.2", target="1.5.0"),
+        stage_event(Stage.STRATEGY_FULL, reason="1.4.2 -> 1.5.0 changes the release"),
+        StepEvent(Step.CHECKING_UPDATES, "finished"),
         StepEvent(Step.DOWNLOADING_UPDATE, "started"),
+        stage_event(Stage.DOWNLOAD_START, url=URL, size="46.0 MiB"),
+        stage_event(Stage.DOWNLOAD_RESUME, offset=12582912, url=URL),
+        stage_event(Stage.DOWNLOAD_META, path="/var/cache/x86_64.zip.part.json"),
     ]
-    ev += [*download_events(), StepEvent(Step.DOWNLOADING_UPDATE, "finished")]
-    ev += [*step_events([Step.EXTRACTING_UPDATE]), StepEvent(Step.LOADING_IMAGES, "started")]
-    ev += [*layer_events(), StepEvent(Step.LOADING_IMAGES, "finished")]
-    ev += step_events(FORWARD_STEPS[4:8])
+    ev += [
+        *download_events(),
+        stage_event(
+            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by="the signed targets"
+        ),
+        StepEvent(Step.DOWNLOADING_UPDATE, "finished"),
+    ]
+    ev += [
+        *step_events([Step.EXTRACTING_UPDATE]),
+        StepEvent(Step.LOADING_IMAGES, "started"),
+        stage_event(Stage.LOAD_EXEC, tar="app.tar", size="32.0 MiB"),
+    ]
+    ev += [
+        *layer_events(),
+        stage_event(Stage.LOAD_PARSED, names="demo/app:1.5.0"),
+        StepEvent(Step.LOADING_IMAGES, "finished"),
+    ]
+    ev += [
+        StepEvent(Step.STOPPING_SERVICES, "started"),
+        stage_event(Stage.STOPPED, services="app, worker"),
+        StepEvent(Step.STOPPING_SERVICES, "finished"),
+        StepEvent(Step.CREATING_BACKUP, "started"),
+        stage_event(Stage.BACKUP_DONE, backup_id=5, path="/var/lib/backups/0005.tar.zst"),
+        StepEvent(Step.CREATING_BACKUP, "finished"),
+        *step_events([Step.APPLYING_UPDATE]),
+        StepEvent(Step.STARTING_SERVICES, "started"),
+        stage_event(Stage.STARTED, project="demo"),
+        StepEvent(Step.STARTING_SERVICES, "finished"),
+    ]
     ev += [
         StepEvent(Step.VERIFYING_SERVICES, "started"),
+        ServiceEvent("app", "starting", "health check pending"),
         ServiceEvent("app", "healthy"),
         ServiceEvent("worker", "running"),
+        stage_event(Stage.HEALTH_OK, waited="2.4 s", services="app, worker"),
         StepEvent(Step.VERIFYING_SERVICES, "finished"),
     ]
-    ev += [*step_events(FORWARD_STEPS[9:]), LogEvent("info", "upgrade committed"), result]
-    return ev  # fmt: skip
+    ev += [
+        *step_events(FORWARD_STEPS[9:]),
+        stage_event(Stage.UPGRADE_DONE, from_version="1.4.2", to_version="1.5.0"),
+        result,
+    ]
+    return ev
 
 
 def rollback_events(result: ResultEvent) -> list[Event]:
@@ -73,12 +115,19 @@ def rollback_events(result: ResultEvent) -> list[Event]:
     cut = ev.index(StepEvent(Step.VERIFYING_SERVICES, "started")) + 1
     return [
         *ev[:cut],
-        ServiceEvent("app", "unhealthy", "healthcheck: connection refused"),
+        ServiceEvent("app", "restarting", "2 restarts", restarts=2),
+        ServiceEvent("app", "unhealthy", "healthcheck: connection refused", restarts=2),
         ServiceEvent("worker", "running"),
+        stage_event(Stage.HEALTH_FAILED, reason="app: unhealthy (connection refused)"),
         StepEvent(Step.VERIFYING_SERVICES, "failed"),
-        LogEvent("error", "upgrade failed after the stop: app unhealthy; rolling back"),
+        stage_event(Stage.ROLLBACK_START, reason="services not healthy: app"),
         StepEvent(Step.ROLLING_BACK, "started"),
+        stage_event(Stage.ROLLBACK_ACTION, action="putting back the previous files"),
+        stage_event(Stage.ROLLBACK_ACTION, action="restoring the previous image tags"),
+        LogEvent("warning", "could not stop the new containers cleanly: timeout"),
+        stage_event(Stage.ROLLBACK_ACTION, action="starting the previous stack"),
         ServiceEvent("app", "healthy"),
+        stage_event(Stage.ROLLBACK_DONE, version="1.4.2"),
         StepEvent(Step.ROLLING_BACK, "finished"),
         result,
     ]

@@ -23,6 +23,11 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         "--headless", action="store_true", help=_("run the upgrade without the TUI (--yes implied)")
     )
     parser.add_argument("--json", action="store_true", help=_("with --headless: JSON events"))
+    parser.add_argument(
+        "--project",
+        default=None,
+        help=_("compose project (and image repository) name, to run beside another demo"),
+    )
     parser.set_defaults(func=run)
 
 
@@ -31,9 +36,10 @@ def run(args: argparse.Namespace) -> int:
     from tui_upgrader.ops.stack import RealDocker
     from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
 
-    docker = RealDocker()
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
-    session = prepare_demo(docker, root=args.dir, port=args.port, say=say)
+    named = {"project": args.project} if args.project else {}
+    docker = RealDocker(project_name=args.project)
+    session = prepare_demo(docker, root=args.dir, port=args.port, say=say, **named)
     settings = session.settings
     try:
         if not args.headless:

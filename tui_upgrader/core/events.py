@@ -114,6 +114,8 @@ class ServiceEvent:
     service: str
     state: str  # starting | running | healthy | unhealthy | exited | restarting | missing
     detail: str = ""
+    # Engine restart count of its container(s); not in the JSON (a log line).
+    restarts: int = 0
 
     def to_json(self) -> dict[str, Any]:
         # Not a contract type of its own: rendered as a log line so JSON
@@ -128,6 +130,9 @@ class ServiceEvent:
 class LogEvent:
     level: LogLevel
     message: str
+    # The stage mark the message starts with (core.stages), "" for a plain
+    # line: lets a front end without emoji drop it. Not in the JSON.
+    mark: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"type": "log", "level": self.level, "message": self.message}

@@ -17,9 +17,14 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core.envfile import ASSIGNMENT
-from tui_upgrader.core.events import Event, LogEvent, ResultEvent, ServiceEvent, StepEvent
+
+if TYPE_CHECKING:
+    # Only the event methods need them: the log set-up that runs before the
+    # TUI's first frame imports this module and not the event vocabulary.
+    from tui_upgrader.core.events import Event, ResultEvent
 
 MASK = "***"
 # Shorter values ("1", "yes", "443") would mask ordinary words and numbers;
@@ -124,6 +129,8 @@ class Redactor:
         progress events carry no free text."""
         if self._pattern is None:
             return event
+        from tui_upgrader.core.events import LogEvent, ResultEvent, ServiceEvent, StepEvent
+
         if isinstance(event, LogEvent):
             masked = self.redact(event.message)
             return event if masked == event.message else replace(event, message=masked)

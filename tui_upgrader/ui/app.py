@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
@@ -60,6 +60,13 @@ class UpgraderApp(App[int]):
 
     # --- start-up ---------------------------------------------------------------------
 
+    def get_default_screen(self) -> Screen[Any]:
+        # The manifest screen is the first screen itself, not pushed over an
+        # empty default one: one screen to compose, style and paint at start-up.
+        if self.deps.needs_setup:
+            return super().get_default_screen()
+        return ManifestScreen()
+
     def on_mount(self) -> None:
         if self.deps.needs_setup:
             from tui_upgrader.ui.screens.wizard import WizardScreen
@@ -67,7 +74,7 @@ class UpgraderApp(App[int]):
             hint = str(self.deps.config_file or _("the config file"))
             self.push_screen(WizardScreen(hint, self.settings.deploy_dir), self._after_setup)
         else:
-            self._open()
+            self._check_journal()
 
     def _after_setup(self, answers: SetupAnswers | None) -> None:
         if answers is None:
@@ -85,6 +92,9 @@ class UpgraderApp(App[int]):
 
     def _open(self) -> None:
         self.push_screen(ManifestScreen())
+        self._check_journal()
+
+    def _check_journal(self) -> None:
         try:
             # A few hundred bytes from the deploy dir: read here so the modal
             # is up before the admin can press anything.

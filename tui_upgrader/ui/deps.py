@@ -17,10 +17,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
-from tui_upgrader.core.events import Emit, ResultEvent, Step
 from tui_upgrader.ops.settings import Settings
 
 if TYPE_CHECKING:
+    from tui_upgrader.core.events import Emit, ResultEvent, Step
+
     # Annotations only: these pull in the manifest and strategy modules, which
     # the manifest worker loads off the UI thread after the first frame.
     from tui_upgrader.ops.ports import BackupPort, DockerPort
@@ -84,8 +85,8 @@ class JournalLike(Protocol):
     def backup_id(self) -> int | None: ...
 
 
-RunUpgrade = Callable[["UpgradePlan", "Ports", Emit, threading.Event], ResultEvent]
-Recover = Callable[[Settings, "Ports", RecoverMode, Emit, threading.Event], ResultEvent]
+RunUpgrade = Callable[["UpgradePlan", "Ports", "Emit", threading.Event], "ResultEvent"]
+Recover = Callable[[Settings, "Ports", RecoverMode, "Emit", threading.Event], "ResultEvent"]
 ReadJournal = Callable[[Path], JournalLike | None]
 LoadPlan = Callable[[Settings, bool], "Plan"]
 # manifest, deploy dir, trusted root file (None: signed releases need `trust` later)

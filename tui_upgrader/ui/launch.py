@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_upgrader.core.errors import InputError
-from tui_upgrader.core.events import Emit, ResultEvent
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import JOURNAL_FILE_NAME, STATE_DIR_NAME
 from tui_upgrader.ops.settings import (
@@ -26,6 +25,7 @@ from tui_upgrader.ops.settings import (
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 
 if TYPE_CHECKING:
+    from tui_upgrader.core.events import Emit, ResultEvent
     from tui_upgrader.ops.ports import BackupPort, DockerPort
     from tui_upgrader.ops.upgrade import Ports, UpgradePlan
 

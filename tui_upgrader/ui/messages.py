@@ -7,14 +7,16 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from tui_upgrader.core.events import Event, LayerEvent, ProgressEvent, ResultEvent
-
 if TYPE_CHECKING:
+    from tui_upgrader.core.events import Event, ResultEvent
     from tui_upgrader.ops.upgrade import Plan
     from tui_upgrader.ui.backup_rows import BackupRow
 
 
 def _progress_key(event: Event) -> tuple[object, ...] | None:
+    # Imported here: the first screen's messages need no event vocabulary.
+    from tui_upgrader.core.events import LayerEvent, ProgressEvent
+
     if isinstance(event, ProgressEvent):
         return ("progress", event.step)
     if isinstance(event, LayerEvent):

@@ -60,6 +60,9 @@ class Operation:
     critical_from: Step | None
     then: Literal["restart", "dismiss"] = "dismiss"
     details: dict[str, str] = field(default_factory=dict)
+    # What the overall bar weighs and predicts with (core.overall).
+    package_bytes: int | None = None
+    past_downtimes: tuple[float | None, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,6 +201,8 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
         job,
         Step.STOPPING_SERVICES,
         then="restart",
+        package_bytes=decision.package.size if decision.package is not None else None,
+        past_downtimes=plan.past_downtimes,
     )
 
 

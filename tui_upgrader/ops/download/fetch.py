@@ -34,6 +34,7 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
 from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
@@ -41,6 +42,7 @@ from tui_upgrader.ops.download.transfer import Transfer, TransferContext
 from tui_upgrader.ops.fsutil import fsync_dir
 from tui_upgrader.ops.http import RetryPolicy, make_client
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.stagelog import stage_log
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +263,16 @@ def download(
         ) from exc
     reused = _reuse_complete(dest, expected, expected_size, progress)
     if reused is not None:
+        stage_log(emit, Stage.DOWNLOAD_REUSED, sha256=reused.sha256)
         return reused
+    stage_log(
+        emit,
+        Stage.DOWNLOAD_START,
+        url=url,
+        size=naturalsize(expected_size, binary=True)
+        if expected_size is not None
+        else "size unknown",
+    )
     source = local_source(url)
     if source is not None:
         return _copy_local(source, dest, expected, expected_size, progress, cancel, expected_from)
@@ -278,6 +289,7 @@ def download(
         policy=retry or RetryPolicy.from_settings(settings),
         progress=progress,
         log=lambda level, text: emit(LogEvent(level, text)),
+        note=lambda stage, values: stage_log(emit, stage, **values),
         check_space=lambda needed: check_free_space(dest.parent, needed, dest.name),
         expected_from=expected_from,
     )

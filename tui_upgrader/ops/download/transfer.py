@@ -20,6 +20,7 @@ import httpx
 from tui_upgrader.core.errors import CancelledError, DownloadError
 from tui_upgrader.core.events import LogLevel
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.download.hashing import HashPipe
 from tui_upgrader.ops.download.resume_meta import (
     PartialMeta,
@@ -42,6 +43,12 @@ from tui_upgrader.ops.http import (
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+Note = Callable[[Stage, dict[str, object]], None]
+
+
+def _no_note(stage: Stage, values: dict[str, object]) -> None:
+    """A ``Note`` for callers without a stage log."""
 
 
 class ProgressSink(Protocol):
@@ -66,6 +73,7 @@ class TransferContext:
     expected_from: str = N_("the manifest")  # who vouches for the size, for the errors
     requests: int = field(default=0)
     bytes_transferred: int = field(default=0)
+    note: Note = field(default=_no_note)
 
 
 class _RetryableError(Exception):
@@ -91,6 +99,7 @@ class Transfer:
         self.resumed = False
         self.meta = PartialMeta(ctx.url, ctx.expected_sha256, ctx.expected_size)
         self._received = 0  # bytes in the current attempt
+        self._meta_noted = False
 
     # --- the pass -------------------------------------------------------------
 
@@ -140,6 +149,7 @@ class Transfer:
             self.meta, self.offset = meta, size
             self.total = ctx.expected_size if ctx.expected_size is not None else meta.total
             logger.info("%s: resuming after %d bytes", self.part, size)
+            ctx.note(Stage.DOWNLOAD_RESUME, {"offset": size, "url": ctx.url})
         fd = os.open(self.part, os.O_RDWR | os.O_CREAT, 0o600)
         fh = os.fdopen(fd, "r+b")
         fh.seek(self.offset)
@@ -290,6 +300,9 @@ class Transfer:
             bytes_written=self.offset,
         )
         write_meta(ctx.dest, self.meta)
+        if not self._meta_noted:
+            self._meta_noted = True
+            ctx.note(Stage.DOWNLOAD_META, {"path": meta_path(ctx.dest)})
         ctx.progress(self.offset, self.total)
 
     def _write(self, chunk: bytes, fh: IO[bytes], pipe: HashPipe) -> None:

@@ -21,7 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import docker
@@ -49,6 +49,7 @@ class Verdict:
     detail: str = ""
     ready: bool = False
     hopeless: bool = False  # will not get better by waiting
+    restarts: int = 0  # the engine's RestartCount, shown live
 
 
 def _one_line(text: str, limit: int = 120) -> str:
@@ -82,7 +83,12 @@ def _crash_loop(restarts: int) -> bool:
 
 
 def judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
-    """One container's verdict from its ``inspect`` data."""
+    """One container's verdict from its ``inspect`` data, with its restart count."""
+    verdict = _judge(attrs, settle, settle_s)
+    return replace(verdict, restarts=int(attrs.get("RestartCount") or 0))
+
+
+def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
     state: dict[str, Any] = attrs.get("State") or {}
     status = str(state.get("Status") or "unknown")
     policy = str(((attrs.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "")
@@ -209,7 +215,7 @@ def wait_healthy(
             if shown.get(name) != (verdict.state, verdict.detail):
                 shown[name] = (verdict.state, verdict.detail)
                 detail = redact(verdict.detail)  # may quote a health check's output
-                emit(ServiceEvent(name, verdict.state, detail))
+                emit(ServiceEvent(name, verdict.state, detail, verdict.restarts))
                 logger.info("service %s: %s %s", name, verdict.state, detail)
         bad = {name: v for name, v in verdicts.items() if not v.ready}
         if not bad:

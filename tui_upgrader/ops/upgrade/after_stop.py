@@ -17,6 +17,7 @@ import logging
 import time
 from dataclasses import replace
 
+from tui_upgrader.core import display
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
@@ -27,6 +28,7 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
@@ -52,6 +54,28 @@ def _gate(ctx: Context) -> None:
     )
 
 
+def _services(journal: Journal) -> str:
+    snapshot = journal.snapshot
+    names = [s.service for s in snapshot.services] if snapshot is not None else []
+    return ", ".join(dict.fromkeys(names)) or "none running"
+
+
+def _project(ctx: Context, journal: Journal) -> str:
+    return journal.snapshot.project if journal.snapshot is not None else ctx.deploy_dir.name
+
+
+def _gate_noted(ctx: Context, services: str) -> None:
+    """The health gate, with its verdict as a stage line either way."""
+    started = time.monotonic()
+    try:
+        _gate(ctx)
+    except Exception as exc:
+        ctx.note(Stage.HEALTH_FAILED, reason=error_text(exc))
+        raise
+    waited = display.duration(time.monotonic() - started)
+    ctx.note(Stage.HEALTH_OK, waited=waited, services=services)
+
+
 def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> ResultEvent:
     """Stop -> backup -> apply -> start -> health gate -> commit; rolls back on failure."""
     deploy = ctx.deploy_dir
@@ -60,7 +84,9 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         if journal.step is Step.STOPPING_SERVICES:
             with ctx.step(Step.STOPPING_SERVICES):
                 if find_compose_file(deploy) is not None:
+                    ctx.note(Stage.STOP, services=_services(journal))
                     ctx.docker.down(deploy)
+                    ctx.note(Stage.STOPPED, services=_services(journal))
         if journal.step in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP):
             journal = _backup(ctx, journal, make_backup)
         journal = journal.advance(Step.APPLYING_UPDATE)
@@ -70,11 +96,13 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         journal = journal.advance(Step.STARTING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.STARTING_SERVICES):
+            ctx.note(Stage.START, path=deploy)
             ctx.docker.up(deploy)
+            ctx.note(Stage.STARTED, project=_project(ctx, journal))
         journal = journal.advance(Step.VERIFYING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.VERIFYING_SERVICES):
-            _gate(ctx)
+            _gate_noted(ctx, "every service of the new release")
         downtime = time.monotonic() - t_stop
     except Exception as exc:  # every failure after the stop rolls back, whatever it is
         return rollback(ctx, journal, exc)
@@ -113,6 +141,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     if journal.backup_id is not None:
         return journal  # made before a kill; the journal says so
     with ctx.step(Step.CREATING_BACKUP):
+        ctx.note(Stage.BACKUP_START, path=deploy)
         record = ctx.backups.create(
             deploy,
             kind="pre-upgrade",
@@ -126,7 +155,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     # backup holds, not by what the failed version left behind.
     journal.extra[HAD_DATA] = (deploy / "data").is_dir()
     write_journal(deploy, journal)
-    ctx.log("info", _("pre-upgrade backup {backup_id} created").format(backup_id=journal.backup_id))
+    ctx.note(Stage.BACKUP_DONE, backup_id=record.id, path=record.archive_path)
     return journal
 
 
@@ -202,7 +231,13 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
                     )
         clear_journal(deploy)
     with ctx.step(Step.COMPLETED):
-        pass
+        ctx.note(
+            Stage.UPGRADE_DONE,
+            from_version=Version.parse(journal.from_version).short
+            if journal.from_version
+            else "nothing",
+            to_version=Version.parse(journal.to_version).short,
+        )
 
 
 class _IncompleteError(Exception):
@@ -222,7 +257,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     """
     deploy = ctx.deploy_dir
     error = error_text(cause)
-    ctx.log("error", _("upgrade failed after the stop: {error}; rolling back").format(error=error))
+    ctx.note(Stage.ROLLBACK_START, reason=error)
     _mark_rolling_back(ctx, journal)
     old = journal.from_version or "the previous state"
     put_back: list[str] = []
@@ -232,6 +267,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     try:
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
+                ctx.note(Stage.ROLLBACK_ACTION, action="stopping the new containers")
                 try:
                     ctx.docker.down(deploy)
                 except UpgraderError as exc:
@@ -239,19 +275,26 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                         "warning",
                         _("could not stop the new containers cleanly: {exc}").format(exc=exc),
                     )
+            ctx.note(Stage.ROLLBACK_ACTION, action="putting back the previous files")
             undo_moves(deploy, journal.moves, journal.created_dirs)
             put_back.append(f"the files, compose file and .env of {old}")
             if _takes_data(ctx, journal):
+                ctx.note(
+                    Stage.ROLLBACK_ACTION,
+                    action=f"restoring data/ from backup #{journal.backup_id}",
+                )
                 problem = restore_data(ctx, journal)
                 if problem is None:
                     put_back.append(f"data/ from backup #{journal.backup_id}")
                 else:
                     problems.append(problem)
             if journal.snapshot is not None:
+                ctx.note(Stage.ROLLBACK_ACTION, action="restoring the previous image tags")
                 ctx.docker.restore_snapshot(journal.snapshot)
                 put_back.append("the old image tags")
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
+                ctx.note(Stage.ROLLBACK_ACTION, action="starting the previous stack")
                 ctx.docker.up(deploy)
                 unhealthy = _old_stack_unhealthy(ctx)
                 healthy = unhealthy is None
@@ -270,10 +313,10 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         failure = rollback_incomplete(
             f"upgrade failed: {error}", error_text(exc), journal.backup_id
         )
-        ctx.log("error", failure.message)
+        ctx.note(Stage.ROLLBACK_FAILED, reason=failure.message)
         raise failure from exc
     if not problems:
-        ctx.log("info", _("rolled back to {old}").format(old=old))
+        ctx.note(Stage.ROLLBACK_DONE, version=old)
         return journal_result(
             journal,
             success=False,
@@ -290,7 +333,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
             problems="; ".join(problems), put_back=", ".join(put_back)
         )
     )
-    ctx.log("error", text)
+    ctx.note(Stage.ROLLBACK_FAILED, reason=text)
     return replace(
         journal_result(
             journal,
@@ -336,7 +379,7 @@ def _takes_data(ctx: Context, journal: Journal) -> bool:
 def _old_stack_unhealthy(ctx: Context) -> str | None:
     """Why the restored stack failed its gate, or None: reported, not hidden."""
     try:
-        _gate(ctx)
+        _gate_noted(ctx, "every service of the previous release")
     except UpgraderError as exc:
         ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
         return exc.message

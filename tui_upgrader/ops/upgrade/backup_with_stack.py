@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from tui_upgrader.core import display
 from tui_upgrader.core.errors import (
     BackupError,
     EngineUnavailableError,
@@ -35,9 +36,11 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
 from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.stagelog import stage_log
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
 from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
 
@@ -84,8 +87,11 @@ def _running(docker: DockerPort, deploy_dir: Path, emit: Emit) -> list[str]:
 
 
 def _down(docker: DockerPort, deploy_dir: Path, services: list[str], emit: Emit) -> None:
+    names = ", ".join(services) or "none running"
     emit(StepEvent(Step.STOPPING_SERVICES, "started", ", ".join(services)))
+    stage_log(emit, Stage.STOP, services=names)
     docker.down(deploy_dir)
+    stage_log(emit, Stage.STOPPED, services=names)
     emit(StepEvent(Step.STOPPING_SERVICES, "finished"))
 
 
@@ -93,17 +99,26 @@ def _up(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emit) ->
     step = Step.STARTING_SERVICES
     try:
         emit(StepEvent(step, "started"))
+        stage_log(emit, Stage.START, path=deploy_dir)
         docker.up(deploy_dir)
+        stage_log(emit, Stage.STARTED, project=settings.project_name or deploy_dir.name)
         emit(StepEvent(step, "finished"))
         step = Step.VERIFYING_SERVICES
         emit(StepEvent(step, "started"))
-        docker.wait_healthy(
-            deploy_dir,
-            timeout_s=settings.health_timeout_s,
-            settle_s=settings.health_settle_s,
-            emit=emit,
-            cancel=None,
-        )
+        started = time.monotonic()
+        try:
+            docker.wait_healthy(
+                deploy_dir,
+                timeout_s=settings.health_timeout_s,
+                settle_s=settings.health_settle_s,
+                emit=emit,
+                cancel=None,
+            )
+        except Exception as exc:
+            stage_log(emit, Stage.HEALTH_FAILED, reason=str(exc) or type(exc).__name__)
+            raise
+        waited = display.duration(time.monotonic() - started)
+        stage_log(emit, Stage.HEALTH_OK, waited=waited, services="every service")
         emit(StepEvent(step, "finished"))
     except BaseException:
         emit(StepEvent(step, "failed"))

@@ -31,6 +31,9 @@ class Plan:
     manifest: Manifest
     decision: Decision
     source: str
+    # Downtimes of this deploy dir's past upgrades (state.toml), oldest first:
+    # what the progress screen expects the next one to take.
+    past_downtimes: tuple[float | None, ...] = ()
     trust: TrustSummary = UNSIGNED
 
 
@@ -71,7 +74,13 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
             "run `tui-upgrader recover` before anything else"
         )
         decision = replace(decision, warnings=(*decision.warnings, interrupted))
-    return Plan(manifest=manifest, decision=decision, source=source, trust=release.trust)
+    return Plan(
+        manifest=manifest,
+        decision=decision,
+        source=source,
+        trust=release.trust,
+        past_downtimes=tuple(entry.downtime_s for entry in state.history),
+    )
 
 
 def _locate(package: PackageRef, manifest_source: str) -> PackageRef:

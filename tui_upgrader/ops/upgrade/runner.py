@@ -13,6 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
+from tui_upgrader.core import display
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
@@ -24,6 +25,7 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
@@ -116,6 +118,11 @@ class _Upgrade:
     def _check(self) -> bool:
         ctx, d = self.ctx, self.plan.decision
         with ctx.step(Step.CHECKING_UPDATES):
+            ctx.note(
+                Stage.STRATEGY_BEGIN,
+                current=d.current_version.short if d.current_version else "nothing installed",
+                target=d.target_version.short,
+            )
             if read_journal(ctx.deploy_dir) is not None:
                 raise JournalError(
                     _(
@@ -129,9 +136,12 @@ class _Upgrade:
                         short=d.target_version.short, short2=d.blocked_by.short
                     )
                 )
+            reason = "; ".join(d.reasons)
             if d.strategy is Strategy.NONE:
-                ctx.log("info", "; ".join(d.reasons))
+                ctx.note(Stage.STRATEGY_NONE, reason=reason)
                 return False
+            chosen = Stage.STRATEGY_FULL if d.strategy is Strategy.FULL else Stage.STRATEGY_PATCH
+            ctx.note(chosen, reason=reason)
             assert d.package is not None
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
@@ -178,11 +188,11 @@ class _Upgrade:
                     ).format(url=d.package.url, sha256=result.sha256),
                 )
             else:
-                ctx.log(
-                    "info",
-                    _("package verified against {source}: sha256 {sha256}").format(
-                        source=_(d.package.verified_by), sha256=result.sha256
-                    ),
+                ctx.note(
+                    Stage.DOWNLOAD_DONE,
+                    size=display.size(result.size),
+                    sha256=result.sha256,
+                    verified_by=d.package.verified_by,
                 )
         return result.path
 
@@ -265,23 +275,14 @@ class _Upgrade:
         ]
         with ctx.step(Step.LOADING_IMAGES):
             for tar in tars:
+                ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
-                ctx.log(
-                    "info",
-                    _("loaded {name}: {images}").format(
-                        name=tar.name, images=", ".join(loaded) or _("untagged")
-                    ),
-                )
+                ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
             compose_dir = staged if find_compose_file(staged) else deploy
             for service in ctx.docker.compose_services(compose_dir):
                 if service.image and not ctx.docker.image_exists(service.image):
-                    ctx.log(
-                        "info",
-                        _("pulling {image} for service {name}").format(
-                            image=service.image, name=service.name
-                        ),
-                    )
+                    ctx.note(Stage.PULL_START, image=service.image, service=service.name)
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
                     ctx.check_cancel()
 

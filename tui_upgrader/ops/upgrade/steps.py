@@ -13,9 +13,11 @@ from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.redact import Redactor
+from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
 from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.stagelog import stage_log
 from tui_upgrader.ops.upgrade.journal import crash_point, pause_point
 
 logger = logging.getLogger(__name__)
@@ -90,6 +92,10 @@ class Context:
         message = self.redactor.redact(message)
         getattr(logger, "warning" if level == "warning" else level)("%s", message)
         self.emit(LogEvent(level, message))
+
+    def note(self, stage: Stage, **values: object) -> None:
+        """One stage line (core.stages) in the log file and the event stream."""
+        stage_log(self.emit, stage, **values)
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():

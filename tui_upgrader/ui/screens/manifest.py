@@ -66,20 +66,42 @@ class ManifestScreen(Screen[None]):
                 yield Label(_("The manifest cannot be used"), id="problem-title")
                 yield Static("", id="problem-text", markup=False)
                 yield Static(_("r reloads once it is fixed."), classes="-hint", markup=False)
-            with Vertical(id="manifest-loaded"):
-                yield Static("", id="manifest-summary", markup=False)
-                yield Static("", id="manifest-trust", markup=False)
-                yield Static("", id="manifest-problems", markup=False)
-                yield DataTable(id="packages", cursor_type="row", zebra_stripes=True)
-                yield Static("", id="patch-ops", markup=False)
-                # The Markdown widget (and markdown-it) arrive with the plan.
-                yield VerticalScroll(id="notes")
+            # Filled when the first plan arrives: the first frame (loading)
+            # then styles and lays out a handful of widgets, not the table.
+            yield Vertical(id="manifest-loaded")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = _("Release manifest")
-        self.query_one("#notes").border_title = _("Release notes")
-        table = self.query_one("#packages", DataTable)
+        # Paint first, then fetch: the worker's imports (httpx) would
+        # otherwise compete with the first frame for the GIL. The screen is
+        # composed in its loading state, so that frame needs no second layout.
+        self.call_after_refresh(self._after_first_frame)
+
+    def _after_first_frame(self) -> None:
+        # One more frame: the worker's imports (TUF, cryptography, httpx for a
+        # remote store) hold the GIL in bursts, and the first frame must be
+        # out on the terminal before they start.
+        self.call_after_refresh(self._load, self.force_full)
+
+    async def _build_loaded_view(self) -> None:
+        box = self.query_one("#manifest-loaded", Vertical)
+        if box.children:
+            return
+        table: DataTable[object] = DataTable(id="packages", cursor_type="row", zebra_stripes=True)
+        notes = VerticalScroll(id="notes")
+        notes.border_title = _("Release notes")
+        await box.mount_all(
+            [
+                Static("", id="manifest-summary", markup=False),
+                Static("", id="manifest-trust", markup=False),
+                Static("", id="manifest-problems", markup=False),
+                table,
+                Static("", id="patch-ops", markup=False),
+                # The Markdown widget (and markdown-it) arrive with the plan.
+                notes,
+            ]
+        )
         table.add_column("", key="use", width=1)
         for label, key in (
             (_("Arch"), "arch"),
@@ -90,10 +112,6 @@ class ManifestScreen(Screen[None]):
             table.add_column(label, key=key)
         # Styled cells are not measured by DataTable: size the hash column ourselves.
         table.add_column(_("Hash"), key="hash", width=20)
-        # Paint first, then fetch: the worker's imports (httpx) would
-        # otherwise compete with the first frame for the GIL. The screen is
-        # composed in its loading state, so that frame needs no second layout.
-        self.call_after_refresh(self._load, self.force_full)
 
     # --- loading --------------------------------------------------------------------
 
@@ -130,7 +148,8 @@ class ManifestScreen(Screen[None]):
             self.post_message(PlanLoaded(plan))
 
     @on(PlanLoaded)
-    def _loaded(self, message: PlanLoaded) -> None:
+    async def _loaded(self, message: PlanLoaded) -> None:
+        await self._build_loaded_view()
         self.plan = message.plan
         self.problem = None
         self._show(message.plan)

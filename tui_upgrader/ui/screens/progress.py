@@ -15,7 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Label, Log, Static
+from textual.widgets import Footer, Header, Label, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from tui_upgrader.core.errors import UpgraderError
@@ -29,12 +29,17 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
+from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.overall import OverallProgress
 from tui_upgrader.ui.bridge import ThrottledEmit
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import JobEnded, UpgradeEvent
 from tui_upgrader.ui.operations import Operation, Outcome, describe
 from tui_upgrader.ui.planview import STEP_TITLES
+from tui_upgrader.ui.widgets.event_log import EventLog
 from tui_upgrader.ui.widgets.layer_list import LayerList
+from tui_upgrader.ui.widgets.overall_bar import OverallBar
 from tui_upgrader.ui.widgets.service_list import ServiceList
 from tui_upgrader.ui.widgets.status_line import StatusLine, Timing, status_text
 from tui_upgrader.ui.widgets.step_list import StepList
@@ -42,8 +47,7 @@ from tui_upgrader.ui.widgets.transfer_bar import TransferBar
 
 logger = logging.getLogger(__name__)
 
-_STATE_WORDS = {"started": "▶", "finished": "✔", "failed": "✘", "skipped": "-"}
-REFUSED = (
+REFUSED = N_(
     "Cancel refused: the services are stopped. Stopping half-way would leave a "
     "half-applied deploy dir, so the upgrade finishes or rolls back on its own."
 )
@@ -52,13 +56,14 @@ REFUSED = (
 class ProgressScreen(Screen[ResultEvent | None]):
     CSS_PATH = "progress.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "cancel_job", "Cancel", id="progress-cancel"),
-        Binding("enter", "finish", "Continue", id="progress-continue"),
-        Binding("l", "focus_log", "Log", id="progress-log"),
+        Binding("c", "cancel_job", N_("Cancel"), id="progress-cancel"),
+        Binding("enter", "finish", N_("Continue"), id="progress-continue"),
+        Binding("l", "focus_log", N_("Log"), id="progress-log"),
     ]
 
     def __init__(self, operation: Operation) -> None:
         super().__init__()
+        translate_bindings(self)
         self.operation = operation
         self.result: ResultEvent | None = None
         self.outcome: Outcome | None = None
@@ -66,6 +71,11 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.cancel_requested = False
         self._stopped = False
         self.timing = Timing()
+        self.overall = OverallProgress(
+            operation.steps,
+            package_bytes=operation.package_bytes,
+            past_downtimes=operation.past_downtimes,
+        )
         self._worker: Worker[ResultEvent] | None = None
 
     # --- layout -------------------------------------------------------------------
@@ -78,17 +88,19 @@ class ProgressScreen(Screen[ResultEvent | None]):
                 with VerticalGroup(id="result", classes="-hidden"):
                     yield Label("", id="result-headline", markup=False)
                     yield Static("", id="result-lines", markup=False)
+                yield OverallBar(id="overall")
                 yield TransferBar(id="transfer")
                 yield LayerList(id="layers")
                 yield ServiceList(id="services")
-                yield Log(id="log", max_lines=5000, auto_scroll=True)
+                yield EventLog(id="log")
         yield StatusLine(id="progress-status")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.title = self.operation.title
-        self.timing.started = self._now()
+        self.timing.started = self.overall.started_at = self._now()
         self.query_one("#layers", LayerList).add_class("-empty")
+        self.query_one(TransferBar).add_class("-stale")
         self.set_interval(0.5, self._tick)
         self._tick()
         self._worker = self._run_job()
@@ -103,7 +115,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         exclusive=True,
         group="operation",
         exit_on_error=False,
-        description="Upgrade, restore, backup or recovery job",
+        description=_("Upgrade, restore, backup or recovery job"),
     )
     def _run_job(self) -> ResultEvent:
         worker = get_current_worker()
@@ -141,16 +153,25 @@ class ProgressScreen(Screen[ResultEvent | None]):
         if isinstance(event, StepEvent):
             self._on_step(event, now)
         elif isinstance(event, ProgressEvent):
-            self.query_one(TransferBar).show(event, now)
+            self.overall.on_progress(event.step, event.done, event.total)
+            bar = self.query_one(TransferBar)
+            bar.remove_class("-stale")
+            bar.show(event, now)
         elif isinstance(event, LayerEvent):
+            self.overall.on_layer(event.image, event.layer, event.done, event.total)
             self.query_one(LayerList).show(event)
         elif isinstance(event, ServiceEvent):
-            self.query_one(ServiceList).show(event)
+            self.query_one(ServiceList).show(event, now)
             detail = f" ({event.detail})" if event.detail else ""
-            self._log(f"service {event.service}: {event.state}{detail}")
+            restarts = f", {event.restarts} restarts" if event.restarts else ""
+            self._log(
+                "info",
+                _("service {service}: {state}{detail}{restarts}").format(
+                    service=event.service, state=event.state, detail=detail, restarts=restarts
+                ),
+            )
         elif isinstance(event, LogEvent):
-            prefix = {"warning": "warning: ", "error": "error: "}.get(event.level, "")
-            self._log(prefix + event.message)
+            self._log(event.level, event.message)
         elif isinstance(event, ResultEvent):
             self._finish(event)
         # The status line follows every event, not only the timer, so what it
@@ -159,8 +180,17 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     def _on_step(self, event: StepEvent, now: float) -> None:
         self.query_one(StepList).apply(event.step, event.state, now)
-        detail = f": {event.detail}" if event.detail else ""
-        self._log(f"{_STATE_WORDS[event.state]} {STEP_TITLES.get(event.step, event.step)}{detail}")
+        self.overall.on_step(event.step, event.state, now)
+        if event.state == "started":
+            transfer = self.query_one(TransferBar)
+            # A finished transfer's figures say nothing about the next step.
+            transfer.set_class(transfer.step is not event.step, "-stale")
+        elif event.state == "skipped" and event.detail:
+            # The step list shows it skipped; only the reason is news.
+            title = STEP_TITLES.get(event.step, event.step)
+            self._log(
+                "info", _("{title} skipped: {detail}").format(title=title, detail=event.detail)
+            )
         if event.step is Step.STOPPING_SERVICES and event.state == "started":
             self._stopped = True
             self.timing.down_from = now
@@ -182,7 +212,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
     def _on_worker(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._finish(ResultEvent.failure(error or RuntimeError("the worker failed")))
+            self._finish(ResultEvent.failure(error or RuntimeError(_("the worker failed"))))
 
     def _finish(self, result: ResultEvent) -> None:
         if self.result is not None:
@@ -191,6 +221,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         now = self._now()
         self.timing.ended = now
         self.timing.downtime = result.downtime_s
+        self.overall.on_end(now, result.downtime_s)
         if self.timing.down_from is not None and self.timing.down_until is None:
             self.timing.down_until = now
         self.critical = False
@@ -212,8 +243,9 @@ class ProgressScreen(Screen[ResultEvent | None]):
         box.set_class(outcome.tone == "danger", "-danger")
         self.query_one("#result-headline", Label).update(outcome.headline)
         self.query_one("#result-lines", Static).update("\n".join(outcome.lines))
-        self._log(f"result: {outcome.headline}")
-        log = self.query_one(Log)
+        level = "info" if outcome.tone == "success" else "error"
+        self._log(level, f"result: {outcome.headline}")
+        log = self.query_one(EventLog)
         self.call_after_refresh(log.scroll_end, animate=False)
         self.refresh_bindings()
         self._tick()
@@ -221,6 +253,9 @@ class ProgressScreen(Screen[ResultEvent | None]):
     # --- status line ---------------------------------------------------------------------
 
     def _tick(self) -> None:
+        now = self._now()
+        self.query_one(OverallBar).show(self.overall.view(now))
+        self.query_one(ServiceList).tick(now)
         text = status_text(
             self.timing,
             self._now(),
@@ -230,8 +265,9 @@ class ProgressScreen(Screen[ResultEvent | None]):
         )
         self.query_one(StatusLine).show(text)
 
-    def _log(self, line: str) -> None:
-        self.query_one(Log).write_line(line)
+    def _log(self, level: str, message: str) -> None:
+        stamp = host(self).deps.clock.now().strftime("%H:%M:%S")
+        self.query_one(EventLog).say(stamp, level, message)
 
     # --- actions --------------------------------------------------------------------------
 
@@ -250,19 +286,20 @@ class ProgressScreen(Screen[ResultEvent | None]):
         if not self.running:
             return False
         if self.critical:
-            self.notify(REFUSED, title="Cannot cancel now", severity="warning", timeout=8)
-            self._log(REFUSED)
+            refused = _(REFUSED)
+            self.notify(refused, title=_("Cannot cancel now"), severity="warning", timeout=8)
+            self._log("warning", refused)
             return False
         if not self.cancel_requested:
             self.cancel_requested = True
-            self._log("cancel requested: stopping at the next safe point")
+            self._log("warning", _("cancel requested: stopping at the next safe point"))
             if self._worker is not None:
                 self._worker.cancel()
         self._tick()
         return True
 
     def action_focus_log(self) -> None:
-        self.query_one(Log).focus()
+        self.query_one(EventLog).focus()
 
     async def action_finish(self) -> None:
         if self.running:

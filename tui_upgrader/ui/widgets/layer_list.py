@@ -1,14 +1,23 @@
-"""One progress row per image layer while images load or pull."""
+"""Image layers while images load or pull: one total, one bar per image, live layers under it.
+
+Rows come from ``core.layer_table`` (finished layers fold into their image's
+row); this widget only turns them into text, one line each.
+"""
 
 from __future__ import annotations
 
-from textual.containers import VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from tui_upgrader.core import display
 from tui_upgrader.core.events import LayerEvent
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.layer_table import LayerTable, Row
 
-BAR_WIDTH = 12
+BAR_WIDTH = 8
+LIVE_LAYER_ROWS = 4
+# Theme variables only, so every theme (and ansi-dark over SSH) works.
+_STYLE = {"total": "bold", "image": "$text-secondary", "layer": "", "more": "$text-muted"}
 
 
 def text_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
@@ -18,45 +27,52 @@ def text_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
     return "━" * filled + "╺" * (width - filled)
 
 
+def _pct(done: int, total: int | None) -> str:
+    if total == 0:
+        return "done"
+    return f"{min(100, 100 * done // total):>3d}%" if total else "   ?"
+
+
+def row_line(row: Row) -> str:
+    bar = text_bar(row.done, row.total)
+    if row.kind == "more":
+        return f"  {row.label}"
+    if row.kind == "layer" and row.total == 0:  # finished, but no size was reported
+        return f"  {row.label:<12} {row.phase[:8]:<8} {'━' * BAR_WIDTH} done"
+    if row.kind == "layer":
+        amount = display.size(row.done) if row.total is None else display.size(row.total)
+        return f"  {row.label:<12} {row.phase[:8]:<8} {bar} {_pct(row.done, row.total)} {amount}"
+    # Fits the 51 columns left of an 80-column terminal: name, bar, %, layers, size.
+    label = _("All {label}").format(label=row.label) if row.kind == "total" else row.label
+    size = display.size(row.done) if row.total is None else display.size(row.total)
+    layers = f"{row.layers_done}/{row.layers}"
+    return f"{_left_crop(label, 20):<20} {bar} {_pct(row.done, row.total)} {layers:>5} {size}"
+
+
+def _left_crop(text: str, width: int) -> str:
+    # An image's tag is at its end: keep ``…/web:1.1.0`` rather than ``registry.exa``.
+    return text if len(text) <= width else "…" + text[-(width - 1) :]
+
+
 def layer_line(event: LayerEvent) -> str:
-    if event.total == 0:  # finished, but the engine never reported a size
-        return f"{event.layer[:12]:<12} {event.phase:<11} {'━' * BAR_WIDTH} done"
-    pct = f"{min(100, 100 * event.done // event.total):>3d}%" if event.total else "   ?"
-    amount = display.size(event.done) if event.total is None else display.size(event.total)
-    return (
-        f"{event.layer[:12]:<12} {event.phase:<11} "
-        f"{text_bar(event.done, event.total)} {pct} {amount}"
-    )
+    """One layer's row on its own (kept for callers that show a single layer)."""
+    return row_line(Row("layer", event.layer[:12], event.done, event.total, event.phase))
 
 
-class LayerRow(Static):
-    def show(self, event: LayerEvent) -> None:
-        self.set_class(event.finished, "-finished")
-        self.update(layer_line(event), layout=False)  # always one line
-
-
-class LayerList(VerticalScroll):
-    """Rows appear in the order layers are first seen, grouped under their image."""
-
+class LayerList(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
-        super().__init__(id=id)
-        self.can_focus = False
-        self._rows: dict[tuple[str, str], LayerRow] = {}
-        self._images: set[str] = set()
+        super().__init__("", id=id)
+        self.table = LayerTable()
 
     @property
     def count(self) -> int:
-        return len(self._rows)
+        return self.table.layer_count
 
     def show(self, event: LayerEvent) -> None:
         self.remove_class("-empty")
-        key = (event.image, event.layer)
-        row = self._rows.get(key)
-        if row is None:
-            if event.image not in self._images:
-                self._images.add(event.image)
-                self.mount(Static(event.image, classes="layer-image", markup=False))
-            row = LayerRow(classes="layer-row", markup=False)
-            self._rows[key] = row
-            self.mount(row)
-        row.show(event)
+        self.table.add(event)
+        lines = [
+            Content.styled(row_line(row), _STYLE[row.kind])
+            for row in self.table.rows(LIVE_LAYER_ROWS)
+        ]
+        self.update(Content("\n").join(lines))
