@@ -14,6 +14,7 @@ from textual.widgets._footer import FooterKey
 
 from tests.ui.drive import SCENES
 from tui_upgrader.ops.language import install_language
+from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.screens.strategy import StrategyScreen
 
 SIZE = (80, 24)
@@ -29,7 +30,7 @@ def zh_cn() -> Iterator[None]:
 
 
 @pytest.mark.usefixtures("zh_cn")
-@pytest.mark.parametrize("scene", ["strategy", "strategy-patch"])
+@pytest.mark.parametrize("scene", ["strategy", "strategy-patch", "progress"])
 def test_zh_cn_snapshot(snap_compare: Callable[..., bool], tmp_path: Path, scene: str) -> None:
     the_scene = SCENES[scene]
     assert snap_compare(
@@ -64,3 +65,26 @@ async def test_zh_cn_strategy_layout_fits_80x24(tmp_path: Path) -> None:
         # The plan wraps inside its column instead of needing a horizontal scroll.
         body = screen.query_one("#strategy-body")
         assert body.virtual_size.width <= body.size.width
+
+
+@pytest.mark.usefixtures("zh_cn")
+async def test_zh_cn_progress_layout_fits_80x24(tmp_path: Path) -> None:
+    scene = SCENES["progress"]
+    app = scene.build(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await scene.run_before(pilot)
+        screen = app.screen
+        assert isinstance(screen, ProgressScreen)
+        keys = {key.description: key for key in screen.query(FooterKey)}
+        assert {"取消", "日志"} <= set(keys)
+        for widget in screen.query("*"):
+            if widget.display and widget.region.width:
+                assert widget.region.right <= SIZE[0], widget
+                assert widget.region.bottom <= SIZE[1], widget
+        for description, key in keys.items():
+            assert key.region.width >= cell_len(description) + cell_len(key.key_display), key
+        # One-line labels show their whole text (wide characters counted as two).
+        for label in screen.query(Label):
+            text = str(label.render())
+            if label.display and label.region.width and "\n" not in text:
+                assert label.region.width >= cell_len(text), (label, text)

@@ -192,7 +192,7 @@ class _Upgrade:
                     Stage.DOWNLOAD_DONE,
                     size=display.size(result.size),
                     sha256=result.sha256,
-                    verified_by=d.package.verified_by,
+                    verified_by=_(d.package.verified_by),
                 )
         return result.path
 

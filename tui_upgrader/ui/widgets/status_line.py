@@ -26,7 +26,7 @@ def clock(seconds: float, *, running: bool) -> str:
     # not on every progress event.
     seconds = max(0.0, seconds)
     if running and seconds < 60:
-        return f"{int(seconds)} s"
+        return _("{seconds} s").format(seconds=int(seconds))
     return display.duration(seconds)
 
 
