@@ -6,6 +6,7 @@ The client pins the publisher's root through config ``trusted_root`` and runs
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -63,4 +64,4 @@ def test_signed_full_upgrade_on_the_real_engine(env: EngineEnv) -> None:
     assert events[-1]["success"] is True and events[-1]["to_version"] == "1.1.0.0"
     assert str(read_state(env.deploy).version) == "1.1.0.0"
     logs = " ".join(e.get("message", "") for e in events if e["type"] == "log")
-    assert "package verified against the signed targets" in logs
+    assert re.search(r"sha256 [0-9a-f]{64} verified against the signed targets", logs), logs
