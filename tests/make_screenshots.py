@@ -1,6 +1,7 @@
 """Regenerate screenshots/*.svg (embedded in the README) from the demo-like scenes.
 
-    .venv/bin/python -m tests.make_screenshots [--size 120x36] [--out screenshots] [NAME ...]
+    .venv/bin/python -m tests.make_screenshots [--size 120x36] [--out screenshots]
+        [--language zh_CN] [NAME ...]
 
 The scenes are the snapshot tests' (tests/ui/drive.py): a FrozenClock, a
 parked runner fed events on the UI thread and fixed paths, so running this
@@ -19,6 +20,7 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.ui.drive import SCENES
+from tui_upgrader.ops.language import install_language
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,13 +40,15 @@ SHOTS = {
 }
 
 
-async def shoot(scene_name: str, out: Path, size: tuple[int, int], tmp: Path) -> Path:
+async def shoot(
+    scene_name: str, out: Path, size: tuple[int, int], tmp: Path, suffix: str = ""
+) -> Path:
     scene = SCENES[scene_name]
     app = scene.build(tmp)
     async with app.run_test(size=size) as pilot:
         await scene.run_before(pilot)
         await pilot.pause()
-        name = f"{SHOTS.get(scene_name, scene_name)}.svg"
+        name = f"{SHOTS.get(scene_name, scene_name)}{suffix}.svg"
         app.save_screenshot(filename=name, path=str(out))
     return out / name
 
@@ -54,7 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("names", nargs="*", help=f"scenes (default: {', '.join(SHOTS)})")
     parser.add_argument("--size", default="120x36", help="terminal size, WIDTHxHEIGHT")
     parser.add_argument("--out", type=Path, default=ROOT / "screenshots")
+    parser.add_argument(
+        "--language", default="en", help="zh_CN: the scenes in Chinese, saved as NAME-zh_CN.svg"
+    )
     args = parser.parse_args(argv)
+    if install_language(args.language) != args.language:
+        parser.error(f"no catalogue for {args.language}: run scripts/bootstrap.sh")
+    suffix = "" if args.language == "en" else f"-{args.language}"
     width, height = (int(part) for part in args.size.split("x"))
     unknown = [n for n in args.names if n not in SCENES]
     if unknown:
@@ -64,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.names or list(SHOTS):
-            path = asyncio.run(shoot(name, args.out, (width, height), Path(tmp)))
+            path = asyncio.run(shoot(name, args.out, (width, height), Path(tmp), suffix))
             print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui_upgrader import __version__
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -37,10 +38,10 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
     # subparser copy uses SUPPRESS so it never overwrites a value given earlier.
     default = None if defaults else argparse.SUPPRESS
     parser = argparse.ArgumentParser(add_help=False)
-    group = parser.add_argument_group("common options")
-    group.add_argument("--config", type=Path, default=default, help="config file (TOML)")
-    group.add_argument("--deploy-dir", type=Path, default=default, help="deployment directory")
-    group.add_argument("--manifest", default=default, help="release manifest URL or file path")
+    group = parser.add_argument_group(_("common options"))
+    group.add_argument("--config", type=Path, default=default, help=_("config file (TOML)"))
+    group.add_argument("--deploy-dir", type=Path, default=default, help=_("deployment directory"))
+    group.add_argument("--manifest", default=default, help=_("release manifest URL or file path"))
     group.add_argument(
         "--dev",
         action="store_true",
@@ -53,7 +54,7 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tui-upgrader",
-        description="Upgrade a self-hosted Docker Compose stack, with a way back.",
+        description=_("Upgrade a self-hosted Docker Compose stack, with a way back."),
         parents=[_common(defaults=True)],
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -84,21 +85,31 @@ def _run_tui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from tui_upgrader.ops.language import install_language
+
+    # The environment's language first, so --help and usage errors speak it;
+    # the config's ``language`` is known only once the options name the config.
+    install_language()
     args = parse_args(argv)
-    from tui_upgrader.ops.logsetup import setup_logging
+    from tui_upgrader.ops.logsetup import readable_settings, setup_logging
 
     try:
-        setup_logging(args)
+        settings = readable_settings(args)
+        install_language(
+            settings.language if settings is not None else None,
+            machine_output=bool(getattr(args, "json", False)),
+        )
+        setup_logging(args, settings)
         if args.command is None:
             return _run_tui(args)
         result: int = args.func(args)
         return result
     except UpgraderError as exc:
         logger.error("%s", exc)
-        print(f"tui-upgrader: error: {exc}", file=sys.stderr)
+        print(_("tui-upgrader: error: {exc}").format(exc=exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print("tui-upgrader: interrupted; nothing was stopped", file=sys.stderr)
+        print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
@@ -109,7 +120,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui_upgrader.ops.logsetup import log_file
 
         what = f"{type(exc).__name__}: {exc}"
-        print(f"tui-upgrader: unexpected error: {what} (details in {log_file()})", file=sys.stderr)
+        print(
+            _("tui-upgrader: unexpected error: {what} (details in {log_file})").format(
+                what=what, log_file=log_file()
+            ),
+            file=sys.stderr,
+        )
         return EXIT_FAILED
 
 

@@ -22,6 +22,7 @@ from tui_upgrader.core.events import (
     ServiceEvent,
     StepEvent,
 )
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import without_mark
 from tui_upgrader.core.throttle import RateGate
 
@@ -72,7 +73,7 @@ class TextPrinter:
             if not self._gate.allow(("l", event.image, event.layer), final=event.finished):
                 return None
             amount = (
-                "done (size not reported)"
+                _("done (size not reported)")
                 if event.total == 0
                 else display.transfer(event.done, event.total)
             )
@@ -98,33 +99,37 @@ class TextPrinter:
 def _result_text(event: ResultEvent) -> str:
     reinstalled = event.from_version == event.to_version
     if event.success and reinstalled and event.downtime_s is None:
-        return f"Nothing to do: {event.to_version} is installed."
+        return _("Nothing to do: {version} is installed.").format(version=event.to_version)
     if event.success:
-        verb = "Reinstalled" if reinstalled else "Upgraded"
         text = (
-            f"{verb} {event.to_version}."
+            _("Reinstalled {version}.").format(version=event.to_version)
             if reinstalled
-            else f"{verb} {event.from_version or 'nothing'} -> {event.to_version}."
+            else _("Upgraded {old} -> {new}.").format(
+                old=event.from_version or _("nothing"), new=event.to_version
+            )
         )
         if event.downtime_s is not None:
-            text += f" Downtime {display.duration(event.downtime_s)}."
+            text += _(" Downtime {duration}.").format(duration=display.duration(event.downtime_s))
         if event.backup_id is not None:
-            text += f" Pre-upgrade backup: {event.backup_id}."
+            text += _(" Pre-upgrade backup: {id}.").format(id=event.backup_id)
         return text
     if event.exit_code == EXIT_ROLLBACK_FAILED:
         # The error says in one line what failed, what is back and what is not;
         # nothing may be added that claims more.
-        error = event.error or "the rollback failed"
+        error = event.error or _("the rollback failed")
         return f"{error[:1].upper()}{error[1:].rstrip('.')}."
     back = ""
     if event.rolled_back:
         state = {
-            True: "the old stack is healthy",
-            False: "the old stack is NOT healthy",
-            None: "no stack was running before, so none was started",
+            True: _("the old stack is healthy"),
+            False: _("the old stack is NOT healthy"),
+            None: _("no stack was running before, so none was started"),
         }[event.rollback_healthy]
-        back = f"Rolled back to {event.from_version}; {state}."
+        back = _("Rolled back to {version}; {state}.").format(
+            version=event.from_version, state=state
+        )
     if event.rolled_back and event.error is None:
         return back  # ``recover --rollback`` that did all it was asked
-    text = f"Upgrade failed: {(event.error or 'unknown error').rstrip('.')}."
+    error = (event.error or _("unknown error")).rstrip(".")
+    text = _("Upgrade failed: {error}.").format(error=error)
     return f"{text} {back}" if back else text

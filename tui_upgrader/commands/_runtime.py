@@ -12,6 +12,7 @@ from typing import TextIO, TypeVar
 
 from tui_upgrader.core.errors import CancelledError, InputError
 from tui_upgrader.core.events import Emit
+from tui_upgrader.core.i18n import _
 from tui_upgrader.headless import JsonPrinter, TextPrinter
 from tui_upgrader.ops.settings import Settings, load_settings
 
@@ -47,12 +48,16 @@ def confirm(
         return
     stdin, stderr = stdin or sys.stdin, stderr or sys.stderr
     if not stdin.isatty():
-        raise InputError(f"{question} needs confirmation: pass --yes (no terminal to ask on)")
+        raise InputError(
+            _("{question} needs confirmation: pass --yes (no terminal to ask on)").format(
+                question=question
+            )
+        )
     # The prompt goes to stderr so stdout stays clean (JSON mode pipes it).
     stderr.write(f"{question} [y/N] ")
     stderr.flush()
     if stdin.readline().strip().lower() not in ("y", "yes"):
-        raise CancelledError(f"{what} cancelled; nothing was changed")
+        raise CancelledError(_("{what} cancelled; nothing was changed").format(what=what))
 
 
 def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None]) -> T:

@@ -17,6 +17,7 @@ from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.backup import BackupRecord, BackupStore
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
@@ -35,51 +36,59 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "backup",
         parents=[common],
-        help="list, create, verify, restore or delete backups of the deploy dir",
-        description="Backups of the whole deploy dir (except images/), kept in the data dir.",
+        help=_("list, create, verify, restore or delete backups of the deploy dir"),
+        description=_("Backups of the whole deploy dir (except images/), kept in the data dir."),
     )
-    parser.add_argument("action", choices=ACTIONS, help="what to do")
-    parser.add_argument("id", nargs="?", type=int, metavar="ID", help="backup id (see list)")
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--data-only", action="store_true", help="restore: only data/")
+    parser.add_argument("action", choices=ACTIONS, help=_("what to do"))
+    parser.add_argument("id", nargs="?", type=int, metavar="ID", help=_("backup id (see list)"))
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
+    parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask for confirmation"))
+    parser.add_argument("--data-only", action="store_true", help=_("restore: only data/"))
     parser.add_argument(
-        "--stop", action="store_true", help="create: stop a running stack (restarted after)"
+        "--stop", action="store_true", help=_("create: stop a running stack (restarted after)")
     )
-    parser.add_argument("--start", action="store_true", help="restore: start the stack after")
-    parser.add_argument("--note", default="", help="create: a note stored with the backup")
+    parser.add_argument("--start", action="store_true", help=_("restore: start the stack after"))
+    parser.add_argument("--note", default="", help=_("create: a note stored with the backup"))
     parser.set_defaults(func=run)
 
 
 def _check_args(args: argparse.Namespace) -> None:
     if args.action in NEEDS_ID and args.id is None:
-        raise InputError(f"backup {args.action}: give the backup ID (see `backup list`)")
+        raise InputError(
+            _("backup {action}: give the backup ID (see `backup list`)").format(action=args.action)
+        )
     if args.action not in NEEDS_ID and args.id is not None:
-        raise InputError(f"backup {args.action}: takes no ID")
+        raise InputError(_("backup {action}: takes no ID").format(action=args.action))
     for flag, action in (("data_only", "restore"), ("start", "restore"), ("stop", "create")):
         if getattr(args, flag) and args.action != action:
-            raise InputError(f"--{flag.replace('_', '-')} only applies to `backup {action}`")
+            raise InputError(
+                _("--{flag} only applies to `backup {action}`").format(
+                    flag=flag.replace("_", "-"), action=action
+                )
+            )
 
 
 def _table(records: list[BackupRecord]) -> str:
     if not records:
-        return "No backups yet (`tui-upgrader backup create`)."
-    rows = [("ID", "KIND", "VERSION", "CREATED", "SIZE", "STATUS", "FILE")]
+        return _("No backups yet (`tui-upgrader backup create`).")
+    rows = [(_("ID"), _("KIND"), _("VERSION"), _("CREATED"), _("SIZE"), _("STATUS"), _("FILE"))]
     for r in records:
         rows.append(
             (
                 str(r.id),
-                r.kind,
+                display.backup_word(r.kind),
                 r.version or "-",
                 display.age(r.created),
                 display.size(r.size) if r.size is not None else "-",
-                r.status,
-                "present" if r.archive_exists() else "missing",
+                display.backup_word(r.status),
+                _("present") if r.archive_exists() else _("missing"),
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    # Cells, not characters: a CJK heading is two columns per character.
+    widths = [max(display.cells(row[i]) for row in rows) for i in range(len(rows[0]))]
     return "\n".join(
-        "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in rows
+        "  ".join(display.pad(c, w) for c, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
     )
 
 
@@ -135,15 +144,22 @@ def execute(
                 "restarted": bool(made.stopped) and made.restart_error is None,
                 "restart_error": made.restart_error,
             },
-            f"Backup {record.id} created: {record.archive_path} ({display.size(record.size)}, "
-            f"{record.file_count} files, {display.short_hash(record.sha256)})",
+            _("Backup {id} created: {path} ({size}, {count} files, {hash})").format(
+                id=record.id,
+                path=record.archive_path,
+                size=display.size(record.size),
+                count=record.file_count,
+                hash=display.short_hash(record.sha256),
+            ),
         )
         if made.restart_error is None:
             return 0
         # The backup is good; the stack is not: say so, and fail the command.
         stderr.write(
-            f"tui-upgrader: warning: backup {record.id} was made, but the stack in {deploy} "
-            f"did not come back up: {made.restart_error}\n"
+            _(
+                "tui-upgrader: warning: backup {id} was made, but the stack in "
+                "{deploy} did not come back up: {restart_error}\n"
+            ).format(id=record.id, deploy=deploy, restart_error=made.restart_error)
         )
         return EXIT_FAILED
     if args.action == "restore":
@@ -151,20 +167,40 @@ def execute(
     record = store.get(args.id)
     if args.action == "verify":
         report = store.verify(args.id)
-        out(report.to_json(), f"Backup {args.id}: {report.status}: {report.detail}")
+        out(
+            report.to_json(),
+            _("Backup {id}: {status}: {detail}").format(
+                id=args.id, status=report.status, detail=report.detail
+            ),
+        )
         return 0 if report.ok else 1
     if args.action == "delete":
-        question = f"Delete backup {record.id} ({record.kind}, {display.age(record.created)})?"
-        confirm(question, assume_yes=args.yes, what="delete", stdin=stdin, stderr=stderr)
+        question = _("Delete backup {id} ({kind}, {age})?").format(
+            id=record.id, kind=record.kind, age=display.age(record.created)
+        )
+        confirm(question, assume_yes=args.yes, what=_("delete"), stdin=stdin, stderr=stderr)
         store.delete(record.id)
-        out({"deleted": record.id}, f"Deleted backup {record.id}")
+        out({"deleted": record.id}, _("Deleted backup {id}").format(id=record.id))
         return 0
-    what = "data/ of" if args.data_only else "the whole of"
     question = (
-        f"Replace {what} {deploy} with backup {record.id} ({record.kind}, version "
-        f"{record.version or '?'}, {display.age(record.created)}, taken of {record.deploy_dir})?"
+        _(
+            "Replace data/ of {deploy} with backup {id} ({kind}, version {version}, {age}, "
+            "taken of {source})?"
+        )
+        if args.data_only
+        else _(
+            "Replace the whole of {deploy} with backup {id} ({kind}, version {version}, {age}, "
+            "taken of {source})?"
+        )
+    ).format(
+        deploy=deploy,
+        id=record.id,
+        kind=record.kind,
+        version=record.version or "?",
+        age=display.age(record.created),
+        source=record.deploy_dir,
     )
-    confirm(question, assume_yes=args.yes, what="restore", stdin=stdin, stderr=stderr)
+    confirm(question, assume_yes=args.yes, what=_("restore"), stdin=stdin, stderr=stderr)
     stopped = restore_backup(
         store, docker, record.id, deploy, data_only=args.data_only, start=args.start, emit=emit
     )
@@ -176,9 +212,9 @@ def execute(
             "stopped": stopped,
             "started": args.start,
         },
-        f"Restored backup {record.id} into {deploy}"
-        + (f" (stopped: {', '.join(stopped)})" if stopped else "")
-        + ("; stack started" if args.start else ""),
+        _("Restored backup {id} into {deploy}").format(id=record.id, deploy=deploy)
+        + (_(" (stopped: {names})").format(names=", ".join(stopped)) if stopped else "")
+        + (_("; stack started") if args.start else ""),
     )
     return 0
 

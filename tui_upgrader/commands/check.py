@@ -7,18 +7,20 @@ import json
 from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
-from tui_upgrader.core.strategy import Decision
+from tui_upgrader.core import display
+from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.ops.upgrade import load_decision
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
-        "check", parents=[common], help="show which upgrade applies and why (changes nothing)"
+        "check", parents=[common], help=_("show which upgrade applies and why (changes nothing)")
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.add_argument(
-        "--force-full", action="store_true", help="decide as if forcing a full upgrade"
+        "--force-full", action="store_true", help=_("decide as if forcing a full upgrade")
     )
     parser.set_defaults(func=run)
 
@@ -44,35 +46,63 @@ def decision_json(decision: Decision, signed: bool = False) -> dict[str, Any]:
     }
 
 
-def decision_text(decision: Decision) -> str:
-    from tui_upgrader.core import display
+_LABELS = {
+    "installed": N_("Installed:"),
+    "offered": N_("Offered:"),
+    "strategy": N_("Strategy:"),
+    "package": N_("Package:"),
+    "changes": N_("Changes:"),
+    "warning": N_("Warning:"),
+    "signed": N_("Signed:"),
+}
 
-    current = decision.current_version.short if decision.current_version else "nothing installed"
+
+def _width() -> int:
+    # Labels padded by cell width: a translation may be a different length
+    # and CJK characters take two columns each.
+    return max(display.cells(_(label)) for label in _LABELS.values()) + 1
+
+
+def line(key: str, text: str) -> str:
+    """``Label:    text`` with every label of this output in one column."""
+    return display.pad(_(_LABELS[key]), _width()) + text
+
+
+def decision_text(decision: Decision) -> str:
+    current = decision.current_version.short if decision.current_version else _("nothing installed")
+    width = _width()
+
     lines = [
-        f"Installed: {current}",
-        f"Offered:   {decision.target_version.short}",
-        f"Strategy:  {decision.strategy.value}",
-        "Why:",
+        line("installed", current),
+        line("offered", decision.target_version.short),
+        line("strategy", strategy_name(decision.strategy)),
+        _("Why:"),
         *(f"  - {reason}" for reason in decision.reasons),
     ]
     if decision.package is not None:
         pkg = decision.package
-        lines.append(
-            f"Package:   {pkg.url} ({display.size(pkg.size)}, {display.short_hash(pkg.sha256)})"
-        )
+        size, digest = display.size(pkg.size), display.short_hash(pkg.sha256)
+        lines.append(line("package", f"{pkg.url} ({size}, {digest})"))
     if decision.operations is not None:
         ops = decision.operations
-        lines.append(f"Changes:   replace {', '.join(ops.replaced) or '-'}")
-        lines.append(f"           delete  {', '.join(ops.deleted) or '-'}")
-    lines.extend(f"Warning:   {w}" for w in decision.warnings)
+        lines.append(
+            line("changes", _("replace {paths}").format(paths=", ".join(ops.replaced) or "-"))
+        )
+        lines.append(" " * width + _("delete  {paths}").format(paths=", ".join(ops.deleted) or "-"))
+    lines.extend(line("warning", w) for w in decision.warnings)
     return "\n".join(lines)
 
 
 def trust_line(trust: TrustSummary) -> str:
     if not trust.signed:
-        return "Signed:    NO (allow_unsigned = true)"
+        return line("signed", _("NO (allow_unsigned = true)"))
     expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
-    return f"Signed:    key {trust.short_key_id}, root v{trust.root_version}, expires {expires}"
+    return line(
+        "signed",
+        _("key {key}, root v{version}, expires {expires}").format(
+            key=trust.short_key_id, version=trust.root_version, expires=expires
+        ),
+    )
 
 
 def run(args: argparse.Namespace) -> int:

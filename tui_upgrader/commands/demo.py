@@ -12,20 +12,21 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable
+from tui_upgrader.core.i18n import _
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("demo", parents=[common], help="the TUI on a self-contained demo")
-    parser.add_argument("--dir", type=Path, default=None, help="demo folder (default: data dir)")
-    parser.add_argument("--port", type=int, default=18080, help="demo web port on 127.0.0.1")
+    parser = sub.add_parser("demo", parents=[common], help=_("the TUI on a self-contained demo"))
+    parser.add_argument("--dir", type=Path, default=None, help=_("demo folder (default: data dir)"))
+    parser.add_argument("--port", type=int, default=18080, help=_("demo web port on 127.0.0.1"))
     parser.add_argument(
-        "--headless", action="store_true", help="run the upgrade without the TUI (--yes implied)"
+        "--headless", action="store_true", help=_("run the upgrade without the TUI (--yes implied)")
     )
-    parser.add_argument("--json", action="store_true", help="with --headless: JSON events")
+    parser.add_argument("--json", action="store_true", help=_("with --headless: JSON events"))
     parser.add_argument(
         "--project",
         default=None,
-        help="compose project (and image repository) name, to run beside another demo",
+        help=_("compose project (and image repository) name, to run beside another demo"),
     )
     parser.set_defaults(func=run)
 
@@ -53,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         emit = printer(args.json)
         result = run_cancellable(
             lambda cancel: run_upgrade(upgrade, ports, emit, cancel),
-            lambda: print("\ncancelling if nothing has been stopped yet", file=sys.stderr),
+            lambda: print(_("\ncancelling if nothing has been stopped yet"), file=sys.stderr),
         )
         return 0 if result.success else result.exit_code
     finally:

@@ -16,7 +16,8 @@ from typing import Any
 from tui_upgrader.commands._runtime import run_cancellable, settings_from_args
 from tui_upgrader.core.errors import StrategyError, UnverifiableError
 from tui_upgrader.core.events import Emit, Event, LogEvent
-from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.strategy import Strategy, package_noun
 from tui_upgrader.core.versions import Version
 from tui_upgrader.headless import TextPrinter
 from tui_upgrader.ops.download import DownloadResult, download
@@ -27,9 +28,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "fetch",
         parents=[common],
-        help="download + verify the package into the cache, print its path (download only)",
+        help=_("download + verify the package into the cache, print its path (download only)"),
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.set_defaults(func=run)
 
 
@@ -66,20 +67,27 @@ def run(args: argparse.Namespace) -> int:
     if decision.blocked_by is not None:
         # Do not spend the bandwidth on a package `upgrade` would refuse.
         raise StrategyError(
-            f"{decision.target_version.short} needs {decision.blocked_by.short} installed first"
+            _("{short} needs {short2} installed first").format(
+                short=decision.target_version.short, short2=decision.blocked_by.short
+            )
         )
     package = decision.package
     if decision.strategy is Strategy.NONE or package is None:
         if args.json:
             print(_json(None, decision.strategy, decision.target_version))
         else:
-            why = decision.reasons[-1] if decision.reasons else "no upgrade is needed"
-            print(f"Nothing to fetch: {why.removeprefix('Nothing to do: ')}")
+            why = decision.reasons[-1] if decision.reasons else _("no upgrade is needed")
+            # The reason's own lead-in would say "nothing" twice.
+            why = why.removeprefix(_("Nothing to do: "))
+            print(_("Nothing to fetch: {why}").format(why=why))
         return 0
     if package.sha256 is None and not settings.allow_unverified:
         raise UnverifiableError(
-            f"{package.url}: the {package.kind} package has no sha256 in the manifest; "
-            "refusing to download it (set allow_unverified = true in the config to accept it)"
+            _(
+                "{url}: the {package} has no sha256 in the manifest; "
+                "refusing to download it (set allow_unverified = true in the "
+                "config to accept it)"
+            ).format(url=package.url, package=package_noun(package.kind))
         )
     dest = package_cache_path(settings.packages_dir, decision)
     emit = _stderr_emit(args.json)
@@ -97,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
         )
 
     def interrupted() -> None:
-        print("tui-upgrader: cancelling; the partial download is kept", file=sys.stderr)
+        print(_("tui-upgrader: cancelling; the partial download is kept"), file=sys.stderr)
 
     result = run_cancellable(work, interrupted)
     print(_json(result, decision.strategy, decision.target_version) if args.json else result.path)

@@ -9,6 +9,7 @@ from typing import Any
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, InputError, UpgraderError
 from tui_upgrader.core.events import LogEvent, ResultEvent, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade import (
@@ -24,20 +25,20 @@ from tui_upgrader.ops.upgrade import (
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
-        "recover", parents=[common], help="resolve an interrupted upgrade (rollback or resume)"
+        "recover", parents=[common], help=_("resolve an interrupted upgrade (rollback or resume)")
     )
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--rollback", action="store_true", help="go back to the old version")
-    mode.add_argument("--resume", action="store_true", help="finish the upgrade")
-    parser.add_argument("--json", action="store_true", help="one JSON event per line")
+    mode.add_argument("--rollback", action="store_true", help=_("go back to the old version"))
+    mode.add_argument("--resume", action="store_true", help=_("finish the upgrade"))
+    parser.add_argument("--json", action="store_true", help=_("one JSON event per line"))
     parser.set_defaults(func=run)
 
 
 def _ask_mode() -> RecoverMode:
     if not sys.stdin.isatty():
-        raise InputError("choose --rollback or --resume (no terminal to ask on)")
+        raise InputError(_("choose --rollback or --resume (no terminal to ask on)"))
     print(
-        "Roll back to the old version (r) or resume the upgrade (u)? [r/u] ",
+        _("Roll back to the old version (r) or resume the upgrade (u)? [r/u] "),
         end="",
         file=sys.stderr,
         flush=True,
@@ -47,7 +48,7 @@ def _ask_mode() -> RecoverMode:
         return "resume"
     if answer.strip().lower() in ("r", "rollback"):
         return "rollback"
-    raise InputError("no choice made; nothing changed")
+    raise InputError(_("no choice made; nothing changed"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -75,7 +76,10 @@ def _no_journal(args: argparse.Namespace, settings: Settings) -> int:
     emit = discard if args.json else printer(False)
     done = start_left_stopped(docker, BackupStore(settings), settings, emit)
     if done is None:
-        print(f"Nothing to recover in {settings.deploy_dir}.", file=out)
+        print(
+            _("Nothing to recover in {deploy_dir}.").format(deploy_dir=settings.deploy_dir),
+            file=out,
+        )
         return EXIT_OK
     print(done[0].upper() + done[1:] + ".", file=out)
     return EXIT_OK if done.startswith("started") else EXIT_FAILED
@@ -91,7 +95,7 @@ def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> 
     emit = printer(args.json)
     result = run_cancellable(
         lambda cancel: recover(settings, ports, mode, emit, cancel),
-        lambda: print("\nRecovery cannot be interrupted; it is finishing.", file=sys.stderr),
+        lambda: print(_("\nRecovery cannot be interrupted; it is finishing."), file=sys.stderr),
     )
     # The engine maps the outcome to the contract's code (a whole rollback that
     # was asked for is 0; one that failed in any part is 3), as the TUI shows it.

@@ -14,60 +14,63 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.versions import Version
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
-        "release", parents=[common], help="build, sign (TUF) and bundle release stores"
+        "release", parents=[common], help=_("build, sign (TUF) and bundle release stores")
     )
     actions = parser.add_subparsers(dest="release_command", metavar="ACTION", required=True)
     build = actions.add_parser(
         "build",
         parents=[common],
-        help="pack a release folder into packages + manifest.json",
-        description="Pack SRC (compose file, .env, app files, images/*.tar) into "
-        "OUT/<version>/docker-<arch>.zip, optionally a patch from OLD_SRC, and "
-        "write OUT/manifest.json.",
+        help=_("pack a release folder into packages + manifest.json"),
+        description=_(
+            "Pack SRC (compose file, .env, app files, images/*.tar) into "
+            "OUT/<version>/docker-<arch>.zip, optionally a patch from "
+            "OLD_SRC, and write OUT/manifest.json."
+        ),
     )
-    build.add_argument("src", type=Path, metavar="SRC", help="release folder")
+    build.add_argument("src", type=Path, metavar="SRC", help=_("release folder"))
     build.add_argument(
         "--version",
         required=True,
         dest="release_version",
         metavar="V",
-        help="release version (1.4.2 or 1.4.2.3)",
+        help=_("release version (1.4.2 or 1.4.2.3)"),
     )
-    build.add_argument("--out", required=True, type=Path, metavar="DIR", help="release store")
+    build.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
     build.add_argument(
         "--base-url",
         metavar="URL",
-        help="absolute URL prefix of the store (default: server-root paths)",
+        help=_("absolute URL prefix of the store (default: server-root paths)"),
     )
     build.add_argument(
         "--patch-from",
         type=Path,
         metavar="OLD_SRC",
-        help="also build the patch package from this older release folder",
+        help=_("also build the patch package from this older release folder"),
     )
     build.add_argument(
         "--arch",
         action="append",
         metavar="ARCH",
-        help="x86_64 or aarch64 (repeatable; default x86_64)",
+        help=_("x86_64 or aarch64 (repeatable; default x86_64)"),
     )
-    build.add_argument("--notes", help="release notes when SRC has no RELEASE_NOTES.md")
+    build.add_argument("--notes", help=_("release notes when SRC has no RELEASE_NOTES.md"))
     build.add_argument(
-        "--min-version", metavar="V", help="oldest version that may upgrade straight to this one"
+        "--min-version", metavar="V", help=_("oldest version that may upgrade straight to this one")
     )
     build.add_argument(
         "--sign",
         type=Path,
         metavar="KEYDIR",
-        help="sign the store with TUF metadata using the keys of `release keygen`",
+        help=_("sign the store with TUF metadata using the keys of `release keygen`"),
     )
     _expiry_options(build)
-    build.add_argument("--json", action="store_true", help="print one JSON object")
+    build.add_argument("--json", action="store_true", help=_("print one JSON object"))
     build.set_defaults(func=run)
     from tui_upgrader.commands import release_signing
 
@@ -84,13 +87,13 @@ def _expiry_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=7.0,
         metavar="DAYS",
-        help="timestamp.json expiry: clients refuse a channel not refreshed for longer (7)",
+        help=_("timestamp.json expiry: clients refuse a channel not refreshed for longer (7)"),
     )
     parser.add_argument(
-        "--snapshot-days", type=float, default=30.0, metavar="DAYS", help="snapshot.json (30)"
+        "--snapshot-days", type=float, default=30.0, metavar="DAYS", help=_("snapshot.json (30)")
     )
     parser.add_argument(
-        "--targets-days", type=float, default=365.0, metavar="DAYS", help="targets.json (365)"
+        "--targets-days", type=float, default=365.0, metavar="DAYS", help=_("targets.json (365)")
     )
 
 
@@ -109,7 +112,7 @@ def run(args: argparse.Namespace) -> int:
         min_version=Version.parse(args.min_version) if args.min_version else None,
     )
     for warning in result.warnings:
-        print(f"tui-upgrader: warning: {warning}", file=sys.stderr)
+        print(_("tui-upgrader: warning: {warning}").format(warning=warning), file=sys.stderr)
     body = result.to_json()
     if args.sign is not None:
         from tui_upgrader.commands.release_signing import expiry_of

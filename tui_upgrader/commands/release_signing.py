@@ -14,6 +14,8 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_upgrader.core.i18n import _
+
 if TYPE_CHECKING:
     from tui_upgrader.ops.release import Expiry
 
@@ -22,49 +24,53 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     from tui_upgrader.commands.release import _expiry_options
 
     keygen = actions.add_parser(
-        "keygen", parents=[common], help="make signing keys (ed25519) and root metadata"
+        "keygen", parents=[common], help=_("make signing keys (ed25519) and root metadata")
     )
     keygen.add_argument("--out", required=True, type=Path, metavar="KEYDIR")
     keygen.add_argument(
-        "--root-threshold", type=int, default=1, metavar="N", help="root signatures needed (1)"
+        "--root-threshold", type=int, default=1, metavar="N", help=_("root signatures needed (1)")
     )
     keygen.add_argument(
-        "--root-keys", type=int, metavar="N", help="root keys to make (default: the threshold)"
+        "--root-keys", type=int, metavar="N", help=_("root keys to make (default: the threshold)")
     )
     keygen.add_argument("--root-days", type=float, default=365.0, metavar="DAYS")
-    keygen.add_argument("--json", action="store_true", help="print one JSON object")
+    keygen.add_argument("--json", action="store_true", help=_("print one JSON object"))
     keygen.set_defaults(func=run_keygen)
 
     refresh = actions.add_parser(
-        "refresh", parents=[common], help="re-sign timestamp + snapshot with a new expiry"
+        "refresh", parents=[common], help=_("re-sign timestamp + snapshot with a new expiry")
     )
     refresh.add_argument("--keys", required=True, type=Path, metavar="KEYDIR")
-    refresh.add_argument("--out", required=True, type=Path, metavar="DIR", help="release store")
+    refresh.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
     _expiry_options(refresh)
-    refresh.add_argument("--json", action="store_true", help="print one JSON object")
+    refresh.add_argument("--json", action="store_true", help=_("print one JSON object"))
     refresh.set_defaults(func=run_refresh)
 
     rotate = actions.add_parser(
         "rotate-root",
         parents=[common],
-        help="move a store to new keys: root N+1 signed by the old and the new root keys",
+        help=_("move a store to new keys: root N+1 signed by the old and the new root keys"),
     )
     rotate.add_argument("--keys", required=True, type=Path, metavar="OLD_KEYDIR")
     rotate.add_argument(
-        "--new-keys", required=True, type=Path, metavar="NEW_KEYDIR", help="from `release keygen`"
+        "--new-keys",
+        required=True,
+        type=Path,
+        metavar="NEW_KEYDIR",
+        help=_("from `release keygen`"),
     )
-    rotate.add_argument("--out", required=True, type=Path, metavar="DIR", help="release store")
+    rotate.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
     rotate.add_argument("--root-days", type=float, default=365.0, metavar="DAYS")
     _expiry_options(rotate)
-    rotate.add_argument("--json", action="store_true", help="print one JSON object")
+    rotate.add_argument("--json", action="store_true", help=_("print one JSON object"))
     rotate.set_defaults(func=run_rotate)
 
     bundle = actions.add_parser(
-        "bundle", parents=[common], help="one tar of a signed store, for air-gapped sites"
+        "bundle", parents=[common], help=_("one tar of a signed store, for air-gapped sites")
     )
-    bundle.add_argument("dir", type=Path, metavar="DIR", help="signed release store")
+    bundle.add_argument("dir", type=Path, metavar="DIR", help=_("signed release store"))
     bundle.add_argument("--out", required=True, type=Path, metavar="FILE.tar")
-    bundle.add_argument("--json", action="store_true", help="print one JSON object")
+    bundle.add_argument("--json", action="store_true", help=_("print one JSON object"))
     bundle.set_defaults(func=run_bundle)
 
 
@@ -89,7 +95,7 @@ def run_keygen(args: argparse.Namespace) -> int:
         root_days=args.root_days,
     )
     lines = [f"{role:<9} {', '.join(k[:16] for k in ids)}" for role, ids in result.key_ids.items()]
-    text = "\n".join([*lines, f"clients pin: tui-upgrader trust {result.root}"])
+    text = "\n".join([*lines, _("clients pin: tui-upgrader trust {root}").format(root=result.root)])
     body = {"keydir": str(result.keydir), "root": str(result.root), "key_ids": result.key_ids}
     return _print(args, body, text)
 

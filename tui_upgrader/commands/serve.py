@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.release import make_release_server
 
 DEFAULT_PORT = 8000
@@ -23,18 +24,22 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "serve",
         parents=[common],
-        help="static release server with HTTP Range (air-gapped / LAN)",
-        description="Serve a release directory over HTTP with Range/If-Range/ETag support.",
+        help=_("static release server with HTTP Range (air-gapped / LAN)"),
+        description=_("Serve a release directory over HTTP with Range/If-Range/ETag support."),
     )
-    parser.add_argument("dir", type=Path, metavar="DIR", help="directory to serve")
+    parser.add_argument("dir", type=Path, metavar="DIR", help=_("directory to serve"))
     parser.add_argument(
-        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+        "--host",
+        default="127.0.0.1",
+        help=_("address to bind (default 127.0.0.1: this machine only)"),
     )
     parser.add_argument(
         "--port",
         type=int,
         default=DEFAULT_PORT,
-        help=f"port to listen on (default {DEFAULT_PORT}; 0 = any free port, printed)",
+        help=_("port to listen on (default {port}; 0 = any free port, printed)").format(
+            port=DEFAULT_PORT
+        ),
     )
     parser.set_defaults(func=run)
 
@@ -59,14 +64,18 @@ def run(args: argparse.Namespace) -> int:
     server_logger.setLevel(logging.INFO)
     if not _is_loopback(args.host):
         print(
-            f"tui-upgrader: warning: listening on {args.host}: reachable from the network",
+            _("tui-upgrader: warning: listening on {host}: reachable from the network").format(
+                host=args.host
+            ),
             file=sys.stderr,
         )
-    print(f"Serving {root} at {server.url} (Ctrl+C to stop)", flush=True)
+    print(
+        _("Serving {root} at {url} (Ctrl+C to stop)").format(root=root, url=server.url), flush=True
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:
-        print("Stopped.", flush=True)
+        print(_("Stopped."), flush=True)
     finally:
         server.shutdown()
         server_logger.removeHandler(access)

@@ -13,18 +13,21 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.commands._runtime import confirm, settings_from_args
+from tui_upgrader.core.i18n import _
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "trust",
         parents=[common],
-        help="pin the publisher's root metadata (signed releases)",
-        description="Trust ROOT.json (from `release keygen`, KEYDIR/root.json) as the anchor "
-        "that every release must be signed under.",
+        help=_("pin the publisher's root metadata (signed releases)"),
+        description=_(
+            "Trust ROOT.json (from `release keygen`, KEYDIR/root.json) as "
+            "the anchor that every release must be signed under."
+        ),
     )
-    parser.add_argument("root", type=Path, metavar="ROOT.json", help="root metadata to trust")
-    parser.add_argument("--yes", action="store_true", help="do not ask")
+    parser.add_argument("root", type=Path, metavar="ROOT.json", help=_("root metadata to trust"))
+    parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     parser.set_defaults(func=run)
 
 
@@ -35,13 +38,22 @@ def run(args: argparse.Namespace) -> int:
     data, info = read_root_file(args.root)
     err = sys.stderr
     print(
-        f"{args.root}: root v{info.version}, expires {info.expires:%Y-%m-%d}, "
-        f"{info.threshold} of {len(info.key_ids)} root key(s):",
+        _(
+            "{root}: root v{version}, expires {expires:%Y-%m-%d}, "
+            "{threshold} of {count} root key(s):"
+        ).format(
+            root=args.root,
+            version=info.version,
+            expires=info.expires,
+            threshold=info.threshold,
+            count=len(info.key_ids),
+        ),
         file=err,
     )
     for role, ids in info.role_keys.items():
         print(f"  {role:<9} {', '.join(ids)}", file=err)
-    confirm("Trust these keys for every release you install?", assume_yes=args.yes, what="trust")
+    question = _("Trust these keys for every release you install?")
+    confirm(question, assume_yes=args.yes, what=_("trust"))
     path = pin_root(settings, data, str(args.root))
     print(path)
     return 0

@@ -12,11 +12,12 @@ from tui_upgrader.commands._runtime import confirm, printer, run_cancellable, se
 from tui_upgrader.commands.check import decision_text
 from tui_upgrader.core.errors import InputError, JournalError, UpgraderError
 from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision, read_journal
 
-NO_BACKUP_WARNING = (
+NO_BACKUP_WARNING = N_(
     "--no-backup: no pre-upgrade backup will be made. If the upgrade fails after the stop, "
     "files, compose file and .env are still put back, but data/ changes made by the new "
     "version cannot be undone."
@@ -24,11 +25,11 @@ NO_BACKUP_WARNING = (
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    parser = sub.add_parser("upgrade", parents=[common], help="run the upgrade headlessly")
-    parser.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
-    parser.add_argument("--force-full", action="store_true", help="reinstall the full package")
-    parser.add_argument("--no-backup", action="store_true", help="skip the pre-upgrade backup")
-    parser.add_argument("--json", action="store_true", help="one JSON event per line")
+    parser = sub.add_parser("upgrade", parents=[common], help=_("run the upgrade headlessly"))
+    parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask for confirmation"))
+    parser.add_argument("--force-full", action="store_true", help=_("reinstall the full package"))
+    parser.add_argument("--no-backup", action="store_true", help=_("skip the pre-upgrade backup"))
+    parser.add_argument("--json", action="store_true", help=_("one JSON event per line"))
     parser.set_defaults(func=run)
 
 
@@ -38,21 +39,24 @@ def run(args: argparse.Namespace) -> int:
         settings = settings_from_args(args)
         deploy_dir = settings.deploy_dir
         if args.no_backup and not args.yes:
-            raise InputError("--no-backup needs --yes: it gives up the way back for data/")
+            raise InputError(_("--no-backup needs --yes: it gives up the way back for data/"))
         journal = read_journal(settings.deploy_dir)
         if journal is not None:
             raise JournalError(
-                f"an interrupted upgrade to {journal.to_version} is recorded in "
-                f"{settings.deploy_dir}: run 'tui-upgrader recover --rollback' or '--resume' first"
+                _(
+                    "an interrupted upgrade to {to_version} is recorded in "
+                    "{deploy_dir}: run 'tui-upgrader recover --rollback' or "
+                    "'--resume' first"
+                ).format(to_version=journal.to_version, deploy_dir=settings.deploy_dir)
             )
         plan = load_decision(settings, force_full=args.force_full)
         if args.no_backup:
-            print(NO_BACKUP_WARNING, file=sys.stderr)
+            print(_(NO_BACKUP_WARNING), file=sys.stderr)
         if not args.json:
             print(decision_text(plan.decision))
         if plan.decision.upgrades:
-            question = f"Upgrade to {plan.decision.target_version.short}?"
-            confirm(question, assume_yes=args.yes, what="upgrade")
+            question = _("Upgrade to {version}?").format(version=plan.decision.target_version.short)
+            confirm(question, assume_yes=args.yes, what=_("upgrade"))
     except UpgraderError as exc:
         if not args.json:
             raise
@@ -69,8 +73,10 @@ def run(args: argparse.Namespace) -> int:
 
     def interrupted() -> None:
         print(
-            "\nInterrupt received: cancelling if nothing has been stopped yet; "
-            "after the stop the upgrade finishes or rolls back.",
+            _(
+                "\nInterrupt received: cancelling if nothing has been stopped "
+                "yet; after the stop the upgrade finishes or rolls back."
+            ),
             file=sys.stderr,
         )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 
 from tui_upgrader.core.errors import StrategyError
+from tui_upgrader.core.i18n import _
 
 
 class Arch(enum.StrEnum):
@@ -42,6 +43,8 @@ def parse_arch(name: str) -> Arch:
     arch = arch_for_name(name)
     if arch is None:
         raise StrategyError(
-            f"unsupported architecture {name!r}: packages exist for x86_64 and aarch64 only"
+            _(
+                "unsupported architecture {name!r}: packages exist for x86_64 and aarch64 only"
+            ).format(name=name)
         )
     return arch

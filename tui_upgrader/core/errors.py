@@ -7,6 +7,8 @@ Every message is a single line that says what went wrong and where.
 
 from __future__ import annotations
 
+from tui_upgrader.core.i18n import N_, _
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -93,11 +95,10 @@ class HashMismatchError(DownloadError):
         self.expected = expected
         self.actual = actual
         if against is None:
-            super().__init__(f"{what}: sha256 mismatch, expected {expected}, got {actual}")
+            text = _("{what}: sha256 mismatch, expected {expected}, got {actual}")
         else:
-            super().__init__(
-                f"{what}: sha256 differs from {against} (signed {expected}, got {actual})"
-            )
+            text = _("{what}: sha256 differs from {against} (signed {expected}, got {actual})")
+        super().__init__(text.format(what=what, against=against, expected=expected, actual=actual))
 
 
 class DiskSpaceError(OperationError):
@@ -140,6 +141,11 @@ class CancelledError(OperationError):
 
 
 # --- the worst case (exit 3) -----------------------------------------------------
+
+
+# The seam in every rollback-failed message between what failed and what the
+# rollback could not do; readers split on ``_(ROLLBACK_FAILED)``.
+ROLLBACK_FAILED = N_("; rollback failed: ")
 
 
 class RollbackFailedError(UpgraderError):

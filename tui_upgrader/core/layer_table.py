@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from tui_upgrader.core.events import LayerEvent
+from tui_upgrader.core.i18n import ngettext
 
 RowKind = Literal["total", "image", "layer", "more"]
 
@@ -69,7 +70,7 @@ class LayerTable:
         out.append(
             Row(
                 "total",
-                f"{images} image{'s' if images != 1 else ''}",
+                ngettext("{count} image", "{count} images", images).format(count=images),
                 done_all,
                 total_all if known else None,
                 layers_done=finished_all,
@@ -97,6 +98,13 @@ class LayerTable:
             if len(live) > len(shown):
                 hidden = len(live) - len(shown)
                 out.append(
-                    Row("more", f"{hidden} more layer{'s' if hidden != 1 else ''} waiting", 0, None)
+                    Row(
+                        "more",
+                        ngettext(
+                            "{count} more layer waiting", "{count} more layers waiting", hidden
+                        ).format(count=hidden),
+                        0,
+                        None,
+                    )
                 )
         return out

@@ -16,6 +16,7 @@ from typing import Any
 
 from tui_upgrader.core.arch import Arch, alias_list, arch_for_name
 from tui_upgrader.core.errors import ManifestError, VersionError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import normalise_operation_path
 from tui_upgrader.core.versions import Version
 
@@ -89,21 +90,21 @@ def _join(path: str, key: str | int) -> str:
 
 def _obj(value: Any, path: str) -> dict[str, Any]:
     if not isinstance(value, dict):
-        raise ManifestError(path or "manifest", "expected a JSON object")
+        raise ManifestError(path or "manifest", _("expected a JSON object"))
     return value
 
 
 def _required(obj: dict[str, Any], key: str, path: str) -> Any:
     if key not in obj or obj[key] is None:
-        raise ManifestError(_join(path, key), "required field is missing")
+        raise ManifestError(_join(path, key), _("required field is missing"))
     return obj[key]
 
 
 def _str(value: Any, path: str, *, allow_empty: bool = True) -> str:
     if not isinstance(value, str):
-        raise ManifestError(path, f"expected a string, got {_kind(value)}")
+        raise ManifestError(path, _("expected a string, got {kind}").format(kind=_kind(value)))
     if not allow_empty and not value.strip():
-        raise ManifestError(path, "must not be empty")
+        raise ManifestError(path, _("must not be empty"))
     return value
 
 
@@ -116,7 +117,9 @@ def _kind(value: Any) -> str:
 def _url(value: Any, path: str) -> str:
     url = _str(value, path, allow_empty=False).strip()
     if not (url.startswith(("http://", "https://")) or url.startswith("/")):
-        raise ManifestError(path, f"URL must start with http://, https:// or /, got {url!r}")
+        raise ManifestError(
+            path, _("URL must start with http://, https:// or /, got {url!r}").format(url=url)
+        )
     return url
 
 
@@ -128,7 +131,9 @@ def _hash(value: Any, path: str) -> str | None:
         return None
     digest = text[7:] if text.lower().startswith("sha256:") else text
     if not _HEX64.fullmatch(digest):
-        raise ManifestError(path, "expected 'sha256:<64 hex digits>', 64 hex digits or 'external'")
+        raise ManifestError(
+            path, _("expected 'sha256:<64 hex digits>', 64 hex digits or 'external'")
+        )
     return digest.lower()
 
 
@@ -136,7 +141,7 @@ def _size(value: Any, path: str) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ManifestError(path, "expected a non-negative integer")
+        raise ManifestError(path, _("expected a non-negative integer"))
     return value or None
 
 
@@ -150,11 +155,15 @@ def _version(value: Any, path: str) -> Version:
 def _release_date(value: Any, path: str) -> datetime:
     text = _str(value, path)
     if not _RFC3339.fullmatch(text):
-        raise ManifestError(path, f"expected an RFC 3339 date-time, got {text!r}")
+        raise ManifestError(
+            path, _("expected an RFC 3339 date-time, got {text!r}").format(text=text)
+        )
     try:
         return datetime.fromisoformat(text.replace("z", "Z").replace("t", "T"))
     except ValueError as exc:
-        raise ManifestError(path, f"invalid date-time {text!r}: {exc}") from None
+        raise ManifestError(
+            path, _("invalid date-time {text!r}: {exc}").format(text=text, exc=exc)
+        ) from None
 
 
 # --- sections --------------------------------------------------------------------
@@ -174,7 +183,7 @@ def _path_list(obj: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
     value = obj.get(key, [])
     here = _join(path, key)
     if not isinstance(value, list):
-        raise ManifestError(here, f"expected an array, got {_kind(value)}")
+        raise ManifestError(here, _("expected an array, got {kind}").format(kind=_kind(value)))
     out: list[str] = []
     for index, item in enumerate(value):
         item_path = _join(here, index)
@@ -215,7 +224,12 @@ def _refuse_nesting(parts: dict[str, tuple[str, ...]], path: str) -> None:
     for inner, where in listed:
         for outer, outer_where in listed:
             if inner.startswith(outer + "/"):
-                raise ManifestError(where, f"{inner!r} lies inside {outer!r} ({outer_where})")
+                raise ManifestError(
+                    where,
+                    _("{inner!r} lies inside {outer!r} ({outer_where})").format(
+                        inner=inner, outer=outer, outer_where=outer_where
+                    ),
+                )
 
 
 def _per_arch(value: Any, path: str) -> dict[Arch, tuple[str, dict[str, Any]]]:
@@ -231,10 +245,18 @@ def _per_arch(value: Any, path: str) -> dict[Arch, tuple[str, dict[str, Any]]]:
             continue
         here = _join(path, key)
         if arch in found:
-            raise ManifestError(here, f"names {arch.value} again (already {found[arch][0]})")
+            raise ManifestError(
+                here,
+                _("names {value} again (already {found})").format(
+                    value=arch.value, found=found[arch][0]
+                ),
+            )
         found[arch] = (here, _obj(entry, here))
     if not found:
-        raise ManifestError(path, f"must name at least one architecture ({alias_list()})")
+        raise ManifestError(
+            path,
+            _("must name at least one architecture ({alias_list})").format(alias_list=alias_list()),
+        )
     return found
 
 
@@ -311,7 +333,9 @@ def _check_depth(data: bytes, source: str) -> None:
         elif byte in (0x7B, 0x5B):
             depth += 1
             if depth > MAX_DEPTH:
-                raise ManifestError(source, f"nested deeper than {MAX_DEPTH} levels")
+                raise ManifestError(
+                    source, _("nested deeper than {limit} levels").format(limit=MAX_DEPTH)
+                )
         elif byte in (0x7D, 0x5D):
             depth -= 1
 
@@ -319,14 +343,24 @@ def _check_depth(data: bytes, source: str) -> None:
 def parse_manifest_bytes(data: bytes, source: str = "manifest") -> Manifest:
     """Size and depth limits, JSON decoding with line/column, then validation."""
     if len(data) > MAX_MANIFEST_BYTES:
-        raise ManifestError(source, f"larger than {MAX_MANIFEST_BYTES} bytes ({len(data)} bytes)")
+        raise ManifestError(
+            source,
+            _("larger than {limit} bytes ({size} bytes)").format(
+                limit=MAX_MANIFEST_BYTES, size=len(data)
+            ),
+        )
     _check_depth(data, source)
     try:
         value = json.loads(data.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise ManifestError(source, f"not UTF-8 text (byte {exc.start})") from None
+        raise ManifestError(
+            source, _("not UTF-8 text (byte {start})").format(start=exc.start)
+        ) from None
     except json.JSONDecodeError as exc:
         raise ManifestError(
-            source, f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            source,
+            _("invalid JSON at line {lineno} column {colno}: {msg}").format(
+                lineno=exc.lineno, colno=exc.colno, msg=exc.msg
+            ),
         ) from None
     return parse_manifest(value)

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from tui_upgrader.core.events import Step, StepState
+from tui_upgrader.core.i18n import _
 
 BYTE_STEPS = frozenset(
     {
@@ -194,15 +195,22 @@ def _clock(seconds: float, *, running: bool = True) -> str:
     # second; the final figures keep their tenths.
     from tui_upgrader.core.display import duration
 
-    return f"{int(seconds)} s" if running and seconds < 60 else duration(seconds)
+    if running and seconds < 60:
+        return _("{seconds} s").format(seconds=int(seconds))
+    return duration(seconds)
 
 
 def overall_line(view: OverallView) -> str:
     """``42% · 12 s elapsed · ~20 s left``"""
     running = not view.finished
-    parts = [f"{int(view.fraction * 100)}%", f"{_clock(view.elapsed_s, running=running)} elapsed"]
+    elapsed = _clock(view.elapsed_s, running=running)
+    parts = [f"{int(view.fraction * 100)}%", _("{time} elapsed").format(time=elapsed)]
     if running:
-        parts.append(f"~{_clock(view.eta_s)} left" if view.eta_s is not None else "estimating…")
+        parts.append(
+            _("~{time} left").format(time=_clock(view.eta_s))
+            if view.eta_s is not None
+            else _("estimating…")
+        )
     return " · ".join(parts)
 
 
@@ -210,10 +218,12 @@ def downtime_line(view: OverallView) -> str:
     """``Downtime 3 s of ~8 s expected``, ``Expected downtime ~8 s ...`` or "" (nothing known)."""
     running = not view.finished
     if view.down_s is not None:
-        text = f"Downtime {_clock(view.down_s, running=running)}"
+        text = _("Downtime {time}").format(time=_clock(view.down_s, running=running))
         if view.expected_downtime_s is not None and running:
-            text += f" of ~{_clock(view.expected_downtime_s)} expected"
+            text += _(" of ~{time} expected").format(time=_clock(view.expected_downtime_s))
         return text
     if view.expected_downtime_s is not None:
-        return f"Expected downtime ~{_clock(view.expected_downtime_s)} (past upgrades here)"
+        return _("Expected downtime ~{time} (past upgrades here)").format(
+            time=_clock(view.expected_downtime_s)
+        )
     return ""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
+from tui_upgrader.core.i18n import _
+
 # Never touched by any upgrade operation: it holds our own state and journal.
 STATE_DIR_NAME = ".tui-upgrader"
 JOURNAL_FILE_NAME = "journal.json"
@@ -28,20 +30,20 @@ def normalise_operation_path(raw: str) -> str:
     """
     text = raw.strip()
     if not text:
-        raise ValueError("path must not be empty")
+        raise ValueError(_("path must not be empty"))
     if "\\" in text or (len(text) > 1 and text[1] == ":"):
-        raise ValueError(f"path {raw!r} uses Windows syntax")
+        raise ValueError(_("path {raw!r} uses Windows syntax").format(raw=raw))
     if text.startswith("/"):
-        raise ValueError(f"path {raw!r} is absolute")
+        raise ValueError(_("path {raw!r} is absolute").format(raw=raw))
     parts = [p for p in text.split("/") if p not in ("", ".")]
     if any(p == ".." for p in parts):
-        raise ValueError(f"path {raw!r} contains a '..' segment")
+        raise ValueError(_("path {raw!r} contains a '..' segment").format(raw=raw))
     if not parts:
-        raise ValueError(f"path {raw!r} names the deploy dir itself")
+        raise ValueError(_("path {raw!r} names the deploy dir itself").format(raw=raw))
     if "\x00" in text:
-        raise ValueError("path contains a NUL byte")
+        raise ValueError(_("path contains a NUL byte"))
     if parts[0] == STATE_DIR_NAME:
-        raise ValueError(f"path {raw!r} is inside the tool's own state dir")
+        raise ValueError(_("path {raw!r} is inside the tool's own state dir").format(raw=raw))
     return str(PurePosixPath(*parts))
 
 

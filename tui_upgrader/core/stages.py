@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tui_upgrader.core.events import LogEvent, LogLevel
+from tui_upgrader.core.i18n import N_, _
 
 
 class Stage(enum.StrEnum):
@@ -58,38 +59,38 @@ class StageText:
 # selectors), so every UTF-8 terminal and Textual agree they are two cells wide.
 STAGES: dict[Stage, StageText] = {
     Stage.STRATEGY_BEGIN: StageText(
-        "🔍", "starting the upgrade strategy decision: {current} -> {target}"
+        "🔍", N_("starting the upgrade strategy decision: {current} -> {target}")
     ),
-    Stage.STRATEGY_FULL: StageText("📦", "full upgrade strategy selected: {reason}"),
+    Stage.STRATEGY_FULL: StageText("📦", N_("full upgrade strategy selected: {reason}")),
     Stage.STRATEGY_PATCH: StageText(
-        "⚡", "patch (incremental) upgrade strategy selected: {reason}"
+        "⚡", N_("patch (incremental) upgrade strategy selected: {reason}")
     ),
-    Stage.STRATEGY_NONE: StageText("✅", "already up to date, no upgrade: {reason}"),
-    Stage.DOWNLOAD_START: StageText("📥", "download starts: {url} ({size})"),
-    Stage.DOWNLOAD_RESUME: StageText("📥", "download resumes at byte {offset} of {url}"),
-    Stage.DOWNLOAD_META: StageText("📝", "download metadata saved: {path}"),
+    Stage.STRATEGY_NONE: StageText("✅", N_("already up to date, no upgrade: {reason}")),
+    Stage.DOWNLOAD_START: StageText("📥", N_("download starts: {url} ({size})")),
+    Stage.DOWNLOAD_RESUME: StageText("📥", N_("download resumes at byte {offset} of {url}")),
+    Stage.DOWNLOAD_META: StageText("📝", N_("download metadata saved: {path}")),
     Stage.DOWNLOAD_DONE: StageText(
-        "✅", "download complete: {size}, sha256 {sha256} verified against {verified_by}"
+        "✅", N_("download complete: {size}, sha256 {sha256} verified against {verified_by}")
     ),
     Stage.DOWNLOAD_REUSED: StageText(
-        "✅", "package already downloaded and verified (sha256 {sha256}): download skipped"
+        "✅", N_("package already downloaded and verified (sha256 {sha256}): download skipped")
     ),
-    Stage.LOAD_EXEC: StageText("🐳", "docker load executing: {tar} ({size})"),
-    Stage.LOAD_PARSED: StageText("🔖", "loaded image: {names}"),
-    Stage.PULL_START: StageText("🐳", "pulling {image} for service {service}"),
-    Stage.STOP: StageText("🛑", "stopping services: {services}"),
-    Stage.STOPPED: StageText("🛑", "containers stopped: {services}"),
-    Stage.BACKUP_START: StageText("💾", "creating the pre-upgrade backup of {path}"),
-    Stage.BACKUP_DONE: StageText("✅", "backup created, id {backup_id}: {path}"),
-    Stage.START: StageText("🚀", "starting services of {path}"),
-    Stage.STARTED: StageText("🚀", "containers started for project {project}"),
-    Stage.HEALTH_OK: StageText("💚", "health gate passed after {waited}: {services}"),
-    Stage.HEALTH_FAILED: StageText("❌", "health gate failed: {reason}", "error"),
-    Stage.ROLLBACK_START: StageText("⏪", "upgrade failed, rolling back: {reason}", "error"),
-    Stage.ROLLBACK_ACTION: StageText("⏪", "rollback: {action}"),
-    Stage.ROLLBACK_DONE: StageText("✅", "rolled back to {version}"),
-    Stage.ROLLBACK_FAILED: StageText("❌", "rollback failed: {reason}", "error"),
-    Stage.UPGRADE_DONE: StageText("🎉", "upgrade completed: {from_version} -> {to_version}"),
+    Stage.LOAD_EXEC: StageText("🐳", N_("docker load executing: {tar} ({size})")),
+    Stage.LOAD_PARSED: StageText("🔖", N_("loaded image: {names}")),
+    Stage.PULL_START: StageText("🐳", N_("pulling {image} for service {service}")),
+    Stage.STOP: StageText("🛑", N_("stopping services: {services}")),
+    Stage.STOPPED: StageText("🛑", N_("containers stopped: {services}")),
+    Stage.BACKUP_START: StageText("💾", N_("creating the pre-upgrade backup of {path}")),
+    Stage.BACKUP_DONE: StageText("✅", N_("backup created, id {backup_id}: {path}")),
+    Stage.START: StageText("🚀", N_("starting services of {path}")),
+    Stage.STARTED: StageText("🚀", N_("containers started for project {project}")),
+    Stage.HEALTH_OK: StageText("💚", N_("health gate passed after {waited}: {services}")),
+    Stage.HEALTH_FAILED: StageText("❌", N_("health gate failed: {reason}"), "error"),
+    Stage.ROLLBACK_START: StageText("⏪", N_("upgrade failed, rolling back: {reason}"), "error"),
+    Stage.ROLLBACK_ACTION: StageText("⏪", N_("rollback: {action}")),
+    Stage.ROLLBACK_DONE: StageText("✅", N_("rolled back to {version}")),
+    Stage.ROLLBACK_FAILED: StageText("❌", N_("rollback failed: {reason}"), "error"),
+    Stage.UPGRADE_DONE: StageText("🎉", N_("upgrade completed: {from_version} -> {to_version}")),
 }
 
 ALL_MARKS: frozenset[str] = frozenset(text.mark for text in STAGES.values())
@@ -98,7 +99,8 @@ ALL_MARKS: frozenset[str] = frozenset(text.mark for text in STAGES.values())
 def stage_message(stage: Stage, **values: Any) -> str:
     """The marked line: ``"📥 download starts: ..."``. Raises KeyError on a missing value."""
     text = STAGES[stage]
-    return f"{text.mark} {text.template.format(**values)}"
+    # Translated here, where the line is built: --json runs install no catalogue.
+    return f"{text.mark} {_(text.template).format(**values)}"
 
 
 def stage_event(stage: Stage, **values: Any) -> LogEvent:

@@ -8,6 +8,7 @@ from urllib.parse import urljoin, urlsplit
 
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import StrategyError
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.manifest import Manifest, PackageInfo, PatchOperations
 from tui_upgrader.core.versions import Comparison, Version, compare
 
@@ -36,7 +37,7 @@ class PackageRef:
     signature: str = ""
     source: str = ""  # where in the manifest it came from, for the reasons
     # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
-    verified_by: str = "the manifest"
+    verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
 
     @property
     def file_name(self) -> str:
@@ -71,24 +72,42 @@ class Decision:
 
 
 _COMPARISON_WORDS = {
-    Comparison.EQUAL: "the installed version {cur} is the version offered",
-    Comparison.NEWER: "the installed version {cur} is newer than the offered {new}",
-    Comparison.PATCH_UPGRADEABLE: (
+    Comparison.EQUAL: N_("The installed version {cur} is the version offered"),
+    Comparison.NEWER: N_("The installed version {cur} is newer than the offered {new}"),
+    Comparison.PATCH_UPGRADEABLE: N_(
         "{new} is a patch of the installed {cur} (same release {base}, patch level {b0} -> {b1})"
     ),
-    Comparison.FULL_UPGRADE_REQUIRED: "{new} is a new release, not a patch of the installed {cur}",
+    Comparison.FULL_UPGRADE_REQUIRED: N_(
+        "{new} is a new release, not a patch of the installed {cur}"
+    ),
 }
+
+
+_STRATEGY_NAMES = {
+    Strategy.NONE: N_("none"),
+    Strategy.PATCH: N_("patch"),
+    Strategy.FULL: N_("full"),
+}
+
+
+def strategy_name(strategy: Strategy) -> str:
+    """The strategy as a person reads it (``Strategy.value`` is the interface's word)."""
+    return _(_STRATEGY_NAMES[strategy])
+
+
+_PACKAGE_NOUNS = {"full": N_("full package"), "patch": N_("patch package")}
+
+
+def package_noun(kind: str) -> str:
+    """ "full package" / "patch package", in the active language."""
+    return _(_PACKAGE_NOUNS[kind]) if kind in _PACKAGE_NOUNS else kind
 
 
 def _describe(comparison: Comparison, cur: Version, new: Version) -> str:
     base = ".".join(map(str, new.base))
-    return _COMPARISON_WORDS[comparison].format(
+    return _(_COMPARISON_WORDS[comparison]).format(
         cur=cur.short, new=new.short, base=base, b0=cur.build, b1=new.build
     )
-
-
-def _capitalise(text: str) -> str:
-    return text[:1].upper() + text[1:]
 
 
 def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
@@ -98,14 +117,18 @@ def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
     elif manifest.full is not None:
         entry, source = manifest.full, "packages.full"
         why = (
-            f"the manifest has no {arch} platform package, so the generic package is used"
+            _("The manifest has no {arch} platform package, so the generic package is used").format(
+                arch=arch
+            )
             if manifest.platforms is not None
             else ""
         )
     if entry is None:
         raise StrategyError(
-            f"the manifest offers no full package for {arch}: "
-            f"neither platforms.{arch} nor packages.full is present"
+            _(
+                "the manifest offers no full package for {arch}: neither "
+                "platforms.{arch} nor packages.full is present"
+            ).format(arch=arch)
         )
     ref = PackageRef("full", entry.url, entry.sha256, entry.size, entry.signature, source)
     return ref, why
@@ -139,14 +162,16 @@ def decide(
         compare(current, target) if current is not None else Comparison.FULL_UPGRADE_REQUIRED
     )
     if current is not None:
-        reasons.append(_capitalise(_describe(comparison, current, target)))
+        reasons.append(_describe(comparison, current, target))
 
     blocked = None
     if current is not None and manifest.min_version is not None and current < manifest.min_version:
         blocked = manifest.min_version
         reasons.append(
-            f"{target.short} can only be installed over {manifest.min_version.short} or later: "
-            f"upgrade to {manifest.min_version.short} first, then to {target.short}"
+            _(
+                "{target} can only be installed over {minimum} or later: "
+                "upgrade to {minimum} first, then to {target}"
+            ).format(target=target.short, minimum=manifest.min_version.short)
         )
         return Decision(
             Strategy.NONE,
@@ -166,37 +191,43 @@ def decide(
     operations = None
     if force_full:
         strategy = Strategy.FULL
-        reasons.append("A full upgrade was forced (--force-full): every file is reinstalled")
+        reasons.append(_("A full upgrade was forced (--force-full): every file is reinstalled"))
     elif not deployment.exists:
         strategy = Strategy.FULL
         reasons.append(
-            "The deploy dir does not exist yet, so this is a first install (full) that creates "
-            "it; if you expected an installed stack, check --deploy-dir / deploy_dir"
+            _(
+                "The deploy dir does not exist yet, so this is a first install (full) that "
+                "creates it; if you expected an installed stack, check --deploy-dir / deploy_dir"
+            )
         )
     elif not deployment.has_compose_file:
         strategy = Strategy.FULL
-        reasons.append("The deploy dir has no compose file, so this is a first install (full)")
+        reasons.append(_("The deploy dir has no compose file, so this is a first install (full)"))
     elif current is None:
         strategy = Strategy.FULL
-        reasons.append("No installed version is recorded, so the whole release is installed")
+        reasons.append(_("No installed version is recorded, so the whole release is installed"))
     elif comparison in (Comparison.EQUAL, Comparison.NEWER):
         strategy = Strategy.NONE
-        reasons.append("Nothing to do: no upgrade is needed")
+        reasons.append(_("Nothing to do: no upgrade is needed"))
     elif comparison is Comparison.PATCH_UPGRADEABLE:
         if manifest.patch is not None and arch in manifest.patch:
             strategy = Strategy.PATCH
             operations = manifest.patch[arch].operations
             reasons.append(
-                f"A patch package for {arch} exists: only {operations.total} listed path(s) change"
+                _("A patch package for {arch} exists: only {count} listed path(s) change").format(
+                    arch=arch, count=operations.total
+                )
             )
         else:
             strategy = Strategy.FULL
             reasons.append(
-                f"The manifest has no patch package for {arch}, so a full upgrade is used"
+                _("The manifest has no patch package for {arch}, so a full upgrade is used").format(
+                    arch=arch
+                )
             )
     else:
         strategy = Strategy.FULL
-        reasons.append("A new release needs the full package")
+        reasons.append(_("A new release needs the full package"))
 
     package: PackageRef | None = None
     if strategy is Strategy.PATCH and manifest.patch is not None:
@@ -205,25 +236,30 @@ def decide(
     elif strategy is Strategy.FULL:
         package, why = _full_package(manifest, arch)
         if why:
-            reasons.append(_capitalise(why))
+            reasons.append(why)
 
     if package is not None and package.sha256 is None:
         if allow_unverified:
             warnings.append(
-                f"The {package.kind} package has no hash: it cannot be verified "
-                "(allowed by allow_unverified = true)"
+                _(
+                    "The {package} has no hash: it cannot be verified "
+                    "(allowed by allow_unverified = true)"
+                ).format(package=package_noun(package.kind))
             )
         else:
             warnings.append(
-                f"The {package.kind} package has no hash: it will be refused unless the config "
-                "sets allow_unverified = true"
+                _(
+                    "The {package} has no hash: it will be refused unless the config "
+                    "sets allow_unverified = true"
+                ).format(package=package_noun(package.kind))
             )
     if operations is not None:
         overlap = set(operations.replaced) & set(operations.delete_files + operations.delete_dirs)
         if overlap:
             warnings.append(
-                "Paths listed both to replace and to delete are replaced, not deleted: "
-                + ", ".join(sorted(overlap))
+                _(
+                    "Paths listed both to replace and to delete are replaced, not deleted: {paths}"
+                ).format(paths=", ".join(sorted(overlap)))
             )
     return Decision(
         strategy,

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-SIGNED_TARGETS = "the signed targets"
+from tui_upgrader.core.i18n import N_
+
+SIGNED_TARGETS = N_("the signed targets")  # who vouched for a package; _() where shown
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +27,7 @@ class TrustSummary:
 
 UNSIGNED = TrustSummary(signed=False)
 
-UNSIGNED_WARNING = (
+UNSIGNED_WARNING = N_(
     "UNSIGNED release (allow_unsigned = true): whoever answers the manifest URL "
     "decides what is installed"
 )

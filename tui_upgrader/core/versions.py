@@ -16,6 +16,7 @@ from packaging.version import InvalidVersion
 from packaging.version import Version as _PVersion
 
 from tui_upgrader.core.errors import VersionError
+from tui_upgrader.core.i18n import _
 
 _SHAPE = re.compile(r"[vV]?[0-9]+\.[0-9]+\.[0-9]+(?:\.[0-9]+)?")
 
@@ -31,16 +32,20 @@ class Version:
     @classmethod
     def parse(cls, text: object) -> Version:
         if not isinstance(text, str):
-            raise VersionError(f"version must be a string, got {type(text).__name__}")
+            raise VersionError(
+                _("version must be a string, got {type}").format(type=type(text).__name__)
+            )
         if not _SHAPE.fullmatch(text):
             shown = text if text else "(empty)"
             raise VersionError(
-                f"invalid version {shown!r}: expected 3 or 4 numeric parts like 1.4.2 or 1.4.2.3"
+                _(
+                    "invalid version {shown!r}: expected 3 or 4 numeric parts like 1.4.2 or 1.4.2.3"
+                ).format(shown=shown)
             )
         try:
             release = _PVersion(text).release
         except InvalidVersion as exc:  # pragma: no cover - the regex already guards this
-            raise VersionError(f"invalid version {text!r}") from exc
+            raise VersionError(_("invalid version {text!r}").format(text=text)) from exc
         parts = (*release, 0) if len(release) == 3 else release
         return cls(*parts)
 

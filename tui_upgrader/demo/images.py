@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import IO
 
 from tui_upgrader.core.errors import OperationError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_file
 
 APPLETS: tuple[str, ...] = (
@@ -124,12 +125,15 @@ def ensure_busybox() -> Path:
         if path.is_file():
             if _is_dynamic(path):
                 raise OperationError(
-                    f"{path} is dynamically linked and cannot run in a bare image: "
-                    f"run `{INSTALL_HINT}`"
+                    _(
+                        "{path} is dynamically linked and cannot run in a bare image: run `{hint}`"
+                    ).format(path=path, hint=INSTALL_HINT)
                 )
             return path
     raise OperationError(
-        f"demo images need a static busybox (none at /bin/busybox): run `{INSTALL_HINT}`"
+        _("demo images need a static busybox (none at /bin/busybox): run `{hint}`").format(
+            hint=INSTALL_HINT
+        )
     )
 
 
@@ -307,9 +311,11 @@ def image_id_of(tar_path: Path) -> str:
     with tarfile.open(tar_path) as tar:
         manifest_member = tar.extractfile("manifest.json")
         if manifest_member is None:
-            raise OperationError(f"{tar_path}: no manifest.json")
+            raise OperationError(_("{tar_path}: no manifest.json").format(tar_path=tar_path))
         config_name = json.loads(manifest_member.read())[0]["Config"]
         config = tar.extractfile(config_name)
         if config is None:
-            raise OperationError(f"{tar_path}: no {config_name}")
+            raise OperationError(
+                _("{tar_path}: no {config_name}").format(tar_path=tar_path, config_name=config_name)
+            )
         return "sha256:" + hashlib.sha256(config.read()).hexdigest()

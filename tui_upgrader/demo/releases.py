@@ -25,6 +25,7 @@ from pathlib import Path
 
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
@@ -72,7 +73,9 @@ class DemoLayout:
 def _reset(root: Path) -> None:
     if root.exists() and any(root.iterdir()) and not (root / MARKER).exists():
         raise InputError(
-            f"{root}: not empty and not a demo folder (no {MARKER}); refusing to wipe it"
+            _("{root}: not empty and not a demo folder (no {marker}); refusing to wipe it").format(
+                root=root, marker=MARKER
+            )
         )
     root.mkdir(parents=True, exist_ok=True)
     (root / MARKER).write_text("built by tui-upgrader; safe to delete\n", encoding="utf-8")
@@ -116,7 +119,11 @@ def install_package(package: Path, deploy_dir: Path) -> None:
             if not rel:
                 continue
             if rel.startswith("/") or ".." in rel.split("/"):
-                raise InputError(f"{package}: unexpected entry {info.filename!r}")
+                raise InputError(
+                    _("{package}: unexpected entry {filename!r}").format(
+                        package=package, filename=info.filename
+                    )
+                )
             target = deploy_dir / rel
             if info.is_dir():
                 target.mkdir(parents=True, exist_ok=True)

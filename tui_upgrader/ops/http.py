@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.settings import Settings
 
 USER_AGENT = "tui-upgrader"
@@ -111,18 +112,20 @@ def timeouts(settings: Settings) -> httpx.Timeout:
 
 def describe_transport_error(exc: httpx.TransportError) -> str:
     if isinstance(exc, httpx.ConnectTimeout):
-        return "connection timed out"
+        return _("connection timed out")
     if isinstance(exc, httpx.ReadTimeout):
-        return "the server stopped sending (read timeout)"
+        return _("the server stopped sending (read timeout)")
     if isinstance(exc, httpx.ConnectError):
         text = str(exc)
         if "Name or service not known" in text or "nodename nor servname" in text:
-            return "host name could not be resolved (DNS)"
+            return _("host name could not be resolved (DNS)")
         if "Connection refused" in text:
-            return "connection refused"
-        return f"cannot connect: {text}" if text else "cannot connect"
+            return _("connection refused")
+        return _("cannot connect: {error}").format(error=text) if text else _("cannot connect")
     if isinstance(exc, httpx.RemoteProtocolError):
-        return f"connection broken: {exc}" if str(exc) else "connection broken"
+        if str(exc):
+            return _("connection broken: {error}").format(error=exc)
+        return _("connection broken")
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 

@@ -126,7 +126,7 @@ def _configured_dir() -> Path | None:
     return _configured.parent if _configured is not None else None
 
 
-def _settings_for(args: argparse.Namespace | None) -> Settings | None:
+def readable_settings(args: argparse.Namespace | None) -> Settings | None:
     """The settings when the config is readable; a bad config is reported by the
     command itself, not here."""
     try:
@@ -137,10 +137,14 @@ def _settings_for(args: argparse.Namespace | None) -> Settings | None:
         return None
 
 
-def setup_logging(args: argparse.Namespace | None = None) -> Path:
-    """Attach the rotating file handler once and arm redaction; returns the log file path."""
+def setup_logging(args: argparse.Namespace | None = None, settings: Settings | None = None) -> Path:
+    """Attach the rotating file handler once and arm redaction; returns the log file path.
+
+    ``settings``: the caller's ``readable_settings(args)``, to read the config once.
+    """
     global _configured
-    settings = _settings_for(args)
+    if settings is None:
+        settings = readable_settings(args)
     if settings is not None:
         # Every command may log container or compose output of this deploy dir.
         install_redactor(learn_env_secrets(Redactor(), settings.deploy_dir))

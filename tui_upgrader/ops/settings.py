@@ -17,6 +17,7 @@ from typing import Any
 import platformdirs
 
 from tui_upgrader.core.errors import ConfigError
+from tui_upgrader.core.i18n import ENGLISH, LANGUAGES, _
 from tui_upgrader.core.paths import STATE_DIR_NAME, normalise_operation_path
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 
@@ -78,6 +79,8 @@ class Settings:
     # health gate
     health_timeout_s: float = 120.0
     health_settle_s: float = 10.0
+    # None = follow the environment (LANGUAGE / LC_ALL / LC_MESSAGES / LANG)
+    language: str | None = None
     # Apprise URLs told about every finished upgrade, rollback and restore
     notify: tuple[str, ...] = ()
 
@@ -104,13 +107,17 @@ _TUPLE_KEYS = {"keep_paths", "backup_excludes"}
 
 def _notify_urls(source: str, value: Any) -> tuple[str, ...]:
     if not isinstance(value, list):
-        raise ConfigError(f"{source}: notify: expected a list of Apprise URLs")
+        raise ConfigError(
+            _("{source}: notify: expected a list of Apprise URLs").format(source=source)
+        )
     for index, url in enumerate(value):
         # Never echo the value: an Apprise URL often holds a token or password.
         if not isinstance(url, str) or "://" not in url:
             raise ConfigError(
-                f"{source}: notify[{index}]: expected an Apprise URL like "
-                "ntfy://ntfy.sh/topic or json://host/path"
+                _(
+                    "{source}: notify[{index}]: expected an Apprise URL like "
+                    "ntfy://ntfy.sh/topic or json://host/path"
+                ).format(source=source, index=index)
             )
     return tuple(value)
 
@@ -120,13 +127,17 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         return _notify_urls(source, value)
     if key in _PATH_KEYS:
         if not isinstance(value, str) or not value:
-            raise ConfigError(f"{source}: {key}: expected a path string")
+            raise ConfigError(
+                _("{source}: {key}: expected a path string").format(source=source, key=key)
+            )
         # Relative to the config file, never to the cwd: the same config must
         # name the same deploy dir from cron, from /, or from a home dir.
         return Path(source).parent / Path(os.path.expanduser(value))
     if key in _TUPLE_KEYS:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{source}: {key}: expected a list of strings")
+            raise ConfigError(
+                _("{source}: {key}: expected a list of strings").format(source=source, key=key)
+            )
         try:
             paths = tuple(normalise_operation_path(v) for v in value)
         except ValueError as exc:
@@ -134,22 +145,32 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         if key == "keep_paths" and any("/" in p for p in paths):
             # The full upgrade swaps whole top-level entries; a nested keep
             # path would silently go with its parent.
-            raise ConfigError(f"{source}: keep_paths: only top-level names (like data, upload)")
+            raise ConfigError(
+                _("{source}: keep_paths: only top-level names (like data, upload)").format(
+                    source=source
+                )
+            )
         return paths
     if isinstance(default, bool) or key == "allow_unverified":
         if not isinstance(value, bool):
-            raise ConfigError(f"{source}: {key}: expected true or false")
+            raise ConfigError(
+                _("{source}: {key}: expected true or false").format(source=source, key=key)
+            )
         return value
     if isinstance(default, float):
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise ConfigError(f"{source}: {key}: expected a non-negative number")
+            raise ConfigError(
+                _("{source}: {key}: expected a non-negative number").format(source=source, key=key)
+            )
         return float(value)
     if isinstance(default, int) or key == "backup_level":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"{source}: {key}: expected a non-negative integer")
+            raise ConfigError(
+                _("{source}: {key}: expected a non-negative integer").format(source=source, key=key)
+            )
         return value
     if not isinstance(value, str):
-        raise ConfigError(f"{source}: {key}: expected a string")
+        raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
     return value
 
 
@@ -166,22 +187,32 @@ def load_settings(
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
+            raise ConfigError(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
         except OSError as exc:
-            raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+            raise ConfigError(
+                _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+            ) from exc
         defaults = Settings()
         known = {f.name for f in fields(Settings)}
         for key, value in raw.items():
             if key not in known:
-                raise ConfigError(f"{path}: unknown key {key!r}")
+                raise ConfigError(_("{path}: unknown key {key!r}").format(path=path, key=key))
             values[key] = _coerce(str(path), key, value, getattr(defaults, key))
         source = values.get("manifest")
         if isinstance(source, str) and "://" not in source and not Path(source).is_absolute():
             values["manifest"] = str(path.parent / source)
         if values.get("backup_codec", "zstd") not in ("zstd", "gzip"):
-            raise ConfigError(f"{path}: backup_codec: expected 'zstd' or 'gzip'")
+            raise ConfigError(
+                _("{path}: backup_codec: expected 'zstd' or 'gzip'").format(path=path)
+            )
+        if values.get("language", ENGLISH) not in LANGUAGES:
+            raise ConfigError(
+                _("{path}: language: expected one of {languages}").format(
+                    path=path, languages=", ".join(LANGUAGES)
+                )
+            )
     elif config_file is not None:
-        raise ConfigError(f"{config_file}: config file not found")
+        raise ConfigError(_("{config_file}: config file not found").format(config_file=config_file))
     settings = Settings(**values)
     if deploy_dir is not None:
         settings = replace(settings, deploy_dir=deploy_dir)
@@ -201,7 +232,7 @@ def write_initial_config(
 
     path = config_file or config_path()
     if path.exists():
-        raise ConfigError(f"{path}: already exists; edit it by hand")
+        raise ConfigError(_("{path}: already exists; edit it by hand").format(path=path))
     values = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
     if trusted_root is not None:
         values["trusted_root"] = str(trusted_root)

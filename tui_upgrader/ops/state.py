@@ -16,6 +16,7 @@ from typing import Any
 import tomli_w
 
 from tui_upgrader.core.errors import StateError, VersionError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
@@ -56,21 +57,29 @@ def read_state(deploy_dir: Path) -> DeployState:
     except FileNotFoundError:
         return DeployState(version=None)
     except OSError as exc:
-        raise StateError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise StateError(
+            _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise StateError(f"{path}: invalid TOML: {exc}") from exc
+        raise StateError(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
     version = None
     if raw.get("version") is not None:
         try:
             version = Version.parse(raw["version"])
         except VersionError as exc:
-            raise StateError(f"{path}: version: {exc.message}") from exc
+            raise StateError(
+                _("{path}: version: {message}").format(path=path, message=exc.message)
+            ) from exc
     history = []
     for index, item in enumerate(raw.get("history", [])):
         if not isinstance(item, dict) or "to_version" not in item:
-            raise StateError(f"{path}: history[{index}]: expected a table with to_version")
+            raise StateError(
+                _("{path}: history[{index}]: expected a table with to_version").format(
+                    path=path, index=index
+                )
+            )
         history.append(
             HistoryEntry(
                 from_version=item.get("from_version"),

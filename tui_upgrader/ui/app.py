@@ -15,9 +15,11 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from tui_upgrader.core.errors import EXIT_OK, UpgraderError
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.commands import screen_commands
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.lang import translate_bindings, translate_commands
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 
 if TYPE_CHECKING:
@@ -30,10 +32,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CRITICAL_QUIT = [
-    "The services are stopped and the upgrade is in its critical section.",
-    "Quitting releases the terminal, but the upgrade keeps running in this process "
-    "until it has finished or rolled back; it cannot be interrupted safely.",
-    "If the process is killed anyway, the next start offers resume or rollback.",
+    N_("The services are stopped and the upgrade is in its critical section."),
+    N_(
+        "Quitting releases the terminal, but the upgrade keeps running in this process "
+        "until it has finished or rolled back; it cannot be interrupted safely."
+    ),
+    N_("If the process is killed anyway, the next start offers resume or rollback."),
 ]
 
 
@@ -41,12 +45,13 @@ class UpgraderApp(App[int]):
     CSS_PATH = "app.tcss"
     TITLE = "tui-upgrader"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+q", "quit", "Quit", id="quit", priority=True),
-        Binding("f2", "open_backups", "Backups", id="backups", show=False),
+        Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True),
+        Binding("f2", "open_backups", N_("Backups"), id="backups", show=False),
     ]
 
     def __init__(self, deps: UiDeps) -> None:
         super().__init__()
+        translate_bindings(self)
         self.deps = deps
         self.settings: Settings = deps.settings
         self.make_backup = True
@@ -66,7 +71,7 @@ class UpgraderApp(App[int]):
         if self.deps.needs_setup:
             from tui_upgrader.ui.screens.wizard import WizardScreen
 
-            hint = str(self.deps.config_file or "the config file")
+            hint = str(self.deps.config_file or _("the config file"))
             self.push_screen(WizardScreen(hint, self.settings.deploy_dir), self._after_setup)
         else:
             self._check_journal()
@@ -99,7 +104,7 @@ class UpgraderApp(App[int]):
 
             self.push_screen(
                 ErrorModal(
-                    "The upgrade journal is unreadable", exc.message, log_path=self.deps.log_path
+                    _("The upgrade journal is unreadable"), exc.message, log_path=self.deps.log_path
                 )
             )
             return
@@ -144,10 +149,10 @@ class UpgraderApp(App[int]):
         self.open_backups()
 
     def show_log_path(self) -> None:
-        self.notify(str(self.deps.log_path), title="Log file", timeout=10)
+        self.notify(str(self.deps.log_path), title=_("Log file"), timeout=10)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        yield from translate_commands(super().get_system_commands(screen))
         yield from screen_commands(
             screen, self, self.run_action, self.open_backups, self.show_log_path, self.deps.log_path
         )
@@ -182,7 +187,11 @@ class UpgraderApp(App[int]):
         if not isinstance(self.screen, ConfirmModal):
             self.push_screen(
                 ConfirmModal(
-                    "Quit during the upgrade?", CRITICAL_QUIT, yes="Quit", no="Stay", danger=True
+                    _("Quit during the upgrade?"),
+                    [_(line) for line in CRITICAL_QUIT],
+                    yes=_("Quit"),
+                    no=_("Stay"),
+                    danger=True,
                 ),
                 answered,
             )

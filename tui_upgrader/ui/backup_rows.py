@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.versions import Version
 
 if TYPE_CHECKING:
@@ -31,23 +32,24 @@ class BackupRow:
     def cells(self, now: datetime) -> tuple[str, ...]:
         return (
             f"#{self.id}",
-            self.kind,
+            display.backup_word(self.kind),
             self.version,
             display.age(self.created, now),
             display.size(self.size) if self.size is not None else "-",
-            self.status.replace("_", " "),
-            "yes" if self.present else "MISSING",
+            display.backup_word(self.status),
+            _("yes") if self.present else _("MISSING"),
         )
 
 
+# (msgid, column key): the screen translates the headings when it builds the table.
 COLUMNS = (
-    ("ID", "id"),
-    ("Kind", "kind"),
-    ("Version", "version"),
-    ("Created", "created"),
-    ("Size", "size"),
-    ("Status", "status"),
-    ("File", "file"),
+    (N_("ID"), "id"),
+    (N_("Kind"), "kind"),
+    (N_("Version"), "version"),
+    (N_("Created"), "created"),
+    (N_("Size"), "size"),
+    (N_("Status"), "status"),
+    (N_("File"), "file"),
 )
 
 

@@ -16,6 +16,8 @@ from textual.app import SystemCommand
 from textual.dom import DOMNode
 from textual.screen import Screen
 
+from tui_upgrader.core.i18n import _
+
 
 def screen_commands(
     screen: Screen[object],
@@ -33,13 +35,17 @@ def screen_commands(
         if binding.action in seen:
             continue
         seen.add(binding.action)
-        help_text = binding.tooltip or f"Key: {binding.key_display or key}"
+        help_text = binding.tooltip or _("Key: {key}").format(key=binding.key_display or key)
         yield SystemCommand(
             binding.description, help_text, partial(run_action, binding.action, active.node)
         )
     yield SystemCommand(
-        "Backups",
-        "List, create, verify, restore or delete backups (without starting an upgrade)",
+        _("Backups"),
+        _("List, create, verify, restore or delete backups (without starting an upgrade)"),
         open_backups,
     )
-    yield SystemCommand("Log file", f"Show where the log is written ({log_path})", show_log_path)
+    yield SystemCommand(
+        _("Log file"),
+        _("Show where the log is written ({path})").format(path=log_path),
+        show_log_path,
+    )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import JOURNAL_FILE_NAME, STATE_DIR_NAME
 from tui_upgrader.ops.settings import (
     Settings,
@@ -114,8 +115,11 @@ def run_tui(args: argparse.Namespace, **overrides: Any) -> int:
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         # Without a terminal the app would wait forever for keys nobody can press.
         raise InputError(
-            "the TUI needs a terminal; from scripts or cron use "
-            "'tui-upgrader check --json' or 'tui-upgrader upgrade --yes --json'"
+            _(
+                "the TUI needs a terminal; from scripts or cron use "
+                "'tui-upgrader check --json' or 'tui-upgrader upgrade --yes "
+                "--json'"
+            )
         )
     from tui_upgrader.ui.app import UpgraderApp
 
@@ -125,8 +129,10 @@ def run_tui(args: argparse.Namespace, **overrides: Any) -> int:
         # Quit was confirmed during the critical section: the engine thread
         # finishes (or rolls back) before the interpreter exits.
         print(
-            "tui-upgrader: the upgrade is finishing in the background; "
-            "do not kill this process. The log is " + str(app.deps.log_path),
+            _(
+                "tui-upgrader: the upgrade is finishing in the background; "
+                "do not kill this process. The log is {path}"
+            ).format(path=app.deps.log_path),
             file=sys.stderr,
         )
     return int(code or 0)

@@ -13,8 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED, UpgraderError
+from tui_upgrader.core.errors import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_ROLLBACK_FAILED,
+    ROLLBACK_FAILED,
+    UpgraderError,
+)
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
+from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade import Ports, UpgradePlan
@@ -32,12 +40,14 @@ if TYPE_CHECKING:
 Job = Callable[[Emit, threading.Event], ResultEvent]
 Kind = Literal["upgrade", "restore", "backup", "recover"]
 Tone = Literal["success", "failure", "danger"]
-NOUN: dict[Kind, str] = {
-    "upgrade": "Upgrade",
-    "restore": "Restore",
-    "backup": "Backup",
-    "recover": "Recovery",
-}
+NOUN: Translated[Kind] = Translated(
+    {
+        "upgrade": N_("Upgrade"),
+        "restore": N_("Restore"),
+        "backup": N_("Backup"),
+        "recover": N_("Recovery"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -65,7 +75,7 @@ class Outcome:
 
 def _v(version: str | None) -> str:
     if version is None:
-        return "nothing"
+        return _("nothing")
     try:
         return Version.parse(version).short
     except UpgraderError:
@@ -79,31 +89,33 @@ def describe(
     if result.downtime_s is not None:
         from tui_upgrader.core import display
 
-        took.append(f"Downtime {display.duration(result.downtime_s)}.")
+        took.append(_("Downtime {duration}.").format(duration=display.duration(result.downtime_s)))
     if result.backup_id is not None and op.kind in ("upgrade", "recover"):
-        took.append(f"Pre-upgrade backup #{result.backup_id}.")
-    log = f"Log file: {log_path}"
+        took.append(_("Pre-upgrade backup #{id}.").format(id=result.backup_id))
+    log = _("Log file: {path}").format(path=log_path)
     if result.success:
         headline = {
-            "upgrade": f"Upgraded {_v(result.from_version)} → {_v(result.to_version)}",
-            "recover": op.details.get("success", "Recovered"),
-            "restore": op.details.get("success", "Backup restored"),
-            "backup": f"Backup #{result.backup_id} created",
+            "upgrade": _("Upgraded {old} → {new}").format(
+                old=_v(result.from_version), new=_v(result.to_version)
+            ),
+            "recover": op.details.get("success", _("Recovered")),
+            "restore": op.details.get("success", _("Backup restored")),
+            "backup": _("Backup #{id} created").format(id=result.backup_id),
         }[op.kind]
         return Outcome("success", headline, (*took, log), EXIT_OK)
-    error = result.error or "unknown error"
+    error = result.error or _("unknown error")
     if op.kind == "recover" and result.rolled_back and result.exit_code == EXIT_OK:
         # The rollback asked for, whole (the engine says only then that it is ok).
         return Outcome(
             "success",
-            f"Rolled back to {_v(result.from_version)}",
+            _("Rolled back to {version}").format(version=_v(result.from_version)),
             (_back(result), *took, log),
             EXIT_OK,
         )
     if result.exit_code == EXIT_ROLLBACK_FAILED:
         return Outcome(
             "danger",
-            f"{NOUN[op.kind]} failed and the rollback failed too",
+            _("{noun} failed and the rollback failed too").format(noun=NOUN[op.kind]),
             (*_incomplete(result, error), *took, log),
             EXIT_ROLLBACK_FAILED,
         )
@@ -111,28 +123,34 @@ def describe(
         # Only true when the engine never reached the stop: a cancel that lost
         # the race with it is reported like any other failure above/below.
         return Outcome(
-            "failure", "Cancelled before the stop: nothing was changed", (error, log), EXIT_FAILED
+            "failure",
+            _("Cancelled before the stop: nothing was changed"),
+            (error, log),
+            EXIT_FAILED,
         )
     if result.rolled_back:
         return Outcome(
             "failure",
-            f"{NOUN[op.kind]} failed: rolled back to {_v(result.from_version)}",
-            (f"Error: {error}", _back(result), *took, log),
+            _("{noun} failed: rolled back to {version}").format(
+                noun=NOUN[op.kind], version=_v(result.from_version)
+            ),
+            (_("Error: {error}").format(error=error), _back(result), *took, log),
             EXIT_FAILED,
         )
-    safe = () if stopped else ("Nothing was stopped or changed.",)
+    safe = () if stopped else (_("Nothing was stopped or changed."),)
     code = result.exit_code or EXIT_FAILED
-    headline = f"{NOUN[op.kind]} failed"
-    return Outcome("failure", headline, (f"Error: {error}", *safe, *took, log), code)
+    headline = _("{noun} failed").format(noun=NOUN[op.kind])
+    failed = _("Error: {error}").format(error=error)
+    return Outcome("failure", headline, (failed, *safe, *took, log), code)
 
 
 def _back(result: ResultEvent) -> str:
     """A whole rollback: was there an old stack to start, and did it pass its gate."""
     if result.rollback_healthy is None:
-        return "The old files are back; no stack was running before, so none was started."
+        return _("The old files are back; no stack was running before, so none was started.")
     if result.rollback_healthy:
-        return "The old version runs again and passed its health gate."
-    return "The old files are back; the old stack was not verified healthy."
+        return _("The old version runs again and passed its health gate.")
+    return _("The old files are back; the old stack was not verified healthy.")
 
 
 def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
@@ -140,17 +158,18 @@ def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
     then what is; nothing here may read as a success."""
     if not (result.put_back or result.not_restored):
         hint = (
-            f"Act now: restore backup #{result.backup_id} from the Backups screen."
+            _("Act now: restore backup #{id} from the Backups screen.").format(id=result.backup_id)
             if result.backup_id is not None
-            else "Act now: check the deploy dir and the services by hand."
+            else _("Act now: check the deploy dir and the services by hand.")
         )
-        return (f"Error: {error}", hint)
-    cause = error.split("; rollback failed: ", 1)[0]
+        return (_("Error: {error}").format(error=error), hint)
+    # The engine writes the seam in the same language as this reader.
+    cause = error.split(_(ROLLBACK_FAILED), 1)[0]
     return (
-        f"Error: {cause}",
-        *(f"NOT restored: {problem}" for problem in result.not_restored),
-        f"Put back: {', '.join(result.put_back) or 'nothing'}.",
-        "Act now: finish what is NOT restored as each line says.",
+        _("Error: {error}").format(error=cause),
+        *(_("NOT restored: {problem}").format(problem=p) for p in result.not_restored),
+        _("Put back: {paths}.").format(paths=", ".join(result.put_back) or _("nothing")),
+        _("Act now: finish what is NOT restored as each line says."),
     )
 
 
@@ -170,10 +189,14 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
             raise RuntimeError("the upgrade engine is not available in this build")
         return runner(upgrade_plan, _ports(deps, settings), emit, cancel)
 
-    current = decision.current_version.short if decision.current_version else "new install"
+    current = decision.current_version.short if decision.current_version else _("new install")
     return Operation(
         "upgrade",
-        f"Upgrade {current} → {decision.target_version.short} ({decision.strategy.value})",
+        _("Upgrade {old} → {new} ({strategy})").format(
+            old=current,
+            new=decision.target_version.short,
+            strategy=strategy_name(decision.strategy),
+        ),
         FORWARD_STEPS,
         job,
         Step.STOPPING_SERVICES,
@@ -195,11 +218,11 @@ def recover_operation(
 
     if mode == "rollback":
         steps: tuple[Step, ...] = (Step.ROLLING_BACK,)
-        title, success = "Roll back", "Rolled back: the old version runs again"
+        title, success = _("Roll back"), _("Rolled back: the old version runs again")
     else:
         start = FORWARD_STEPS.index(journal.step) if journal.step in FORWARD_STEPS else 0
         steps = FORWARD_STEPS[start:]
-        title, success = "Resume upgrade", "Upgrade resumed and completed"
+        title, success = _("Resume upgrade"), _("Upgrade resumed and completed")
     return Operation("recover", title, steps, job, None, "restart", {"success": success})
 
 
@@ -213,15 +236,13 @@ def restore_operation(
         ports = Ports(docker=deps.docker(settings), backups=store)
         return restore_backup(settings, ports, store, backup_id, data_only, emit)
 
-    what = "data of backup" if data_only else "backup"
-    return Operation(
-        "restore",
-        f"Restore {what} #{backup_id}",
-        RESTORE_STEPS,
-        job,
-        None,
-        details={"success": f"Restored {what} #{backup_id}; services are healthy"},
-    )
+    if data_only:
+        title = _("Restore data of backup #{id}").format(id=backup_id)
+        success = _("Restored data of backup #{id}; services are healthy").format(id=backup_id)
+    else:
+        title = _("Restore backup #{id}").format(id=backup_id)
+        success = _("Restored backup #{id}; services are healthy").format(id=backup_id)
+    return Operation("restore", title, RESTORE_STEPS, job, None, details={"success": success})
 
 
 def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> Operation:
@@ -233,4 +254,4 @@ def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> O
         return create_backup(store, ports, settings, version, emit, cancel)
 
     # The store honours cancel throughout and the stack is started again either way.
-    return Operation("backup", "Create backup", CREATE_STEPS, job, Step.COMPLETED)
+    return Operation("backup", _("Create backup"), CREATE_STEPS, job, Step.COMPLETED)

@@ -10,25 +10,28 @@ from dataclasses import dataclass
 
 from tui_upgrader.core import display
 from tui_upgrader.core.events import FORWARD_STEPS, Step
-from tui_upgrader.core.strategy import Decision, Strategy
+from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.versions import Comparison
 from tui_upgrader.ops.settings import Settings
 
-STEP_TITLES: dict[Step, str] = {
-    Step.CHECKING_UPDATES: "Check",
-    Step.DOWNLOADING_UPDATE: "Download",
-    Step.EXTRACTING_UPDATE: "Extract",
-    Step.LOADING_IMAGES: "Load images",
-    Step.STOPPING_SERVICES: "Stop services",
-    Step.CREATING_BACKUP: "Back up",
-    Step.APPLYING_UPDATE: "Apply",
-    Step.STARTING_SERVICES: "Start services",
-    Step.VERIFYING_SERVICES: "Health gate",
-    Step.CLEANING_UP: "Clean up",
-    Step.COMPLETED: "Completed",
-    Step.ROLLING_BACK: "Roll back",
-    Step.RESTORING_BACKUP: "Restore",
-}
+STEP_TITLES: Translated[Step] = Translated(
+    {
+        Step.CHECKING_UPDATES: N_("Check"),
+        Step.DOWNLOADING_UPDATE: N_("Download"),
+        Step.EXTRACTING_UPDATE: N_("Extract"),
+        Step.LOADING_IMAGES: N_("Load images"),
+        Step.STOPPING_SERVICES: N_("Stop services"),
+        Step.CREATING_BACKUP: N_("Back up"),
+        Step.APPLYING_UPDATE: N_("Apply"),
+        Step.STARTING_SERVICES: N_("Start services"),
+        Step.VERIFYING_SERVICES: N_("Health gate"),
+        Step.CLEANING_UP: N_("Clean up"),
+        Step.COMPLETED: N_("Completed"),
+        Step.ROLLING_BACK: N_("Roll back"),
+        Step.RESTORING_BACKUP: N_("Restore"),
+    }
+)
 
 # Downtime runs from the stop until the health gate passes.
 DOWNTIME_STEPS = frozenset(
@@ -41,12 +44,14 @@ DOWNTIME_STEPS = frozenset(
     }
 )
 
-COMPARISON_WORDS: dict[Comparison, str] = {
-    Comparison.EQUAL: "same version",
-    Comparison.NEWER: "installed is newer",
-    Comparison.PATCH_UPGRADEABLE: "new patch level",
-    Comparison.FULL_UPGRADE_REQUIRED: "new release",
-}
+COMPARISON_WORDS: Translated[Comparison] = Translated(
+    {
+        Comparison.EQUAL: N_("same version"),
+        Comparison.NEWER: N_("installed is newer"),
+        Comparison.PATCH_UPGRADEABLE: N_("new patch level"),
+        Comparison.FULL_UPGRADE_REQUIRED: N_("new release"),
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,43 +63,63 @@ class PlanStep:
 
 
 def version_line(decision: Decision) -> str:
-    current = decision.current_version.short if decision.current_version else "nothing installed"
+    current = decision.current_version.short if decision.current_version else _("nothing installed")
     return f"{current}  →  {decision.target_version.short}"
+
+
+def strategy_words(decision: Decision) -> str:
+    """``1.0.0 → 1.1.0 (full)`` for dialogs, the strategy in the reader's language."""
+    return f"{version_line(decision)} ({strategy_name(decision.strategy)})"
+
+
+def _apply_text(decision: Decision, settings: Settings) -> str:
+    ops = decision.operations
+    if decision.strategy is Strategy.PATCH and ops is not None:
+        return _("replace {replaced} path(s), delete {deleted}").format(
+            replaced=len(ops.replaced), deleted=len(ops.deleted)
+        )
+    paths = settings.keep_paths
+    if not paths:
+        return _("replace the release files; keep nothing")
+    names = ", ".join(paths[:2])
+    if len(paths) > 2:
+        names = _("{names} and {count} more").format(names=names, count=len(paths) - 2)
+    return _("replace the release files; keep {names}").format(names=names)
 
 
 def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> list[PlanStep]:
     pkg = decision.package
-    patch = decision.strategy is Strategy.PATCH and decision.operations is not None
     if pkg is None:
-        download = "download the package"
+        download = _("download the package")
     else:
-        check = "verify sha256" if pkg.verifiable else "UNVERIFIABLE: no hash"
-        download = f"download {pkg.file_name} ({display.size(pkg.size)}), {check}"
-    if patch and decision.operations is not None:
-        ops = decision.operations
-        apply = f"replace {len(ops.replaced)} path(s), delete {len(ops.deleted)}"
-    else:
-        paths = settings.keep_paths
-        kept = ", ".join(paths[:2]) + (f" and {len(paths) - 2} more" if len(paths) > 2 else "")
-        apply = f"replace the release files; keep {kept or 'nothing'}"
+        check = _("verify sha256") if pkg.verifiable else _("UNVERIFIABLE: no hash")
+        download = _("download {file} ({size}), {check}").format(
+            file=pkg.file_name, size=display.size(pkg.size), check=check
+        )
     backup = (
-        "cold backup of what apply changes, plus data"
+        _("cold backup of what apply changes, plus data")
         if make_backup
-        else "SKIPPED: no pre-upgrade backup (Backups screen)"
+        else _("SKIPPED: no pre-upgrade backup (Backups screen)")
     )
     gate = display.duration(settings.health_timeout_s)
     texts: dict[Step, str] = {
-        Step.CHECKING_UPDATES: "check the deploy dir, disk space and Docker",
+        Step.CHECKING_UPDATES: _("check the deploy dir, disk space and Docker"),
         Step.DOWNLOADING_UPDATE: download,
-        Step.EXTRACTING_UPDATE: "unpack to a staging dir; deploy dir untouched",
-        Step.LOADING_IMAGES: "load the new images; old images stay",
-        Step.STOPPING_SERVICES: "stop the services: downtime starts here",
+        Step.EXTRACTING_UPDATE: _("unpack to a staging dir; deploy dir untouched"),
+        Step.LOADING_IMAGES: _("load the new images; old images stay"),
+        Step.STOPPING_SERVICES: _("stop the services: downtime starts here"),
         Step.CREATING_BACKUP: backup,
-        Step.APPLYING_UPDATE: apply,
-        Step.STARTING_SERVICES: "start the services with the new compose file",
-        Step.VERIFYING_SERVICES: f"all services healthy within {gate}; downtime ends",
-        Step.CLEANING_UP: f"remove staging; keep the newest {settings.backup_keep} backups",
-        Step.COMPLETED: f"record {decision.target_version.short} as installed",
+        Step.APPLYING_UPDATE: _apply_text(decision, settings),
+        Step.STARTING_SERVICES: _("start the services with the new compose file"),
+        Step.VERIFYING_SERVICES: _("all services healthy within {gate}; downtime ends").format(
+            gate=gate
+        ),
+        Step.CLEANING_UP: _("remove staging; keep the newest {count} backups").format(
+            count=settings.backup_keep
+        ),
+        Step.COMPLETED: _("record {version} as installed").format(
+            version=decision.target_version.short
+        ),
     }
     return [
         PlanStep(
@@ -111,35 +136,39 @@ def touched(decision: Decision, settings: Settings, services: list[str] | None) 
     lines: list[str] = []
     ops = decision.operations if decision.strategy is Strategy.PATCH else None
     if ops is not None:
-        lines.extend(f"replace {path}" for path in ops.replaced)
-        lines.extend(f"delete  {path}" for path in ops.deleted)
+        lines.extend(_("replace {path}").format(path=path) for path in ops.replaced)
+        lines.extend(_("delete  {path}").format(path=path) for path in ops.deleted)
     else:
-        lines.append(f"release files in {settings.deploy_dir} (compose file, .env, app, config)")
-    lines.append(f"images from the package for {decision.arch.docker_name}")
+        lines.append(
+            _("release files in {deploy_dir} (compose file, .env, app, config)").format(
+                deploy_dir=settings.deploy_dir
+            )
+        )
+    lines.append(_("images from the package for {arch}").format(arch=decision.arch.docker_name))
     if services is None:
-        lines.append("services: (asking Docker...)")
+        lines.append(_("services: (asking Docker...)"))
     elif services:
-        lines.append("services: " + ", ".join(services))
+        lines.append(_("services: {names}").format(names=", ".join(services)))
     else:
-        lines.append("services: none yet (first install)")
+        lines.append(_("services: none yet (first install)"))
     return lines
 
 
 def kept(decision: Decision, settings: Settings, *, make_backup: bool) -> list[str]:
     lines = []
     if settings.keep_paths:
-        lines.append("never replaced: " + ", ".join(f"{path}/" for path in settings.keep_paths))
-    lines.append("old images stay, pinned as tui-upgrader/previous:<project>-<service>")
+        names = ", ".join(f"{path}/" for path in settings.keep_paths)
+        lines.append(_("never replaced: {names}").format(names=names))
+    lines.append(_("old images stay, pinned as tui-upgrader/previous:<project>-<service>"))
     if make_backup:
-        lines.append(f"a pre-upgrade backup in {settings.backups_dir}")
-    lines.append("the deploy dir is rolled back as one unit if anything fails after the stop")
+        lines.append(_("a pre-upgrade backup in {path}").format(path=settings.backups_dir))
+    lines.append(_("the deploy dir is rolled back as one unit if anything fails after the stop"))
     return lines
 
 
 def blocked_text(decision: Decision) -> str | None:
     if decision.blocked_by is None:
         return None
-    return (
-        f"{decision.target_version.short} needs {decision.blocked_by.short} or later installed. "
-        f"Install {decision.blocked_by.short} first, then {decision.target_version.short}."
-    )
+    return _(
+        "{target} needs {minimum} or later installed. Install {minimum} first, then {target}."
+    ).format(target=decision.target_version.short, minimum=decision.blocked_by.short)

@@ -11,6 +11,7 @@ import threading
 
 from tui_upgrader.core.errors import EXIT_FAILED
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade import Ports
@@ -82,7 +83,7 @@ def create_backup(
             settings.deploy_dir,
             stop=True,
             version=version,
-            note="made from the TUI",
+            note=_("made from the TUI"),
             emit=emit,
             cancel=cancel,
         )
@@ -100,7 +101,9 @@ def create_backup(
                 None,
                 rid,
                 False,
-                f"backup {rid} was made, but the stack did not come back up: {made.restart_error}",
+                _("backup {id} was made, but the stack did not come back up: {error}").format(
+                    id=rid, error=made.restart_error
+                ),
                 exit_code=EXIT_FAILED,
             )
     emit(result)

@@ -28,6 +28,8 @@ from typing import IO, Any, Literal, cast
 
 import zstandard
 
+from tui_upgrader.core.i18n import _
+
 logger = logging.getLogger(__name__)
 
 Codec = Literal["zstd", "gzip"]
@@ -43,7 +45,9 @@ def parse_codec(value: str) -> Codec:
         return "zstd"
     if value == "gzip":
         return "gzip"
-    raise ValueError(f"unknown backup codec {value!r} (expected zstd or gzip)")
+    raise ValueError(
+        _("unknown backup codec {value!r} (expected zstd or gzip)").format(value=value)
+    )
 
 
 class _HashingFile:
@@ -83,7 +87,7 @@ class _Sink(threading.Thread):
         self.out = _HashingFile(fd)
         self.full: queue.Queue[tuple[bytearray, int] | None] = queue.Queue()
         self.free: queue.Queue[bytearray] = queue.Queue()
-        for _ in range(POOL):
+        for _slot in range(POOL):
             self.free.put(bytearray(CHUNK))
         self.error: BaseException | None = None
         self.compressor: Any

@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import CancelledError, UpgraderError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.policy import (
     MAX_NAME_BYTES,
     ExtractStats,
@@ -120,5 +121,5 @@ def _copy_zip_member(
             if written > info.file_size:
                 raise plan.refuse(raw, "inflates to more than its declared size")
             if plan.cancel is not None and plan.cancel.is_set():
-                raise CancelledError(f"{plan.label}: extraction cancelled")
+                raise CancelledError(_("{label}: extraction cancelled").format(label=plan.label))
             dst.write(chunk)

@@ -17,6 +17,7 @@ from functools import partial
 from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import PackageError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES, STATE_DIR_NAME
 from tui_upgrader.ops.archive.extract import extract_tar
@@ -46,7 +47,9 @@ def _zip_prefix(archive: Path) -> str | None:
         with zipfile.ZipFile(archive) as zf:
             names = [n.removeprefix("./") for n in zf.namelist()]
     except (OSError, zipfile.BadZipFile) as exc:
-        raise PackageError(f"{archive.name}: not a readable zip archive ({exc})") from exc
+        raise PackageError(
+            _("{name}: not a readable zip archive ({exc})").format(name=archive.name, exc=exc)
+        ) from exc
     cleaned = [n for n in names if n not in ("", ".", "./")]
     if cleaned and all(n == "docker" or n.startswith(PREFIX) for n in cleaned):
         return PREFIX
@@ -87,8 +90,9 @@ def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> 
     if (dest / STATE_DIR_NAME).exists() or (dest / STATE_DIR_NAME).is_symlink():
         # Applying it would move our journal and state aside mid-upgrade.
         raise PackageError(
-            f"{archive.name}: holds {STATE_DIR_NAME}/, the tool's own state dir; "
-            "a release package must not"
+            _(
+                "{name}: holds {state_dir}/, the tool's own state dir; a release package must not"
+            ).format(name=archive.name, state_dir=STATE_DIR_NAME)
         )
     _touch_tree(dest)
     logger.info("unpacked %s into %s", archive.name, dest)
@@ -109,8 +113,9 @@ def check_full(staged: Path, name: str) -> Path:
     compose = find_compose_file(staged)
     if compose is None:
         raise PackageError(
-            f"{name}: the full package holds no compose file "
-            f"({', '.join(COMPOSE_FILE_NAMES)}, under docker/)"
+            _("{name}: the full package holds no compose file ({names}, under docker/)").format(
+                name=name, names=", ".join(COMPOSE_FILE_NAMES)
+            )
         )
     return compose
 
@@ -119,5 +124,7 @@ def check_patch(staged: Path, ops: PatchOperations, name: str) -> None:
     missing = [p for p in ops.replaced if not (staged / p).exists()]
     if missing:
         raise PackageError(
-            f"{name}: the patch lists {', '.join(missing)} to replace but does not contain it"
+            _("{name}: the patch lists {missing} to replace but does not contain it").format(
+                name=name, missing=", ".join(missing)
+            )
         )

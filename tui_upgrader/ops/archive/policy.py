@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import CancelledError, UpgraderError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.links import escaping_links
 
 MAX_NAME_BYTES = 4096  # PATH_MAX: longer names are corrupt or hostile
@@ -155,7 +156,7 @@ class Plan:
     def admit(self, raw: str, rel: str, kind: str, size: int) -> None:
         """Check one member against everything seen so far, then count it."""
         if self.cancel is not None and self.cancel.is_set():
-            raise CancelledError(f"{self.label}: extraction cancelled")
+            raise CancelledError(_("{label}: extraction cancelled").format(label=self.label))
         if self.stats.members >= self.max_members:
             raise self.error_type(f"{self.label}: more than {self.max_members} members")
         if self.stats.content_bytes + size > self.max_total_bytes:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError, UpgraderError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import SUFFIX
 from tui_upgrader.ops.backup.catalogue import BackupRecord, Catalogue
 
@@ -26,8 +27,9 @@ def _codec_of(archive: Path) -> str:
         if archive.name.endswith(suffix):
             return codec
     raise BackupError(
-        f"{archive}: not a backup archive (expected a name ending in "
-        f"{' or '.join(SUFFIX.values())})"
+        _("{archive}: not a backup archive (expected a name ending in {values})").format(
+            archive=archive, values=" or ".join(SUFFIX.values())
+        )
     )
 
 
@@ -56,7 +58,7 @@ def record_for_archive(
     """A completed record for ``archive`` whose restore checks it hashes to ``sha256``."""
     archive = archive.resolve()
     if not archive.is_file():
-        raise BackupError(f"backup archive {archive} does not exist")
+        raise BackupError(_("backup archive {archive} does not exist").format(archive=archive))
     recorded = _recorded(catalogue, backup_id, archive)
     if recorded is not None and recorded.status == "completed" and recorded.sha256 == sha256:
         return recorded

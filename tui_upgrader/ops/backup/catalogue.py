@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from tui_upgrader.core.errors import BackupError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import private_dir
 
 logger = logging.getLogger(__name__)
@@ -151,14 +152,16 @@ class Catalogue:
         try:
             conn = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
         except sqlite3.Error as exc:
-            raise BackupError(f"catalogue {self.path}: cannot open: {exc}") from exc
+            raise BackupError(
+                _("catalogue {path}: cannot open: {exc}").format(path=self.path, exc=exc)
+            ) from exc
         try:
             conn.row_factory = sqlite3.Row
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             yield conn
         except sqlite3.DatabaseError as exc:
-            raise BackupError(f"catalogue {self.path}: {exc}") from exc
+            raise BackupError(_("catalogue {path}: {exc}").format(path=self.path, exc=exc)) from exc
         finally:
             conn.close()
 
@@ -166,8 +169,10 @@ class Catalogue:
         current = conn.execute("PRAGMA user_version").fetchone()[0]
         if current > len(MIGRATIONS):
             raise BackupError(
-                f"catalogue {self.path}: schema version {current} is newer than this tool "
-                f"understands ({len(MIGRATIONS)}); upgrade tui-upgrader"
+                _(
+                    "catalogue {path}: schema version {current} is newer than this "
+                    "tool understands ({known}); upgrade tui-upgrader"
+                ).format(path=self.path, current=current, known=len(MIGRATIONS))
             )
         if current == len(MIGRATIONS):
             return
@@ -273,7 +278,11 @@ class Catalogue:
     def get(self, backup_id: int) -> BackupRecord:
         record = self.find(backup_id)
         if record is None:
-            raise BackupError(f"catalogue {self.path}: backup {backup_id} vanished")
+            raise BackupError(
+                _("catalogue {path}: backup {backup_id} vanished").format(
+                    path=self.path, backup_id=backup_id
+                )
+            )
         return record
 
     def all(self) -> list[BackupRecord]:

@@ -14,6 +14,7 @@ from typing import IO, cast
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import BackupError, CancelledError, DiskSpaceError
 from tui_upgrader.core.events import Emit, ProgressEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.archive.codec import parse_codec
 from tui_upgrader.ops.archive.extract import extract_tar
@@ -87,29 +88,49 @@ def verify_archive(record: BackupRecord) -> VerifyReport:
 
 def _check_target(record: BackupRecord, deploy_dir: Path, data_only: bool) -> None:
     if record.status != "completed":
-        raise BackupError(f"backup {record.id} is {record.status}; only a completed one restores")
+        raise BackupError(
+            _("backup {id} is {status}; only a completed one restores").format(
+                id=record.id, status=record.status
+            )
+        )
     if not record.archive_exists():
-        raise BackupError(f"backup {record.id}: archive {record.archive_path} is missing")
+        raise BackupError(
+            _("backup {id}: archive {archive_path} is missing").format(
+                id=record.id, archive_path=record.archive_path
+            )
+        )
     if data_only:
         if not deploy_dir.is_dir():
-            raise BackupError(f"restore of data/ into {deploy_dir}: no such deploy dir")
+            raise BackupError(
+                _("restore of data/ into {deploy_dir}: no such deploy dir").format(
+                    deploy_dir=deploy_dir
+                )
+            )
         data = deploy_dir / "data"
         if os.path.ismount(data) or mount_points(data):
             raise BackupError(
-                f"restore into {deploy_dir}: data/ is or holds a mount point; it cannot be "
-                "swapped by rename: restore it by hand from the archive"
+                _(
+                    "restore into {deploy_dir}: data/ is or holds a mount point; it "
+                    "cannot be swapped by rename: restore it by hand from the archive"
+                ).format(deploy_dir=deploy_dir)
             )
     else:
         if os.path.ismount(deploy_dir):
             raise BackupError(
-                f"restore into {deploy_dir}: the deploy dir is itself a mount point, so the "
-                "restored tree cannot be swapped in by rename; use --data-only or restore by hand"
+                _(
+                    "restore into {deploy_dir}: the deploy dir is itself a mount "
+                    "point, so the restored tree cannot be swapped in by rename; use "
+                    "--data-only or restore by hand"
+                ).format(deploy_dir=deploy_dir)
             )
         mounts = mount_points(deploy_dir)
         if mounts:
             raise BackupError(
-                f"restore into {deploy_dir}: {mounts[0]} is a mount point (another filesystem); "
-                "a full restore would move it aside: unmount it first or use --data-only"
+                _(
+                    "restore into {deploy_dir}: {mounts} is a mount point (another "
+                    "filesystem); a full restore would move it aside: unmount it "
+                    "first or use --data-only"
+                ).format(deploy_dir=deploy_dir, mounts=mounts[0])
             )
     need = (record.content_bytes or 0) + 64 * (1 << 20)
     where = deploy_dir if data_only else deploy_dir.parent
@@ -118,8 +139,9 @@ def _check_target(record: BackupRecord, deploy_dir: Path, data_only: bool) -> No
     free = shutil.disk_usage(where).free
     if free < need:
         raise DiskSpaceError(
-            f"restore of backup {record.id}: {where} has {display.size(free)} free, "
-            f"the restore needs about {display.size(need)}"
+            _(
+                "restore of backup {id}: {where} has {size} free, the restore needs about {size2}"
+            ).format(id=record.id, where=where, size=display.size(free), size2=display.size(need))
         )
 
 
@@ -139,7 +161,11 @@ def restore_archive(
     try:
         recover_leftovers(deploy_dir)
     except OSError as exc:
-        raise BackupError(f"restore into {deploy_dir}: cannot clear leftovers: {exc}") from exc
+        raise BackupError(
+            _("restore into {deploy_dir}: cannot clear leftovers: {exc}").format(
+                deploy_dir=deploy_dir, exc=exc
+            )
+        ) from exc
     _check_target(record, deploy_dir, data_only)
     staging = new_staging(deploy_dir, data_only=data_only)
     # A data-only staging dir lives inside the deploy dir: keep its mtime as it was.
@@ -171,21 +197,29 @@ def restore_archive(
             actual, size = reader.drain()
         if actual != record.sha256:
             raise BackupError(
-                f"{label} is corrupt (sha256 {actual}, catalogue has {record.sha256}); "
-                f"{deploy_dir} was not touched"
+                _(
+                    "{label} is corrupt (sha256 {actual}, catalogue has {sha256}); "
+                    "{deploy_dir} was not touched"
+                ).format(label=label, actual=actual, sha256=record.sha256, deploy_dir=deploy_dir)
             )
         # A record made from the archive alone (``by_path``) has no counts to check.
         if not data_only and record.file_count is not None and stats.files != record.file_count:
             raise BackupError(
-                f"{label} holds {stats.files} files, the catalogue says {record.file_count}"
+                _("{label} holds {files} files, the catalogue says {file_count}").format(
+                    label=label, files=stats.files, file_count=record.file_count
+                )
             )
         staged, live = staging, deploy_dir
         if data_only:
             staged, live = staging / "data", deploy_dir / "data"
             if not staged.is_dir():
-                raise BackupError(f"{label} holds no data/ directory")
+                raise BackupError(_("{label} holds no data/ directory").format(label=label))
         if cancel is not None and cancel.is_set():
-            raise CancelledError(f"restore of {label} cancelled; {deploy_dir} was not touched")
+            raise CancelledError(
+                _("restore of {label} cancelled; {deploy_dir} was not touched").format(
+                    label=label, deploy_dir=deploy_dir
+                )
+            )
         rels = excluded_paths(deploy_dir, excluded) if deploy_dir.is_dir() else []
         if data_only:
             rels = [r[len("data/") :] for r in rels if r.startswith("data/")]
@@ -202,11 +236,19 @@ def restore_archive(
         return stats
     except OSError as exc:
         untouched = "" if old is not None else f"; {deploy_dir} was not touched"
-        raise BackupError(f"restore of {label} into {deploy_dir} failed: {exc}{untouched}") from exc
+        raise BackupError(
+            _("restore of {label} into {deploy_dir} failed: {exc}{untouched}").format(
+                label=label, deploy_dir=deploy_dir, exc=exc, untouched=untouched
+            )
+        ) from exc
     except BackupError as exc:
         if old is not None or "was not touched" in exc.message:
             raise
-        raise BackupError(f"restore of {exc.message}; {deploy_dir} was not touched") from exc
+        raise BackupError(
+            _("restore of {message}; {deploy_dir} was not touched").format(
+                message=exc.message, deploy_dir=deploy_dir
+            )
+        ) from exc
     finally:
         for leftover in (old, staging):
             if leftover is not None:

@@ -66,6 +66,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, UpgraderError
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import DEFAULT_LEVEL, SUFFIX, TarBuilder, parse_codec
 from tui_upgrader.ops.backup.by_path import record_for_archive
 from tui_upgrader.ops.backup.catalogue import KINDS, BackupRecord, Catalogue
@@ -118,7 +119,9 @@ class BackupStore:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
                 raise BackupError(
-                    f"another backup, restore or delete is running (lock {path} is held)"
+                    _("another backup, restore or delete is running (lock {path} is held)").format(
+                        path=path
+                    )
                 ) from None
             if own:
                 self._sweep()
@@ -154,7 +157,11 @@ class BackupStore:
     def get(self, backup_id: int) -> BackupRecord:
         record = self.catalogue.find(backup_id)
         if record is None:
-            raise InputError(f"no backup with id {backup_id} (see `tui-upgrader backup list`)")
+            raise InputError(
+                _("no backup with id {backup_id} (see `tui-upgrader backup list`)").format(
+                    backup_id=backup_id
+                )
+            )
         return record
 
     def verify(self, backup_id: int) -> VerifyReport:
@@ -175,7 +182,11 @@ class BackupStore:
         cancel: threading.Event | None = None,
     ) -> BackupRecord:
         if kind not in KINDS:
-            raise InputError(f"unknown backup kind {kind!r} (expected one of {', '.join(KINDS)})")
+            raise InputError(
+                _("unknown backup kind {kind!r} (expected one of {kinds})").format(
+                    kind=kind, kinds=", ".join(KINDS)
+                )
+            )
         try:
             codec = parse_codec(self.settings.backup_codec)
         except ValueError as exc:
@@ -186,7 +197,11 @@ class BackupStore:
         deploy_dir = deploy_dir.resolve()
         if not deploy_dir.is_dir():
             # Before any catalogue row: a typo must not leave a "failed" backup behind.
-            raise InputError(f"{deploy_dir}: no such deploy dir; nothing to back up")
+            raise InputError(
+                _("{deploy_dir}: no such deploy dir; nothing to back up").format(
+                    deploy_dir=deploy_dir
+                )
+            )
         with self._lock():
 
             def archive_for(new_id: int, created: datetime) -> Path:
@@ -229,11 +244,17 @@ class BackupStore:
         where = f"backup {record.id} of {record.deploy_dir}"
         if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
             return BackupError(
-                f"{where} failed: no space left on device in {self.dir}; "
-                "the partial archive was removed"
+                _(
+                    "{where} failed: no space left on device in {dir}; the partial "
+                    "archive was removed"
+                ).format(where=where, dir=self.dir)
             )
         if isinstance(exc, OSError):
-            return BackupError(f"{where} failed: {exc}; the partial archive was removed")
+            return BackupError(
+                _("{where} failed: {exc}; the partial archive was removed").format(
+                    where=where, exc=exc
+                )
+            )
         return exc
 
     def _write(
@@ -253,7 +274,14 @@ class BackupStore:
         )
         scan = scan_tree(record.deploy_dir, excluded)
         for rel in scan.skipped:
-            emit(LogEvent("warning", f"backup {record.id}: skipped {rel} (socket/fifo/device)"))
+            emit(
+                LogEvent(
+                    "warning",
+                    _("backup {id}: skipped {rel} (socket/fifo/device)").format(
+                        id=record.id, rel=rel
+                    ),
+                )
+            )
         total = scan.content_bytes
 
         def progress(done: int, *, final: bool = False) -> None:
@@ -268,7 +296,9 @@ class BackupStore:
             try:
                 files = write_tree(scan, builder, progress=progress, cancelled=cancelled)
                 if cancelled():
-                    raise CancelledError(f"backup {record.id} cancelled; nothing was kept")
+                    raise CancelledError(
+                        _("backup {id} cancelled; nothing was kept").format(id=record.id)
+                    )
                 written = builder.finish()
             except BaseException:
                 builder.abort()
@@ -344,7 +374,11 @@ class BackupStore:
         try:
             record.archive_path.unlink(missing_ok=True)
         except OSError as exc:
-            raise BackupError(f"cannot delete {record.archive_path}: {exc.strerror}") from exc
+            raise BackupError(
+                _("cannot delete {archive_path}: {strerror}").format(
+                    archive_path=record.archive_path, strerror=exc.strerror
+                )
+            ) from exc
         self.catalogue.remove(record.id)
         logger.info("deleted backup %d (%s)", record.id, record.archive_path)
 

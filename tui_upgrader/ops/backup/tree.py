@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.archive.codec import SinkError, TarBuilder
 from tui_upgrader.ops.archive.links import escaping_links
@@ -130,9 +131,11 @@ def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
     try:
         root_st = os.lstat(root)
     except OSError as exc:
-        raise BackupError(f"cannot back up {root}: {exc.strerror}") from exc
+        raise BackupError(
+            _("cannot back up {root}: {strerror}").format(root=root, strerror=exc.strerror)
+        ) from exc
     if not stat.S_ISDIR(root_st.st_mode):
-        raise BackupError(f"cannot back up {root}: not a directory")
+        raise BackupError(_("cannot back up {root}: not a directory").format(root=root))
     scan = TreeScan(root, [TreeEntry(".", root_st)])
     links: dict[str, str] = {}
     stack: list[tuple[str, list[os.DirEntry[str]]]] = []
@@ -163,15 +166,21 @@ def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
             else:
                 scan.skipped.append(rel)
     except OSError as exc:
-        raise BackupError(f"cannot back up {root}: {exc.filename}: {exc.strerror}") from exc
+        raise BackupError(
+            _("cannot back up {root}: {filename}: {strerror}").format(
+                root=root, filename=exc.filename, strerror=exc.strerror
+            )
+        ) from exc
     escaping = escaping_links(links)
     if escaping:
         first = escaping[0]
         more = f" (and {len(escaping) - 1} more)" if len(escaping) > 1 else ""
         raise BackupError(
-            f"cannot back up {root}: symlink {first!r} -> {links[first]!r} leads outside it"
-            f"{more}; a restore would refuse it: replace it with a copy or list it in "
-            "backup_excludes"
+            _(
+                "cannot back up {root}: symlink {first!r} -> {links!r} leads "
+                "outside it{more}; a restore would refuse it: replace it with a "
+                "copy or list it in backup_excludes"
+            ).format(root=root, first=first, links=links[first], more=more)
         )
     for rel in scan.skipped:
         logger.warning("backup of %s: skipped %s (socket, fifo or device)", root, rel)
@@ -273,18 +282,24 @@ def write_tree(
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
-            raise BackupError(f"cannot back up {path}: {exc.strerror}") from exc
+            raise BackupError(
+                _("cannot back up {path}: {strerror}").format(path=path, strerror=exc.strerror)
+            ) from exc
         try:
             # Sizes and attributes as of now: the file may have changed since the scan.
             now = os.fstat(fd)
             if not stat.S_ISREG(now.st_mode):
-                raise BackupError(f"cannot back up {path}: it changed type during the backup")
+                raise BackupError(
+                    _("cannot back up {path}: it changed type during the backup").format(path=path)
+                )
             builder.write(header(entry.rel, now, names, kind=tarfile.REGTYPE, size=now.st_size))
             builder.file_data(fd, now.st_size, cancelled)
         except SinkError:
             raise
         except OSError as exc:
-            raise BackupError(f"cannot back up {path}: {exc.strerror or exc}") from exc
+            raise BackupError(
+                _("cannot back up {path}: {value}").format(path=path, value=exc.strerror or exc)
+            ) from exc
         finally:
             os.close(fd)
         files += 1

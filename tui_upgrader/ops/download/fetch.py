@@ -33,6 +33,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discard
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
@@ -50,7 +51,7 @@ __all__ = ["DownloadResult", "RetryPolicy", "download"]
 PROGRESS_INTERVAL_S = 0.1  # at most 10 progress events per second
 COPY_BLOCK = 1024 * 1024
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-MANIFEST = "the manifest"
+MANIFEST = N_("the manifest")
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +96,7 @@ def _normalise_sha(value: str | None) -> str | None:
         return None
     text = value.strip().lower().removeprefix("sha256:")
     if not _SHA256.match(text):
-        raise InputError(f"invalid sha256 {value!r}: expected 64 hex digits")
+        raise InputError(_("invalid sha256 {value!r}: expected 64 hex digits").format(value=value))
     return text
 
 
@@ -112,8 +113,15 @@ def check_free_space(directory: Path, needed: int, what: str) -> None:
     free = shutil.disk_usage(directory).free
     if free < needed:
         raise DiskSpaceError(
-            f"{directory}: not enough free space for {what}: "
-            f"need {naturalsize(needed, binary=True)}, {naturalsize(free, binary=True)} free"
+            _(
+                "{directory}: not enough free space for {what}: need "
+                "{naturalsize}, {naturalsize2} free"
+            ).format(
+                directory=directory,
+                what=what,
+                naturalsize=naturalsize(needed, binary=True),
+                naturalsize2=naturalsize(free, binary=True),
+            )
         )
 
 
@@ -151,12 +159,18 @@ def _verify(
     expected_from: str = MANIFEST,
 ) -> UpgraderError | None:
     if expected_size is not None and size != expected_size:
-        return DownloadError(f"{url}: received {size} bytes, {expected_from} says {expected_size}")
+        return DownloadError(
+            _("{url}: received {size} bytes, {source} says {expected_size}").format(
+                url=url, size=size, source=_(expected_from), expected_size=expected_size
+            )
+        )
     if expected is not None and sha != expected:
         if expected_from == MANIFEST:
             return HashMismatchError(url, expected, sha)
         name = url.rsplit("/", 1)[-1]
-        return HashMismatchError(f"package {name}", expected, sha, against=expected_from)
+        return HashMismatchError(
+            _("package {name}").format(name=name), expected, sha, against=_(expected_from)
+        )
     return None
 
 
@@ -179,7 +193,11 @@ def _copy_local(
     try:
         size = source.stat().st_size
     except OSError as exc:
-        raise DownloadError(f"{source}: cannot read package: {exc.strerror}") from exc
+        raise DownloadError(
+            _("{source}: cannot read package: {strerror}").format(
+                source=source, strerror=exc.strerror
+            )
+        ) from exc
     check_free_space(dest.parent, size, dest.name)
     part = part_path(dest)
     pipe = HashPipe()
@@ -193,7 +211,7 @@ def _copy_local(
                 done += len(block)
                 progress(done, size)
                 if cancel.is_set():
-                    raise CancelledError(f"copy of {source} cancelled")
+                    raise CancelledError(_("copy of {source} cancelled").format(source=source))
             out.flush()
             os.fsync(out.fileno())
         sha = pipe.hexdigest()
@@ -238,7 +256,11 @@ def download(
     try:
         dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
-        raise DownloadError(f"{dest.parent}: cannot create: {exc.strerror}") from exc
+        raise DownloadError(
+            _("{parent}: cannot create: {strerror}").format(
+                parent=dest.parent, strerror=exc.strerror
+            )
+        ) from exc
     reused = _reuse_complete(dest, expected, expected_size, progress)
     if reused is not None:
         stage_log(emit, Stage.DOWNLOAD_REUSED, sha256=reused.sha256)
@@ -286,13 +308,19 @@ def download(
             discard_partial(dest)
             if attempt == 2:
                 raise problem
-            text = f"{problem}; deleted it, downloading once more from scratch"
+            text = _("{problem}; deleted it, downloading once more from scratch").format(
+                problem=problem
+            )
             logger.warning("%s", text)
             ctx.log("warning", text)
         raise AssertionError("unreachable")
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            raise DiskSpaceError(f"{dest.parent}: disk full while writing {dest.name}") from exc
+            raise DiskSpaceError(
+                _("{parent}: disk full while writing {name}").format(
+                    parent=dest.parent, name=dest.name
+                )
+            ) from exc
         raise DownloadError(f"{dest}: {exc.strerror or exc}") from exc
     finally:
         if client is None:

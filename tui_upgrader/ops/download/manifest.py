@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from tui_upgrader.core.errors import ConfigError, ManifestError, NetworkError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest_bytes
 from tui_upgrader.ops.settings import Settings
 
@@ -25,13 +26,21 @@ USER_AGENT = "tui-upgrader"
 def _read_limited(response: httpx.Response, url: str) -> bytes:
     declared = response.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
-        raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes ({declared} bytes)")
+        raise ManifestError(
+            url,
+            _("larger than {limit} bytes ({declared} bytes)").format(
+                limit=MAX_MANIFEST_BYTES, declared=declared
+            ),
+        )
     chunks: list[bytes] = []
     size = 0
     for chunk in response.iter_bytes():
         size += len(chunk)
         if size > MAX_MANIFEST_BYTES:
-            raise ManifestError(url, f"larger than {MAX_MANIFEST_BYTES} bytes")
+            raise ManifestError(
+                url,
+                _("larger than {limit} bytes").format(limit=MAX_MANIFEST_BYTES),
+            )
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -52,18 +61,24 @@ def _local_path(source: str) -> Path | None:
     try:
         parts = urlsplit(source)
     except ValueError as exc:  # e.g. an unclosed IPv6 bracket
-        raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
+        raise ConfigError(
+            _("{source}: not a valid manifest URL ({exc})").format(source=source, exc=exc)
+        ) from exc
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
         if not parts.netloc:
-            raise ConfigError(f"{source}: not a valid manifest URL (no host)")
+            raise ConfigError(
+                _("{source}: not a valid manifest URL (no host)").format(source=source)
+            )
         return None
     if scheme == "file":
         return Path(unquote(parts.path))
     if scheme and "://" in source:
         raise ConfigError(
-            f"{source}: unsupported manifest URL scheme {parts.scheme!r} "
-            "(use http://, https://, file:// or a path)"
+            _(
+                "{source}: unsupported manifest URL scheme {scheme!r} (use "
+                "http://, https://, file:// or a path)"
+            ).format(source=source, scheme=parts.scheme)
         )
     return Path(source)
 
@@ -84,12 +99,17 @@ def fetch_manifest_bytes(
             with http.stream("GET", source, follow_redirects=True) as response:
                 if response.status_code >= 400:
                     raise NetworkError(
-                        f"{source}: server answered HTTP {response.status_code} "
-                        f"{response.reason_phrase}"
+                        _("{source}: server answered HTTP {status_code} {reason_phrase}").format(
+                            source=source,
+                            status_code=response.status_code,
+                            reason_phrase=response.reason_phrase,
+                        )
                     )
                 return _read_limited(response, source)
         except httpx.InvalidURL as exc:
-            raise ConfigError(f"{source}: not a valid manifest URL ({exc})") from exc
+            raise ConfigError(
+                _("{source}: not a valid manifest URL ({exc})").format(source=source, exc=exc)
+            ) from exc
         except httpx.TransportError as exc:
             raise NetworkError(f"{source}: {describe_transport_error(exc)}") from exc
         finally:
@@ -97,12 +117,17 @@ def fetch_manifest_bytes(
                 http.close()
     try:
         if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(str(path), f"larger than {MAX_MANIFEST_BYTES} bytes")
+            raise ManifestError(
+                str(path),
+                _("larger than {limit} bytes").format(limit=MAX_MANIFEST_BYTES),
+            )
         return path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: manifest file not found") from None
+        raise ConfigError(_("{path}: manifest file not found").format(path=path)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read manifest: {exc.strerror}") from exc
+        raise ConfigError(
+            _("{path}: cannot read manifest: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
 
 
 def fetch_manifest(
@@ -110,7 +135,7 @@ def fetch_manifest(
 ) -> Manifest:
     if not source:
         raise ConfigError(
-            "no manifest configured: pass --manifest URL|PATH or set manifest in config.toml"
+            _("no manifest configured: pass --manifest URL|PATH or set manifest in config.toml")
         )
     data = fetch_manifest_bytes(source, settings, client)
     logger.info("manifest fetched from %s (%d bytes)", source, len(data))

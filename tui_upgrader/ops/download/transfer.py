@@ -19,6 +19,7 @@ import httpx
 
 from tui_upgrader.core.errors import CancelledError, DownloadError
 from tui_upgrader.core.events import LogLevel
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.download.hashing import HashPipe
 from tui_upgrader.ops.download.resume_meta import (
@@ -69,7 +70,7 @@ class TransferContext:
     progress: ProgressSink
     log: Callable[[LogLevel, str], None]
     check_space: Callable[[int], None]
-    expected_from: str = "the manifest"  # who vouches for the size, for the errors
+    expected_from: str = N_("the manifest")  # who vouches for the size, for the errors
     requests: int = field(default=0)
     bytes_transferred: int = field(default=0)
     note: Note = field(default=_no_note)
@@ -173,13 +174,14 @@ class Transfer:
                 failures = 1 if self._received else failures + 1
                 if failures > ctx.policy.retries:
                     raise DownloadError(
-                        f"{ctx.url}: {retry.reason}; gave up after {ctx.requests} requests"
+                        _("{url}: {reason}; gave up after {requests} requests").format(
+                            url=ctx.url, reason=retry.reason, requests=ctx.requests
+                        )
                     ) from retry
                 delay = 0.0 if retry.immediate else ctx.policy.delay(failures, retry.retry_after)
-                text = (
-                    f"download of {self.name}: {retry.reason}; "
-                    f"retrying in {delay:.1f} s from byte {self.offset}"
-                )
+                text = _(
+                    "download of {name}: {reason}; retrying in {delay:.1f} s from byte {offset}"
+                ).format(name=self.name, reason=retry.reason, delay=delay, offset=self.offset)
                 logger.warning("%s", text)
                 ctx.log("warning", text)
                 if delay > 0 and ctx.cancel.wait(delay):
@@ -217,7 +219,11 @@ class Transfer:
             raise DownloadError(f"{ctx.url}: {exc}") from exc
         if self.total is not None and self.offset < self.total:
             self._save(fh)
-            raise _RetryableError(f"connection closed at byte {self.offset} of {self.total}")
+            raise _RetryableError(
+                _("connection closed at byte {offset} of {total}").format(
+                    offset=self.offset, total=self.total
+                )
+            )
         self.total = self.offset
 
     def _accept(
@@ -240,8 +246,10 @@ class Transfer:
             ):
                 self.use_range = False  # this server's ranges cannot be trusted
                 raise _RetryableError(
-                    f"server sent a wrong Content-Range {raw!r} for bytes={start}-; "
-                    "restarting without Range",
+                    _(
+                        "server sent a wrong Content-Range {raw!r} for bytes={start}-; "
+                        "restarting without Range"
+                    ).format(raw=raw, start=start),
                     immediate=True,
                 )
             if not ranged and self.offset:
@@ -250,10 +258,10 @@ class Transfer:
             self.resumed = self.resumed or ranged
         elif status == 200:
             if self.offset:
-                text = (
-                    f"download of {self.name}: the server sent the whole file (Range ignored "
-                    f"or the file changed); restarting from byte 0"
-                )
+                text = _(
+                    "download of {name}: the server sent the whole file (Range ignored "
+                    "or the file changed); restarting from byte 0"
+                ).format(name=self.name)
                 logger.info("%s", text)
                 ctx.log("info", text)
                 self._restart(fh, pipe)
@@ -261,20 +269,28 @@ class Transfer:
         elif status == 416 and ranged:
             self._restart(fh, pipe)
             raise _RetryableError(
-                "server refused the resume range (416); partial file discarded", immediate=True
+                _("server refused the resume range (416); partial file discarded"), immediate=True
             )
         elif status in RETRY_STATUSES:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-            raise _RetryableError(f"server answered HTTP {status}", retry_after=retry_after)
+            raise _RetryableError(
+                _("server answered HTTP {status}").format(status=status), retry_after=retry_after
+            )
         else:
             raise DownloadError(
-                f"{ctx.url}: server answered HTTP {status} {response.reason_phrase}"
+                _("{url}: server answered HTTP {status} {reason_phrase}").format(
+                    url=ctx.url, status=status, reason_phrase=response.reason_phrase
+                )
             )
         if total is not None:
             if ctx.expected_size is not None and total != ctx.expected_size:
                 raise DownloadError(
-                    f"{ctx.url}: the server's file has {total} bytes, {ctx.expected_from} "
-                    f"says {ctx.expected_size}"
+                    _("{url}: the server's file has {total} bytes, {source} says {size}").format(
+                        url=ctx.url,
+                        total=total,
+                        source=_(ctx.expected_from),
+                        size=ctx.expected_size,
+                    )
                 )
             self.total = total
             ctx.check_space(total - self.offset)
@@ -296,14 +312,16 @@ class Transfer:
         self.ctx.bytes_transferred += size
         # Checked before writing: endless data never lands on disk past the length.
         if self.total is not None and self.offset + size > self.total:
-            whose = (
-                "it announced"
+            text = (
+                _("{url}: the server sent more than the {total} bytes it announced; stopped there")
                 if self.ctx.expected_size is None
-                else f"{self.ctx.expected_from} allow"
+                else _(
+                    "{url}: the server sent more than the {total} bytes {source} allow; "
+                    "stopped there"
+                )
             )
             raise DownloadError(
-                f"{self.ctx.url}: the server sent more than the {self.total} bytes {whose}; "
-                "stopped there"
+                text.format(url=self.ctx.url, total=self.total, source=_(self.ctx.expected_from))
             )
         fh.write(chunk)
         pipe.feed(chunk)
@@ -337,6 +355,8 @@ class Transfer:
         self._save(fh)
         of = f" of {self.total}" if self.total is not None else ""
         return CancelledError(
-            f"download of {self.name} cancelled at {self.offset}{of} bytes; "
-            f"{self.part} is kept, run again to resume"
+            _(
+                "download of {name} cancelled at {offset}{of} bytes; {part} is "
+                "kept, run again to resume"
+            ).format(name=self.name, offset=self.offset, of=of, part=self.part)
         )

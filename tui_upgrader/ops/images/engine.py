@@ -27,6 +27,7 @@ from docker.utils import parse_repository_tag
 from docker.utils.config import find_config_file
 
 from tui_upgrader.core.errors import DockerError, EngineUnavailableError
+from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -80,11 +81,16 @@ def resolve_engine(environ: Mapping[str, str] | None = None) -> EngineTarget:
     try:
         found = _load_context(name, env)
     except (docker.errors.DockerException, OSError, ValueError, KeyError) as exc:
-        raise EngineUnavailableError(f"cannot read the Docker context {name!r}: {exc}") from exc
+        raise EngineUnavailableError(
+            _("cannot read the Docker context {name!r}: {exc}").format(name=name, exc=exc)
+        ) from exc
     if found is None:
         raise EngineUnavailableError(
-            f"the Docker context {name!r} (DOCKER_CONTEXT or `docker context use`) does not "
-            "exist: `docker context ls` lists the ones there are"
+            _(
+                "the Docker context {name!r} (DOCKER_CONTEXT or `docker context "
+                "use`) does not exist: `docker context ls` lists the ones there "
+                "are"
+            ).format(name=name)
         )
     return EngineTarget(found[0], name, found[1])
 
@@ -171,16 +177,18 @@ def unavailable(target: EngineTarget | str, exc: BaseException) -> EngineUnavail
     if isinstance(target, str):
         target = EngineTarget(target)
     if target.is_ssh:
-        hint = (
+        hint = _(
             "check that `ssh HOST docker version` works without a prompt (key in the agent "
             "or ~/.ssh/config, host key in ~/.ssh/known_hosts)"
         )
     else:
-        hint = "start it (e.g. `systemctl start docker`)"
-    via = f" (Docker context {target.context})" if target.context else ""
+        hint = _("start it (e.g. `systemctl start docker`)")
+    via = _(" (Docker context {name})").format(name=target.context) if target.context else ""
     return EngineUnavailableError(
-        f"no Docker engine answers at {target.host}: {_root_cause(exc)}{via}; "
-        f"{hint} or point DOCKER_HOST / `docker context use` at it"
+        _(
+            "no Docker engine answers at {host}: {cause}{via}; {hint} "
+            "or point DOCKER_HOST / `docker context use` at it"
+        ).format(host=target.host, cause=_root_cause(exc), via=via, hint=hint)
     )
 
 
@@ -206,7 +214,9 @@ def connect(
     except docker.errors.DockerException as exc:
         if "paramiko" in str(exc):
             raise EngineUnavailableError(
-                f"{target.describe()}: an ssh:// engine needs paramiko: pip install paramiko"
+                _("{describe}: an ssh:// engine needs paramiko: pip install paramiko").format(
+                    describe=target.describe()
+                )
             ) from exc
         raise unavailable(target, exc) from exc
     except Exception as exc:  # socket errors via requests, paramiko's SSHException ...
@@ -288,7 +298,11 @@ def tag_image(client: docker.DockerClient, source: str, target: str) -> bool:
     repo, tag = split_ref(target)
     with docker_errors(f"tagging {source} as {target}"):
         if not api(client).tag(source, repo, tag or "latest", force=True):
-            raise DockerError(f"tagging {source} as {target}: the engine refused")
+            raise DockerError(
+                _("tagging {source} as {target}: the engine refused").format(
+                    source=source, target=target
+                )
+            )
     logger.info("tagged %s as %s", source, target)
     return True
 
@@ -305,9 +319,11 @@ def image_id(client: docker.DockerClient, ref: str) -> str | None:
         # A malformed reference is an answer too: no such image.
         if exc.status_code == 400:
             return None
-        raise DockerError(f"inspecting image {ref}: {exc.explanation or exc}") from exc
+        raise DockerError(
+            _("inspecting image {ref}: {value}").format(ref=ref, value=exc.explanation or exc)
+        ) from exc
     except docker.errors.DockerException as exc:
-        raise DockerError(f"inspecting image {ref}: {exc}") from exc
+        raise DockerError(_("inspecting image {ref}: {exc}").format(ref=ref, exc=exc)) from exc
     except requests.exceptions.ConnectionError as exc:
         raise lost(f"inspecting image {ref}", exc) from exc
 

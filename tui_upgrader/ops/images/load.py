@@ -27,6 +27,7 @@ from docker.utils.json_stream import json_stream
 
 from tui_upgrader.core.errors import CancelledError, DockerError
 from tui_upgrader.core.events import Emit, LayerEvent
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.images.engine import (
     api,
     docker_errors,
@@ -117,7 +118,7 @@ def _body(
     with open_plain(path, index.compression) as stream:
         while True:
             if cancel is not None and cancel.is_set():
-                raise CancelledError(f"loading {path.name} cancelled")
+                raise CancelledError(_("loading {name} cancelled").format(name=path.name))
             chunk = stream.read(CHUNK)
             if not chunk:
                 return
@@ -172,7 +173,7 @@ def load_image_tar(
                 if cancel is not None and cancel.is_set():
                     # The engine has the whole archive and may still finish
                     # the load; nothing stops yet, so that is harmless.
-                    raise CancelledError(f"loading {path.name} cancelled")
+                    raise CancelledError(_("loading {name} cancelled").format(name=path.name))
                 message = event_error(event)
                 if message is not None:
                     raise DockerError(f"{what}: {message}")
@@ -190,7 +191,7 @@ def load_image_tar(
                     elif line.strip():
                         logger.info("%s: %s", what, line.strip())
     if not refs and not ids:
-        raise DockerError(f"{what}: the engine reported no image loaded")
+        raise DockerError(_("{what}: the engine reported no image loaded").format(what=what))
     progress.finish()
     logger.info("%s: loaded %s", what, ", ".join(refs + ids))
     return LoadResult(tuple(refs), tuple(ids))
@@ -207,7 +208,9 @@ def tag_loaded(client: docker.DockerClient, result: LoadResult) -> list[str]:
     for ref in result.refs:
         found = image_id(client, ref)
         if found is None:
-            raise DockerError(f"image {ref} was reported loaded but the engine does not have it")
+            raise DockerError(
+                _("image {ref} was reported loaded but the engine does not have it").format(ref=ref)
+            )
         target = normalise_ref(ref)
         tag_image(client, ref, target)
         tagged.add(found)

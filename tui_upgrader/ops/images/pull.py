@@ -9,6 +9,7 @@ import docker
 
 from tui_upgrader.core.errors import CancelledError, DockerError
 from tui_upgrader.core.events import Emit
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.pull_progress import PullProgress
 from tui_upgrader.ops.images.engine import api, docker_errors, event_error, image_id, split_ref
 
@@ -30,10 +31,10 @@ def pull_image(
     with docker_errors(f"pulling {ref}"):
         for event in api(client).pull(repo, tag=tag, stream=True, decode=True):
             if cancel is not None and cancel.is_set():
-                raise CancelledError(f"pull of {ref} cancelled")
+                raise CancelledError(_("pull of {ref} cancelled").format(ref=ref))
             message = event_error(event)
             if message is not None:
-                raise DockerError(f"pulling {ref}: {message}")
+                raise DockerError(_("pulling {ref}: {message}").format(ref=ref, message=message))
             translated = progress.feed(event)
             for layer_event in translated:
                 emit(layer_event)
@@ -41,5 +42,7 @@ def pull_image(
                 logger.debug("pull %s: %s %s", ref, event.get("id") or "", event.get("status"))
     found = image_id(client, f"{repo}:{tag}" if tag else repo)
     if found is None:
-        raise DockerError(f"pulling {ref}: the engine reported success but has no such image")
+        raise DockerError(
+            _("pulling {ref}: the engine reported success but has no such image").format(ref=ref)
+        )
     return found

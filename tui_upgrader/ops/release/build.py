@@ -40,6 +40,7 @@ from typing import Any
 
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.versions import Version
@@ -97,11 +98,12 @@ class BuildResult:
 def release_folder(path: Path, what: str) -> Path:
     """``path`` if it is a release folder (a directory with a compose file)."""
     if not path.is_dir():
-        raise InputError(f"{what} {path}: not a directory")
+        raise InputError(_("{what} {path}: not a directory").format(what=what, path=path))
     if find_compose_file(path) is None:
         raise InputError(
-            f"{what} {path}: no compose file ({', '.join(COMPOSE_FILE_NAMES)}); "
-            "a release folder needs one"
+            _("{what} {path}: no compose file ({names}); a release folder needs one").format(
+                what=what, path=path, names=", ".join(COMPOSE_FILE_NAMES)
+            )
         )
     return path
 
@@ -170,7 +172,11 @@ def _notes(src: Path, notes: str | None) -> str:
 
 def _check_base_url(base_url: str | None) -> None:
     if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise InputError(f"--base-url {base_url!r}: must start with http:// or https://")
+        raise InputError(
+            _("--base-url {base_url!r}: must start with http:// or https://").format(
+                base_url=base_url
+            )
+        )
 
 
 def build_release(
@@ -188,14 +194,16 @@ def build_release(
     """Pack ``src`` for each architecture (+ the patch from ``patch_from``), then
     write or merge ``out/manifest.json``. Raises InputError for bad folders or
     options, EngineUnavailableError when images must come from a silent engine."""
-    src = release_folder(src, "release folder")
+    src = release_folder(src, _("release folder"))
     if patch_from is not None:
         patch_from = release_folder(patch_from, "--patch-from")
     _check_base_url(base_url)
     if not arches:
-        raise InputError("no architecture to build for")
+        raise InputError(_("no architecture to build for"))
     if out.resolve().is_relative_to(src.resolve()):
-        raise InputError(f"--out {out}: must not lie inside the release folder {src}")
+        raise InputError(
+            _("--out {out}: must not lie inside the release folder {src}").format(out=out, src=src)
+        )
     short = version.short
     out.mkdir(parents=True, exist_ok=True)
     engine = _Engine(client_factory)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_file
 from tui_upgrader.ops.release.signing import target_files
 
@@ -36,11 +37,15 @@ def write_bundle(store: Path, out: Path) -> BundleResult:
     missing = [name for name in METADATA if not (store / name).is_file()]
     if missing:
         raise InputError(
-            f"{store}: not a signed store (no {', '.join(missing)}); "
-            "sign it with `release build --sign KEYDIR` first"
+            _(
+                "{store}: not a signed store (no {missing}); sign it with "
+                "`release build --sign KEYDIR` first"
+            ).format(store=store, missing=", ".join(missing))
         )
     if out.resolve().is_relative_to(store.resolve()):
-        raise InputError(f"--out {out}: must not lie inside the store {store}")
+        raise InputError(
+            _("--out {out}: must not lie inside the store {store}").format(out=out, store=store)
+        )
     entries = _entries(store)
     with (
         atomic_file(out, 0o644) as fh,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import STATE_DIR_NAME, is_under
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
@@ -76,7 +77,7 @@ def _ancestors(rel: str) -> list[str]:
 
 
 def _is_image_tar(rel: str) -> bool:
-    head, _, name = rel.partition("/")
+    head, _sep, name = rel.partition("/")
     return head == IMAGES_DIR and "/" not in name and name.endswith(_IMAGE_SUFFIXES)
 
 
@@ -95,7 +96,9 @@ def scan_tree(root: Path, docker_arch: str) -> ReleaseTree:
         for name in list(subdirs):
             path = here / name
             if path.is_symlink():
-                raise InputError(f"{path}: is a symlink; packages carry regular files only")
+                raise InputError(
+                    _("{path}: is a symlink; packages carry regular files only").format(path=path)
+                )
             dirs.add(prefix + name)
         for name in names:
             rel = prefix + name
@@ -103,7 +106,11 @@ def scan_tree(root: Path, docker_arch: str) -> ReleaseTree:
             info = path.lstat()
             if not stat.S_ISREG(info.st_mode):
                 kind = "a symlink" if stat.S_ISLNK(info.st_mode) else "not a regular file"
-                raise InputError(f"{path}: is {kind}; packages carry regular files only")
+                raise InputError(
+                    _("{path}: is {kind}; packages carry regular files only").format(
+                        path=path, kind=kind
+                    )
+                )
             if _is_image_tar(rel) and name not in wanted_images:
                 continue  # another architecture's image
             files[rel] = TreeFile(rel, path, info.st_size, bool(info.st_mode & 0o111))
@@ -111,7 +118,11 @@ def scan_tree(root: Path, docker_arch: str) -> ReleaseTree:
 
 
 def _walk_error(exc: OSError) -> None:
-    raise InputError(f"{exc.filename}: cannot read: {exc.strerror}")
+    raise InputError(
+        _("{filename}: cannot read: {strerror}").format(
+            filename=exc.filename, strerror=exc.strerror
+        )
+    )
 
 
 def _changed(old: TreeFile, new: TreeFile) -> bool:

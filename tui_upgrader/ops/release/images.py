@@ -26,6 +26,7 @@ import docker
 import docker.errors
 
 from tui_upgrader.core.errors import DockerError, EngineUnavailableError, InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.release.diff import IMAGES_DIR, TreeFile
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,11 @@ def compose_images(compose_file: Path) -> list[str]:
         )
         if proc.returncode != 0:
             detail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
-            raise InputError(f"{compose_file}: compose cannot read it: {detail}")
+            raise InputError(
+                _("{compose_file}: compose cannot read it: {detail}").format(
+                    compose_file=compose_file, detail=detail
+                )
+            )
         refs = {line.strip() for line in proc.stdout.splitlines() if line.strip()}
     else:
         text = compose_file.read_text(encoding="utf-8")
@@ -81,11 +86,18 @@ def compose_images(compose_file: Path) -> list[str]:
         needs_env = sorted(r for r in refs if "$" in r)
         if needs_env:
             raise InputError(
-                f"{compose_file}: image {needs_env[0]} needs .env interpolation and no "
-                "`docker compose` CLI is installed; put image tars in images/ instead"
+                _(
+                    "{compose_file}: image {needs_env} needs .env interpolation and "
+                    "no `docker compose` CLI is installed; put image tars in images/ "
+                    "instead"
+                ).format(compose_file=compose_file, needs_env=needs_env[0])
             )
     if not refs:
-        raise InputError(f"{compose_file}: names no images and the release has no images/*.tar")
+        raise InputError(
+            _("{compose_file}: names no images and the release has no images/*.tar").format(
+                compose_file=compose_file
+            )
+        )
     return sorted(refs)
 
 
@@ -102,9 +114,11 @@ def connect(factory: ClientFactory | None = None) -> Any:
     except docker.errors.DockerException as exc:
         host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
         raise EngineUnavailableError(
-            f"the release folder has no images/*.tar and no Docker engine answers at {host} "
-            f"to save them from ({exc.__class__.__name__}); add docker-save tars to images/ "
-            "or start the engine"
+            _(
+                "the release folder has no images/*.tar and no Docker engine "
+                "answers at {host} to save them from ({type}); add "
+                "docker-save tars to images/ or start the engine"
+            ).format(host=host, type=exc.__class__.__name__)
         ) from exc
     return client
 
@@ -115,7 +129,11 @@ def _get(client: Any, ref: str) -> Any:
     except docker.errors.ImageNotFound:
         return None
     except docker.errors.APIError as exc:
-        raise DockerError(f"engine: cannot inspect image {ref}: {exc.explanation}") from exc
+        raise DockerError(
+            _("engine: cannot inspect image {ref}: {explanation}").format(
+                ref=ref, explanation=exc.explanation
+            )
+        ) from exc
 
 
 def image_ids(client: Any, refs: list[str], docker_arch: str) -> list[TreeFile]:
@@ -139,14 +157,19 @@ def save_images(client: Any, refs: list[str], dest: Path, docker_arch: str) -> l
         image = _get(client, ref)
         if image is None:
             raise InputError(
-                f"image {ref} named in the compose file is not in the local engine "
-                "and the release folder has no images/*.tar"
+                _(
+                    "image {ref} named in the compose file is not in the local "
+                    "engine and the release folder has no images/*.tar"
+                ).format(ref=ref)
             )
         arch = str(image.attrs.get("Architecture") or docker_arch)
         if arch != docker_arch:
             raise InputError(
-                f"image {ref} in the engine is {arch}, the package is for {docker_arch}; "
-                f"put {docker_arch} image tars in images/ as *-{docker_arch}.tar"
+                _(
+                    "image {ref} in the engine is {arch}, the package is for "
+                    "{docker_arch}; put {docker_arch} image tars in images/ as "
+                    "*-{docker_arch}.tar"
+                ).format(ref=ref, arch=arch, docker_arch=docker_arch)
             )
         name = image_file_name(ref, docker_arch)
         path = dest / name
@@ -155,7 +178,11 @@ def save_images(client: Any, refs: list[str], dest: Path, docker_arch: str) -> l
                 for chunk in image.save(chunk_size=SAVE_CHUNK, named=ref):
                     fh.write(chunk)
         except docker.errors.APIError as exc:
-            raise DockerError(f"engine: cannot save image {ref}: {exc.explanation}") from exc
+            raise DockerError(
+                _("engine: cannot save image {ref}: {explanation}").format(
+                    ref=ref, explanation=exc.explanation
+                )
+            ) from exc
         logger.info("saved %s (%s) to %s", ref, image.id, path)
         saved.append(TreeFile(f"{IMAGES_DIR}/{name}", path, path.stat().st_size, image_id=image.id))
     return saved

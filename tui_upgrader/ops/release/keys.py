@@ -18,6 +18,7 @@ from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata, Root
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_write_bytes, private_dir
 
 ROLES = ("root", "targets", "snapshot", "timestamp")
@@ -39,7 +40,9 @@ def load_signers(keydir: Path) -> dict[str, list[CryptoSigner]]:
     """Every role's signers from ``keydir``; InputError when a role has none."""
     signers: dict[str, list[CryptoSigner]] = {role: [] for role in ROLES}
     if not keydir.is_dir():
-        raise InputError(f"{keydir}: no such key folder (make one with `release keygen`)")
+        raise InputError(
+            _("{keydir}: no such key folder (make one with `release keygen`)").format(keydir=keydir)
+        )
     for pem in sorted(keydir.glob("*.pem")):
         role = pem.stem.split("-", 1)[0]
         if role not in signers:
@@ -48,10 +51,16 @@ def load_signers(keydir: Path) -> dict[str, list[CryptoSigner]]:
             key = load_pem_private_key(pem.read_bytes(), password=None)
             signers[role].append(CryptoSigner(key))
         except (ValueError, TypeError, OSError) as exc:
-            raise InputError(f"{pem}: not a readable private key ({exc})") from exc
+            raise InputError(
+                _("{pem}: not a readable private key ({exc})").format(pem=pem, exc=exc)
+            ) from exc
     missing = [role for role, found in signers.items() if not found]
     if missing:
-        raise InputError(f"{keydir}: no key for {', '.join(missing)} (expected {missing[0]}.pem)")
+        raise InputError(
+            _("{keydir}: no key for {missing} (expected {first}.pem)").format(
+                keydir=keydir, missing=", ".join(missing), first=missing[0]
+            )
+        )
     return signers
 
 
@@ -80,10 +89,14 @@ def generate_keys(
     count = root_keys or root_threshold
     if root_threshold < 1 or count < root_threshold:
         raise InputError(
-            f"--root-threshold {root_threshold} needs at least that many root keys (got {count})"
+            _(
+                "--root-threshold {root_threshold} needs at least that many root keys (got {count})"
+            ).format(root_threshold=root_threshold, count=count)
         )
     if keydir.exists() and any(keydir.glob("*.pem")):
-        raise InputError(f"{keydir}: already holds keys; refusing to overwrite them")
+        raise InputError(
+            _("{keydir}: already holds keys; refusing to overwrite them").format(keydir=keydir)
+        )
     private_dir(keydir)
     signers: dict[str, list[CryptoSigner]] = {}
     for role in ROLES:

@@ -29,6 +29,7 @@ from typing import Any
 
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError, ManifestError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations, parse_manifest_bytes
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.fsutil import atomic_write_bytes
@@ -76,15 +77,21 @@ def _existing(path: Path, version: Version) -> dict[str, Any] | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise InputError(
+            _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
     try:
         current = parse_manifest_bytes(data, str(path))
     except ManifestError as exc:
-        raise InputError(f"{path}: not a valid manifest ({exc}); remove it first") from exc
+        raise InputError(
+            _("{path}: not a valid manifest ({exc}); remove it first").format(path=path, exc=exc)
+        ) from exc
     if current.version > version:
         raise InputError(
-            f"{path} offers {current.version.short}, newer than {version.short}; "
-            "use another --out or remove the manifest"
+            _(
+                "{path} offers {short}, newer than {short2}; use another --out "
+                "or remove the manifest"
+            ).format(path=path, short=current.version.short, short2=version.short)
         )
     if current.version != version:
         logger.info("manifest: %s replaces %s", version.short, current.version.short)

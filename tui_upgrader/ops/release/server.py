@@ -24,6 +24,7 @@ from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import FileWrapper
 
 from tui_upgrader.core.errors import ConfigError, NetworkError
+from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
 
@@ -140,9 +141,9 @@ class ReleaseServer:
 def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> ReleaseServer:
     """Bind (``port`` 0 = any free port) without starting to serve."""
     if not root.is_dir():
-        raise ConfigError(f"{root}: not a directory")
+        raise ConfigError(_("{root}: not a directory").format(root=root))
     if not 0 <= port <= 65535:
-        raise ConfigError(f"port {port}: expected 0 to 65535")
+        raise ConfigError(_("port {port}: expected 0 to 65535").format(port=port))
     # We bind the socket ourselves: werkzeug's own bind prints two lines and
     # calls sys.exit(1) on failure, which would bypass our one-line errors.
     try:
@@ -163,7 +164,11 @@ def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> R
         bound = server.socket.getsockname()
         server.server_name, server.server_port = str(bound[0]), int(bound[1])
     except OSError as exc:
-        raise NetworkError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from exc
+        raise NetworkError(
+            _("cannot listen on {host}:{port}: {value}").format(
+                host=host, port=port, value=exc.strerror or exc
+            )
+        ) from exc
     logger.info("serving %s on %s:%d", root, host, server.server_port)
     return ReleaseServer(server, root)
 

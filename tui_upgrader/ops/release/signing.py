@@ -27,6 +27,7 @@ from tuf.api.metadata import (
 )
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 from tui_upgrader.ops.release.keys import (
     PUBLIC,
@@ -109,7 +110,11 @@ def publish_roots(keydir: Path, store: Path) -> int:
             atomic_write_bytes(target, data, PUBLIC)
         newest = max(newest, int(match.group(1)))
     if newest == 0:
-        raise InputError(f"{keydir}: no N.root.json (make the keys with `release keygen`)")
+        raise InputError(
+            _("{keydir}: no N.root.json (make the keys with `release keygen`)").format(
+                keydir=keydir
+            )
+        )
     atomic_write_bytes(store / "root.json", (keydir / f"{newest}.root.json").read_bytes(), PUBLIC)
     return newest
 
@@ -136,7 +141,9 @@ def sign_store(store: Path, keydir: Path, expiry: Expiry | None = None) -> SignR
     """List every file of ``store`` in new targets and sign targets, snapshot, timestamp."""
     expiry = expiry or Expiry()
     if not (store / "manifest.json").is_file():
-        raise InputError(f"{store}: no manifest.json to sign (run `release build` first)")
+        raise InputError(
+            _("{store}: no manifest.json to sign (run `release build` first)").format(store=store)
+        )
     signers = load_signers(keydir)
     root_version = publish_roots(keydir, store)
     files = target_files(store)
@@ -158,7 +165,11 @@ def refresh_store(store: Path, keydir: Path, expiry: Expiry | None = None) -> Si
     expiry = expiry or Expiry()
     path = store / "targets.json"
     if not path.is_file():
-        raise InputError(f"{store}: no targets.json: sign it first with `release build --sign`")
+        raise InputError(
+            _("{store}: no targets.json: sign it first with `release build --sign`").format(
+                store=store
+            )
+        )
     signers = load_signers(keydir)
     root_version = publish_roots(keydir, store)
     data = path.read_bytes()

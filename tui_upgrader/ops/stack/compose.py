@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stack import ServiceSpec
@@ -81,8 +82,11 @@ def discover_compose() -> ComposeCli:
                 )
             return ComposeCli((standalone,), version, legacy=legacy)
     raise ComposeError(
-        "no Docker Compose found: neither `docker compose` nor `docker-compose` runs; "
-        "install the compose v2 plugin (see scripts/setup_engine.sh)"
+        _(
+            "no Docker Compose found: neither `docker compose` nor "
+            "`docker-compose` runs; install the compose v2 plugin (see "
+            "scripts/setup_engine.sh)"
+        )
     )
 
 
@@ -90,7 +94,11 @@ def compose_file_in(project_dir: Path) -> Path:
     found = find_compose_file(project_dir)
     if found is None:
         names = " or ".join(COMPOSE_FILE_NAMES)
-        raise ComposeError(f"no compose file ({names}) in {project_dir}")
+        raise ComposeError(
+            _("no compose file ({names}) in {project_dir}").format(
+                names=names, project_dir=project_dir
+            )
+        )
     return found
 
 
@@ -182,9 +190,15 @@ class Compose:
                 check=False,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ComposeError(f"{what} timed out after {exc.timeout:.0f}s") from exc
+            raise ComposeError(
+                _("{what} timed out after {timeout:.0f}s").format(what=what, timeout=exc.timeout)
+            ) from exc
         except OSError as exc:
-            raise ComposeError(f"{what}: cannot run {argv[0]}: {exc.strerror}") from exc
+            raise ComposeError(
+                _("{what}: cannot run {argv}: {strerror}").format(
+                    what=what, argv=argv[0], strerror=exc.strerror
+                )
+            ) from exc
         if proc.returncode != 0:
             # Compose quotes interpolated .env values in its errors (`cpus:
             # ${SECRET}` -> 'parsing "s3cret": invalid syntax'): mask them before
@@ -194,10 +208,11 @@ class Compose:
                 "%s failed (%d): %s", what, proc.returncode, mask.redact(proc.stderr.strip())
             )
             reason = mask.redact(_stderr_reason(proc))
+            text = _("{what} failed: {redact}").format(what=what, redact=reason)
             if ENGINE_GONE in proc.stderr:
                 # Not the stack's fault: the engine restarted or went away under compose.
-                raise EngineUnavailableError(f"{what} failed: {reason}")
-            raise ComposeError(f"{what} failed: {reason}")
+                raise EngineUnavailableError(text)
+            raise ComposeError(text)
         return proc
 
     def _secrets(self) -> Redactor:
@@ -219,13 +234,19 @@ class Compose:
     def config(self) -> dict[str, Any]:
         """The resolved compose model (``config --format json``); v2 only."""
         if self.cli.legacy:
-            raise ComposeError(f"legacy {self.cli.describe()} cannot print the config as JSON")
+            raise ComposeError(
+                _("legacy {describe} cannot print the config as JSON").format(
+                    describe=self.cli.describe()
+                )
+            )
         out = self.run("config", "--format", "json").stdout
         try:
             model: dict[str, Any] = json.loads(out)
         except json.JSONDecodeError as exc:
             raise ComposeError(
-                f"docker compose config in {self.project_dir}: bad JSON: {exc}"
+                _("docker compose config in {project_dir}: bad JSON: {exc}").format(
+                    project_dir=self.project_dir, exc=exc
+                )
             ) from exc
         return model
 

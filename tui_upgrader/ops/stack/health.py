@@ -29,6 +29,7 @@ from docker.models.containers import Container
 
 from tui_upgrader.core.errors import CancelledError, HealthGateError
 from tui_upgrader.core.events import Emit, LogEvent, ServiceEvent
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.images.engine import docker_errors
 from tui_upgrader.ops.logsetup import redact
@@ -210,7 +211,7 @@ def wait_healthy(
     waiter = cancel or threading.Event()
     while True:
         if cancel is not None and cancel.is_set():
-            raise CancelledError("health gate cancelled")
+            raise CancelledError(_("health gate cancelled"))
         with docker_errors(f"checking the health of project {project}"):
             containers = project_containers(client, project)
             verdicts = {

@@ -16,6 +16,7 @@ import docker
 
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
 from tui_upgrader.ops.images import engine as docker_engine
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
@@ -127,8 +128,12 @@ class RealDocker:
         for item in snapshot.services:
             if docker_engine.image_id(self.client, item.image_id) is None:
                 raise DockerError(
-                    f"cannot restore {item.image_ref} for service {item.service}: "
-                    f"image {item.image_id[:19]} no longer exists"
+                    _(
+                        "cannot restore {image_ref} for service {service}: image "
+                        "{image_id} no longer exists"
+                    ).format(
+                        image_ref=item.image_ref, service=item.service, image_id=item.image_id[:19]
+                    )
                 )
             if "@" in item.image_ref or item.image_ref.startswith("sha256:"):
                 continue  # digest and ID references always name that exact image

@@ -18,6 +18,7 @@ from tuf.api.exceptions import RepositoryError, UnsignedMetadataError
 from tuf.api.metadata import Metadata, Root
 
 from tui_upgrader.core.errors import ConfigError, TrustError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_write_bytes, private_dir
 from tui_upgrader.ops.settings import Settings
 
@@ -47,12 +48,20 @@ def read_root(data: bytes, where: str) -> RootInfo:
         md = Metadata[Root].from_bytes(data)
         root = md.signed
         if not isinstance(root, Root):
-            raise TrustError(f"{where}: not root metadata (type {root.type!r})")
+            raise TrustError(
+                _("{where}: not root metadata (type {type!r})").format(where=where, type=root.type)
+            )
         root.verify_delegate(Root.type, md.signed_bytes, md.signatures)
     except UnsignedMetadataError as exc:
-        raise TrustError(f"{where}: root metadata not signed by its own keys ({exc})") from None
+        raise TrustError(
+            _("{where}: root metadata not signed by its own keys ({exc})").format(
+                where=where, exc=exc
+            )
+        ) from None
     except (RepositoryError, ValueError, KeyError, TypeError) as exc:
-        raise TrustError(f"{where}: not valid TUF root metadata ({exc})") from None
+        raise TrustError(
+            _("{where}: not valid TUF root metadata ({exc})").format(where=where, exc=exc)
+        ) from None
     roles = {name: tuple(role.keyids) for name, role in root.roles.items()}
     return RootInfo(
         root.version, root.expires, root.roles[Root.type].threshold, roles[Root.type], roles
@@ -62,12 +71,18 @@ def read_root(data: bytes, where: str) -> RootInfo:
 def read_root_file(path: Path) -> tuple[bytes, RootInfo]:
     try:
         if path.stat().st_size > MAX_ROOT_BYTES:
-            raise TrustError(f"{path}: larger than {MAX_ROOT_BYTES} bytes, not a root")
+            raise TrustError(
+                _("{path}: larger than {limit} bytes, not a root").format(
+                    path=path, limit=MAX_ROOT_BYTES
+                )
+            )
         data = path.read_bytes()
     except FileNotFoundError:
-        raise ConfigError(f"{path}: trusted root file not found") from None
+        raise ConfigError(_("{path}: trusted root file not found").format(path=path)) from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from exc
+        raise ConfigError(
+            _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+        ) from exc
     return data, read_root(data, str(path))
 
 
@@ -84,7 +99,9 @@ def pin_root(settings: Settings, data: bytes, where: str) -> Path:
     read_root(data, where)
     if settings.trusted_root is not None:
         raise ConfigError(
-            f"config sets trusted_root = {settings.trusted_root}; change that file instead"
+            _("config sets trusted_root = {trusted_root}; change that file instead").format(
+                trusted_root=settings.trusted_root
+            )
         )
     path = pinned_root_path(settings)
     private_dir(path.parent)

@@ -9,6 +9,7 @@ import tarfile
 from pathlib import Path
 
 from tui_upgrader.core.errors import InputError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import private_dir
 
 MANIFEST_NAME = "manifest.json"
@@ -42,8 +43,14 @@ def unpack_bundle(bundle: Path, bundles_dir: Path) -> Path:
             # of the folder and device files.
             tar.extractall(work, filter="data")
     except (tarfile.TarError, OSError) as exc:
-        raise InputError(f"{bundle}: not a readable release bundle ({exc})") from exc
+        raise InputError(
+            _("{bundle}: not a readable release bundle ({exc})").format(bundle=bundle, exc=exc)
+        ) from exc
     if not (work / MANIFEST_NAME).is_file():
-        raise InputError(f"{bundle}: no {MANIFEST_NAME} at the top of the bundle")
+        raise InputError(
+            _("{bundle}: no {name} at the top of the bundle").format(
+                bundle=bundle, name=MANIFEST_NAME
+            )
+        )
     work.replace(dest)
     return manifest

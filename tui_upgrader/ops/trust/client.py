@@ -18,6 +18,7 @@ from tuf.api.metadata import Metadata, Root, TargetFile
 from tuf.ngclient import UpdaterConfig
 
 from tui_upgrader.core.errors import ConfigError, TrustError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
@@ -59,7 +60,7 @@ def _split(source: str) -> tuple[str, str]:
     """(metadata base URL with a trailing slash, manifest's target name)."""
     parts = urlsplit(source)
     if parts.scheme.lower() in ("http", "https"):
-        head, _, name = source.partition("?")[0].rpartition("/")
+        head, _sep, name = source.partition("?")[0].rpartition("/")
         return head + "/", unquote(name)
     path = Path(unquote(parts.path) if parts.scheme.lower() == "file" else source).absolute()
     return "file://" + quote(str(path.parent).rstrip("/")) + "/", path.name
@@ -94,7 +95,7 @@ def open_release(settings: Settings) -> Release:
     source = settings.manifest
     if not source:
         raise ConfigError(
-            "no manifest configured: pass --manifest URL|PATH or set manifest in config.toml"
+            _("no manifest configured: pass --manifest URL|PATH or set manifest in config.toml")
         )
     if is_bundle(source):
         source = str(
@@ -121,12 +122,16 @@ def open_release(settings: Settings) -> Release:
         updater.refresh()
         info = updater.get_targetinfo(name)
         if info is None:
-            raise TrustError(f"{name}: not in the signed targets of {base}")
+            raise TrustError(
+                _("{name}: not in the signed targets of {base}").format(name=name, base=base)
+            )
         data = fetcher.download_bytes(base + quote(name), info.length)
         try:
             info.verify_length_and_hashes(data)
         except tuf_errors.LengthOrHashMismatchError:
-            raise TrustError(f"{name}: differs from the signed targets (tampered)") from None
+            raise TrustError(
+                _("{name}: differs from the signed targets (tampered)").format(name=name)
+            ) from None
     except Exception as exc:
         raise translate(exc, fetcher.last_name, fetcher.last_data, base) from exc
     finally:
@@ -172,11 +177,21 @@ def bind_package(release: Release, package: PackageRef) -> PackageRef:
             and package.sha256.lower().removeprefix("sha256:") != target.sha256
         ):
             raise TrustError(
-                f"package {name}: sha256 in the manifest differs from {SIGNED_TARGETS}"
+                _("package {name}: sha256 in the manifest differs from {source}").format(
+                    name=name, source=_(SIGNED_TARGETS)
+                )
             )
         if package.size is not None and package.size != target.length:
-            raise TrustError(f"package {name}: size in the manifest differs from {SIGNED_TARGETS}")
+            raise TrustError(
+                _("package {name}: size in the manifest differs from {source}").format(
+                    name=name, source=_(SIGNED_TARGETS)
+                )
+            )
         return replace(
             package, sha256=target.sha256, size=target.length, verified_by=SIGNED_TARGETS
         )
-    raise TrustError(f"package {package.file_name}: not in {SIGNED_TARGETS} ({package.url})")
+    raise TrustError(
+        _("package {file_name}: not in {source} ({url})").format(
+            file_name=package.file_name, source=_(SIGNED_TARGETS), url=package.url
+        )
+    )

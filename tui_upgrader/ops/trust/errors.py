@@ -9,6 +9,7 @@ from tuf.api import exceptions as tuf_errors
 from tuf.api.metadata import Metadata
 
 from tui_upgrader.core.errors import NetworkError, TrustError, UpgraderError
+from tui_upgrader.core.i18n import _
 
 _SIGNED_BY = re.compile(r"signed by (\d+)/(\d+) keys")
 
@@ -39,31 +40,49 @@ def translate(exc: BaseException, name: str, data: bytes, base_url: str) -> Upgr
         expired = re.match(r"(?:Final |New )?(\S+?)(?:\.json)? is expired", text)
         role = f"{expired.group(1)}.json" if expired else what
         when = _expiry(data) if role == name else None
-        on = f" on {when:%Y-%m-%d %H:%M} UTC" if when else ""
+        on = _(" on {time} UTC").format(time=f"{when:%Y-%m-%d %H:%M}") if when else ""
         return TrustError(
-            f"{role} expired{on}: refusing stale metadata (a freeze attack or a channel "
-            "nobody refreshed; the publisher runs `tui-upgrader release refresh`)"
+            _(
+                "{role} expired{on}: refusing stale metadata (a freeze attack or "
+                "a channel nobody refreshed; the publisher runs `tui-upgrader "
+                "release refresh`)"
+            ).format(role=role, on=on)
         )
     if isinstance(exc, tuf_errors.UnsignedMetadataError):
         match = _SIGNED_BY.search(text)
         if match and match.group(1) != "0":
             return TrustError(
-                f"{what}: fewer signatures than the threshold ({match.group(1)} of "
-                f"{match.group(2)} trusted keys)"
+                _(
+                    "{what}: fewer signatures than the threshold ({count} of {total} trusted keys)"
+                ).format(what=what, count=match.group(1), total=match.group(2))
             )
-        return TrustError(f"{what}: signed by an untrusted key ({text})")
+        return TrustError(
+            _("{what}: signed by an untrusted key ({text})").format(what=what, text=text)
+        )
     if isinstance(exc, tuf_errors.BadVersionNumberError):
-        return TrustError(f"{what}: rollback refused, older than the trusted version ({text})")
+        return TrustError(
+            _("{what}: rollback refused, older than the trusted version ({text})").format(
+                what=what, text=text
+            )
+        )
     if isinstance(exc, tuf_errors.LengthOrHashMismatchError):
-        parent = _PARENT.get(name, "the trusted metadata")
-        return TrustError(f"{what}: length or hash differs from {parent} ({text})")
+        parent = _PARENT.get(name, _("the trusted metadata"))
+        return TrustError(
+            _("{what}: length or hash differs from {parent} ({text})").format(
+                what=what, parent=parent, text=text
+            )
+        )
     if isinstance(exc, tuf_errors.DownloadLengthMismatchError):
-        return TrustError(f"{what}: served past its signed length ({text})")
+        return TrustError(
+            _("{what}: served past its signed length ({text})").format(what=what, text=text)
+        )
     if isinstance(exc, tuf_errors.DownloadHTTPError):
         if exc.status_code == 404 and name == "timestamp.json":
             return TrustError(
-                f"{base_url}timestamp.json: not found: the repository has no signed "
-                "metadata (publish with `release build --sign KEYDIR`)"
+                _(
+                    "{base_url}timestamp.json: not found: the repository has no "
+                    "signed metadata (publish with `release build --sign KEYDIR`)"
+                ).format(base_url=base_url)
             )
         return NetworkError(text)
     if isinstance(exc, tuf_errors.DownloadError):
@@ -74,5 +93,5 @@ def translate(exc: BaseException, name: str, data: bytes, base_url: str) -> Upgr
     if isinstance(exc, tuf_errors.RepositoryError):
         return TrustError(f"{what}: {text}")
     if isinstance(exc, OSError):
-        return TrustError(f"TUF metadata state: {exc.strerror or exc}")
+        return TrustError(_("TUF metadata state: {value}").format(value=exc.strerror or exc))
     return TrustError(f"{what}: {type(exc).__name__}: {text}")

@@ -19,6 +19,7 @@ from tuf.api.exceptions import DownloadHTTPError
 from tuf.ngclient import FetcherInterface
 
 from tui_upgrader.core.errors import NetworkError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.http import describe_transport_error, make_client
 from tui_upgrader.ops.settings import Settings
 
@@ -79,7 +80,9 @@ class HttpxFetcher(FetcherInterface):
             # What a static server says: TUF ends the root chain on a 404.
             raise DownloadHTTPError(f"{path}: not found", 404) from None
         except OSError as exc:
-            raise NetworkError(f"{path}: cannot read: {exc.strerror}") from exc
+            raise NetworkError(
+                _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
+            ) from exc
         with fh:
             while block := fh.read(CHUNK):
                 self._count(block)

@@ -21,11 +21,13 @@ from tui_upgrader.core import display
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
+    ROLLBACK_FAILED,
     RollbackFailedError,
     UpgraderError,
     error_text,
 )
 from tui_upgrader.core.events import ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
@@ -113,12 +115,17 @@ def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> Rollback
     The journal is still there (it is cleared only by a finished rollback), so
     ``recover --rollback`` picks the rollback up again.
     """
+    # Built around ROLLBACK_FAILED so a reader can split the cause off (ui.operations).
     message = (
-        f"{cause}; rollback failed: {why}; the stack may be down: run "
-        "'tui-upgrader recover --rollback' once the cause is fixed"
+        cause
+        + _(ROLLBACK_FAILED)
+        + _(
+            "{why}; the stack may be down: run 'tui-upgrader recover --rollback' "
+            "once the cause is fixed"
+        ).format(why=why)
     )
     if backup_id is not None:
-        message += f" (the pre-upgrade backup is #{backup_id})"
+        message += _(" (the pre-upgrade backup is #{id})").format(id=backup_id)
     failure = RollbackFailedError(message)
     failure.backup_id = backup_id
     return failure
@@ -216,10 +223,12 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
             except UpgraderError as exc:
                 # The upgrade itself succeeded; an old backup we could not prune
                 # is worth a warning, not a failure.
-                ctx.log("warning", f"could not prune old backups: {exc}")
+                ctx.log("warning", _("could not prune old backups: {exc}").format(exc=exc))
             else:
                 if pruned:
-                    ctx.log("info", f"pruned old pre-upgrade backups: {pruned}")
+                    ctx.log(
+                        "info", _("pruned old pre-upgrade backups: {pruned}").format(pruned=pruned)
+                    )
         clear_journal(deploy)
     with ctx.step(Step.COMPLETED):
         ctx.note(
@@ -262,7 +271,10 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                 try:
                     ctx.engine_retry("stopping the new containers", lambda: ctx.docker.down(deploy))
                 except UpgraderError as exc:
-                    ctx.log("warning", f"could not stop the new containers cleanly: {exc}")
+                    ctx.log(
+                        "warning",
+                        _("could not stop the new containers cleanly: {exc}").format(exc=exc),
+                    )
             ctx.note(Stage.ROLLBACK_ACTION, action="putting back the previous files")
             undo_moves(deploy, journal.moves, journal.created_dirs)
             put_back.append(f"the files, compose file and .env of {old}")
@@ -318,8 +330,11 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         )
     # Part of the way back is missing: the admin must act, and must know on what.
     text = (
-        f"upgrade failed: {error}; rollback failed: {'; '.join(problems)}; "
-        f"put back: {', '.join(put_back)}"
+        _("upgrade failed: {error}").format(error=error)
+        + _(ROLLBACK_FAILED)
+        + _("{problems}; put back: {put_back}").format(
+            problems="; ".join(problems), put_back=", ".join(put_back)
+        )
     )
     ctx.note(Stage.ROLLBACK_FAILED, reason=text)
     return replace(
@@ -349,8 +364,9 @@ def _mark_rolling_back(ctx: Context, journal: Journal) -> None:
     except Exception as exc:
         ctx.log(
             "warning",
-            f"could not record the rollback in the journal ({error_text(exc)}); "
-            "rolling back anyway",
+            _("could not record the rollback in the journal ({error}); rolling back anyway").format(
+                error=error_text(exc)
+            ),
         )
 
 
@@ -368,6 +384,6 @@ def _old_stack_unhealthy(ctx: Context) -> str | None:
     try:
         _gate_noted(ctx, "every service of the previous release")
     except UpgraderError as exc:
-        ctx.log("error", f"the restored stack is not healthy: {exc}")
+        ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
         return exc.message
     return None

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path, PurePosixPath
 
 from tui_upgrader.core.errors import PackageError
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import (
     COMPOSE_OVERRIDE_NAMES,
@@ -76,7 +77,9 @@ def plan_full_moves(deploy_dir: Path, staged: Path, keep: tuple[str, ...]) -> li
     new = {p.name for p in staged.iterdir()}
     if STATE_DIR_NAME in new:
         raise PackageError(
-            f"{STATE_DIR_NAME}: the package ships the tool's own state dir; refusing it"
+            _("{state_dir}: the package ships the tool's own state dir; refusing it").format(
+                state_dir=STATE_DIR_NAME
+            )
         )
     protected = set(keep) | set(COMPOSE_OVERRIDE_NAMES)  # the admin's compose overrides
     moves: list[Move] = []
@@ -127,16 +130,24 @@ def _check_moves(moves: Sequence[Move]) -> None:
     for move in moves:
         parts = PurePosixPath(move.path).parts
         if parts[:1] == (STATE_DIR_NAME,):
-            raise PackageError(f"{move.path}: the tool's own state dir is never moved")
+            raise PackageError(
+                _("{path}: the tool's own state dir is never moved").format(path=move.path)
+            )
         if move.path in listed:
-            raise PackageError(f"{move.path}: listed twice ({listed[move.path]}, {move.action})")
+            raise PackageError(
+                _("{path}: listed twice ({listed}, {action})").format(
+                    path=move.path, listed=listed[move.path], action=move.action
+                )
+            )
         listed[move.path] = move.action
     for path in listed:
         for parent in PurePosixPath(path).parents:
             if str(parent) in listed:
                 raise PackageError(
-                    f"{path}: lies inside {parent}, also changed by this upgrade; "
-                    "a path may not be listed inside another"
+                    _(
+                        "{path}: lies inside {parent}, also changed by this upgrade; a "
+                        "path may not be listed inside another"
+                    ).format(path=path, parent=parent)
                 )
 
 
@@ -151,8 +162,10 @@ def _check_work_dirs(deploy_dir: Path) -> None:
         return
     if any(not p.is_dir() or p.is_symlink() for p in prev.rglob("*")):
         raise PackageError(
-            f"{prev}: holds files an earlier upgrade set aside; "
-            "move them out of the way before upgrading again"
+            _(
+                "{prev}: holds files an earlier upgrade set aside; move them out "
+                "of the way before upgrading again"
+            ).format(prev=prev)
         )
     shutil.rmtree(prev)
 
@@ -190,7 +203,11 @@ def apply_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[
         live, old, new = deploy_dir / move.path, prev / move.path, staged / move.path
         if move.action == "replace" and not _exists(new):
             if not _exists(live):
-                raise PackageError(f"{move.path}: neither the staged nor the applied copy exists")
+                raise PackageError(
+                    _("{path}: neither the staged nor the applied copy exists").format(
+                        path=move.path
+                    )
+                )
             continue  # already moved in by an earlier run
         if _exists(live) and not _exists(old):
             # Also covers a path that appeared after planning (say, a bind-mount
@@ -200,7 +217,9 @@ def apply_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[
             crash_point(f"apply-move-{index}:aside")  # tests: set aside, new not in yet
         if _exists(live):
             # Never delete what the journal could not put back.
-            raise PackageError(f"{move.path}: both the live and the set-aside copy exist")
+            raise PackageError(
+                _("{path}: both the live and the set-aside copy exist").format(path=move.path)
+            )
         if move.action == "replace":
             os.rename(new, live)
     sync_filesystem(deploy_dir)
@@ -237,8 +256,10 @@ def undo_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[s
     sync_filesystem(deploy_dir)
     if conflicts:
         raise PackageError(
-            f"{', '.join(conflicts)}: the live path is not the copy this upgrade installed; "
-            f"left it, the old copy is in {prev}"
+            _(
+                "{conflicts}: the live path is not the copy this upgrade "
+                "installed; left it, the old copy is in {prev}"
+            ).format(conflicts=", ".join(conflicts), prev=prev)
         )
 
 

@@ -36,6 +36,7 @@ from tui_upgrader.core.errors import (
     UpgraderError,
 )
 from tui_upgrader.core.events import Emit, LogEvent, Step, StepEvent, discard
+from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
@@ -49,10 +50,12 @@ from tui_upgrader.ops.upgrade.stop_mark import clear_mark, left_stopped, mark_st
 logger = logging.getLogger(__name__)
 
 
-_INTERRUPTED_WHY = {
-    "backup": "a backup now would capture a half-applied tree",
-    "restore": "a restore now would fight the recovery",
-}
+_INTERRUPTED_WHY = Translated(
+    {
+        "backup": N_("a backup now would capture a half-applied tree"),
+        "restore": N_("a restore now would fight the recovery"),
+    }
+)
 
 
 def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -> None:
@@ -60,9 +63,15 @@ def refuse_interrupted(deploy_dir: Path, action: Literal["backup", "restore"]) -
     journal = read_journal(deploy_dir)
     if journal is not None:
         raise JournalError(
-            f"{deploy_dir}: an upgrade to {journal.to_version} was interrupted "
-            f"({journal.step.value}); run `tui-upgrader recover` first: "
-            f"{_INTERRUPTED_WHY[action]}"
+            _(
+                "{deploy_dir}: an upgrade to {to_version} was interrupted "
+                "({step}); run `tui-upgrader recover` first: {why}"
+            ).format(
+                deploy_dir=deploy_dir,
+                to_version=journal.to_version,
+                step=journal.step.value,
+                why=_INTERRUPTED_WHY[action],
+            )
         )
 
 
@@ -72,7 +81,11 @@ def _running(docker: DockerPort, deploy_dir: Path, emit: Emit) -> list[str]:
     try:
         return docker.running_services(deploy_dir)
     except EngineUnavailableError as exc:
-        emit(LogEvent("warning", f"no Docker engine ({exc}); assuming nothing runs"))
+        emit(
+            LogEvent(
+                "warning", _("no Docker engine ({exc}); assuming nothing runs").format(exc=exc)
+            )
+        )
         return []
 
 
@@ -123,7 +136,7 @@ def _restart(docker: DockerPort, settings: Settings, deploy_dir: Path, emit: Emi
     except Exception as exc:
         error = str(exc) or type(exc).__name__
         logger.error("the stack in %s did not come back up: %s", deploy_dir, error)
-        emit(LogEvent("error", f"the stack did not come back up: {error}"))
+        emit(LogEvent("error", _("the stack did not come back up: {error}").format(error=error)))
         return error
     return None
 
@@ -163,7 +176,9 @@ def create_backup(
     is returned even when the restart failed (``restart_error``).
     """
     if not deploy_dir.is_dir():
-        raise InputError(f"{deploy_dir}: no such deploy dir to back up")
+        raise InputError(
+            _("{deploy_dir}: no such deploy dir to back up").format(deploy_dir=deploy_dir)
+        )
     # One tool at a time per deploy dir: an upgrade, a recovery or another
     # backup/restore would otherwise stop or swap the tree under this one.
     with deploy_lock(deploy_dir):
@@ -171,8 +186,10 @@ def create_backup(
         running = _running(docker, deploy_dir, emit)
         if running and not stop:
             raise BackupError(
-                f"the stack in {deploy_dir} is running ({', '.join(running)}): a backup of "
-                "running services is not consistent; stop it first or pass --stop"
+                _(
+                    "the stack in {deploy_dir} is running ({running}): a backup of "
+                    "running services is not consistent; stop it first or pass --stop"
+                ).format(deploy_dir=deploy_dir, running=", ".join(running))
             )
         left = left_stopped(deploy_dir)
         if left:
@@ -251,15 +268,25 @@ def restore_backup(
         # Refuse what cannot work before anything is stopped.
         if record.status != "completed":
             raise BackupError(
-                f"backup {backup_id} is {record.status}; only a completed one restores"
+                _("backup {backup_id} is {status}; only a completed one restores").format(
+                    backup_id=backup_id, status=record.status
+                )
             )
         if not record.archive_exists():
-            raise BackupError(f"backup {backup_id}: archive {record.archive_path} is missing")
+            raise BackupError(
+                _("backup {backup_id}: archive {archive_path} is missing").format(
+                    backup_id=backup_id, archive_path=record.archive_path
+                )
+            )
         # A corrupt archive is refused while the stack still runs: checking costs one
         # read of the archive, a needless stop costs the admin downtime.
         report = store.verify(backup_id)
         if not report.ok:
-            raise BackupError(f"backup {backup_id} cannot be restored: {report.detail}")
+            raise BackupError(
+                _("backup {backup_id} cannot be restored: {detail}").format(
+                    backup_id=backup_id, detail=report.detail
+                )
+            )
         running = _running(docker, deploy_dir, emit)
         from_version = installed_version(deploy_dir)
         t_stop = time.monotonic()
@@ -285,15 +312,21 @@ def restore_backup(
         started = False
         if start:
             if find_compose_file(deploy_dir) is None:
-                emit(LogEvent("warning", "the restored tree has no compose file: nothing to start"))
+                emit(
+                    LogEvent(
+                        "warning", _("the restored tree has no compose file: nothing to start")
+                    )
+                )
             else:
                 try:
                     _up(docker, store.settings, deploy_dir, emit)
                 except UpgraderError as exc:
                     # Said so, or the admin reads "failed" and restores again.
                     failure = OperationError(
-                        f"backup {backup_id} was restored into {deploy_dir}, but the stack did "
-                        f"not come up healthy: {exc.message}"
+                        _(
+                            "backup {backup_id} was restored into {deploy_dir}, but the "
+                            "stack did not come up healthy: {message}"
+                        ).format(backup_id=backup_id, deploy_dir=deploy_dir, message=exc.message)
                     )
                     tell(failure, restored=True)
                     raise failure from exc
@@ -319,7 +352,12 @@ def _swap_in(
         try:
             _down(docker, deploy_dir, running, emit)
         except EngineUnavailableError as exc:
-            emit(LogEvent("warning", f"could not stop the stack ({exc}); restoring anyway"))
+            emit(
+                LogEvent(
+                    "warning",
+                    _("could not stop the stack ({exc}); restoring anyway").format(exc=exc),
+                )
+            )
     emit(StepEvent(Step.RESTORING_BACKUP, "started"))
     try:
         store.restore(backup_id, deploy_dir, data_only=data_only, emit=emit)

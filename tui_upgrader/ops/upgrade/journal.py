@@ -23,6 +23,7 @@ from typing import Any
 
 from tui_upgrader.core.errors import JournalError
 from tui_upgrader.core.events import ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import JOURNAL_FILE_NAME
 from tui_upgrader.core.stack import ServiceImage, StackSnapshot
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
@@ -122,7 +123,9 @@ def read_journal(deploy_dir: Path) -> Journal | None:
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise JournalError(f"{path}: unreadable journal ({exc}); inspect it by hand") from exc
+        raise JournalError(
+            _("{path}: unreadable journal ({exc}); inspect it by hand").format(path=path, exc=exc)
+        ) from exc
 
 
 def clear_journal(deploy_dir: Path) -> None:
@@ -182,8 +185,11 @@ def deploy_lock(deploy_dir: Path) -> Iterator[None]:
         except BlockingIOError:
             holder = _flock_holder(os.fstat(fd))
             raise JournalError(
-                f"{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading, recovering, "
-                "backing up or restoring this deploy dir; wait for it to finish"
+                _(
+                    "{deploy_dir}: another tui-upgrader (pid {holder}) is upgrading, "
+                    "recovering, backing up or restoring this deploy dir; wait for "
+                    "it to finish"
+                ).format(deploy_dir=deploy_dir, holder=holder)
             ) from None
         yield
     finally:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import Manifest, parse_manifest_bytes
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
 from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING, TrustSummary
@@ -64,7 +65,7 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
             package = bind_package(release, package)
         decision = replace(decision, package=_locate(package, source))
     if not release.trust.signed:
-        decision = replace(decision, warnings=(UNSIGNED_WARNING, *decision.warnings))
+        decision = replace(decision, warnings=(_(UNSIGNED_WARNING), *decision.warnings))
     journal = read_journal(settings.deploy_dir)
     if journal is not None:
         # Every command but `recover` refuses to run now; the dry run says why.

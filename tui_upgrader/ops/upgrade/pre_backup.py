@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupRecordView
 from tui_upgrader.ops.upgrade.journal import Journal
 from tui_upgrader.ops.upgrade.steps import Context
@@ -39,14 +40,26 @@ def _by_id(ctx: Context, journal: Journal, backup_id: int) -> None:
     taken_of = record.deploy_dir
     if taken_of is not None and taken_of.resolve() != ctx.deploy_dir.resolve():
         raise BackupError(
-            f"backup #{backup_id} in {ctx.settings.catalogue_path} is of another deploy dir "
-            f"({taken_of}); it is not this upgrade's pre-upgrade backup"
+            _(
+                "backup #{backup_id} in {catalogue_path} is of another deploy "
+                "dir ({taken_of}); it is not this upgrade's pre-upgrade backup"
+            ).format(
+                backup_id=backup_id, catalogue_path=ctx.settings.catalogue_path, taken_of=taken_of
+            )
         )
     if journal.backup_sha256 is not None and record.sha256 != journal.backup_sha256:
         raise BackupError(
-            f"archive {journal.backup_archive} is gone and backup #{backup_id} in "
-            f"{ctx.settings.catalogue_path} is another backup (sha256 {record.sha256}, "
-            f"the journal has {journal.backup_sha256})"
+            _(
+                "archive {backup_archive} is gone and backup #{backup_id} in "
+                "{catalogue_path} is another backup (sha256 {sha256}, the "
+                "journal has {backup_sha256})"
+            ).format(
+                backup_archive=journal.backup_archive,
+                backup_id=backup_id,
+                catalogue_path=ctx.settings.catalogue_path,
+                sha256=record.sha256,
+                backup_sha256=journal.backup_sha256,
+            )
         )
     ctx.backups.restore(backup_id, ctx.deploy_dir, data_only=True, emit=ctx.emit)
 
@@ -66,7 +79,12 @@ def _restore(ctx: Context, journal: Journal, backup_id: int) -> None:
         )
         return
     if archive is not None:
-        ctx.log("warning", f"{archive} is gone; looking for backup #{backup_id} by its id")
+        ctx.log(
+            "warning",
+            _("{archive} is gone; looking for backup #{backup_id} by its id").format(
+                archive=archive, backup_id=backup_id
+            ),
+        )
     _by_id(ctx, journal, backup_id)
 
 

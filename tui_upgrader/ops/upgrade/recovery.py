@@ -26,6 +26,7 @@ from tui_upgrader.core.errors import (
     error_text,
 )
 from tui_upgrader.core.events import Emit, ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.after_stop import (
@@ -70,7 +71,11 @@ def recover(
 ) -> ResultEvent:
     journal = read_journal(settings.deploy_dir)
     if journal is None:
-        raise JournalError(f"{settings.deploy_dir}: no interrupted upgrade to recover")
+        raise JournalError(
+            _("{deploy_dir}: no interrupted upgrade to recover").format(
+                deploy_dir=settings.deploy_dir
+            )
+        )
     backups: BackupPort
     if ports.backups is not None:
         backups = ports.backups
@@ -114,13 +119,18 @@ def _unexpected(journal: Journal, exc: Exception) -> UpgraderError:
     why = error_text(exc)
     if journal.committed:
         return OperationError(
-            f"finishing the upgrade to {journal.to_version} failed: {why}; the new version "
-            "is in place: run 'tui-upgrader recover --resume' again once the cause is fixed"
+            _(
+                "finishing the upgrade to {to_version} failed: {why}; the new "
+                "version is in place: run 'tui-upgrader recover --resume' again "
+                "once the cause is fixed"
+            ).format(to_version=journal.to_version, why=why)
         )
     if not journal.stack_stopped:
         return OperationError(
-            f"clearing the staged upgrade failed: {why}; nothing was stopped: run "
-            "'tui-upgrader recover' again once the cause is fixed"
+            _(
+                "clearing the staged upgrade failed: {why}; nothing was stopped: "
+                "run 'tui-upgrader recover' again once the cause is fixed"
+            ).format(why=why)
         )
     return rollback_incomplete("recovery failed", why, journal.backup_id)
 
@@ -141,7 +151,7 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
                 ctx.docker.restore_snapshot(journal.snapshot)
             discard_work_dirs(deploy)
             clear_journal(deploy)
-        ctx.log("info", "nothing had been stopped or changed; run the upgrade again when ready")
+        ctx.log("info", _("nothing had been stopped or changed; run the upgrade again when ready"))
         return journal_result(
             journal,  # no backup is made before the stop, so it names none
             success=False,
@@ -152,7 +162,9 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
         )
     if mode == "rollback" or journal.extra.get(ROLLING_BACK):
         if mode == "resume":
-            ctx.log("warning", "a rollback was under way when it stopped: finishing the rollback")
-        return rollback(ctx, journal, OperationError("the upgrade was interrupted"))
+            ctx.log(
+                "warning", _("a rollback was under way when it stopped: finishing the rollback")
+            )
+        return rollback(ctx, journal, OperationError(_("the upgrade was interrupted")))
     make_backup = bool(journal.extra.get("make_backup", True))
     return finish_upgrade(ctx, journal, make_backup=make_backup)

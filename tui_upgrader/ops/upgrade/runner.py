@@ -25,8 +25,9 @@ from tui_upgrader.core.errors import (
     error_text,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import Stage
-from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
@@ -128,12 +129,16 @@ class _Upgrade:
                 remove_state_temps(ctx.deploy_dir)  # a kill mid-way through a first write
             else:
                 raise JournalError(
-                    "an interrupted upgrade is recorded in the journal: "
-                    "run 'tui-upgrader recover' first"
+                    _(
+                        "an interrupted upgrade is recorded in the journal: run "
+                        "'tui-upgrader recover' first"
+                    )
                 )
             if d.blocked_by is not None:
                 raise StrategyError(
-                    f"{d.target_version.short} needs {d.blocked_by.short} installed first"
+                    _("{short} needs {short2} installed first").format(
+                        short=d.target_version.short, short2=d.blocked_by.short
+                    )
                 )
             reason = "; ".join(d.reasons)
             if d.strategy is Strategy.NONE:
@@ -144,11 +149,20 @@ class _Upgrade:
             assert d.package is not None
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
-                    f"{d.package.url}: the manifest gives no sha256 for this package; "
-                    "set allow_unverified = true to install it anyway"
+                    _(
+                        "{url}: the manifest gives no sha256 for this package; set "
+                        "allow_unverified = true to install it anyway"
+                    ).format(url=d.package.url)
                 )
             version = ctx.docker.engine_version()
-            ctx.log("info", f"Docker engine {version}; {d.strategy} upgrade to {d.target_version}")
+            ctx.log(
+                "info",
+                _("Docker engine {version}; {strategy} upgrade to {target_version}").format(
+                    version=version,
+                    strategy=strategy_name(d.strategy),
+                    target_version=d.target_version,
+                ),
+            )
         return True
 
     def _download(self) -> Path:
@@ -171,16 +185,18 @@ class _Upgrade:
                 # so loudly, never "verified".
                 ctx.log(
                     "warning",
-                    f"package NOT verified: the manifest gives no sha256 for {d.package.url}; "
-                    f"going on because allow_unverified = true is set "
-                    f"(sha256 of the download: {result.sha256})",
+                    _(
+                        "package NOT verified: the manifest gives no sha256 for {url}; "
+                        "going on because allow_unverified = true is set (sha256 of the "
+                        "download: {sha256})"
+                    ).format(url=d.package.url, sha256=result.sha256),
                 )
             else:
                 ctx.note(
                     Stage.DOWNLOAD_DONE,
                     size=display.size(result.size),
                     sha256=result.sha256,
-                    verified_by=d.package.verified_by,
+                    verified_by=_(d.package.verified_by),
                 )
         return result.path
 
@@ -208,7 +224,12 @@ class _Upgrade:
                     self._merge_env(staged)
                 moves, skipped = plan_patch_moves(deploy, d.operations, keep)
                 for path in skipped:
-                    ctx.log("warning", f"{path} is a protected path: the patch will not change it")
+                    ctx.log(
+                        "warning",
+                        _("{path} is a protected path: the patch will not change it").format(
+                            path=path
+                        ),
+                    )
             journal = new_journal(d.strategy.value, self.from_version, self.to_version)
             self.journal = replace(
                 journal,
@@ -219,7 +240,7 @@ class _Upgrade:
             # The staged .env may bring values the live one has not got.
             ctx.learn_secrets()
             changed = ", ".join(f"{m.action} {m.path}" for m in moves) or "nothing"
-            ctx.log("info", f"apply plan: {changed}")
+            ctx.log("info", _("apply plan: {changed}").format(changed=changed))
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
@@ -231,9 +252,17 @@ class _Upgrade:
         new.write_text(merged.text, encoding="utf-8")
         new.chmod(live.stat().st_mode & 0o777)
         if merged.added_keys:
-            self.ctx.log("info", f".env: new keys added: {', '.join(merged.added_keys)}")
+            self.ctx.log(
+                "info",
+                _(".env: new keys added: {added_keys}").format(
+                    added_keys=", ".join(merged.added_keys)
+                ),
+            )
         if merged.kept_keys:
-            self.ctx.log("info", f".env: kept your values for {len(merged.kept_keys)} key(s)")
+            self.ctx.log(
+                "info",
+                _(".env: kept your values for {count} key(s)").format(count=len(merged.kept_keys)),
+            )
 
     def _load_images(self) -> None:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
@@ -281,6 +310,10 @@ class _Upgrade:
             discard_work_dirs(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
+            ctx.log(
+                "warning",
+                _("could not clean up the staging area: {cleanup}").format(cleanup=cleanup),
+            )
             # The journal stays, so ``recover`` can finish the job: the result says so,
             # not only the log (the admin reads the one line of the result).
             text = (
@@ -290,7 +323,7 @@ class _Upgrade:
             )
             ctx.log("error", text)
             return self._failed(OperationError(text))
-        ctx.log("error", f"{message}; nothing was stopped or changed")
+        ctx.log("error", _("{message}; nothing was stopped or changed").format(message=message))
         return self._failed(exc)
 
     # --- the stop and after ---------------------------------------------------------

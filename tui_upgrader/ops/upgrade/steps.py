@@ -13,6 +13,7 @@ from typing import TypeVar
 
 from tui_upgrader.core.errors import CancelledError, EngineUnavailableError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
@@ -126,7 +127,7 @@ class Context:
 
     def check_cancel(self) -> None:
         if self.cancel.is_set():
-            raise CancelledError("cancelled by the user before anything was stopped")
+            raise CancelledError(_("cancelled by the user before anything was stopped"))
 
     @contextlib.contextmanager
     def step(self, step: Step, detail: str = "") -> Iterator[None]:

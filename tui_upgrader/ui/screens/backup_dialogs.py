@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.backup_rows import BackupRow
-from tui_upgrader.ui.planview import version_line
+from tui_upgrader.ui.planview import strategy_words
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 
 if TYPE_CHECKING:
@@ -18,63 +19,80 @@ if TYPE_CHECKING:
 def start_modal(plan: Plan, settings: Settings, *, make_backup: bool) -> ConfirmModal:
     decision = plan.decision
     backup = (
-        "A cold pre-upgrade backup is made right after the stop."
+        _("A cold pre-upgrade backup is made right after the stop.")
         if make_backup
-        else "NO pre-upgrade backup: data changes cannot be undone if the upgrade fails."
+        else _("NO pre-upgrade backup: data changes cannot be undone if the upgrade fails.")
     )
     lines = [
-        f"{version_line(decision)} ({decision.strategy.value}) in {settings.deploy_dir}.",
-        "Download, extract and image loading run while the services keep running.",
-        "Then the services stop; they are down until the health gate passes "
-        f"(at most {display.duration(settings.health_timeout_s)} after the start).",
+        _("{plan} in {deploy_dir}.").format(
+            plan=strategy_words(decision), deploy_dir=settings.deploy_dir
+        ),
+        _("Download, extract and image loading run while the services keep running."),
+        _(
+            "Then the services stop; they are down until the health gate passes "
+            "(at most {duration} after the start)."
+        ).format(duration=display.duration(settings.health_timeout_s)),
         backup,
-        "Any failure after the stop rolls back to the current version.",
+        _("Any failure after the stop rolls back to the current version."),
     ]
     return ConfirmModal(
-        "Start the upgrade?", lines, yes="Start", no="Not now", danger=not make_backup
+        _("Start the upgrade?"), lines, yes=_("Start"), no=_("Not now"), danger=not make_backup
     )
 
 
 def restore_modal(row: BackupRow, settings: Settings, now: datetime) -> RestoreModal:
     deploy = settings.deploy_dir
-    summary = (
-        f"{row.kind} backup of {row.version}, made {display.age(row.created, now)}, "
-        f"{display.size(row.size) if row.size is not None else 'size unknown'}."
+    summary = _("{kind} backup of {version}, made {age}, {size}.").format(
+        kind=display.backup_word(row.kind),
+        version=row.version,
+        age=display.age(row.created, now),
+        size=display.size(row.size) if row.size is not None else _("size unknown"),
     )
+    # One sentence each: a translation cannot be split where the English wraps.
     full = [
-        f"Replaces all of {deploy} (compose file, .env, config/, app/, data/ and",
-        "the installed version) with the backup's copy; images/ is kept.",
-        "The services are stopped first, then started and health-checked.",
+        _(
+            "Replaces all of {deploy} (compose file, .env, config/, app/, data/ and "
+            "the installed version) with the backup's copy; images/ is kept."
+        ).format(deploy=deploy),
+        _("The services are stopped first, then started and health-checked."),
     ]
     data = [
-        f"Replaces only data/ in {deploy} with the backup's copy; the release",
-        "files, compose file, .env and installed version stay as they are.",
-        "The services are stopped first, then started and health-checked.",
+        _(
+            "Replaces only data/ in {deploy} with the backup's copy; the release "
+            "files, compose file, .env and installed version stay as they are."
+        ).format(deploy=deploy),
+        _("The services are stopped first, then started and health-checked."),
     ]
     return RestoreModal(row.id, summary, full, data)
 
 
 def create_modal(settings: Settings) -> ConfirmModal:
     return ConfirmModal(
-        "Create a backup now?",
+        _("Create a backup now?"),
         [
-            f"A cold backup of {settings.deploy_dir} into {settings.backups_dir}.",
-            "Running services are stopped for it (a consistent copy of data/) and "
-            "started and health-checked again afterwards.",
+            _("A cold backup of {deploy_dir} into {backups_dir}.").format(
+                deploy_dir=settings.deploy_dir, backups_dir=settings.backups_dir
+            ),
+            _(
+                "Running services are stopped for it (a consistent copy of data/) and "
+                "started and health-checked again afterwards."
+            ),
         ],
-        yes="Back up",
-        no="Not now",
+        yes=_("Back up"),
+        no=_("Not now"),
     )
 
 
 def delete_modal(row: BackupRow) -> ConfirmModal:
     return ConfirmModal(
-        f"Delete backup #{row.id}?",
+        _("Delete backup #{id}?").format(id=row.id),
         [
-            f"{row.kind} backup of {row.version}: {row.path}",
-            "The archive file and its catalogue entry are removed. This cannot be undone.",
+            _("{kind} backup of {version}: {path}").format(
+                kind=display.backup_word(row.kind), version=row.version, path=row.path
+            ),
+            _("The archive file and its catalogue entry are removed. This cannot be undone."),
         ],
-        yes="Delete",
-        no="Keep",
+        yes=_("Delete"),
+        no=_("Keep"),
         danger=True,
     )

@@ -12,8 +12,11 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
 from tui_upgrader.core.errors import UpgraderError, error_text
+from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import BackupChecked, BackupsListed
 from tui_upgrader.ui.operations import backup_operation, restore_operation, upgrade_operation
 from tui_upgrader.ui.screens.backup_dialogs import (
@@ -32,18 +35,19 @@ if TYPE_CHECKING:
 class BackupsScreen(Screen[None]):
     CSS_PATH = "backups.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("s", "start", "Start", id="backups-start"),
-        Binding("n", "create", "New", id="backups-create"),
-        Binding("v", "verify", "Verify", id="backups-verify"),
-        Binding("r", "restore", "Restore", id="backups-restore"),
-        Binding("d", "delete", "Delete", id="backups-delete"),
-        Binding("p", "toggle_backup", "Pre-backup", id="backups-toggle", show=False),
-        Binding("escape", "app.pop_screen", "Back", id="backups-back"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("s", "start", N_("Start"), id="backups-start"),
+        Binding("n", "create", N_("New"), id="backups-create"),
+        Binding("v", "verify", N_("Verify"), id="backups-verify"),
+        Binding("r", "restore", N_("Restore"), id="backups-restore"),
+        Binding("d", "delete", N_("Delete"), id="backups-delete"),
+        Binding("p", "toggle_backup", N_("Pre-backup"), id="backups-toggle", show=False),
+        Binding("escape", "app.pop_screen", N_("Back"), id="backups-back"),
+        Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self, plan: Plan | None = None) -> None:
         super().__init__()
+        translate_bindings(self)
         self.plan = plan
         self.rows: dict[int, BackupRow] = {}
 
@@ -51,7 +55,7 @@ class BackupsScreen(Screen[None]):
         yield Header()
         yield Static("", id="backups-plan", markup=False)
         yield Checkbox(
-            Content("Make a pre-upgrade backup (cold, right after the stop) [p]"),
+            Content(_("Make a pre-upgrade backup (cold, right after the stop) [p]")),
             host(self).make_backup,
             id="make-backup",
             compact=True,
@@ -61,10 +65,10 @@ class BackupsScreen(Screen[None]):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = "Backups"
+        self.title = _("Backups")
         table = self.query_one("#backups", DataTable)
         for label, key in COLUMNS:
-            table.add_column(label, key=key)
+            table.add_column(_(label), key=key)
         self._describe_plan()
         table.focus()
         self.refresh_list()
@@ -84,7 +88,7 @@ class BackupsScreen(Screen[None]):
     def _list(self) -> None:
         factory = host(self).deps.backups
         if factory is None:
-            self.post_message(BackupsListed([], "backups are not available in this build"))
+            self.post_message(BackupsListed([], _("backups are not available in this build")))
             return
         try:
             rows = rows_from_records(factory(host(self).settings).list())
@@ -107,7 +111,7 @@ class BackupsScreen(Screen[None]):
         if message.problem:
             self.query_one("#backup-detail", Static).update(f"⚠ {message.problem}")
         elif not message.rows:
-            self.query_one("#backup-detail", Static).update("No backups yet: n creates one.")
+            self.query_one("#backup-detail", Static).update(_("No backups yet: n creates one."))
         else:
             self._detail()
         self.refresh_bindings()
@@ -125,16 +129,18 @@ class BackupsScreen(Screen[None]):
         row = self.selected
         if row is None:
             return
-        where = str(row.path) if row.present else f"{row.path} (file missing)"
+        where = str(row.path) if row.present else _("{path} (file missing)").format(path=row.path)
         self.query_one("#backup-detail", Static).update(f"#{row.id}: {where}")
         self.refresh_bindings()
 
     def _describe_plan(self) -> None:
-        text = "No upgrade selected: restore, create, verify or delete backups here."
+        text = _("No upgrade selected: restore, create, verify or delete backups here.")
         if self.plan is not None and self.plan.decision.upgrades:
             d = self.plan.decision
-            current = d.current_version.short if d.current_version else "new install"
-            text = f"Ready: {current} → {d.target_version.short} ({d.strategy.value}). s starts it."
+            current = d.current_version.short if d.current_version else _("new install")
+            text = _("Ready: {old} → {new} ({strategy}). s starts it.").format(
+                old=current, new=d.target_version.short, strategy=strategy_name(d.strategy)
+            )
         self.query_one("#backups-plan", Static).update(text)
 
     # --- actions ------------------------------------------------------------------------------
@@ -196,7 +202,7 @@ class BackupsScreen(Screen[None]):
     def action_verify(self) -> None:
         row = self.selected
         if row is not None:
-            self.query_one("#backup-detail", Static).update(f"Verifying #{row.id}…")
+            self.query_one("#backup-detail", Static).update(_("Verifying #{id}…").format(id=row.id))
             self._check(row.id, "verify")
 
     def action_delete(self) -> None:
@@ -221,7 +227,7 @@ class BackupsScreen(Screen[None]):
         factory = host(self).deps.backups
         try:
             if factory is None:
-                raise UpgraderError("backups are not available in this build")
+                raise UpgraderError(_("backups are not available in this build"))
             store = factory(host(self).settings)
             if action == "verify":
                 report = store.verify(backup_id)
@@ -232,10 +238,14 @@ class BackupsScreen(Screen[None]):
         except Exception as exc:  # a worker must always answer, or the screen waits forever
             self.post_message(BackupChecked(backup_id, action, False, error_text(exc)))
             return
-        past = {"verify": "verified: archive intact", "delete": "deleted"}[action]
-        detail = f"#{backup_id} {past}" if ok else f"#{backup_id}: {action} failed"
-        if not ok and why:
-            detail += f": {why}"
+        if ok:
+            done = _("#{id} verified: archive intact") if action == "verify" else _("#{id} deleted")
+            detail = done.format(id=backup_id)
+        else:
+            failed = _("#{id}: verify failed") if action == "verify" else _("#{id}: delete failed")
+            detail = failed.format(id=backup_id)
+            if why:
+                detail += f": {why}"
         self.post_message(BackupChecked(backup_id, action, ok, detail))
 
     @on(BackupChecked)

@@ -14,6 +14,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Footer, Label, Static
 
+from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.ui.lang import translate_bindings
+
 
 class ConfirmModal(ModalScreen[bool]):
     """``y``/``enter`` confirm, ``n``/``escape`` decline (posting's ConfirmationModal)."""
@@ -21,8 +24,8 @@ class ConfirmModal(ModalScreen[bool]):
     CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "answer(True)", "Yes", id="confirm-yes"),
-        Binding("n,escape", "answer(False)", "No", id="confirm-no"),
+        Binding("y", "answer(True)", N_("Yes"), id="confirm-yes"),
+        Binding("n,escape", "answer(False)", N_("No"), id="confirm-no"),
     ]
 
     def __init__(
@@ -30,14 +33,15 @@ class ConfirmModal(ModalScreen[bool]):
         title: str,
         lines: Iterable[str],
         *,
-        yes: str = "Yes",
-        no: str = "No",
+        yes: str = "",
+        no: str = "",
         danger: bool = False,
     ) -> None:
         super().__init__(classes="dialog")
+        translate_bindings(self)
         self._title = title
         self._lines = tuple(lines)
-        self._yes, self._no, self._danger = yes, no, danger
+        self._yes, self._no, self._danger = yes or _("Yes"), no or _("No"), danger
 
     def compose(self) -> ComposeResult:
         with VerticalGroup(id="dialog-box", classes="-danger" if self._danger else ""):
@@ -79,13 +83,14 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
     CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("y", "restore", "Restore", id="restore-yes"),
-        Binding("d", "toggle_data_only", "Data only", id="restore-data-only"),
-        Binding("n,escape", "cancel", "Cancel", id="restore-no"),
+        Binding("y", "restore", N_("Restore"), id="restore-yes"),
+        Binding("d", "toggle_data_only", N_("Data only"), id="restore-data-only"),
+        Binding("n,escape", "cancel", N_("Cancel"), id="restore-no"),
     ]
 
     def __init__(self, backup_id: int, summary: str, full: list[str], data: list[str]) -> None:
         super().__init__(classes="dialog")
+        translate_bindings(self)
         self.backup_id = backup_id
         self._summary = summary
         self._full = full
@@ -93,17 +98,21 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
 
     def compose(self) -> ComposeResult:
         with VerticalGroup(id="dialog-box", classes="-danger"):
-            yield Label(f"Restore backup #{self.backup_id}?", id="dialog-title", markup=False)
+            yield Label(
+                _("Restore backup #{id}?").format(id=self.backup_id),
+                id="dialog-title",
+                markup=False,
+            )
             yield Static(self._summary, classes="dialog-line", markup=False)
             yield Static("", id="restore-replaces", classes="dialog-line", markup=False)
             yield Checkbox(
-                Content("Data only: keep the installed release files [d]"),
+                Content(_("Data only: keep the installed release files [d]")),
                 id="data-only",
                 compact=True,
             )
             with HorizontalGroup(id="dialog-buttons"):
-                yield Button(Content("Restore [y]"), id="yes", variant="error", compact=True)
-                yield Button(Content("Cancel [n]"), id="no", compact=True)
+                yield Button(Content(_("Restore [y]")), id="yes", variant="error", compact=True)
+                yield Button(Content(_("Cancel [n]")), id="no", compact=True)
 
         yield Footer(compact=True)
 

@@ -13,6 +13,9 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Footer, Label, Static
 
+from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.ui.lang import translate_bindings
+
 
 class ErrorModal(ModalScreen[str]):
     """Dismisses with ``"retry"``, ``"quit"`` or ``"close"``."""
@@ -20,9 +23,9 @@ class ErrorModal(ModalScreen[str]):
     CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "choose('retry')", "Retry", id="error-retry"),
-        Binding("q", "choose('quit')", "Quit", id="error-quit"),
-        Binding("escape", "choose('close')", "Close", id="error-close"),
+        Binding("r", "choose('retry')", N_("Retry"), id="error-retry"),
+        Binding("q", "choose('quit')", N_("Quit"), id="error-quit"),
+        Binding("escape", "choose('close')", N_("Close"), id="error-close"),
     ]
 
     def __init__(
@@ -35,6 +38,7 @@ class ErrorModal(ModalScreen[str]):
         retry: bool = False,
     ) -> None:
         super().__init__(classes="dialog")
+        translate_bindings(self)
         self._title = title
         self._message = message
         self._hint = hint
@@ -48,12 +52,18 @@ class ErrorModal(ModalScreen[str]):
             if self._hint:
                 yield Static(self._hint, classes="dialog-line -hint", markup=False)
             if self._log_path is not None:
-                yield Static(f"Log: {self._log_path}", classes="dialog-line -hint", markup=False)
+                yield Static(
+                    _("Log: {path}").format(path=self._log_path),
+                    classes="dialog-line -hint",
+                    markup=False,
+                )
             with HorizontalGroup(id="dialog-buttons"):
                 if self._retry:
-                    yield Button(Content("Retry [r]"), id="retry", variant="primary", compact=True)
-                yield Button(Content("Close [esc]"), id="close", compact=True)
-                yield Button(Content("Quit [q]"), id="quit", variant="error", compact=True)
+                    yield Button(
+                        Content(_("Retry [r]")), id="retry", variant="primary", compact=True
+                    )
+                yield Button(Content(_("Close [esc]")), id="close", compact=True)
+                yield Button(Content(_("Quit [q]")), id="quit", variant="error", compact=True)
 
         yield Footer(compact=True)
 

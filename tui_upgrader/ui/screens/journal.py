@@ -17,14 +17,16 @@ from textual.widgets import Button, Footer, Label, Static
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.events import Step
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ui.deps import JournalLike
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.planview import DOWNTIME_STEPS, STEP_TITLES
 
 
 def _version(value: object) -> str:
     if value is None:
-        return "nothing"
+        return _("nothing")
     if isinstance(value, str):
         with contextlib.suppress(UpgraderError):
             return Version.parse(value).short
@@ -38,28 +40,36 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
         with contextlib.suppress(ValueError):
             started = datetime.fromisoformat(started)
     when = (
-        f"{started:%Y-%m-%d %H:%M} UTC ({display.age(started, now)})"
+        _("{time} UTC ({age})").format(
+            time=f"{started:%Y-%m-%d %H:%M}", age=display.age(started, now)
+        )
         if isinstance(started, datetime)
         else str(started)
     )
     lines = [
-        f"Upgrade {_version(journal.from_version)} → {_version(journal.to_version)}, "
-        f"started {when}, was interrupted during: {STEP_TITLES.get(step, str(step))}.",
+        _("Upgrade {old} → {new}, started {when}, was interrupted during: {step}.").format(
+            old=_version(journal.from_version),
+            new=_version(journal.to_version),
+            when=when,
+            step=STEP_TITLES.get(step, str(step)),
+        ),
     ]
     stopped = getattr(journal, "stack_stopped", None)
     if stopped is None:
         stopped = step in DOWNTIME_STEPS or step is Step.ROLLING_BACK
     if stopped:
-        lines.append("The services were stopped at that point and may still be down.")
+        lines.append(_("The services were stopped at that point and may still be down."))
     else:
-        lines.append("It stopped before the services were stopped: nothing was changed yet.")
+        lines.append(_("It stopped before the services were stopped: nothing was changed yet."))
     if journal.backup_id is not None:
         # The archive itself: the id means nothing under another catalogue (#15).
         archive = getattr(journal, "backup_archive", None)
         where = f", {archive}" if archive else ""
-        lines.append(f"Pre-upgrade backup: #{journal.backup_id}{where}.")
+        lines.append(
+            _("Pre-upgrade backup: #{id}{where}.").format(id=journal.backup_id, where=where)
+        )
     lines.append(
-        "Roll back puts the old version back as one unit; resume continues from this step."
+        _("Roll back puts the old version back as one unit; resume continues from this step.")
     )
     return lines
 
@@ -70,26 +80,27 @@ class JournalModal(ModalScreen[str]):
     CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("b", "choose('rollback')", "Roll back", id="journal-rollback"),
-        Binding("u", "choose('resume')", "Resume", id="journal-resume"),
-        Binding("q,escape", "choose('quit')", "Quit", id="journal-quit"),
+        Binding("b", "choose('rollback')", N_("Roll back"), id="journal-rollback"),
+        Binding("u", "choose('resume')", N_("Resume"), id="journal-resume"),
+        Binding("q,escape", "choose('quit')", N_("Quit"), id="journal-quit"),
     ]
 
     def __init__(self, journal: JournalLike, now: datetime) -> None:
         super().__init__(classes="dialog")
+        translate_bindings(self)
         self._lines = journal_lines(journal, now)
 
     def compose(self) -> ComposeResult:
         with VerticalGroup(id="dialog-box", classes="-danger"):
-            yield Label("An upgrade was interrupted", id="dialog-title")
+            yield Label(_("An upgrade was interrupted"), id="dialog-title")
             for line in self._lines:
                 yield Static(line, classes="dialog-line", markup=False)
             with HorizontalGroup(id="dialog-buttons"):
                 yield Button(
-                    Content("Roll back [b]"), id="rollback", variant="warning", compact=True
+                    Content(_("Roll back [b]")), id="rollback", variant="warning", compact=True
                 )
-                yield Button(Content("Resume [u]"), id="resume", variant="primary", compact=True)
-                yield Button(Content("Quit [q]"), id="quit", compact=True)
+                yield Button(Content(_("Resume [u]")), id="resume", variant="primary", compact=True)
+                yield Button(Content(_("Quit [q]")), id="quit", compact=True)
 
         yield Footer(compact=True)
 

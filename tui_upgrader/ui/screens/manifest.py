@@ -22,7 +22,9 @@ from textual.widgets import (
 )
 
 from tui_upgrader.core.errors import NetworkError, UpgraderError
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import PlanFailed, PlanLoaded
 from tui_upgrader.ui.screens.manifest_view import (
     package_rows,
@@ -40,15 +42,16 @@ logger = logging.getLogger(__name__)
 
 class ManifestScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "next", "Strategy", id="manifest-next", priority=True),
-        Binding("r", "reload", "Reload", id="manifest-reload"),
-        Binding("f", "force_full", "Force full", id="manifest-force-full"),
-        Binding("b", "backups", "Backups", id="manifest-backups"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("enter", "next", N_("Strategy"), id="manifest-next", priority=True),
+        Binding("r", "reload", N_("Reload"), id="manifest-reload"),
+        Binding("f", "force_full", N_("Force full"), id="manifest-force-full"),
+        Binding("b", "backups", N_("Backups"), id="manifest-backups"),
+        Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        translate_bindings(self)
         self.plan: Plan | None = None
         self.problem: Exception | None = None
         self.force_full = False
@@ -60,16 +63,16 @@ class ManifestScreen(Screen[None]):
                 yield Label(self._fetching_text(), id="loading-text", markup=False)
                 yield LoadingIndicator()
             with Vertical(id="manifest-problem"):
-                yield Label("The manifest cannot be used", id="problem-title")
+                yield Label(_("The manifest cannot be used"), id="problem-title")
                 yield Static("", id="problem-text", markup=False)
-                yield Static("r reloads once it is fixed.", classes="-hint")
+                yield Static(_("r reloads once it is fixed."), classes="-hint", markup=False)
             # Filled when the first plan arrives: the first frame (loading)
             # then styles and lays out a handful of widgets, not the table.
             yield Vertical(id="manifest-loaded")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.title = "Release manifest"
+        self.title = _("Release manifest")
         # Paint first, then fetch: the worker's imports (httpx) would
         # otherwise compete with the first frame for the GIL. The screen is
         # composed in its loading state, so that frame needs no second layout.
@@ -87,7 +90,7 @@ class ManifestScreen(Screen[None]):
             return
         table: DataTable[object] = DataTable(id="packages", cursor_type="row", zebra_stripes=True)
         notes = VerticalScroll(id="notes")
-        notes.border_title = "Release notes"
+        notes.border_title = _("Release notes")
         await box.mount_all(
             [
                 Static("", id="manifest-summary", markup=False),
@@ -101,19 +104,20 @@ class ManifestScreen(Screen[None]):
         )
         table.add_column("", key="use", width=1)
         for label, key in (
-            ("Arch", "arch"),
-            ("Package", "kind"),
-            ("Host", "host"),
-            ("Size", "size"),
+            (_("Arch"), "arch"),
+            (_("Package"), "kind"),
+            (_("Host"), "host"),
+            (_("Size"), "size"),
         ):
             table.add_column(label, key=key)
         # Styled cells are not measured by DataTable: size the hash column ourselves.
-        table.add_column("Hash", key="hash", width=20)
+        table.add_column(_("Hash"), key="hash", width=20)
 
     # --- loading --------------------------------------------------------------------
 
     def _fetching_text(self) -> str:
-        return f"Fetching {host(self).settings.manifest or '(no manifest configured)'} …"
+        source = host(self).settings.manifest or _("(no manifest configured)")
+        return _("Fetching {source} …").format(source=source)
 
     def action_reload(self) -> None:
         self.plan = None
@@ -127,7 +131,7 @@ class ManifestScreen(Screen[None]):
         exclusive=True,
         group="manifest",
         exit_on_error=False,
-        description="Fetch the manifest and decide the strategy",
+        description=_("Fetch the manifest and decide the strategy"),
     )
     def _load(self, force_full: bool) -> None:
         deps, settings = host(self).deps, host(self).settings
@@ -159,20 +163,24 @@ class ManifestScreen(Screen[None]):
 
         error = message.error
         self.problem = error
-        text = error.message if isinstance(error, UpgraderError) else f"unexpected error: {error!r}"
+        text = (
+            error.message
+            if isinstance(error, UpgraderError)
+            else _("unexpected error: {error!r}").format(error=error)
+        )
         self.query_one("#problem-text", Static).update(text)
         self.query_one(ContentSwitcher).current = "manifest-problem"
         self.refresh_bindings()
         if isinstance(error, NetworkError):
             modal = ErrorModal(
-                "Cannot reach the release server",
+                _("Cannot reach the release server"),
                 text,
-                hint="Check the manifest URL in the config and the network, then retry.",
+                hint=_("Check the manifest URL in the config and the network, then retry."),
                 log_path=host(self).deps.log_path,
                 retry=True,
             )
         elif not isinstance(error, UpgraderError):
-            modal = ErrorModal("Unexpected error", text, log_path=host(self).deps.log_path)
+            modal = ErrorModal(_("Unexpected error"), text, log_path=host(self).deps.log_path)
         else:
             return  # a bad manifest is shown in place, with the JSON path
         self.app.push_screen(modal, self._after_error)
@@ -219,7 +227,7 @@ class ManifestScreen(Screen[None]):
         patch.display = bool(ops)
         from textual.widgets import Markdown
 
-        text = manifest.release_notes or "_No release notes._"
+        text = manifest.release_notes or _("_No release notes._")
         notes = self.query_one("#notes", VerticalScroll)
         existing = notes.query(Markdown)
         if existing:
@@ -247,8 +255,12 @@ class ManifestScreen(Screen[None]):
 
     def action_force_full(self) -> None:
         self.force_full = not self.force_full
-        state = "on: every file is reinstalled" if self.force_full else "off"
-        self.notify(f"Force full upgrade {state}", timeout=3)
+        self.notify(
+            _("Force full upgrade on: every file is reinstalled")
+            if self.force_full
+            else _("Force full upgrade off"),
+            timeout=3,
+        )
         self.action_reload()
 
     def action_backups(self) -> None:

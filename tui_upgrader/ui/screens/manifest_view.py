@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from tui_upgrader.core import display
+from tui_upgrader.core.i18n import _
 
 if TYPE_CHECKING:
     # Annotations only: the manifest worker loads these after the first frame.
@@ -31,7 +32,7 @@ class PackageRow:
 def host_of(url: str, source: str) -> str:
     if url.startswith("/"):
         base = urlsplit(source).hostname if source.startswith(("http://", "https://")) else None
-        return base or "next to the manifest"
+        return base or _("next to the manifest")
     return urlsplit(url).hostname or url
 
 
@@ -54,55 +55,77 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
         )
 
     for arch, info in (manifest.platforms or {}).items():
-        add(f"platforms.{arch}", str(arch), "full", info.url, info.sha256, info.size)
+        add(f"platforms.{arch}", str(arch), _("full"), info.url, info.sha256, info.size)
     if manifest.full is not None:
         info = manifest.full
-        add("packages.full", "any", "generic", info.url, info.sha256, info.size)
+        add("packages.full", _("any"), _("generic"), info.url, info.sha256, info.size)
     for arch, patch in (manifest.patch or {}).items():
-        add(f"patch.{arch}", str(arch), "patch", patch.url, patch.sha256, patch.size)
+        add(f"patch.{arch}", str(arch), _("patch"), patch.url, patch.sha256, patch.size)
     return rows
 
 
 def summary_lines(manifest: Manifest, decision: Decision, source: str, now: datetime) -> list[str]:
-    installed = decision.current_version.short if decision.current_version else "nothing installed"
+    installed = (
+        decision.current_version.short if decision.current_version else _("nothing installed")
+    )
     released = f"{manifest.release_date:%Y-%m-%d} ({display.age(manifest.release_date, now)})"
+    # The labels line up in terminal cells whatever their language.
+    labels = (_("Installed"), _("Source"), _("Requires"))
+    width = max(display.cells(label) for label in labels) + 1
+    installed_label, source_label, requires_label = (display.pad(x, width) for x in labels)
     lines = [
-        f"Installed {installed:<18} Offered {manifest.version.short}, released {released}",
-        f"Source    {source or '-'} · this machine: {decision.arch}",
+        installed_label
+        + display.pad(installed, 18)
+        + " "
+        + _("Offered {version}, released {released}").format(
+            version=manifest.version.short, released=released
+        ),
+        source_label
+        + _("{source} · this machine: {arch}").format(source=source or "-", arch=decision.arch),
     ]
     if manifest.min_version is not None:
-        lines.append(f"Requires  {manifest.min_version.short} or later installed first")
+        lines.append(
+            requires_label
+            + _("{version} or later installed first").format(version=manifest.min_version.short)
+        )
     return lines
 
 
 def trust_line(trust: TrustSummary) -> str:
     """Who vouches for this release: the signature line, or the unsigned warning."""
     if not trust.signed:
-        return "✗ UNSIGNED (allow_unsigned = true): whoever serves the URL picks what runs"
+        return "✗ " + _("UNSIGNED (allow_unsigned = true): whoever serves the URL picks what runs")
     expires = f"{trust.expires:%Y-%m-%d %H:%M} UTC" if trust.expires else "?"
-    return f"Signed    ✓ key {trust.short_key_id} · root v{trust.root_version} · expires {expires}"
+    return _("Signed    ✓ key {key} · root v{version} · expires {expires}").format(
+        key=trust.short_key_id, version=trust.root_version, expires=expires
+    )
 
 
 def patch_lines(manifest: Manifest) -> list[str]:
     lines: list[str] = []
     for arch, patch in (manifest.patch or {}).items():
         ops = patch.operations
-        lines.append(f"Patch for {arch}:")
+        lines.append(_("Patch for {arch}:").format(arch=arch))
+        labels = (_("replace"), _("delete"), _("notes"))
+        width = max(display.cells(label) for label in labels) + 1
+        replace_label, delete_label, notes_label = (display.pad(x, width) for x in labels)
         if ops.replaced:
-            lines.append("  replace " + ", ".join(ops.replaced))
+            lines.append("  " + replace_label + ", ".join(ops.replaced))
         if ops.deleted:
-            lines.append("  delete  " + ", ".join(ops.deleted))
+            lines.append("  " + delete_label + ", ".join(ops.deleted))
         if patch.notes:
-            lines.append("  notes   " + patch.notes)
+            lines.append("  " + notes_label + patch.notes)
     return lines
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
     # The unsigned warning has its own red line (trust_line).
-    lines = [w for w in decision.warnings if not w.startswith("UNSIGNED release")]
+    from tui_upgrader.core.trust import UNSIGNED_WARNING
+
+    lines = [w for w in decision.warnings if w != _(UNSIGNED_WARNING)]
     unverifiable = [
         r.key for r in package_rows(manifest, decision, "") if not r.verifiable and not r.chosen
     ]
     if unverifiable:
-        lines.append("No hash (unverifiable): " + ", ".join(unverifiable))
+        lines.append(_("No hash (unverifiable): {keys}").format(keys=", ".join(unverifiable)))
     return lines

@@ -29,9 +29,11 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.overall import OverallProgress
 from tui_upgrader.ui.bridge import ThrottledEmit
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import JobEnded, UpgradeEvent
 from tui_upgrader.ui.operations import Operation, Outcome, describe
 from tui_upgrader.ui.planview import STEP_TITLES
@@ -45,7 +47,7 @@ from tui_upgrader.ui.widgets.transfer_bar import TransferBar
 
 logger = logging.getLogger(__name__)
 
-REFUSED = (
+REFUSED = N_(
     "Cancel refused: the services are stopped. Stopping half-way would leave a "
     "half-applied deploy dir, so the upgrade finishes or rolls back on its own."
 )
@@ -54,13 +56,14 @@ REFUSED = (
 class ProgressScreen(Screen[ResultEvent | None]):
     CSS_PATH = "progress.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("c", "cancel_job", "Cancel", id="progress-cancel"),
-        Binding("enter", "finish", "Continue", id="progress-continue"),
-        Binding("l", "focus_log", "Log", id="progress-log"),
+        Binding("c", "cancel_job", N_("Cancel"), id="progress-cancel"),
+        Binding("enter", "finish", N_("Continue"), id="progress-continue"),
+        Binding("l", "focus_log", N_("Log"), id="progress-log"),
     ]
 
     def __init__(self, operation: Operation) -> None:
         super().__init__()
+        translate_bindings(self)
         self.operation = operation
         self.result: ResultEvent | None = None
         self.outcome: Outcome | None = None
@@ -112,7 +115,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         exclusive=True,
         group="operation",
         exit_on_error=False,
-        description="Upgrade, restore, backup or recovery job",
+        description=_("Upgrade, restore, backup or recovery job"),
     )
     def _run_job(self) -> ResultEvent:
         worker = get_current_worker()
@@ -161,7 +164,12 @@ class ProgressScreen(Screen[ResultEvent | None]):
             self.query_one(ServiceList).show(event, now)
             detail = f" ({event.detail})" if event.detail else ""
             restarts = f", {event.restarts} restarts" if event.restarts else ""
-            self._log("info", f"service {event.service}: {event.state}{detail}{restarts}")
+            self._log(
+                "info",
+                _("service {service}: {state}{detail}{restarts}").format(
+                    service=event.service, state=event.state, detail=detail, restarts=restarts
+                ),
+            )
         elif isinstance(event, LogEvent):
             self._log(event.level, event.message)
         elif isinstance(event, ResultEvent):
@@ -180,7 +188,9 @@ class ProgressScreen(Screen[ResultEvent | None]):
         elif event.state == "skipped" and event.detail:
             # The step list shows it skipped; only the reason is news.
             title = STEP_TITLES.get(event.step, event.step)
-            self._log("info", f"{title} skipped: {event.detail}")
+            self._log(
+                "info", _("{title} skipped: {detail}").format(title=title, detail=event.detail)
+            )
         if event.step is Step.STOPPING_SERVICES and event.state == "started":
             self._stopped = True
             self.timing.down_from = now
@@ -202,7 +212,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
     def _on_worker(self, event: Worker.StateChanged) -> None:
         if event.worker is self._worker and event.state is WorkerState.ERROR:
             error = event.worker.error
-            self._finish(ResultEvent.failure(error or RuntimeError("the worker failed")))
+            self._finish(ResultEvent.failure(error or RuntimeError(_("the worker failed"))))
 
     def _finish(self, result: ResultEvent) -> None:
         if self.result is not None:
@@ -276,12 +286,13 @@ class ProgressScreen(Screen[ResultEvent | None]):
         if not self.running:
             return False
         if self.critical:
-            self.notify(REFUSED, title="Cannot cancel now", severity="warning", timeout=8)
-            self._log("warning", REFUSED)
+            refused = _(REFUSED)
+            self.notify(refused, title=_("Cannot cancel now"), severity="warning", timeout=8)
+            self._log("warning", refused)
             return False
         if not self.cancel_requested:
             self.cancel_requested = True
-            self._log("warning", "cancel requested: stopping at the next safe point")
+            self._log("warning", _("cancel requested: stopping at the next safe point"))
             if self._worker is not None:
                 self._worker.cancel()
         self._tick()

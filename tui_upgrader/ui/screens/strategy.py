@@ -14,8 +14,10 @@ from textual.widgets import Footer, Header, Label, Static
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import error_text
-from tui_upgrader.core.strategy import Strategy
+from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.strategy import Strategy, package_noun
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import ServicesListed
 from tui_upgrader.ui.planview import (
     COMPARISON_WORDS,
@@ -32,18 +34,28 @@ if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade import Plan
 
 SECTIONS = ("why", "warnings", "plan", "touched", "kept")
+SECTION_TITLES: Translated[str] = Translated(
+    {
+        "why": N_("Why"),
+        "warnings": N_("Warnings"),
+        "plan": N_("Plan"),
+        "touched": N_("Touched"),
+        "kept": N_("Kept"),
+    }
+)
 
 
 class StrategyScreen(Screen[None]):
     CSS_PATH = "strategy.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "next", "Backups & start", id="strategy-next", priority=True),
-        Binding("escape", "app.pop_screen", "Back", id="strategy-back"),
-        Binding("q", "app.quit", "Quit", show=False),
+        Binding("enter", "next", N_("Backups & start"), id="strategy-next", priority=True),
+        Binding("escape", "app.pop_screen", N_("Back"), id="strategy-back"),
+        Binding("q", "app.quit", N_("Quit"), show=False),
     ]
 
     def __init__(self, plan: Plan) -> None:
         super().__init__()
+        translate_bindings(self)
         self.plan = plan
         self.services: list[str] | None = None
         self.services_problem = ""
@@ -60,7 +72,7 @@ class StrategyScreen(Screen[None]):
         with VerticalScroll(id="strategy-body"):
             for name in SECTIONS:
                 with VerticalGroup(id=f"section-{name}", classes="section"):
-                    yield Label(name.capitalize(), classes="section-title")
+                    yield Label(SECTION_TITLES[name], classes="section-title")
                     yield Static(id=f"strategy-{name}", classes="section-body")
         yield Footer(compact=True)
 
@@ -68,11 +80,16 @@ class StrategyScreen(Screen[None]):
         decision = self.plan.decision
         parts = [COMPARISON_WORDS[decision.comparison], str(decision.arch)]
         if decision.package is not None:
-            parts.append(f"{display.size(decision.package.size)} {decision.package.kind} package")
+            parts.append(
+                _("{size} {package}").format(
+                    size=display.size(decision.package.size),
+                    package=package_noun(decision.package.kind),
+                )
+            )
         return " · ".join(parts)
 
     def on_mount(self) -> None:
-        self.title = "Strategy (dry run: nothing changes here)"
+        self.title = _("Strategy (dry run: nothing changes here)")
         self._paint()
         self.query_one("#strategy-body").focus()
         if self.plan.decision.upgrades:
@@ -126,7 +143,12 @@ class StrategyScreen(Screen[None]):
         if blocked:
             warnings.insert(0, Content.styled(f"⛔ {blocked}", "$text-error"))
         if self.services_problem:
-            warnings.append(Content.styled(f"⚠ Docker: {self.services_problem}", "$text-warning"))
+            warnings.append(
+                Content.styled(
+                    "⚠ " + _("Docker: {problem}").format(problem=self.services_problem),
+                    "$text-warning",
+                )
+            )
         self._fill("warnings", warnings)
         if decision.strategy is Strategy.NONE:
             for name in ("plan", "touched", "kept"):
@@ -138,11 +160,14 @@ class StrategyScreen(Screen[None]):
             style = "$text-muted" if item.skipped else ""
             steps.append(
                 mark
-                + Content.styled(f"{index:>2} {STEP_TITLES[item.step]:<15}", "bold")
+                + Content.styled(f"{index:>2} {display.pad(STEP_TITLES[item.step], 15)}", "bold")
                 + Content.styled(item.text, style)
             )
-        steps.append(Content.styled("▌ = downtime: from the stop until the health gate passes",
-                                    "$text-muted"))  # fmt: skip
+        steps.append(
+            Content.styled(
+                "▌ = " + _("downtime: from the stop until the health gate passes"), "$text-muted"
+            )
+        )
         self._fill("plan", steps)
         self._fill("touched", list(touched(decision, settings, self.services)))
         self._fill("kept", list(kept(decision, settings, make_backup=make_backup)))

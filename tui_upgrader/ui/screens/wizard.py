@@ -15,7 +15,9 @@ from textual.widgets import Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from tui_upgrader.core.errors import UpgraderError
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ui.host import host
+from tui_upgrader.ui.lang import translate_bindings
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,14 +34,19 @@ def validate(
     if not manifest:
         return (
             None,
-            "The manifest URL is required (for example https://updates.example.com/manifest.json).",
+            _(
+                "The manifest URL is required "
+                "(for example https://updates.example.com/manifest.json)."
+            ),
         )
     if not manifest.startswith(("http://", "https://", "/", "file://")):
-        return None, "The manifest must be an http(s):// URL or an absolute file path."
+        return None, _("The manifest must be an http(s):// URL or an absolute file path.")
     if not deploy_dir.startswith(("/", "~")):
-        return None, "The deploy dir must be an absolute path (the folder with the compose file)."
+        return None, _(
+            "The deploy dir must be an absolute path (the folder with the compose file)."
+        )
     if trusted_root and not trusted_root.startswith(("/", "~")):
-        return None, "The trusted root must be an absolute path (root.json from the publisher)."
+        return None, _("The trusted root must be an absolute path (root.json from the publisher).")
     root = Path(trusted_root).expanduser() if trusted_root else None
     return SetupAnswers(manifest, Path(deploy_dir).expanduser(), root), ""
 
@@ -49,31 +56,35 @@ class WizardScreen(Screen[SetupAnswers]):
 
     CSS_PATH = "wizard.tcss"
 
-    BINDINGS: ClassVar[list[BindingType]] = [Binding("ctrl+s", "save", "Save", id="wizard-save")]
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "save", N_("Save"), id="wizard-save")
+    ]
 
     def __init__(self, config_hint: str, default_deploy_dir: Path) -> None:
         super().__init__()
+        translate_bindings(self)
         self._config_hint = config_hint
         self._default_deploy_dir = default_deploy_dir
 
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="wizard"):
-            yield Label("First run: where are updates and the deployment?", id="wizard-title")
+            yield Label(_("First run: where are updates and the deployment?"), id="wizard-title")
             yield Static(
-                f"Saved to {self._config_hint}. Edit that file later by hand; "
-                "this tool never rewrites it.",
+                _(
+                    "Saved to {path}. Edit that file later by hand; this tool never rewrites it."
+                ).format(path=self._config_hint),
                 classes="-hint",
                 markup=False,
             )
             with VerticalGroup(classes="field"):
-                yield Label("Release manifest URL (or file path)")
+                yield Label(_("Release manifest URL (or file path)"))
                 yield Input(placeholder="https://updates.example.com/manifest.json", id="manifest")
             with VerticalGroup(classes="field"):
-                yield Label("Deploy dir (holds the compose file)")
+                yield Label(_("Deploy dir (holds the compose file)"))
                 yield Input(str(self._default_deploy_dir), id="deploy-dir")
             with VerticalGroup(classes="field"):
-                yield Label("Trusted root (the publisher's root.json; empty: trust later)")
+                yield Label(_("Trusted root (the publisher's root.json; empty: trust later)"))
                 yield Input(placeholder="/root/keys/root.json", id="trusted-root")
             yield Static("", id="wizard-problem", markup=False)
         yield Footer(compact=True)
@@ -104,7 +115,11 @@ class WizardScreen(Screen[SetupAnswers]):
             self._write(answers)
 
     @work(
-        thread=True, exclusive=True, group="setup", exit_on_error=False, description="Save config"
+        thread=True,
+        exclusive=True,
+        group="setup",
+        exit_on_error=False,
+        description=_("Save config"),
     )
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
         writer = host(self).deps.write_config
@@ -121,4 +136,6 @@ class WizardScreen(Screen[SetupAnswers]):
         elif event.state is WorkerState.ERROR:
             error = event.worker.error
             text = error.message if isinstance(error, UpgraderError) else repr(error)
-            self.query_one("#wizard-problem", Static).update(f"Could not save: {text}")
+            self.query_one("#wizard-problem", Static).update(
+                _("Could not save: {error}").format(error=text)
+            )

@@ -11,6 +11,7 @@ from textual.widgets import Static
 
 from tui_upgrader.core import display
 from tui_upgrader.core.events import LayerEvent
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.layer_table import LayerTable, Row
 
 BAR_WIDTH = 8
@@ -42,7 +43,7 @@ def row_line(row: Row) -> str:
         amount = display.size(row.done) if row.total is None else display.size(row.total)
         return f"  {row.label:<12} {row.phase[:8]:<8} {bar} {_pct(row.done, row.total)} {amount}"
     # Fits the 51 columns left of an 80-column terminal: name, bar, %, layers, size.
-    label = f"All {row.label}" if row.kind == "total" else row.label
+    label = _("All {label}").format(label=row.label) if row.kind == "total" else row.label
     size = display.size(row.done) if row.total is None else display.size(row.total)
     layers = f"{row.layers_done}/{row.layers}"
     return f"{_left_crop(label, 20):<20} {bar} {_pct(row.done, row.total)} {layers:>5} {size}"

@@ -9,6 +9,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalGroup
 from textual.widgets import Label, ProgressBar
 
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.overall import OverallView, downtime_line, overall_line
 
 RESOLUTION = 1000
@@ -29,7 +30,7 @@ class OverallBar(VerticalGroup):
 
     def show(self, view: OverallView) -> None:
         self.query_one(ProgressBar).update(progress=round(view.fraction * RESOLUTION))
-        text = "Overall " + overall_line(view)
+        text = _("Overall {progress}").format(progress=overall_line(view))
         if text != self.text:
             self.text = text
             self.query_one("#overall-detail", Label).update(text, layout=False)  # one line

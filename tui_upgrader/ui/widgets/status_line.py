@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from textual.widgets import Static
 
 from tui_upgrader.core import display
+from tui_upgrader.core.i18n import _
 
 
 @dataclass(slots=True)
@@ -25,7 +26,7 @@ def clock(seconds: float, *, running: bool) -> str:
     # not on every progress event.
     seconds = max(0.0, seconds)
     if running and seconds < 60:
-        return f"{int(seconds)} s"
+        return _("{seconds} s").format(seconds=int(seconds))
     return display.duration(seconds)
 
 
@@ -33,20 +34,20 @@ def status_text(
     timing: Timing, now: float, *, running: bool, critical: bool, cancelling: bool
 ) -> str:
     now = timing.ended if timing.ended is not None else now
-    parts = [f"Elapsed {clock(now - timing.started, running=running)}"]
+    parts = [_("Elapsed {time}").format(time=clock(now - timing.started, running=running))]
     if timing.down_from is not None:
         end = timing.down_until if timing.down_until is not None else now
         down = timing.downtime or end - timing.down_from
-        parts.append(f"downtime {clock(down, running=running)}")
+        parts.append(_("downtime {time}").format(time=clock(down, running=running)))
     else:
-        parts.append("services up")
+        parts.append(_("services up"))
     if running:
         if critical:
-            parts.append("critical section: cancel locked")
+            parts.append(_("critical section: cancel locked"))
         elif cancelling:
-            parts.append("cancelling…")
+            parts.append(_("cancelling…"))
         else:
-            parts.append("c cancels safely")
+            parts.append(_("c cancels safely"))
     return " · ".join(parts)
 
 

@@ -14,6 +14,7 @@ from textual.widgets import Label, ProgressBar
 
 from tui_upgrader.core import display
 from tui_upgrader.core.events import ProgressEvent, Step
+from tui_upgrader.core.i18n import _
 from tui_upgrader.ui.planview import STEP_TITLES
 
 
@@ -58,7 +59,7 @@ class TransferBar(VerticalGroup):
         self.total: int | None = None
 
     def compose(self) -> ComposeResult:
-        yield Label("No transfer yet", id="transfer-title", markup=False)
+        yield Label(_("No transfer yet"), id="transfer-title", markup=False)
         yield ProgressBar(total=1, show_eta=False, id="transfer-progress")
         yield Label("", id="transfer-detail", markup=False)
 
@@ -88,5 +89,5 @@ class TransferBar(VerticalGroup):
     def detail(self) -> str:
         text = display.transfer(self.done, self.total, self.meter.rate())
         if self.meter.rate() is None and self.total is not None and self.done < self.total:
-            text += " · measuring speed"
+            text += " · " + _("measuring speed")
         return text
