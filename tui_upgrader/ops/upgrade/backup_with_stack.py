@@ -193,7 +193,7 @@ def create_backup(
             )
         left = left_stopped(deploy_dir)
         if left:
-            emit(LogEvent("warning", _LEFT_STOPPED.format(", ".join(left))))
+            emit(LogEvent("warning", _(_LEFT_STOPPED).format(services=", ".join(left))))
         if running:
             mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
             _down(docker, deploy_dir, running, emit)
@@ -215,8 +215,8 @@ def create_backup(
         return CreatedBackup(record, running or left, restart_error)
 
 
-_LEFT_STOPPED = (
-    "an earlier backup stopped the stack ({}) and was killed before starting it again; "
+_LEFT_STOPPED = N_(
+    "an earlier backup stopped the stack ({services}) and was killed before starting it again; "
     "it is started after this backup"
 )
 
@@ -242,11 +242,13 @@ def start_left_stopped(
             return None
         error = _restart(docker, settings, deploy_dir, emit)
         if error is not None:
-            return (
-                f"the stack a killed backup left stopped ({', '.join(left)}) did not start: {error}"
-            )
+            return _(
+                "the stack a killed backup left stopped ({services}) did not start: {error}"
+            ).format(services=", ".join(left), error=error)
         clear_mark(deploy_dir)
-        return f"started the stack a killed backup had left stopped ({', '.join(left)})"
+        return _("started the stack a killed backup had left stopped ({services})").format(
+            services=", ".join(left)
+        )
 
 
 def restore_backup(

@@ -316,11 +316,11 @@ class _Upgrade:
             )
             # The journal stays, so ``recover`` can finish the job: the result says so,
             # not only the log (the admin reads the one line of the result).
-            text = (
-                f"{message}; nothing was stopped, but putting the old image tags back and "
-                f"clearing the staging area failed ({error_text(cleanup)}): run "
+            text = _(
+                "{message}; nothing was stopped, but putting the old image tags back and "
+                "clearing the staging area failed ({cleanup}): run "
                 "'tui-upgrader recover' once the cause is fixed"
-            )
+            ).format(message=message, cleanup=error_text(cleanup))
             ctx.log("error", text)
             return self._failed(OperationError(text))
         ctx.log("error", _("{message}; nothing was stopped or changed").format(message=message))
