@@ -29,7 +29,7 @@ import docker.errors
 from tests.faults.snapshot import Tree
 from tests.faults.waiting import wait_for
 from tests.support.engine import free_port, unique_name
-from tui_upgrader.core.stack import PIN_REPOSITORY
+from tests.upgrade.engine_env import remove_images
 from tui_upgrader.demo.releases import DemoLayout, build_demo
 
 OLD, NEW = "1.0.0", "1.1.0"
@@ -172,15 +172,7 @@ class World:
         if self._server is not None:
             self._server.kill()
             self._server.wait(timeout=10)
-        for ref in set(self.layout.images.values()):
-            with contextlib.suppress(docker.errors.DockerException):
-                self.client.images.remove(ref, force=True)
-        pins = self.client.images.list(filters={"reference": f"{PIN_REPOSITORY}:{self.project}-*"})
-        for image in pins:
-            for tag in image.tags:
-                if tag.startswith(f"{PIN_REPOSITORY}:{self.project}-"):
-                    with contextlib.suppress(docker.errors.DockerException):
-                        self.client.images.remove(tag)
+        remove_images(self.client, self.layout.images.values(), self.project)
 
 
 def _image_id_in_tar(tar: Path) -> str:

@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -113,13 +113,18 @@ class EngineEnv:
             capture_output=True,
             timeout=120,
         )
-        for ref in set(self.layout.images.values()):
-            with contextlib.suppress(docker.errors.DockerException):
-                self.client.images.remove(ref, force=True)
-        # The upgrades' rollback pins (tui-upgrader/previous:<project>-<service>).
-        pins = self.client.images.list(filters={"reference": f"{PIN_REPOSITORY}:{self.project}-*"})
-        for image in pins:
-            for tag in image.tags:
-                if tag.startswith(f"{PIN_REPOSITORY}:{self.project}-"):
-                    with contextlib.suppress(docker.errors.DockerException):
-                        self.client.images.remove(tag)
+        remove_images(self.client, self.layout.images.values(), self.project)
+
+
+def remove_images(client: docker.DockerClient, refs: Iterable[str], project: str) -> None:
+    """Remove a test's images and the rollback pins its upgrades made for ``project``."""
+    for ref in set(refs):
+        with contextlib.suppress(docker.errors.DockerException):
+            client.images.remove(ref, force=True)
+    # The upgrades' rollback pins (tui-upgrader/previous:<project>-<service>).
+    prefix = f"{PIN_REPOSITORY}:{project}-"
+    for image in client.images.list(filters={"reference": f"{prefix}*"}):
+        for tag in image.tags:
+            if tag.startswith(prefix):
+                with contextlib.suppress(docker.errors.DockerException):
+                    client.images.remove(tag)
