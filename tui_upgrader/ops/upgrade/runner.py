@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
@@ -31,6 +32,7 @@ from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
+from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
@@ -52,7 +54,7 @@ from tui_upgrader.ops.upgrade.journal import (
 )
 from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
+from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
@@ -150,9 +152,12 @@ class _Upgrade:
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
                     _(
-                        "{url}: the manifest gives no sha256 for this package; set "
+                        "{url}: the manifest gives no sha256 for this package{where}; set "
                         "allow_unverified = true to install it anyway"
-                    ).format(url=d.package.url)
+                    ).format(
+                        url=d.package.url,
+                        where=f" ({d.package.hash_note})" if d.package.hash_note else "",
+                    )
                 )
             version = ctx.docker.engine_version()
             ctx.log(
@@ -276,12 +281,15 @@ class _Upgrade:
         replaced = {m.path for m in self.journal.moves if m.action == "replace"}
         tars = [
             t
-            for t in image_files_for_arch(staged / "images", detect_arch().docker_name)
+            for t in image_files_for_arch(staged / "images", docker_arch(self.plan.decision.arch))
             if self.plan.decision.strategy is Strategy.FULL
             or "images" in replaced
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            # Before anything is loaded: an image for another engine is refused
+            # while the old stack runs and every tag is as it was.
+            check_image_architectures(tars, self.plan.decision.arch)
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
