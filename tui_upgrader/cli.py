@@ -13,10 +13,12 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 from tui_upgrader import __version__
-from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, UpgraderError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.text import shorten_words
 
 logger = logging.getLogger(__name__)
 
@@ -33,11 +35,24 @@ COMMANDS = (
 )
 
 
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line, like every other error: what, and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        text = shorten_words(" ".join(message.split()))
+        self.exit(
+            EXIT_BAD_INPUT,
+            _("{prog}: error: {message} (see {prog} --help)\n").format(
+                prog=self.prog, message=text
+            ),
+        )
+
+
 def _common(defaults: bool) -> argparse.ArgumentParser:
     # The same options are accepted before and after the subcommand; the
     # subparser copy uses SUPPRESS so it never overwrites a value given earlier.
     default = None if defaults else argparse.SUPPRESS
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = Parser(add_help=False)
     group = parser.add_argument_group(_("common options"))
     group.add_argument("--config", type=Path, default=default, help=_("config file (TOML)"))
     group.add_argument("--deploy-dir", type=Path, default=default, help=_("deployment directory"))
@@ -52,7 +67,7 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tui-upgrader",
         description=_("Upgrade a self-hosted Docker Compose stack, with a way back."),
         parents=[_common(defaults=True)],
@@ -71,7 +86,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     subcommand modules (httpx, werkzeug, the backup stack) are not imported
     before the first screen is up."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, rest = _common(defaults=True).parse_known_args(argv)
+    common = _common(defaults=True)
+    common.prog = "tui-upgrader"
+    args, rest = common.parse_known_args(argv)
     if rest:
         return build_parser().parse_args(argv)
     args.command = None

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from tui_upgrader.core.arch import Arch, alias_list, arch_for_name
 from tui_upgrader.core.errors import ManifestError, VersionError
@@ -141,8 +142,17 @@ def _url(value: Any, path: str) -> str:
     url = _str(value, path, allow_empty=False).strip()
     if not (url.startswith(("http://", "https://")) or url.startswith("/")):
         raise ManifestError(
-            path, _("URL must start with http://, https:// or /, got {url!r}").format(url=url)
+            path,
+            _("URL must start with http://, https:// or /, got {url!r}").format(
+                url=shorten(url, 80)
+            ),
         )
+    if "\x00" in url:
+        raise ManifestError(path, _("URL contains a NUL byte"))
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing is the check: port 99999, "[::1" ...
+    except ValueError as exc:
+        raise ManifestError(path, _("not a valid URL ({exc})").format(exc=exc)) from None
     return url
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.settings import Settings
 
@@ -127,6 +128,34 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
             return _("connection broken: {error}").format(error=exc)
         return _("connection broken")
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def request_error(exc: httpx.RequestError, url: str) -> NetworkError:
+    """One line for any request failure httpx raises, naming the URL."""
+    if isinstance(exc, httpx.TooManyRedirects):
+        return NetworkError(_("{url}: too many redirects (a redirect loop?)").format(url=url))
+    if isinstance(exc, httpx.DecodingError):
+        return NetworkError(
+            _("{url}: the answer does not match its Content-Encoding").format(url=url)
+        )
+    if isinstance(exc, httpx.TransportError):
+        return NetworkError(f"{url}: {describe_transport_error(exc)}")
+    return NetworkError(f"{url}: {type(exc).__name__}: {exc}")
+
+
+def fetch_deadline_s(settings: Settings) -> float:
+    """Overall limit on a manifest or metadata fetch (small files, unlike packages):
+    a server that trickles a byte now and then never trips the read timeout."""
+    return settings.connect_timeout_s + 4 * settings.read_timeout_s
+
+
+def check_deadline(deadline: float, url: str) -> None:
+    if time.monotonic() > deadline:
+        raise NetworkError(
+            _("{url}: the server is too slow (no complete answer within the deadline)").format(
+                url=url
+            )
+        )
 
 
 def is_retryable(exc: httpx.TransportError) -> bool:

@@ -7,6 +7,7 @@ file means a first install.
 from __future__ import annotations
 
 import logging
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -56,6 +57,10 @@ def read_state(deploy_dir: Path) -> DeployState:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return DeployState(version=None)
+    except UnicodeDecodeError as exc:
+        raise StateError(
+            _("{path}: not UTF-8 text (byte {start})").format(path=path, start=exc.start)
+        ) from None
     except OSError as exc:
         raise StateError(
             _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
@@ -73,8 +78,12 @@ def read_state(deploy_dir: Path) -> DeployState:
                 _("{path}: version: {message}").format(path=path, message=exc.message)
             ) from exc
     history = []
-    for index, item in enumerate(raw.get("history", [])):
-        if not isinstance(item, dict) or "to_version" not in item:
+    entries = raw.get("history", [])
+    if not isinstance(entries, list):
+        raise StateError(_("{path}: history: expected an array of tables").format(path=path))
+    for index, item in enumerate(entries):
+        where = f"{path}: history[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("to_version"), str):
             raise StateError(
                 _("{path}: history[{index}]: expected a table with to_version").format(
                     path=path, index=index
@@ -82,15 +91,39 @@ def read_state(deploy_dir: Path) -> DeployState:
             )
         history.append(
             HistoryEntry(
-                from_version=item.get("from_version"),
-                to_version=str(item["to_version"]),
+                from_version=_opt_str(item, "from_version", where),
+                to_version=item["to_version"],
                 strategy=str(item.get("strategy", "")),
                 at=str(item.get("at", "")),
-                backup_id=item.get("backup_id"),
-                downtime_s=item.get("downtime_s"),
+                backup_id=_opt_number(item, "backup_id", where, int),
+                downtime_s=_opt_number(item, "downtime_s", where, float),
             )
         )
     return DeployState(version=version, history=tuple(history))
+
+
+def _opt_str(item: dict[str, Any], key: str, where: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise StateError(_("{where}.{key}: expected a string").format(where=where, key=key))
+    return value
+
+
+def _opt_number(item: dict[str, Any], key: str, where: str, kind: type) -> Any:
+    """A non-negative int (an id SQLite can hold) or finite float, or None."""
+    value = item.get(key)
+    if value is None:
+        return None
+    ok = not isinstance(value, bool) and isinstance(value, int | float)
+    if kind is int:
+        ok = ok and isinstance(value, int) and 0 <= value < 2**63
+    else:
+        ok = ok and math.isfinite(value) and value >= 0
+    if not ok:
+        raise StateError(
+            _("{where}.{key}: out of range or not a number").format(where=where, key=key)
+        )
+    return kind(value)
 
 
 def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:

@@ -119,12 +119,20 @@ def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
     manifest's own folder, so a copied release folder works as it is."""
     if is_remote(manifest_source):
         return resolve_url(package, manifest_source)
-    if package.url.startswith("/") and not Path(package.url).exists():
+    if package.url.startswith("/") and not _exists(Path(package.url)):
         folder = Path(manifest_source.removeprefix("file://")).resolve().parent
         local = folder / package.url.lstrip("/")
-        if local.exists():
+        if _exists(local):
             return replace(package, url=str(local))
     return package
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` that answers False for a name the OS cannot hold (ENAMETOOLONG, NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def package_cache_path(packages_dir: Path, decision: Decision) -> Path:
