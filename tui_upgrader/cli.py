@@ -12,10 +12,10 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import NoReturn
 
 from tui_upgrader import __version__
+from tui_upgrader.commands._args import path_arg
 from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, UpgraderError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.text import shorten_words
@@ -54,8 +54,10 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
     default = None if defaults else argparse.SUPPRESS
     parser = Parser(add_help=False)
     group = parser.add_argument_group(_("common options"))
-    group.add_argument("--config", type=Path, default=default, help=_("config file (TOML)"))
-    group.add_argument("--deploy-dir", type=Path, default=default, help=_("deployment directory"))
+    group.add_argument("--config", type=path_arg, default=default, help=_("config file (TOML)"))
+    group.add_argument(
+        "--deploy-dir", type=path_arg, default=default, help=_("deployment directory")
+    )
     group.add_argument("--manifest", default=default, help=_("release manifest URL or file path"))
     group.add_argument(
         "--dev",
