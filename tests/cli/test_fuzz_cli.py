@@ -1,0 +1,175 @@
+"""Seeded CLI fuzz (#26): mutated manifests of every shape through ``check``, and
+every subcommand with bad arguments. Each run ends with exit 0 or 2, one line on
+stderr when it refuses, no traceback, and nothing changed on disk.
+
+In-process (``cli.main``) so a few hundred cases take seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.core.original_corpus import CASES
+from tui_upgrader.cli import main
+
+SEED = 1926
+PER_SHAPE = 60
+SHAPES = list({id(c.doc): c.doc for c in CASES}.values())
+
+NASTY: list[Any] = [
+    None, True, -1, 0, 2**63, 10**30, 1.5, float("1e308"), "", " ", "\x00", "a\x00b",
+    "x" * 5000, "/" + "y" * 300 + "/p.zip", "http://127.0.0.1:99999/p.zip", "sha256:abc",
+    "external", "99999999999.0.0", "1." + "9" * 4400 + ".0", "\u202e\u0007", "../../etc",
+    [], {}, [None], {"url": None}, "v1.2.3.4.5", "2025-13-45T99:99:99Z",
+]  # fmt: skip
+
+
+def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    out = [prefix] if prefix else []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += _paths(item, (*prefix, index))
+    return out
+
+
+def _mutate(doc: Any, rng: random.Random) -> bytes:
+    copy = json.loads(json.dumps(doc))
+    for _ in range(rng.randint(1, 3)):
+        paths = _paths(copy)
+        if not paths:
+            break
+        path = rng.choice(paths)
+        node = copy
+        for key in path[:-1]:
+            node = node[key]
+        if rng.random() < 0.2 and isinstance(node, dict):
+            del node[path[-1]]
+        else:
+            node[path[-1]] = rng.choice(NASTY)
+    raw = json.dumps(copy).encode()
+    if rng.random() < 0.25:  # a huge integer literal, or splice bytes in
+        if rng.random() < 0.5:
+            raw = raw.replace(b"0", b"9" * 4400, 1)
+        else:
+            at = rng.randrange(len(raw) + 1)
+            raw = raw[:at] + rng.randbytes(rng.randint(1, 6)) + raw[at:]
+    return raw
+
+
+def _tree(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
+    found = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if Path(dirpath).is_relative_to(skip):
+            continue
+        for name in dirnames + filenames:
+            p = Path(dirpath) / name
+            if p.is_relative_to(skip):  # the log file is the tool's own
+                continue
+            st = p.lstat()
+            found[str(p)] = (st.st_size, st.st_mtime_ns)
+    return found
+
+
+@pytest.fixture
+def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "data"),
+                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):  # fmt: skip
+        monkeypatch.setenv(var, str(tmp_path / sub))
+    monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
+    monkeypatch.delenv("TUI_UPGRADER_CONFIG", raising=False)
+    deploy = tmp_path / "deploy"
+    (deploy / ".tui-upgrader").mkdir(parents=True)
+    (deploy / "docker-compose.yml").write_text("services: {}\n")
+    (deploy / ".tui-upgrader" / "state.toml").write_text('version = "0.0.13"\n')
+    (tmp_path / "u.toml").write_text(
+        f'allow_unsigned = true\nallow_unverified = true\ndeploy_dir = "{deploy}"\n'
+    )
+    (tmp_path / "afile").write_text("x")
+    return tmp_path
+
+
+def _run(world: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
+    before = _tree(world, world / "state")
+    try:
+        code = main(argv)
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    err = capsys.readouterr().err
+    after = _tree(world, world / "state")
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    # The manifest under test is written by the test itself, before the run.
+    assert not changed, (argv, sorted(changed)[:5])
+    return code, err
+
+
+def _assert_refusal_shape(argv: list[str], code: int, err: str) -> None:
+    assert code in (0, 2), (argv, code, err[:500])
+    assert "Traceback" not in err, err[:500]
+    lines = err.splitlines()
+    if code == 2:
+        assert len(lines) == 1, (argv, err[:500])
+    assert all(len(line) < 2000 for line in lines), argv
+
+
+def test_mutated_manifests_of_every_shape(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    rng = random.Random(SEED)
+    manifest = world / "m.json"
+    runs = 0
+    for doc in SHAPES:
+        for _ in range(PER_SHAPE):
+            manifest.write_bytes(_mutate(doc, rng))
+            argv = ["check", "--config", str(world / "u.toml"), "--manifest", str(manifest)]
+            if rng.random() < 0.3:
+                argv.append("--json")
+            code, err = _run(world, capsys, argv)
+            _assert_refusal_shape(argv, code, err)
+            runs += 1
+    assert runs == len(SHAPES) * PER_SHAPE
+
+
+BAD_ARGS: list[list[str]] = [
+    ["frob"], ["check", "--frob"], ["check", "--json", "extra"], ["--config"],
+    ["check", "--config", "a\x00b"], ["check", "--deploy-dir", "z" * 5000],
+    ["check", "--config", "{w}/afile"], ["check", "--config", "{w}/nope.toml"],
+    ["check", "--manifest", "http://127.0.0.1:99999/m.json", "--config", "{w}/u.toml"],
+    ["check", "--manifest", "htp://x/m.json", "--config", "{w}/u.toml"],
+    ["check", "--manifest", "/dev/zero", "--config", "{w}/u.toml"],
+    ["check", "--manifest", "{w}/" + "n" * 300, "--config", "{w}/u.toml"],
+    ["fetch", "--frob"], ["upgrade", "--yes", "--frob"],
+    ["upgrade", "--manifest", "{w}/none.json", "--config", "{w}/u.toml", "--yes"],
+    ["recover", "--rollback", "--resume"], ["recover", "--rollback", "--deploy-dir", "{w}/typo"],
+    ["backup"], ["backup", "frob"], ["backup", "restore", "abc"], ["backup", "restore", "1.5"],
+    ["backup", "restore", ""], ["backup", "verify", "99999999999999999999999"],
+    ["backup", "delete", "-1"], ["backup", "restore", "0"],
+    ["release"], ["release", "build"], ["release", "build", "{w}/nosrc", "--version", "1.0.0", "--out", "{w}/o"],
+    ["release", "build", "{w}", "--version", "1.0.0", "--out", "{w}/afile"],
+    ["release", "keygen", "--out", "{w}/afile"], ["release", "keygen", "--out", "{w}/k", "--root-days", "nan"],
+    ["release", "keygen", "--out", "{w}/k", "--root-threshold", "0"],
+    ["release", "keygen", "--out", "{w}/k", "--root-keys", "99999"],
+    ["release", "rotate-root", "--keys", "{w}/no", "--new-keys", "{w}/no2", "--out", "{w}"],
+    ["release", "refresh", "--keys", "{w}/no", "--out", "{w}"],
+    ["release", "bundle", "{w}/no", "--out", "{w}/b.tar"],
+    ["release", "bundle", "{w}", "--out", "{w}"],
+    ["serve", "{w}/no"], ["serve", "{w}", "--port", "99999"], ["serve", "{w}", "--port", "x"],
+    ["trust"], ["trust", "a\x00b"],
+    ["demo", "--port", "99999"], ["demo", "--port", "-1"], ["demo", "--dir", "{w}/afile"],
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("argv", BAD_ARGS, ids=lambda a: " ".join(a)[:60])
+def test_every_subcommand_with_bad_arguments(
+    world: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
+) -> None:
+    args = [a.replace("{w}", str(world)) for a in argv]
+    code, err = _run(world, capsys, args)
+    _assert_refusal_shape(args, code, err)
+    assert code == 2, (args, err)
