@@ -16,7 +16,7 @@ from typing import NoReturn
 
 from tui_upgrader import __version__
 from tui_upgrader.commands._args import path_arg
-from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, UpgraderError
+from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, UpgraderError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.text import shorten_words
 
@@ -118,7 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.language if settings is not None else None,
             machine_output=bool(getattr(args, "json", False)),
         )
-        setup_logging(args, settings)
+        try:
+            setup_logging(args, settings)
+        except OSError as exc:  # log_dir under a file, read-only, full disk
+            # No log file: the one stderr line below is the whole report (without
+            # a handler, logging's last resort would print it a second time).
+            logging.getLogger().addHandler(logging.NullHandler())
+            raise ConfigError(
+                _("{path}: cannot write the log: {strerror}").format(
+                    path=exc.filename or "log_dir", strerror=exc.strerror or exc
+                )
+            ) from None
         if args.command is None:
             return _run_tui(args)
         result: int = args.func(args)

@@ -8,15 +8,14 @@ In-process (``cli.main``) so a few hundred cases take seconds, not minutes.
 from __future__ import annotations
 
 import json
-import os
 import random
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.core.original_corpus import CASES
-from tui_upgrader.cli import main
+from tests.cli.inprocess import assert_refusal_shape, make_world, run_cli
+from tests.core.original_corpus import CASES, json_paths
 
 SEED = 1926
 PER_SHAPE = 60
@@ -30,21 +29,10 @@ NASTY: list[Any] = [
 ]  # fmt: skip
 
 
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out += _paths(item, (*prefix, index))
-    return out
-
-
 def _mutate(doc: Any, rng: random.Random) -> bytes:
     copy = json.loads(json.dumps(doc))
     for _ in range(rng.randint(1, 3)):
-        paths = _paths(copy)
+        paths = json_paths(copy)[1:]
         if not paths:
             break
         path = rng.choice(paths)
@@ -65,59 +53,9 @@ def _mutate(doc: Any, rng: random.Random) -> bytes:
     return raw
 
 
-def _tree(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
-    found = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        if Path(dirpath).is_relative_to(skip):
-            continue
-        for name in dirnames + filenames:
-            p = Path(dirpath) / name
-            if p.is_relative_to(skip):  # the log file is the tool's own
-                continue
-            st = p.lstat()
-            found[str(p)] = (st.st_size, st.st_mtime_ns)
-    return found
-
-
 @pytest.fixture
 def world(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for var, sub in (("HOME", "home"), ("XDG_CONFIG_HOME", "cfg"), ("XDG_DATA_HOME", "data"),
-                     ("XDG_CACHE_HOME", "cache"), ("XDG_STATE_HOME", "state")):  # fmt: skip
-        monkeypatch.setenv(var, str(tmp_path / sub))
-    monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
-    monkeypatch.delenv("TUI_UPGRADER_CONFIG", raising=False)
-    deploy = tmp_path / "deploy"
-    (deploy / ".tui-upgrader").mkdir(parents=True)
-    (deploy / "docker-compose.yml").write_text("services: {}\n")
-    (deploy / ".tui-upgrader" / "state.toml").write_text('version = "0.0.13"\n')
-    (tmp_path / "u.toml").write_text(
-        f'allow_unsigned = true\nallow_unverified = true\ndeploy_dir = "{deploy}"\n'
-    )
-    (tmp_path / "afile").write_text("x")
-    return tmp_path
-
-
-def _run(world: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str]:
-    before = _tree(world, world / "state")
-    try:
-        code = main(argv)
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    err = capsys.readouterr().err
-    after = _tree(world, world / "state")
-    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
-    # The manifest under test is written by the test itself, before the run.
-    assert not changed, (argv, sorted(changed)[:5])
-    return code, err
-
-
-def _assert_refusal_shape(argv: list[str], code: int, err: str) -> None:
-    assert code in (0, 2), (argv, code, err[:500])
-    assert "Traceback" not in err, err[:500]
-    lines = err.splitlines()
-    if code == 2:
-        assert len(lines) == 1, (argv, err[:500])
-    assert all(len(line) < 2000 for line in lines), argv
+    return make_world(tmp_path, monkeypatch)
 
 
 def test_mutated_manifests_of_every_shape(world: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -130,8 +68,8 @@ def test_mutated_manifests_of_every_shape(world: Path, capsys: pytest.CaptureFix
             argv = ["check", "--config", str(world / "u.toml"), "--manifest", str(manifest)]
             if rng.random() < 0.3:
                 argv.append("--json")
-            code, err = _run(world, capsys, argv)
-            _assert_refusal_shape(argv, code, err)
+            code, err = run_cli(world, capsys, argv)
+            assert_refusal_shape(argv, code, err)
             runs += 1
     assert runs == len(SHAPES) * PER_SHAPE
 
@@ -172,6 +110,6 @@ def test_every_subcommand_with_bad_arguments(
     world: Path, capsys: pytest.CaptureFixture[str], argv: list[str]
 ) -> None:
     args = [a.replace("{w}", str(world)) for a in argv]
-    code, err = _run(world, capsys, args)
-    _assert_refusal_shape(args, code, err)
+    code, err = run_cli(world, capsys, args)
+    assert_refusal_shape(args, code, err)
     assert code == 2, (args, err)

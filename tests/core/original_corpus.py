@@ -227,3 +227,15 @@ CASES = [
 
 def doc_of(case: Case) -> dict[str, Any]:
     return copy.deepcopy(case.doc)
+
+
+def json_paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """Every path into a JSON value, the root ``()`` first: for mutation tests."""
+    out = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            out += json_paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            out += json_paths(item, (*prefix, index))
+    return out

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.original_corpus import CASES
+from tests.core.original_corpus import CASES, json_paths
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.manifest import parse_manifest, parse_manifest_bytes
 
@@ -26,17 +26,6 @@ JSON = st.recursive(
     max_leaves=20,
 )
 DOCS = [c.doc for c in CASES]
-
-
-def _paths(value: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    out = [prefix]
-    if isinstance(value, dict):
-        for key, item in value.items():
-            out += _paths(item, (*prefix, key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            out += _paths(item, (*prefix, index))
-    return out
 
 
 def _replaced(doc: Any, path: tuple[Any, ...], new: Any) -> Any:
@@ -78,7 +67,7 @@ def test_any_bytes(data: bytes) -> None:
 @QUICK
 @given(st.sampled_from(DOCS), st.data(), JSON)
 def test_one_field_of_a_real_document_replaced(doc: Any, data: st.DataObject, new: Any) -> None:
-    path = data.draw(st.sampled_from(_paths(doc)))
+    path = data.draw(st.sampled_from(json_paths(doc)))
     mutated = _replaced(doc, path, new)
     try:
         parse_manifest_bytes(json.dumps(mutated).encode(), "m.json")
@@ -99,7 +88,7 @@ def test_bytes_of_a_real_document_spliced(doc: Any, where: int, junk: bytes) -> 
 
 def test_huge_numbers_everywhere_name_their_path() -> None:
     for doc in DOCS:
-        for path in _paths(doc)[1:]:
+        for path in json_paths(doc)[1:]:
             raw = json.dumps(_replaced(doc, path, 0)).replace(": 0", ": " + "7" * 4400, 1)
             try:
                 parse_manifest_bytes(raw.encode(), "m.json")

@@ -270,17 +270,21 @@ def load_settings(
         if values.get("backup_codec") == "gzip" and values.get("backup_level", 1) > 9:
             raise ConfigError(_("{path}: backup_level: gzip levels are 1 to 9").format(path=path))
         for key in ("data_dir", "cache_dir", "log_dir"):
-            # Created later, on first use: a file there must be a config error now.
-            if key in values and _exists(values[key]) and not values[key].is_dir():
+            # Created later, on first use: a file there (or above it) must be a
+            # config error now, not a NotADirectoryError half-way through a command.
+            if key in values and (blocker := _file_in_the_way(values[key])) is not None:
                 raise ConfigError(
                     _("{path}: {key}: {value} exists and is not a directory").format(
-                        path=path, key=key, value=values[key]
+                        path=path, key=key, value=blocker
                     )
                 )
     elif config_file is not None:
         raise ConfigError(_("{config_file}: config file not found").format(config_file=config_file))
     if deploy_dir is not None:
         check_path_text(str(deploy_dir), "--deploy-dir")
+        # Relative to the cwd once, here: compose runs in the deploy dir and
+        # would read a relative path against it a second time.
+        deploy_dir = deploy_dir.absolute()
     if manifest is not None and "\x00" in manifest:
         raise ConfigError(_("--manifest: a NUL byte is not allowed"))
     settings = Settings(**values)
@@ -304,6 +308,14 @@ def _exists(path: Path) -> bool:
                 path=path, problem=getattr(exc, "strerror", None) or exc
             )
         ) from None
+
+
+def _file_in_the_way(directory: Path) -> Path | None:
+    """The nearest existing ancestor-or-self of ``directory`` when it is not a directory."""
+    for candidate in (directory, *directory.parents):
+        if _exists(candidate):
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def write_initial_config(

@@ -69,7 +69,8 @@ class HttpxFetcher(FetcherInterface):
                         f"{url}: server answered HTTP {resp.status_code} {resp.reason_phrase}",
                         resp.status_code,
                     )
-                for chunk in resp.iter_raw(CHUNK):
+                # As bytes arrive (a chunk size would buffer 64 KiB before the deadline is seen).
+                for chunk in resp.iter_raw():
                     check_deadline(deadline, url)
                     self._count(chunk)
                     yield chunk
