@@ -53,9 +53,11 @@ def test_a_foreign_image_is_refused_before_the_stop(
         manifest = json.loads((store / "manifest.json").read_text())
         url = manifest["packages"]["full"]["url"]
         package = store / url.lstrip("/")
-        _add_to_package(
-            package, "docker/images/extra.tar", _foreign_image_tar("h1926-arch/extra:1", "arm64")
-        )
+        engine = engine_architecture()
+        mine = docker_arch(engine)
+        other = "arm64" if mine != "arm64" else "amd64"
+        foreign = _foreign_image_tar("h1926-arch/extra:1", other)
+        _add_to_package(package, "docker/images/extra.tar", foreign)
         digest = "sha256:" + hashlib.sha256(package.read_bytes()).hexdigest()
         for entry in (manifest["packages"]["full"], *manifest["platforms"].values()):
             entry.update(hash=digest, size=package.stat().st_size)
