@@ -35,6 +35,10 @@ COMMANDS = (
 )
 
 
+# The subcommands' parsers by name, filled by build_parser (for usage errors).
+SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
 class Parser(argparse.ArgumentParser):
     """Usage errors are one line, like every other error: what, and where to look."""
 
@@ -80,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"tui_upgrader.commands.{name}")
         module.add_parser(sub, common)
+    SUBPARSERS.update(sub.choices)
     return parser
 
 
@@ -92,7 +97,13 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     common.prog = "tui-upgrader"
     args, rest = common.parse_known_args(argv)
     if rest:
-        return build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            # Named by the subcommand's own parser, so the line points at its --help.
+            where = SUBPARSERS.get(getattr(args, "command", None) or "", parser)
+            where.error(_("unrecognized arguments: {args}").format(args=" ".join(unknown)))
+        return args
     args.command = None
     return args
 

@@ -19,7 +19,11 @@ USER_AGENT = "tui-upgrader"
 # Statuses worth another try: the server or a proxy is busy or hiccuped.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+# At most 19 digits: a server's numbers fit an int64 or are nonsense (and int()
+# of 4,300 digits raises).
+_CONTENT_RANGE = re.compile(
+    r"^\s*bytes\s+([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)\s*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +78,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
+        # float() of thousands of digits is inf, never an error: capped by the policy.
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -85,7 +90,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 def content_length(response: httpx.Response) -> int | None:
     raw = response.headers.get("content-length")
-    if raw is None or not raw.strip().isdigit():
+    if raw is None or not re.fullmatch(r"[0-9]{1,19}", raw.strip()):
         return None
     # With a Content-Encoding the length counts encoded bytes; we read raw bytes,
     # so it still is the number of bytes that will arrive.

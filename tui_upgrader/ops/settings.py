@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -136,6 +137,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "backup_keep": (0, 100000),
     "backup_level": (1, 22),
 }
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 # Linux's PATH_MAX and NAME_MAX: longer names fail in the OS with ENAMETOOLONG.
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -223,6 +225,14 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
+    if key == "project_name" and not _PROJECT_NAME.fullmatch(value):
+        # Compose's own rule; refused here rather than by `docker compose` mid-upgrade.
+        raise ConfigError(
+            _(
+                "{source}: project_name: {value!r} is not a compose project name (lower-case "
+                "letters, digits, - and _, starting with a letter or digit)"
+            ).format(source=source, value=shorten(value, 60))
+        )
     return value
 
 

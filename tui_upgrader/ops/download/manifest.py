@@ -36,7 +36,12 @@ def _read_limited(response: httpx.Response, url: str, deadline: float) -> bytes:
     from tui_upgrader.ops.http import check_deadline
 
     declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 19 or int(declared) > MAX_MANIFEST_BYTES)
+    ):
         raise ManifestError(
             url,
             _("larger than {limit} bytes ({declared} bytes)").format(
