@@ -201,3 +201,29 @@ def test_settings_refuse_a_nul_in_deploy_dir_override() -> None:
 
     with pytest.raises(ConfigError, match="NUL"):
         load_settings(None, deploy_dir=Path("a\x00b"))
+
+
+def test_13_rotate_root_with_empty_or_broken_key_folders(world: Path, capsys: Capsys) -> None:
+    for name in ("k1", "k2"):
+        (world / name).mkdir()
+    err = _refused(world, capsys, "release", "rotate-root", "--keys", str(world / "k1"),
+                   "--new-keys", str(world / "k2"), "--out", str(world))  # fmt: skip
+    assert "no key for root" in err and "StorageError" not in err
+
+
+def test_09_trust_reads_a_capped_root(world: Path, capsys: Capsys) -> None:
+    err = _refused(world, capsys, "trust", "/dev/zero", "--yes")
+    assert "larger than" in err
+
+
+def test_07_a_refused_first_install_leaves_no_deploy_dir(world: Path, capsys: Capsys) -> None:
+    doc = json.loads(json.dumps(LEGACY))
+    doc["packages"]["full"]["hash"] = "sha256:abc123"  # unverifiable, allow_unverified unset
+    config = _config(world, b"allow_unsigned = true\n")
+    fresh = world / "fresh-deploy"
+    argv = ["upgrade", "--yes", "--config", config, "--manifest", _manifest(world, doc),
+            "--deploy-dir", str(fresh)]  # fmt: skip
+    code = main(argv)
+    printed = capsys.readouterr()
+    assert code == 2 and "packages.full.hash = 'sha256:abc123'" in printed.out + printed.err
+    assert not fresh.exists()

@@ -8,6 +8,7 @@ back as one unit. The UI and the headless CLI both call this, from a thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import replace
@@ -73,11 +74,18 @@ def run_upgrade(
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
     ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
+    deploy = plan.settings.deploy_dir
+    first_install = not deploy.exists()
     try:
-        with deploy_lock(plan.settings.deploy_dir):
+        with deploy_lock(deploy):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
+    if first_install and not result.success:
+        # The lock made the deploy dir; a first install refused before it wrote
+        # anything (no hash, a bad package) leaves nothing behind, not an empty dir.
+        with contextlib.suppress(OSError):
+            deploy.rmdir()
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
     notify_result(plan.settings, result, ctx.emit)
