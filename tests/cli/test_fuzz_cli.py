@@ -113,3 +113,39 @@ def test_every_subcommand_with_bad_arguments(
     code, err = run_cli(world, capsys, args)
     assert_refusal_shape(args, code, err)
     assert code == 2, (args, err)
+
+
+# Typed arguments of every subcommand ("?"), each given seeded bad values: always exit 2.
+SLOTS: list[list[str]] = [
+    ["check", "--deploy-dir", "?"], ["check", "--config", "?"],
+    ["fetch", "--deploy-dir", "?"], ["upgrade", "--yes", "--config", "?"],
+    ["recover", "--rollback", "--deploy-dir", "?"], ["backup", "restore", "?"],
+    ["backup", "verify", "?"], ["backup", "delete", "?", "--yes"],
+    ["release", "keygen", "--out", "{w}/k", "--root-days", "?"],
+    ["release", "keygen", "--out", "{w}/k", "--root-threshold", "?"],
+    ["release", "build", "{w}", "--version", "1.0.0", "--out", "{w}/o", "--targets-days", "?"],
+    ["release", "bundle", "?", "--out", "{w}/b.tar"],
+    ["serve", "{w}", "--port", "?"], ["trust", "?", "--yes"],
+    ["demo", "--port", "?"],
+]  # fmt: skip
+BAD_VALUES = [
+    "", "\x00", "a\x00b", "x" * 5000, "/" + "d/" * 3000, "nan", "inf", "-inf", "1e999",
+    "99999999999999999999999", "0x10", "\uff11\uff12", "abc", "-1.5", "-5", "9" * 5000,
+]  # fmt: skip
+PER_SLOT = 12
+
+
+def test_seeded_bad_values_for_every_typed_argument(
+    world: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rng = random.Random(SEED)
+    runs = 0
+    for template in SLOTS:
+        for value in rng.sample(BAD_VALUES, PER_SLOT):
+            argv = [a.replace("{w}", str(world)) for a in template]
+            argv[argv.index("?")] = value
+            code, err = run_cli(world, capsys, argv)
+            assert_refusal_shape(argv, code, err)
+            assert code == 2, (argv, err[:300])
+            runs += 1
+    assert runs == len(SLOTS) * PER_SLOT

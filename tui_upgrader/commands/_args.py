@@ -16,7 +16,10 @@ from tui_upgrader.ops.settings import check_path_text
 
 
 def path_arg(text: str) -> Path:
-    """Any path the OS can hold: no NUL byte, within PATH_MAX / NAME_MAX."""
+    """Any path the OS can hold: not empty, no NUL byte, within PATH_MAX / NAME_MAX."""
+    if not text:
+        # Path("") is the cwd: an empty --deploy-dir must not mean "here".
+        raise argparse.ArgumentTypeError(_("an empty path"))
     try:
         check_path_text(text, repr(text))
     except ConfigError as exc:
