@@ -225,3 +225,11 @@ def test_two_keys_for_one_architecture_in_patch_are_refused() -> None:
     doc = with_value(enhanced(), enhanced()["patch"]["x86_64"], "patch", "amd64")
     with pytest.raises(ManifestError, match=r"^patch\.amd64: names x86_64 again"):
         parse_manifest(doc)
+
+
+def test_an_operation_path_too_long_for_the_filesystem_is_refused() -> None:
+    doc = with_value(enhanced(), ["x" * 300], "patch", "x86_64", "operations", "delete", "files")
+    with pytest.raises(
+        ManifestError, match=r"^patch\.x86_64\.operations\.delete\.files\[0\]: path too long"
+    ):
+        parse_manifest(doc)

@@ -243,10 +243,28 @@ def _path_list(obj: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
     for index, item in enumerate(value):
         item_path = _join(here, index)
         try:
-            out.append(normalise_operation_path(_str(item, item_path)))
+            normalised = normalise_operation_path(_str(item, item_path))
         except ValueError as exc:
             raise ManifestError(item_path, str(exc)) from None
+        _check_path_length(normalised, item_path)
+        out.append(normalised)
     return tuple(out)
+
+
+# Linux's NAME_MAX and PATH_MAX: a longer operation path could only fail later,
+# in the filesystem, with ENAMETOOLONG.
+_NAME_MAX, _PATH_MAX = 255, 4096
+
+
+def _check_path_length(path: str, where: str) -> None:
+    raw = path.encode("utf-8", "surrogateescape")
+    if len(raw) > _PATH_MAX or any(len(part) > _NAME_MAX for part in raw.split(b"/")):
+        raise ManifestError(
+            where,
+            _("path too long (at most {name_max} bytes a name, {path_max} in all)").format(
+                name_max=_NAME_MAX, path_max=_PATH_MAX
+            ),
+        )
 
 
 def _operations(value: Any, path: str) -> PatchOperations:
