@@ -7,7 +7,9 @@ In-process (``cli.main``) so a few hundred cases take seconds, not minutes.
 
 from __future__ import annotations
 
+import copy
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -17,8 +19,8 @@ import pytest
 from tests.cli.inprocess import assert_refusal_shape, make_world, run_cli
 from tests.core.original_corpus import CASES, json_paths
 
-SEED = 1926
-PER_SHAPE = 60
+SEED = int(os.environ.get("FUZZ_SEED", "1926"))
+PER_SHAPE = int(os.environ.get("FUZZ_PER_SHAPE", "60"))
 SHAPES = list({id(c.doc): c.doc for c in CASES}.values())
 
 NASTY: list[Any] = [
@@ -30,20 +32,20 @@ NASTY: list[Any] = [
 
 
 def _mutate(doc: Any, rng: random.Random) -> bytes:
-    copy = json.loads(json.dumps(doc))
+    mutated = copy.deepcopy(doc)
     for _ in range(rng.randint(1, 3)):
-        paths = json_paths(copy)[1:]
+        paths = json_paths(mutated)[1:]
         if not paths:
             break
         path = rng.choice(paths)
-        node = copy
+        node = mutated
         for key in path[:-1]:
             node = node[key]
         if rng.random() < 0.2 and isinstance(node, dict):
             del node[path[-1]]
         else:
-            node[path[-1]] = rng.choice(NASTY)
-    raw = json.dumps(copy).encode()
+            node[path[-1]] = copy.deepcopy(rng.choice(NASTY))  # never one object twice
+    raw = json.dumps(mutated).encode()
     if rng.random() < 0.25:  # a huge integer literal, or splice bytes in
         if rng.random() < 0.5:
             raw = raw.replace(b"0", b"9" * 4400, 1)
