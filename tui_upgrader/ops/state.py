@@ -20,11 +20,13 @@ from tui_upgrader.core.errors import StateError, VersionError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.bounded_read import read_capped
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.toml"
+MAX_STATE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +56,8 @@ def state_path(deploy_dir: Path) -> Path:
 def read_state(deploy_dir: Path) -> DeployState:
     path = state_path(deploy_dir)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Capped like every input: a history of thousands of upgrades is far below it.
+        text = read_capped(path, MAX_STATE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return DeployState(version=None)
     except UnicodeDecodeError as exc:
