@@ -23,7 +23,7 @@ from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade.backup_with_stack import create_backup
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, write_journal
 
 REPO = Path(__file__).resolve().parents[2]

@@ -15,7 +15,9 @@ from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision, read_journal
+from tui_upgrader.ops.upgrade.journal import read_journal
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.planning import load_decision
 
 NO_BACKUP_WARNING = N_(
     "--no-backup: no pre-upgrade backup will be made. If the upgrade fails after the stop, "
@@ -62,8 +64,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _json_refusal(deploy_dir, exc)
 
-    from tui_upgrader.ops.stack import RealDocker
-    from tui_upgrader.ops.upgrade import run_upgrade
+    from tui_upgrader.ops.stack.real_docker import RealDocker
+    from tui_upgrader.ops.upgrade.runner import run_upgrade
 
     upgrade_plan = UpgradePlan(
         settings, plan.manifest, plan.decision, make_backup=not args.no_backup

@@ -14,7 +14,7 @@ from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade import Ports
+from tui_upgrader.ops.upgrade.plan import Ports
 
 RESTORE_STEPS = (
     Step.STOPPING_SERVICES,
@@ -45,7 +45,7 @@ def restore_backup(
     emit: Emit,
 ) -> ResultEvent:
     """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
-    from tui_upgrader.ops.upgrade import restore_backup
+    from tui_upgrader.ops.upgrade.backup_with_stop import restore_backup
 
     try:
         restore_backup(
@@ -74,7 +74,7 @@ def create_backup(
     cancel: threading.Event,
 ) -> ResultEvent:
     """A cold manual backup: running services are stopped for it and started again."""
-    from tui_upgrader.ops.upgrade import create_backup
+    from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 
     try:
         made = create_backup(

@@ -68,11 +68,11 @@ from tui_upgrader.core.errors import BackupError, CancelledError, InputError, Up
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import DEFAULT_LEVEL, SUFFIX, TarBuilder, parse_codec
-from tui_upgrader.ops.backup.by_path import record_for_archive
+from tui_upgrader.ops.backup._internal.by_path import record_for_archive
+from tui_upgrader.ops.backup._internal.restore import Throttled, restore_archive, verify_archive
+from tui_upgrader.ops.backup._internal.tree import exclusion, scan_tree, write_tree
 from tui_upgrader.ops.backup.catalogue import KINDS, BackupRecord, Catalogue
-from tui_upgrader.ops.backup.restore import Throttled, restore_archive, verify_archive
 from tui_upgrader.ops.backup.swap import crash_point, recover_leftovers, rename_noreplace
-from tui_upgrader.ops.backup.tree import exclusion, scan_tree, write_tree
 from tui_upgrader.ops.fsutil import fsync_dir, private_dir
 from tui_upgrader.ops.ports import VerifyReport
 from tui_upgrader.ops.settings import Settings

@@ -16,7 +16,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.trust import bind_package, open_release
+from tui_upgrader.ops.trust.client import bind_package, open_release
 from tui_upgrader.ops.upgrade.journal import read_journal
 
 

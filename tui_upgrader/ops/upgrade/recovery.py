@@ -29,14 +29,16 @@ from tui_upgrader.core.events import Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade.after_stop import (
+from tui_upgrader.ops.upgrade._internal.apply import discard_work_dirs
+from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     ROLLING_BACK,
     cleanup_after_commit,
     finish_upgrade,
     rollback,
     rollback_incomplete,
 )
-from tui_upgrader.ops.upgrade.apply import discard_work_dirs
+from tui_upgrader.ops.upgrade._internal.notifying import notify_result
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
@@ -44,9 +46,7 @@ from tui_upgrader.ops.upgrade.journal import (
     journal_result,
     read_journal,
 )
-from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports
-from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
 

@@ -33,8 +33,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.ports import BackupPort
-from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
-from tui_upgrader.ops.upgrade.apply import (
+from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
     missing_parents,
     plan_full_moves,
@@ -42,6 +41,12 @@ from tui_upgrader.ops.upgrade.apply import (
     remove_state_temps,
     staging_dir,
 )
+from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
+    finish_upgrade,
+    rollback_incomplete,
+)
+from tui_upgrader.ops.upgrade._internal.notifying import notify_result
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
@@ -50,10 +55,8 @@ from tui_upgrader.ops.upgrade.journal import (
     read_journal,
     write_journal,
 )
-from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
-from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
 

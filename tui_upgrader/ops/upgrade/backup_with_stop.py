@@ -42,10 +42,10 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
-from tui_upgrader.ops.upgrade.apply import remove_state_temps
+from tui_upgrader.ops.upgrade._internal.apply import remove_state_temps
+from tui_upgrader.ops.upgrade._internal.notifying import installed_version, notify_restore
+from tui_upgrader.ops.upgrade._internal.stop_mark import clear_mark, left_stopped, mark_stopped
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
-from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
-from tui_upgrader.ops.upgrade.stop_mark import clear_mark, left_stopped, mark_stopped
 
 logger = logging.getLogger(__name__)
 
