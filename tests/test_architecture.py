@@ -110,3 +110,26 @@ def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Pa
         "assert '\"strategy\"' in out.getvalue(), out.getvalue()\n" + _LOADED
     )
     assert _fresh_python(code) == ""
+
+
+def _ops_calls(name: str) -> list[str]:
+    """The ops modules whose code calls ``name(...)``."""
+    ops = Path(__file__).resolve().parents[1] / "tui_upgrader" / "ops"
+    return sorted(
+        str(path.relative_to(ops)) for path in ops.rglob("*.py") if f"{name}(" in path.read_text()
+    )
+
+
+def test_one_guard_takes_the_deploy_lock_and_one_context_emits_step_events() -> None:
+    # Everything that stops the stack goes through stack_guard (lock, journal refusal,
+    # temp sweep); every step event comes from Context.step / Context.skip.
+    assert _ops_calls("deploy_lock") == ["upgrade/journal.py", "upgrade/stack_guard.py"]
+    assert _ops_calls("stack_guard") == [
+        "upgrade/backup_with_stop.py",  # backup create --stop, start-left-stopped
+        "upgrade/recovery.py",
+        "upgrade/restore_with_stop.py",
+        "upgrade/runner.py",
+        "upgrade/stack_guard.py",
+    ]
+    assert _ops_calls("StepEvent") == ["upgrade/_internal/steps.py"]
+    assert _ops_calls("def crash_point") == ["fault_points.py"]

@@ -368,7 +368,7 @@ def test_backup_and_restore_keep_out_of_an_upgrade(
     assert code == 2
     (line,) = capsys.readouterr().err.splitlines()
     if upgrade == "interrupted":
-        assert "was interrupted" in line and "`tui-upgrader recover`" in line
+        assert "was interrupted" in line and "`tui-upgrader recover --rollback`" in line
     else:
         assert f"another tui-upgrader (pid {os.getpid()})" in line
     assert [r.id for r in store.list()] == [made.id]

@@ -21,11 +21,9 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade.backup_with_stop import (
-    create_backup,
-    refuse_interrupted,
-    restore_backup,
-)
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
+from tui_upgrader.ops.upgrade.journal import refuse_interrupted
+from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
 
 if TYPE_CHECKING:
     from tui_upgrader.ops.backup.catalogue import BackupRecord

@@ -10,12 +10,12 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import confirm, printer, run_cancellable, settings_from_args
 from tui_upgrader.commands.check import decision_text
-from tui_upgrader.core.errors import InputError, JournalError, UpgraderError
+from tui_upgrader.core.errors import InputError, UpgraderError
 from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade.journal import read_journal
+from tui_upgrader.ops.upgrade.journal import refuse_interrupted
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import load_decision
 
@@ -42,15 +42,7 @@ def run(args: argparse.Namespace) -> int:
         deploy_dir = settings.deploy_dir
         if args.no_backup and not args.yes:
             raise InputError(_("--no-backup needs --yes: it gives up the way back for data/"))
-        journal = read_journal(settings.deploy_dir)
-        if journal is not None:
-            raise JournalError(
-                _(
-                    "an interrupted upgrade to {to_version} is recorded in "
-                    "{deploy_dir}: run 'tui-upgrader recover --rollback' or "
-                    "'--resume' first"
-                ).format(to_version=journal.to_version, deploy_dir=settings.deploy_dir)
-            )
+        refuse_interrupted(settings.deploy_dir, "upgrade")
         plan = load_decision(settings, force_full=args.force_full)
         if args.no_backup:
             print(_(NO_BACKUP_WARNING), file=sys.stderr)

@@ -42,11 +42,11 @@ from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
-    deploy_lock,
     journal_result,
     read_journal,
 )
 from tui_upgrader.ops.upgrade.plan import Ports
+from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def recover(
     ctx.log("info", describe(journal) + f" Recovering by {mode}.")
     failure: Exception | None = None
     try:
-        with deploy_lock(settings.deploy_dir):
+        with stack_guard(ctx, "recover"):
             result = _recover(ctx, journal, mode)
     except RollbackFailedError as exc:
         failure = exc
