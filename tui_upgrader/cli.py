@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 from tui_upgrader import __version__
-from tui_upgrader.commands._args import path_arg
+from tui_upgrader.commands.arg_types import path_arg
 from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, UpgraderError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.text import shorten_words

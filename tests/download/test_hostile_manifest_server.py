@@ -21,7 +21,7 @@ from tui_upgrader.core.errors import InputError, NetworkError, UpgraderError
 from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES
 from tui_upgrader.ops.download.manifest import fetch_manifest_bytes
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust.fetcher import HttpxFetcher
+from tui_upgrader.ops.trust._internal.fetcher import HttpxFetcher
 
 BOMB = gzip.compress(b" " * (MAX_MANIFEST_BYTES * 8))  # 8 MiB of spaces in ~8 KB
 

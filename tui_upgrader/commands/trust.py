@@ -11,7 +11,7 @@ import argparse
 import sys
 from typing import Any
 
-from tui_upgrader.commands import _args
+from tui_upgrader.commands import arg_types
 from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core.i18n import _
 
@@ -27,14 +27,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         ),
     )
     parser.add_argument(
-        "root", type=_args.path_arg, metavar="ROOT.json", help=_("root metadata to trust")
+        "root", type=arg_types.path_arg, metavar="ROOT.json", help=_("root metadata to trust")
     )
     parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.trust import pin_root, read_root_file
+    from tui_upgrader.ops.trust.anchor import pin_root, read_root_file
 
     settings = settings_from_args(args)
     data, info = read_root_file(args.root)

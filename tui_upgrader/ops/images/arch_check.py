@@ -21,8 +21,8 @@ import zstandard
 from tui_upgrader.core.arch import Arch, docker_arch, named_arch
 from tui_upgrader.core.errors import DockerError, PackageError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ops.images._internal.tar_layout import _norm, _scan, compression_of, open_plain
 from tui_upgrader.ops.images.engine import DEFAULT_TIMEOUT_S, connect, docker_errors
-from tui_upgrader.ops.images.tar_layout import _norm, _scan, compression_of, open_plain
 
 logger = logging.getLogger(__name__)
 
