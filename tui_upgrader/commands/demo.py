@@ -29,6 +29,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=_("with --headless: JSON events"))
     parser.add_argument(
         "--project",
+        type=arg_types.project,
         default=None,
         help=_("compose project (and image repository) name, to run beside another demo"),
     )

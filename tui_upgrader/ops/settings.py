@@ -137,7 +137,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "backup_keep": (0, 100000),
     "backup_level": (1, 22),
 }
-_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 # Linux's PATH_MAX and NAME_MAX: longer names fail in the OS with ENAMETOOLONG.
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -225,7 +225,7 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
-    if key == "project_name" and not _PROJECT_NAME.fullmatch(value):
+    if key == "project_name" and not PROJECT_NAME.fullmatch(value):
         # Compose's own rule; refused here rather than by `docker compose` mid-upgrade.
         raise ConfigError(
             _(
