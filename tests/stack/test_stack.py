@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,12 +17,13 @@ from tests.support.engine import (
     ComposeProject,
     ImageFactory,
     build_busybox_image,
+    config_digest,
     free_port,
     sleep_service,
     two_service_stack,
     web_service,
 )
-from tui_upgrader.core.errors import ComposeError, HealthGateError
+from tui_upgrader.core.errors import ComposeError, DockerError, HealthGateError
 from tui_upgrader.core.events import Event, LogEvent, ServiceEvent
 from tui_upgrader.core.stack import pin_ref
 from tui_upgrader.ops.images.engine import image_id
@@ -148,6 +151,7 @@ def test_service_crashing_after_start_fails_the_gate(
         assert {"restarting", "starting"} & set(_states(events)["crasher"])
 
 
+@pytest.mark.compat
 def test_snapshot_then_retag_restores_the_old_image(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
@@ -173,6 +177,7 @@ def test_snapshot_then_retag_restores_the_old_image(
     assert image_id(docker_client, old.ref) == old.image_id
 
 
+@pytest.mark.compat
 def test_the_snapshot_pins_the_old_image_so_a_prune_cannot_take_the_way_back(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
@@ -195,6 +200,32 @@ def test_the_snapshot_pins_the_old_image_so_a_prune_cannot_take_the_way_back(
     real.restore_snapshot(snap)
 
     assert image_id(docker_client, old.ref) == old.image_id
+
+
+@pytest.mark.compat
+def test_a_pin_recorded_with_the_other_kind_of_image_id_still_rolls_back(
+    docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
+) -> None:
+    old = image_factory(tag="1.0.0")
+    project = compose_project("kind")
+    project.write(two_service_stack(old.ref, free_port()))
+    real = RealDocker(client=docker_client)
+    real.up(project.directory)
+    snap = real.snapshot(project.directory)
+    # The ID the other store would have recorded: the config digest where the engine
+    # names images by manifest digest (containerd store), else a digest it never had.
+    config = config_digest(docker_client, old.ref)
+    other = config if config != old.image_id else "sha256:" + hashlib.sha256(b"m").hexdigest()
+    assert image_id(docker_client, other) is None
+    recorded = replace(snap, services=tuple(replace(s, image_id=other) for s in snap.services))
+    image_factory.track(build_busybox_image(docker_client, old.ref))  # the release's image
+
+    real.restore_snapshot(recorded)
+
+    assert image_id(docker_client, old.ref) == old.image_id
+    with pytest.raises(DockerError, match="no longer exists"):
+        gone = replace(recorded, project="tuitest-nopin")
+        real.restore_snapshot(gone)
 
 
 def test_compose_failure_is_one_line(
