@@ -16,10 +16,10 @@ from tests.support.engine import ImageFactory, remove_image_quietly, save_image_
 from tests.support.engines import selected
 from tests.support.images import busybox_image, write_image_tar
 from tui_upgrader.core.errors import DockerError
+from tui_upgrader.ops.images._internal.tar_layout import index_image_tar
 from tui_upgrader.ops.images.engine import image_id
 from tui_upgrader.ops.images.load import load_image_tar
 from tui_upgrader.ops.images.load_check import verify_loaded
-from tui_upgrader.ops.images.tar_layout import index_image_tar
 
 
 def _thin_copy(saved: Path, thin: Path) -> None:

@@ -21,8 +21,8 @@ import docker.errors
 
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ops.images._internal.tar_layout import ImageEntry
 from tui_upgrader.ops.images.engine import api, docker_errors
-from tui_upgrader.ops.images.tar_layout import ImageEntry
 
 logger = logging.getLogger(__name__)
 
