@@ -9,9 +9,6 @@ tests/engine/test_engines.py.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -19,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.stack.demo_cli import upgrade_demo
 from tests.support.engine import free_port
 from tui_upgrader.demo.releases import build_demo
 
@@ -70,16 +68,7 @@ def test_an_engine_of_the_wrong_age_is_one_line(
 ) -> None:
     layout = build_demo(tmp_path / "demo", port=free_port(), project="tuiup-apiage")
     before = sorted(p.name for p in layout.deploy_dir.iterdir())
-    env = {**os.environ, "DOCKER_HOST": fake_engine, "TUI_UPGRADER_ARCH": "x86_64"}
-    where = ["--deploy-dir", str(layout.deploy_dir), "--manifest", str(layout.manifest)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui_upgrader", "upgrade", "--yes", *where],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    proc = upgrade_demo(layout, fake_engine)
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     # The failed step's line, then the same sentence as the run's last line.
