@@ -123,6 +123,10 @@ class EngineUnavailableError(DockerError):
     """No Docker engine answers."""
 
 
+class EngineVersionError(DockerError):
+    """The engine speaks no Engine API version the tool was tested with."""
+
+
 class ComposeError(DockerError):
     """``docker compose`` failed or is missing."""
 

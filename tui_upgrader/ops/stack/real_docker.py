@@ -125,21 +125,40 @@ class RealDocker:
             )
 
     def restore_snapshot(self, snapshot: StackSnapshot) -> None:
+        counts: dict[str, int] = {}
         for item in snapshot.services:
-            if docker_engine.image_id(self.client, item.image_id) is None:
-                raise DockerError(
-                    _(
-                        "cannot restore {image_ref} for service {service}: image "
-                        "{image_id} no longer exists"
-                    ).format(
-                        image_ref=item.image_ref, service=item.service, image_id=item.image_id[:19]
-                    )
-                )
+            index = counts[item.service] = counts.get(item.service, -1) + 1
+            pinned = self._pinned_image(snapshot.project, item, index)
             if "@" in item.image_ref or item.image_ref.startswith("sha256:"):
                 continue  # digest and ID references always name that exact image
             target = docker_engine.with_tag(item.image_ref)
-            if docker_engine.image_id(self.client, target) != item.image_id:
-                docker_engine.tag_image(self.client, item.image_id, target)
+            if docker_engine.image_id(self.client, target) != pinned:
+                docker_engine.tag_image(self.client, pinned, target)
+
+    def _pinned_image(self, project: str, item: ServiceImage, index: int) -> str:
+        """The ID of the image to go back to: the recorded one, else what its pin holds.
+
+        The recorded ID is the config digest on the classic store and the
+        manifest digest on the containerd store; one recorded under the other
+        store (the engine switched stores between the snapshot and the rollback)
+        does not resolve, and the pin tag the snapshot made still names the image.
+        """
+        if docker_engine.image_id(self.client, item.image_id) is not None:
+            return item.image_id
+        pin = pin_ref(project, item.service, index)
+        found = docker_engine.image_id(self.client, pin)
+        if found is None:
+            raise DockerError(
+                _(
+                    "cannot restore {image_ref} for service {service}: image "
+                    "{image_id} no longer exists"
+                ).format(
+                    image_ref=item.image_ref, service=item.service, image_id=item.image_id[:19]
+                )
+            )
+        logger.info("%s: image %s not found, going back to %s (%s)", item.service,
+                    item.image_id[:19], pin, found[:19])  # fmt: skip
+        return found
 
     def up(self, project_dir: Path) -> None:
         self.compose(project_dir).up()
