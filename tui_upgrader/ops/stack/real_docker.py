@@ -17,12 +17,13 @@ import docker
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, StopReport, pin_ref
 from tui_upgrader.ops.images import engine as docker_engine
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 from tui_upgrader.ops.images.pull import pull_image
 from tui_upgrader.ops.stack import health
 from tui_upgrader.ops.stack.compose import Compose, ComposeCli, discover_compose
+from tui_upgrader.ops.stack.stopping import stop_and_check
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +77,9 @@ class RealDocker:
 
     def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
         return self.compose(project_dir).services()
+
+    def compose_project(self, project_dir: Path) -> str:
+        return self.compose(project_dir).project_name()
 
     def running_services(self, project_dir: Path) -> list[str]:
         compose = self.compose(project_dir)
@@ -149,6 +153,9 @@ class RealDocker:
 
     def stop(self, project_dir: Path) -> None:
         self.compose(project_dir).stop()
+
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        return stop_and_check(self.compose(project_dir), self.client, min_grace_s=min_grace_s)
 
     def wait_healthy(
         self,

@@ -196,6 +196,9 @@ def deploy_lock(deploy_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+UNCLEAN_STOP = "unclean_stop"  # extra: services killed during the stop (ops.upgrade.checked_stop)
+
+
 def journal_result(
     journal: Journal,
     *,
@@ -217,4 +220,5 @@ def journal_result(
         downtime_s=downtime_s,
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
+        unclean_stop=tuple(str(name) for name in journal.extra.get(UNCLEAN_STOP) or ()),
     )
