@@ -8,6 +8,9 @@ bash scripts/bootstrap.sh
 bash scripts/setup_engine.sh
 export PATH="$(pwd)/.venv/bin:$PATH"
 
+echo "== PostgreSQL example base image (debootstrap; cached under /var/cache/tui-upgrader)"
+time bash examples/postgres/build_base.sh
+
 echo "== ruff"
 ruff format --check tui_upgrader tests benchmarks
 ruff check tui_upgrader tests benchmarks
