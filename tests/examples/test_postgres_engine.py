@@ -184,6 +184,7 @@ class Site:
              "-c", sql],
             user="postgres",
         )  # fmt: skip
+        assert isinstance(out, bytes)  # not streamed
         text = out.decode("utf-8", "replace")
         assert code == 0, text
         return text.strip()
