@@ -44,6 +44,14 @@ def _migrating(image: str, *, start_period: str | None) -> dict[str, Any]:
     return {**sleep_service(image), "command": command, "healthcheck": check}
 
 
+def _project(
+    image_factory: ImageFactory, compose_project: MakeProject, *, start_period: str | None
+) -> ComposeProject:
+    project = compose_project("migrating")
+    project.write({"app": _migrating(image_factory().ref, start_period=start_period)})
+    return project
+
+
 def _gate(real: RealDocker, project: ComposeProject, events: list[Event]) -> float:
     started = time.monotonic()
     real.up(project.directory)
@@ -61,11 +69,8 @@ def test_the_tail_of_a_check_output_is_kept() -> None:
 def test_a_slow_migration_passes_within_its_start_period(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
-    built = image_factory()
-    project = compose_project("slowmig")
-    project.write({"app": _migrating(built.ref, start_period="30s")})
-    events: list[Event] = []
-    elapsed = _gate(RealDocker(client=docker_client), project, events)
+    project = _project(image_factory, compose_project, start_period="30s")
+    elapsed = _gate(RealDocker(client=docker_client), project, [])
     assert 4 <= elapsed < 30
 
 
@@ -73,9 +78,7 @@ def test_a_slow_migration_passes_within_its_start_period(
 def test_without_a_start_period_docker_ends_it_and_the_failure_says_why(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
-    built = image_factory()
-    project = compose_project("nostart")
-    project.write({"app": _migrating(built.ref, start_period=None)})
+    project = _project(image_factory, compose_project, start_period=None)
     events: list[Event] = []
     with pytest.raises(HealthGateError) as caught:
         _gate(RealDocker(client=docker_client), project, events)
