@@ -24,6 +24,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -33,6 +34,7 @@ from typing import Any
 
 import docker
 import pytest
+import zstandard
 from docker.models.containers import Container
 
 from tests.faults.waiting import wait_for
@@ -206,6 +208,42 @@ class Site:
         owners = {(p.lstat().st_uid, p.lstat().st_gid) for p in cluster.rglob("*")}
         return (st.st_uid, st.st_gid, st.st_mode & 0o7777), owners
 
+    def backup(self, backup_id: int) -> dict[str, Any]:
+        listed = json.loads(
+            self.cli("backup", "list", "--json", "--config", str(self.config)).stdout
+        )
+        return next(r for r in listed["backups"] if r["id"] == backup_id)
+
+    def cluster_state_in_backup(self, backup_id: int) -> str:
+        """``pg_controldata``'s "Database cluster state" of the cluster a backup holds."""
+        archive = Path(self.backup(backup_id)["archive_path"])
+        control = self.root / f"control-{backup_id}" / "global"
+        control.mkdir(parents=True)
+        with (
+            archive.open("rb") as raw,
+            zstandard.ZstdDecompressor().stream_reader(raw) as plain,
+            tarfile.open(fileobj=plain, mode="r|") as tar,
+        ):
+            for member in tar:
+                if member.name.endswith("data/pg/global/pg_control"):
+                    extracted = tar.extractfile(member)
+                    assert extracted is not None
+                    (control / "pg_control").write_bytes(extracted.read())
+                    break
+        out = self.client.containers.run(
+            self.image,
+            ["/usr/lib/postgresql/15/bin/pg_controldata", "/cluster"],
+            volumes={str(control.parent): {"bind": "/cluster", "mode": "ro"}},
+            network_mode="none",
+            remove=True,
+        )
+        text = out.decode("utf-8", "replace")
+        return next(
+            line.split(":", 1)[1].strip()
+            for line in text.splitlines()
+            if line.startswith("Database cluster state")
+        )
+
     def db_log(self) -> str:
         raw: bytes = self.container("db").logs(stdout=True, stderr=True)
         return raw.decode("utf-8", "replace")
@@ -281,6 +319,8 @@ def test_postgres_release_set_install_upgrade_rollback_restore_unclean_stop(site
     # 3. a migration that commits destructive changes, then fails: rolled back
     code, result, events = site.upgrade("1.2.0")
     assert code == 1 and result["rolled_back"] and not result["success"], result
+    # the backup the rollback took data/ from holds a cluster that was shut down
+    assert site.cluster_state_in_backup(result["backup_id"]) == "shut down"
     assert "app" in result["error"] and "division by zero" in result["error"], result["error"]
     assert site.installed() == 'version = "1.1.0.0"'
     assert site.checksums() == before
@@ -321,10 +361,9 @@ def test_postgres_release_set_install_upgrade_rollback_restore_unclean_stop(site
         "not shut down cleanly: db (killed after its 5 s grace period, exit 137)" in w
         for w in warnings
     ), warnings
-    listed = json.loads(site.cli("backup", "list", "--json", "--config", str(site.config)).stdout)
-    rows = listed if isinstance(listed, list) else listed["backups"]
-    record = next(r for r in rows if r["id"] == result["backup_id"])
+    record = site.backup(result["backup_id"])
     assert str(record["note"]).startswith("crash-consistent: db (killed"), record
+    assert site.cluster_state_in_backup(result["backup_id"]) == "in production"
     # PostgreSQL agrees: the cluster it started on had not been shut down
     assert any(mark in site.db_log() for mark in CRASH_RECOVERY)
     timings["unclean stop upgrade"] = time.monotonic() - t
