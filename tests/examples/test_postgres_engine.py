@@ -13,8 +13,10 @@ upgraded with `upgrade --yes --json`:
    recovery, owners and the 0700 mode of the cluster kept;
 4. ``backup restore`` of the first pre-upgrade backup (1.0.0's data);
 5. an upgrade while a client session is open: PostgreSQL's smart shutdown
-   waits for it, Docker kills it after its grace period, and the upgrade says
-   so (warning line, ``unclean_stop``, the backup's "crash-consistent" note).
+   waits for it and Docker kills it after its grace period; with
+   ``unclean_stop = "refuse"`` the old stack is started again (exit 1), with
+   "warn" the upgrade goes on and says so (warning line, ``unclean_stop``, the
+   backup's "crash-consistent" note, which pg_controldata confirms).
 """
 
 from __future__ import annotations
@@ -152,13 +154,15 @@ class Site:
             raise AssertionError(f"tui-upgrader {' '.join(args)}: {proc.stderr[-3000:]}")
         return proc
 
-    def upgrade(self, version: str) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
+    def upgrade(
+        self, version: str, *, config: Path | None = None
+    ) -> tuple[int, dict[str, Any], list[dict[str, Any]]]:
         proc = self.cli(
             "upgrade",
             "--yes",
             "--json",
             "--config",
-            str(self.config),
+            str(config or self.config),
             "--manifest",
             f"{self.base_url}/manifest-{version}.json",
             ok=False,
@@ -207,6 +211,19 @@ class Site:
         st = cluster.stat()
         owners = {(p.lstat().st_uid, p.lstat().st_gid) for p in cluster.rglob("*")}
         return (st.st_uid, st.st_gid, st.st_mode & 0o7777), owners
+
+    def open_session(self) -> None:
+        """A client holding a session: PostgreSQL's smart shutdown waits for it."""
+        self.container("db").exec_run(
+            ["psql", "-X", "-h", "/tmp", "-p", str(self.pg_port), "-c", "SELECT pg_sleep(600)"],
+            user="postgres",
+            detach=True,
+        )
+        sql = (
+            "SELECT count(*) FROM pg_stat_activity"
+            " WHERE query LIKE '%pg_sleep(600)%' AND pid <> pg_backend_pid()"
+        )
+        wait_for(lambda: self.psql(sql) == "1", timeout_s=30, what="the open client session")
 
     def backup(self, backup_id: int) -> dict[str, Any]:
         listed = json.loads(
@@ -340,19 +357,20 @@ def test_postgres_release_set_install_upgrade_rollback_restore_unclean_stop(site
     timings["restore"] = time.monotonic() - t
     t = time.monotonic()
 
-    # 5. an open client session during the stop: killed, and said so everywhere
-    db = site.container("db")
-    db.exec_run(
-        ["psql", "-X", "-h", "/tmp", "-p", str(site.pg_port), "-c", "SELECT pg_sleep(600)"],
-        user="postgres",
-        detach=True,
-    )
-    wait_for(
-        lambda: site.psql("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(600)%'"
-                          " AND pid <> pg_backend_pid()") == "1",
-        timeout_s=30,
-        what="the open client session",
-    )  # fmt: skip
+    # 5. an open client session during the stop: with "refuse", the old stack again
+    refuse = site.root / "refuse.toml"
+    refuse.write_text(site.config.read_text() + 'unclean_stop = "refuse"\n', encoding="utf-8")
+    site.open_session()
+    code, result, events = site.upgrade("1.1.0", config=refuse)
+    assert code == 1 and result["rolled_back"] and result["unclean_stop"] == ["db"], result
+    assert 'unclean_stop = "refuse"' in result["error"]
+    assert site.installed() == 'version = "1.0.0.0"'
+    assert site.checksums() == data_100
+    timings["refused unclean stop"] = time.monotonic() - t
+    t = time.monotonic()
+
+    # 6. the same with "warn": killed, the upgrade goes on and says so everywhere
+    site.open_session()
     code, result, events = site.upgrade("1.1.0")
     assert code == 0 and result["success"], result
     assert result["unclean_stop"] == ["db"]
