@@ -63,9 +63,13 @@ def _services(journal: Journal) -> str:
     return ", ".join(dict.fromkeys(names)) or "none running"
 
 
-def _project(ctx: Context) -> str:
+def _project(ctx: Context, journal: Journal) -> str:
     """The compose project that was used: the same one ``up`` just started."""
-    return ctx.docker.compose_project(ctx.deploy_dir)
+    try:
+        return ctx.docker.compose_project(ctx.deploy_dir)
+    except UpgraderError as exc:  # a log line must never fail a started stack
+        logger.warning("could not name the compose project: %s", exc)
+        return journal.snapshot.project if journal.snapshot is not None else "?"
 
 
 def _gate_noted(ctx: Context, services: str) -> None:
@@ -102,7 +106,7 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         with ctx.step(Step.STARTING_SERVICES):
             ctx.note(Stage.START, path=deploy)
             ctx.docker.up(deploy)
-            ctx.note(Stage.STARTED, project=_project(ctx))
+            ctx.note(Stage.STARTED, project=_project(ctx, journal))
         journal = journal.advance(Step.VERIFYING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.VERIFYING_SERVICES):
