@@ -8,9 +8,6 @@ bash scripts/bootstrap.sh
 bash scripts/setup_engine.sh
 export PATH="$(pwd)/.venv/bin:$PATH"
 
-echo "== PostgreSQL example base image (debootstrap; cached under /var/cache/tui-upgrader)"
-time bash examples/postgres/build_base.sh
-
 echo "== ruff"
 ruff format --check tui_upgrader tests benchmarks
 ruff check tui_upgrader tests benchmarks
@@ -18,6 +15,9 @@ echo "== mypy --strict"
 mypy
 echo "== import-linter"
 lint-imports
+echo "== PostgreSQL example base image (debootstrap; cached under /var/cache/tui-upgrader)"
+time bash examples/postgres/build_base.sh
+
 echo "== pytest"
 set +e
 pytest "$@"
