@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import docker
 
@@ -40,6 +41,7 @@ class RealDocker:
         self._client = client
         self._cli = compose_cli
         self._engine: docker_engine.EngineTarget | None = None
+        self._configs: dict[tuple[object, ...], dict[str, Any]] = {}
 
     @property
     def engine(self) -> docker_engine.EngineTarget:
@@ -64,7 +66,13 @@ class RealDocker:
         return self._cli
 
     def compose(self, project_dir: Path) -> Compose:
-        return Compose(self.compose_cli, project_dir, self.project_name, engine=self.engine)
+        return Compose(
+            self.compose_cli,
+            project_dir,
+            self.project_name,
+            engine=self.engine,
+            config_cache=self._configs,
+        )
 
     def compose_version(self) -> str:
         return self.compose_cli.describe()
