@@ -19,7 +19,7 @@ import pytest
 from tests.support.engine import ComposeProject, ImageFactory, sleep_service
 from tui_upgrader.core.errors import HealthGateError
 from tui_upgrader.core.events import Event, LogEvent
-from tui_upgrader.ops.stack.health import check_tail
+from tui_upgrader.ops.stack._internal.health import check_tail
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 MakeProject = Callable[[str], ComposeProject]

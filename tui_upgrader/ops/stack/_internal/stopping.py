@@ -24,8 +24,8 @@ from docker.models.containers import Container
 
 from tui_upgrader.core.stack import DEFAULT_GRACE_S, StopReport
 from tui_upgrader.ops.images.engine import docker_errors
-from tui_upgrader.ops.stack.compose import DEFAULT_TIMEOUT_S, Compose
-from tui_upgrader.ops.stack.health import project_containers
+from tui_upgrader.ops.stack._internal.compose import DEFAULT_TIMEOUT_S, Compose
+from tui_upgrader.ops.stack._internal.health import project_containers
 
 logger = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from tui_upgrader.core.errors import UncleanStopError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stack import StopReport
 from tui_upgrader.core.stages import Stage
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import UNCLEAN_STOP, Journal, write_journal
-from tui_upgrader.ops.upgrade.steps import Context
 
 UNCLEAN_TEXT = "unclean_stop_text"  # journal.extra: how each of them ended
 
