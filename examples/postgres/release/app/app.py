@@ -65,7 +65,7 @@ def migrate() -> None:
 
 
 class Health(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+    def do_GET(self) -> None:
         try:
             conn = connect(wait_s=0)
             with conn, conn.cursor() as cur:
