@@ -170,6 +170,11 @@ def deploy_lock(deploy_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+UNCLEAN_STOP = (
+    "unclean_stop"  # extra: services killed during the stop (ops.upgrade._internal.checked_stop)
+)
+
+
 def journal_result(
     journal: Journal,
     *,
@@ -191,6 +196,7 @@ def journal_result(
         downtime_s=downtime_s,
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
+        unclean_stop=tuple(str(name) for name in journal.extra.get(UNCLEAN_STOP) or ()),
     )
 
 

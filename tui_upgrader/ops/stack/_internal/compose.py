@@ -139,12 +139,16 @@ class Compose:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         engine: EngineTarget | None = None,
+        config_cache: dict[tuple[object, ...], dict[str, Any]] | None = None,
     ) -> None:
         self.cli = cli
         self.project_dir = project_dir
         self.explicit_name = project_name
         self.timeout_s = timeout_s
         self._engine = engine
+        # Shared by the Compose objects of one run (RealDocker's): an unchanged
+        # compose file is not parsed again by a process each time a name is needed.
+        self._config_cache = config_cache
 
     @property
     def engine(self) -> EngineTarget:
@@ -239,6 +243,9 @@ class Compose:
                     describe=self.cli.describe()
                 )
             )
+        key = self._config_key()
+        if self._config_cache is not None and key in self._config_cache:
+            return self._config_cache[key]
         out = self.run("config", "--format", "json").stdout
         try:
             model: dict[str, Any] = json.loads(out)
@@ -248,7 +255,22 @@ class Compose:
                     project_dir=self.project_dir, exc=exc
                 )
             ) from exc
+        if self._config_cache is not None:
+            self._config_cache[key] = model
         return model
+
+    def _config_key(self) -> tuple[object, ...]:
+        """What ``config`` reads: the files by identity and version (an apply renames
+        new ones into place), the options and the engine."""
+        files = [compose_file_in(self.project_dir), find_override_file(self.project_dir)]
+        stats: list[object] = []
+        for path in [*files, self.project_dir / ".env"]:
+            try:
+                st = path.stat() if path is not None else None
+            except FileNotFoundError:
+                st = None
+            stats.append((str(path), st.st_ino, st.st_mtime_ns, st.st_size) if st else None)
+        return (str(self.project_dir), self.explicit_name, *stats)
 
     def services(self) -> list[ServiceSpec]:
         if self.cli.legacy:
