@@ -109,10 +109,15 @@ def pin_root(settings: Settings, data: bytes, where: str) -> Path:
     return path
 
 
-def repo_state_dir(settings: Settings, base_url: str, root: bytes) -> Path:
-    """TUF's cache for one repository under one anchor: a re-pinned root starts afresh,
-    so versions seen under a revoked anchor cannot block the new one."""
-    key = hashlib.sha256(base_url.encode() + b"\0" + root).hexdigest()[:24]
+def repo_state_dir(settings: Settings, root: bytes) -> Path:
+    """TUF's state for the repository this anchor names, wherever it is read from.
+
+    Keyed by the pinned root alone, not by the URL: a root names one
+    repository, so the versions seen (rollback and freeze protection) hold
+    across mirrors, bundles and spellings of a URL (localhost vs 127.0.0.1).
+    A re-pinned root starts afresh, so versions seen under a revoked anchor
+    cannot block the new one."""
+    key = hashlib.sha256(b"root\0" + root).hexdigest()[:24]
     repos = private_dir(private_dir(trust_dir(settings)) / "repos")
     path = private_dir(repos / key)
     private_dir(path / "root_history")

@@ -22,6 +22,7 @@ from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.http import describe_transport_error, make_client
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.trust.bundle import SCHEME, BundleIndex
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,14 @@ MAX_KEPT = 1024 * 1024  # enough of a metadata file to read its expiry for the e
 class HttpxFetcher(FetcherInterface):
     """Streams metadata over httpx, or reads it from a local folder; counts the bytes."""
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.Client | None = None,
+        bundle: BundleIndex | None = None,
+    ) -> None:
         self._settings = settings
+        self._bundle = bundle
         self._client = client
         self._own = client is None
         self.bytes_fetched = 0
@@ -57,6 +64,8 @@ class HttpxFetcher(FetcherInterface):
         self.last_data = b""
         if parts.scheme.lower() in ("http", "https"):
             return self._fetch_http(url)
+        if self._bundle is not None and url.startswith(SCHEME):
+            return self._fetch_member(self._bundle, url.rsplit("/", 1)[-1])
         return self._fetch_local(Path(unquote(parts.path)))
 
     def _fetch_http(self, url: str) -> Iterator[bytes]:
@@ -87,6 +96,13 @@ class HttpxFetcher(FetcherInterface):
             while block := fh.read(CHUNK):
                 self._count(block)
                 yield block
+
+    def _fetch_member(self, bundle: BundleIndex, name: str) -> Iterator[bytes]:
+        if name not in bundle.members:
+            raise DownloadHTTPError(f"{bundle.path}: no {name}", 404)
+        for block in bundle.read(name):
+            self._count(block)
+            yield block
 
     def _count(self, chunk: bytes) -> None:
         self.bytes_fetched += len(chunk)
