@@ -160,3 +160,60 @@ def test_rollback_protection_holds_across_url_spellings(channel: Channel) -> Non
     other = channel.server.url_for("manifest.json").replace("127.0.0.1", "localhost")
     proc = _cli(config, "--manifest", other, "check")
     assert proc.returncode == 2 and "rollback refused" in proc.stderr, proc.stderr
+
+
+def _local_fetch(channel: Channel) -> subprocess.CompletedProcess[str] | None:
+    """`fetch` from the store as a local folder (USB); None if it did not end in 20 s."""
+    config, manifest = str(_config(channel)), str(channel.store / "manifest.json")
+    try:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "tui_upgrader",
+                "--config",
+                config,
+                "--manifest",
+                manifest,
+                "fetch",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def test_a_local_package_replaced_by_dev_zero_stops_at_the_signed_length(
+    channel: Channel,
+) -> None:
+    package = channel.store / "1.5.0" / "docker-x86_64.zip"
+    package.unlink()
+    package.symlink_to("/dev/zero")
+    proc = _local_fetch(channel)
+    assert proc is not None, "the copy of /dev/zero did not stop"
+    assert proc.returncode != 0 and "not a regular file" in proc.stderr, proc.stderr
+    assert not list(channel.settings.packages_dir.rglob("*.zip*"))
+
+
+def test_a_local_package_replaced_by_a_fifo_is_refused(channel: Channel) -> None:
+    package = channel.store / "1.5.0" / "docker-x86_64.zip"
+    package.unlink()
+    os.mkfifo(package)
+    proc = _local_fetch(channel)
+    assert proc is not None, "the copy blocked on a FIFO"
+    assert proc.returncode != 0 and "not a regular file" in proc.stderr, proc.stderr
+
+
+def test_a_local_package_that_grew_is_cut_one_byte_past_its_signed_length(
+    channel: Channel,
+) -> None:
+    package = channel.store / "1.5.0" / "docker-x86_64.zip"
+    signed = package.stat().st_size
+    with package.open("ab") as fh:
+        fh.truncate(signed + 50_000_000)  # sparse: costs no disk
+    proc = _local_fetch(channel)
+    assert proc is not None and proc.returncode != 0, proc
+    assert f"received {signed + 1} bytes" in proc.stderr, proc.stderr
