@@ -8,15 +8,17 @@ lazily so headless commands never load Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from tui_upgrader import __version__
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.redact import RedactingStream, redact_urls
 
 logger = logging.getLogger(__name__)
 
@@ -84,6 +86,17 @@ def _run_tui(args: argparse.Namespace) -> int:
     return run_tui(args)
 
 
+@contextlib.contextmanager
+def _redacted_output() -> Iterator[None]:
+    """A command's stdout and stderr drop URL credentials, whoever prints."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from tui_upgrader.ops.language import install_language
 
@@ -102,11 +115,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(args, settings)
         if args.command is None:
             return _run_tui(args)
-        result: int = args.func(args)
+        with _redacted_output():
+            result: int = args.func(args)
         return result
     except UpgraderError as exc:
         logger.error("%s", exc)
-        print(_("tui-upgrader: error: {exc}").format(exc=exc), file=sys.stderr)
+        text = _("tui-upgrader: error: {exc}").format(exc=exc)
+        print(redact_urls(text), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
@@ -119,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected error")
         from tui_upgrader.ops.logsetup import log_file
 
-        what = f"{type(exc).__name__}: {exc}"
+        what = redact_urls(f"{type(exc).__name__}: {exc}")
         print(
             _("tui-upgrader: unexpected error: {what} (details in {log_file})").format(
                 what=what, log_file=log_file()
