@@ -244,13 +244,19 @@ class _Upgrade:
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
-        if not (live.is_file() and new.is_file()):
+        if not new.is_file() or new.is_symlink():
+            return
+        if not live.is_file():
+            # Packages carry .env as 0644: installed, it holds the admin's secrets.
+            new.chmod(0o600)
             return
         merged = merge_env(
             live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
         )
+        staged_mode = new.stat().st_mode
         new.write_text(merged.text, encoding="utf-8")
-        new.chmod(live.stat().st_mode & 0o777)
+        # The stricter of the two: bits either copy lacks stay off (the owner keeps rw).
+        new.chmod((live.stat().st_mode & staged_mode & 0o777) | 0o600)
         if merged.added_keys:
             self.ctx.log(
                 "info",
