@@ -40,7 +40,7 @@ from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
 from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
 from tui_upgrader.ops.download.transfer import Transfer, TransferContext
-from tui_upgrader.ops.fsutil import fsync_dir
+from tui_upgrader.ops.fsutil import fsync_dir, private_dir
 from tui_upgrader.ops.http import RetryPolicy, make_client
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
@@ -279,7 +279,7 @@ def download(
     cancel = cancel or threading.Event()
     progress = _Progress(emit, step, dest.name)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(dest.parent)
     except OSError as exc:
         raise DownloadError(
             _("{parent}: cannot create: {strerror}").format(

@@ -22,7 +22,7 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir
+from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir, root_candidates
 from tui_upgrader.ops.trust.bundle import (
     MANIFEST_NAME,
     BundleIndex,
@@ -113,7 +113,11 @@ def open_release(settings: Settings) -> Release:
             raise TrustError(NO_ROOT)
         if not settings.allow_unsigned:
             raise TrustError(NO_ROOT)
-        logger.warning("no trusted root and allow_unsigned = true: %s is not verified", source)
+        # Said where it looked: under sudo or cron HOME (and the data dir) differ.
+        looked = " or ".join(str(p) for p in root_candidates(settings))
+        logger.warning(
+            "no trusted root at %s and allow_unsigned = true: %s is not verified", looked, source
+        )
         return Release(source, None, UNSIGNED)
     base, name = (bundle_base(bundle.path), MANIFEST_NAME) if bundle else _split(source)
     state = repo_state_dir(settings, root)
