@@ -32,6 +32,7 @@ from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.images.archive_tags import check_archive_tags
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
 from tui_upgrader.ops.upgrade.apply import (
@@ -288,13 +289,15 @@ class _Upgrade:
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            compose_dir = staged if find_compose_file(staged) else deploy
+            services = ctx.docker.compose_services(compose_dir)
+            check_archive_tags(tars, (s.image for s in services if s.image))
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
-            compose_dir = staged if find_compose_file(staged) else deploy
-            for service in ctx.docker.compose_services(compose_dir):
+            for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
