@@ -18,7 +18,7 @@ from pathlib import Path
 from tui_upgrader import __version__
 from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.redact import RedactingStream, redact_urls
+from tui_upgrader.core.redact import RedactingStream, escape_controls, redact_urls
 
 logger = logging.getLogger(__name__)
 
@@ -121,7 +121,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UpgraderError as exc:
         logger.error("%s", exc)
         text = _("tui-upgrader: error: {exc}").format(exc=exc)
-        print(redact_urls(text), file=sys.stderr)
+        print(escape_controls(redact_urls(text)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
@@ -134,7 +134,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected error")
         from tui_upgrader.ops.logsetup import log_file
 
-        what = redact_urls(f"{type(exc).__name__}: {exc}")
+        what = escape_controls(redact_urls(f"{type(exc).__name__}: {exc}"))
         print(
             _("tui-upgrader: unexpected error: {what} (details in {log_file})").format(
                 what=what, log_file=log_file()

@@ -137,3 +137,10 @@ def test_a_multi_line_value_is_masked_line_by_line() -> None:
     )
     assert {"MIIEsecretline", "plainvalue", "-----BEGIN KEY-----"} <= values
     assert "NEXT=plainvalue" not in values
+
+
+def test_an_ssh_login_is_not_a_secret_but_a_password_is() -> None:
+    from tui_upgrader.core.redact import redact_url
+
+    assert redact_url("ssh://deploy@host:22") == "ssh://deploy@host:22"
+    assert redact_url("ssh://deploy:pw@host") == "ssh://***@host"

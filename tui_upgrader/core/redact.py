@@ -119,8 +119,11 @@ def redact_url(url: str) -> str:
         return url
     cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
     authority, tail = rest[:cut], rest[cut:]
-    if "@" in authority:
-        authority = MASK + "@" + authority.rsplit("@", 1)[1]
+    userinfo, at, host = authority.rpartition("@")
+    # An ssh:// URL names a login, never a password (ssh takes none there): kept,
+    # the admin needs it to see which account was tried.
+    if at and not (scheme.lower() == "ssh" and ":" not in userinfo):
+        authority = MASK + "@" + host
     tail, hash_sep, fragment = tail.partition("#")
     path, query_sep, query = tail.partition("?")
     if query:
@@ -129,6 +132,16 @@ def redact_url(url: str) -> str:
             for key, eq, _value in (part.partition("=") for part in query.split("&"))
         )
     return f"{scheme}://{authority}{path}{query_sep}{query}{hash_sep}{MASK if fragment else ''}"
+
+
+# C0 (but newline and tab), DEL and C1: a manifest's "release notes" with ESC
+# sequences could retitle the terminal, hide lines or fake a prompt.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (9, 10)}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every terminal control character shown as ``\\xNN``."""
+    return text.translate(_CONTROLS)
 
 
 def redact_urls(text: str) -> str:
@@ -208,16 +221,17 @@ class Redactor:
 
 
 class RedactingStream(io.TextIOBase):
-    """A text stream that writes through ``redact_urls``: stdout and stderr of a
-    command, so no printed line (``check --json``, errors, events) carries a
-    URL's credentials whichever code printed it."""
+    """A text stream that writes through ``redact_urls`` and ``escape_controls``:
+    stdout and stderr of a command, so no printed line (``check``, stage lines,
+    errors, events) carries a URL's credentials or a terminal escape sequence,
+    whichever code printed it."""
 
     def __init__(self, inner: TextIO) -> None:
         super().__init__()
         self.inner = inner
 
     def write(self, text: str) -> int:
-        self.inner.write(redact_urls(text))
+        self.inner.write(escape_controls(redact_urls(text)))
         return len(text)
 
     def flush(self) -> None:

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,23 @@ def _version_of(argv: list[str]) -> str | None:
         return None
     version = proc.stdout.strip().removeprefix("v")
     return version if re.match(r"^\d+\.\d+", version) else None
+
+
+KEPT_VARIABLES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "XDG_RUNTIME_DIR", "TZ"}
+    # An ssh:// engine: compose runs ssh, which needs the agent.
+    | {"SSH_AUTH_SOCK", "SSH_AGENT_PID"}
+)
+KEPT_PREFIXES = ("DOCKER_", "COMPOSE_", "LC_")
+
+
+def minimal_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables compose and the docker CLI need: engine, config, locale, ssh agent."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key in KEPT_VARIABLES or key.startswith(KEPT_PREFIXES)
+    }
 
 
 def discover_compose() -> ComposeCli:
@@ -153,8 +171,11 @@ class Compose:
         return self._engine
 
     def environ(self) -> dict[str, str]:
-        """The environment compose runs in: this process's, with the engine named."""
-        return {**self.engine.environ(os.environ), "COMPOSE_ANSI": "never"}
+        """The environment compose runs in: what it needs of this process's, with the
+        engine named. Not the whole of it: compose interpolates the compose file
+        from the environment before ``.env``, so any variable root happens to
+        have (a token in a cron job's env, ``PORT``, ``IMAGE``) would win."""
+        return {**self.engine.environ(minimal_environ(os.environ)), "COMPOSE_ANSI": "never"}
 
     def argv(self, *args: str) -> list[str]:
         argv = [*self.cli.argv, "--project-directory", str(self.project_dir)]
@@ -289,4 +310,5 @@ class Compose:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def logs(self, service: str, *, tail: int = 20) -> str:
-        return self.run("logs", "--no-color", "--tail", str(tail), service).stdout
+        # "--": a service named "-f" (or "--follow") is a name, not a flag.
+        return self.run("logs", "--no-color", "--tail", str(tail), "--", service).stdout
