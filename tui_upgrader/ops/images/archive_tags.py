@@ -24,7 +24,7 @@ import zstandard
 
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.images.tar_layout import compression_of, open_plain
+from tui_upgrader.ops.images._internal.tar_layout import compression_of, open_plain
 
 INDEX_FILES = ("manifest.json", "repositories", "index.json")
 MAX_INDEX_BYTES = 4 << 20

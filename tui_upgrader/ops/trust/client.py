@@ -11,28 +11,25 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
-
-from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import Metadata, Root, TargetFile
-from tuf.ngclient import UpdaterConfig
 
 from tui_upgrader.core.errors import ConfigError, TrustError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir, root_candidates
-from tui_upgrader.ops.trust.bundle import (
+from tui_upgrader.ops.trust._internal.bundle import (
     MANIFEST_NAME,
     BundleIndex,
     bundle_base,
     copy_out,
     is_bundle,
 )
-from tui_upgrader.ops.trust.errors import translate
-from tui_upgrader.ops.trust.fetcher import HttpxFetcher
-from tui_upgrader.ops.trust.updater import DurableUpdater
+from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir, root_candidates
+
+if TYPE_CHECKING:
+    from tuf.api.metadata import Metadata, TargetFile
 
 logger = logging.getLogger(__name__)
 
@@ -73,11 +70,15 @@ def _split(source: str) -> tuple[str, str]:
 
 
 def _read(path: Path) -> Metadata:  # type: ignore[type-arg]
+    from tuf.api.metadata import Metadata
+
     return Metadata.from_file(str(path))
 
 
 def _summary(state: Path, fetched: int) -> TrustSummary:
     # These files are the ones python-tuf just verified and persisted.
+    from tuf.api.metadata import Root
+
     root = _read(state / "root.json").signed
     assert isinstance(root, Root)
     expiries = [_read(state / f"{role}.json").signed.expires for role in ("timestamp", "snapshot")]
@@ -119,6 +120,18 @@ def open_release(settings: Settings) -> Release:
             "no trusted root at %s and allow_unsigned = true: %s is not verified", looked, source
         )
         return Release(source, None, UNSIGNED)
+    return _verified(settings, source, root, bundle)
+
+
+def _verified(settings: Settings, source: str, root: bytes, bundle: BundleIndex | None) -> Release:
+    # python-tuf and httpx only for a signed release: an unsigned one never loads them.
+    from tuf.api import exceptions as tuf_errors
+    from tuf.ngclient import UpdaterConfig
+
+    from tui_upgrader.ops.trust._internal.errors import translate
+    from tui_upgrader.ops.trust._internal.fetcher import HttpxFetcher
+    from tui_upgrader.ops.trust._internal.updater import DurableUpdater
+
     base, name = (bundle_base(bundle.path), MANIFEST_NAME) if bundle else _split(source)
     state = repo_state_dir(settings, root)
     fetcher = HttpxFetcher(settings, bundle=bundle)

@@ -22,7 +22,7 @@ from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.http import describe_transport_error, make_client
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust.bundle import SCHEME, BundleIndex
+from tui_upgrader.ops.trust._internal.bundle import SCHEME, BundleIndex
 
 logger = logging.getLogger(__name__)
 
