@@ -16,7 +16,7 @@ from pathlib import Path
 from tests.release.helpers import write_tree
 from tests.ui.conftest import release_files
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.release import build_release
+from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.state import DeployState, write_state
 
 EVIL = "\x1b]0;owned\x07\x1b[2J\r\x9b"

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tests.trust.conftest import Channel
 from tests.trust.test_channel import _config
-from tui_upgrader.ops.release import write_bundle
+from tui_upgrader.ops.release.bundle import write_bundle
 
 
 def _tree(root: Path) -> dict[str, tuple[int, bytes | str]]:

@@ -12,7 +12,7 @@ from tests.release.helpers import write_tree
 from tests.trust.conftest import Channel
 from tests.ui.conftest import release_files
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.release import build_release
+from tui_upgrader.ops.release.build import build_release
 
 
 def _mode(channel: Channel) -> int:

@@ -23,9 +23,10 @@ from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
 from tui_upgrader.demo.images import build_busybox_image_tar
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV, journal_path
+from tui_upgrader.ops.upgrade.journal import journal_path
 
 pytestmark = pytest.mark.engine
 
