@@ -19,6 +19,7 @@ import docker
 import pytest
 
 from tests.upgrade.engine_env import EngineEnv
+from tests.upgrade.test_safety_engine import _release
 from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
@@ -123,3 +124,35 @@ def test_an_image_archive_that_re_tags_a_foreign_image_is_refused_before_loading
     finally:
         with contextlib.suppress(docker.errors.ImageNotFound):
             env.client.images.remove(foreign)
+
+
+def test_what_a_release_asks_of_the_host_is_said_before_the_stop(env: EngineEnv) -> None:
+    def compose(ref: str) -> str:
+        text = content.compose_text(env.layout.project, ref)
+        anchor = "      - ./config:/config:ro\n"
+        assert anchor in text
+        text = text.replace(anchor, anchor + "      - /etc/hostname:/host-hostname:ro\n", 1)
+        return text.replace("    init: true\n", "    init: true\n    cap_add: [NET_ADMIN]\n", 1)
+
+    store = _release(env, "1.2.0", compose)
+    env.write_config(store / "manifest.json")
+
+    code, events, err = env.cli("upgrade", "--yes", "--json")
+
+    assert code == 0, err  # said, not refused
+    stop = next(
+        i
+        for i, e in enumerate(events)
+        if e.get("step") == "StoppingServices" and e["type"] == "step"
+    )
+    said = [(e["level"], e["message"]) for e in events[:stop] if e["type"] == "log"]
+    assert (
+        "warning",
+        "web asks the host for bind /etc/hostname (ro): new since the installed release",
+    ) in said
+    assert (
+        "warning",
+        "web asks the host for cap_add NET_ADMIN: new since the installed release",
+    ) in said
+    # Host networking was there before and is common: said, not called out.
+    assert ("info", "web asks the host for network_mode: host") in said

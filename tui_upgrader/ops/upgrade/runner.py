@@ -45,6 +45,7 @@ from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     finish_upgrade,
     rollback_incomplete,
 )
+from tui_upgrader.ops.upgrade._internal.host_requests import announce_host_access
 from tui_upgrader.ops.upgrade._internal.notifying import notify_result
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
@@ -283,6 +284,12 @@ class _Upgrade:
         with ctx.step(Step.LOADING_IMAGES):
             compose_dir = staged if find_compose_file(staged) else deploy
             services = ctx.docker.compose_services(compose_dir)
+            live = (
+                ctx.docker.compose_services(deploy)
+                if compose_dir != deploy and find_compose_file(deploy)
+                else None
+            )
+            announce_host_access(ctx, services, live)
             check_archive_tags(tars, (s.image for s in services if s.image))
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
+from tui_upgrader.core.host_access import host_access
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.redact import Redactor
@@ -134,7 +135,7 @@ def legacy_project_name(project_dir: Path) -> str:
     return re.sub(r"[^a-z0-9_-]", "", project_dir.resolve().name.lower()) or "default"
 
 
-def service_spec(name: str, body: dict[str, Any]) -> ServiceSpec:
+def service_spec(name: str, body: dict[str, Any], project_dir: Path | None = None) -> ServiceSpec:
     restart = body.get("restart")
     if restart is None:
         condition = ((body.get("deploy") or {}).get("restart_policy") or {}).get("condition")
@@ -143,7 +144,8 @@ def service_spec(name: str, body: dict[str, Any]) -> ServiceSpec:
     has_check = bool(health.get("test")) and not health.get("disable", False)
     if health.get("test") in (["NONE"], "NONE"):
         has_check = False
-    return ServiceSpec(name, body.get("image"), str(restart), has_check)
+    access = host_access(body, str(project_dir)) if project_dir is not None else ()
+    return ServiceSpec(name, body.get("image"), str(restart), has_check, access)
 
 
 class Compose:
@@ -276,7 +278,9 @@ class Compose:
             names = self.run("config", "--services").stdout.split()
             return [ServiceSpec(name, None) for name in names]
         body = self.config().get("services") or {}
-        return [service_spec(name, body[name]) for name in sorted(body)]
+        return [
+            service_spec(name, body[name], self.project_dir.absolute()) for name in sorted(body)
+        ]
 
     def project_and_services(self) -> tuple[str, list[ServiceSpec]]:
         """Both from one ``config`` call (the health gate needs both)."""
@@ -285,7 +289,7 @@ class Compose:
         model = self.config()
         body = model.get("services") or {}
         name = self.explicit_name or str(model["name"])
-        return name, [service_spec(n, body[n]) for n in sorted(body)]
+        return name, [service_spec(n, body[n], self.project_dir.absolute()) for n in sorted(body)]
 
     def project_name(self) -> str:
         """``-p``/config, else the compose ``name:``, else the directory name."""
