@@ -156,3 +156,25 @@ def test_what_a_release_asks_of_the_host_is_said_before_the_stop(env: EngineEnv)
     ) in said
     # Host networking was there before and is common: said, not called out.
     assert ("info", "web asks the host for network_mode: host") in said
+
+
+def test_a_setting_makes_new_host_access_a_refusal_before_anything_is_loaded(
+    env: EngineEnv,
+) -> None:
+    def compose(ref: str) -> str:
+        text = content.compose_text(env.layout.project, ref)
+        return text.replace("    init: true\n", "    init: true\n    pid: host\n", 1)
+
+    store = _release(env, "1.2.0", compose)
+    env.write_config(store / "manifest.json", refuse_new_host_access=True)
+    before = _tags_of(env)
+
+    code, events, err = env.cli("upgrade", "--yes", "--json")
+
+    assert code == 1, err
+    result = events[-1]
+    assert not result["success"] and not result["rolled_back"]
+    assert "web: pid: host" in result["error"] and "refuse_new_host_access" in result["error"]
+    assert not any(e.get("step") == "StoppingServices" for e in events)
+    assert _tags_of(env) == before
+    assert str(read_state(env.deploy).version) == "1.0.0.0"

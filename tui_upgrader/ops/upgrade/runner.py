@@ -289,7 +289,9 @@ class _Upgrade:
                 if compose_dir != deploy and find_compose_file(deploy)
                 else None
             )
-            announce_host_access(ctx, services, live)
+            announce_host_access(
+                ctx, services, live, refuse_new=self.plan.settings.refuse_new_host_access
+            )
             check_archive_tags(tars, (s.image for s in services if s.image))
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
