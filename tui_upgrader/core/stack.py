@@ -25,6 +25,7 @@ class ServiceSpec:
     image: str | None
     restart: str = "no"  # no | always | unless-stopped | on-failure[:n]
     has_healthcheck: bool = False
+    host_access: tuple[str, ...] = ()  # see core.host_access
 
     @property
     def one_shot(self) -> bool:

@@ -59,6 +59,9 @@ class Settings:
     # written by `tui-upgrader trust`); unsigned repositories only with allow_unsigned.
     trusted_root: Path | None = None
     allow_unsigned: bool = False
+    # What a release newly asks of the host (privileged, binds of host paths...): a warning
+    # before the stop, or with this set a refusal.
+    refuse_new_host_access: bool = False
     # Never replaced or deleted by an upgrade: the original client's protected names.
     keep_paths: tuple[str, ...] = (
         "data",
