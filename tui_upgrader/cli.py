@@ -8,16 +8,18 @@ lazily so headless commands never load Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import NoReturn
 
 from tui_upgrader import __version__
 from tui_upgrader.commands.arg_types import path_arg
 from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, UpgraderError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.redact import RedactingStream, escape_controls, redact_urls
 from tui_upgrader.core.text import shorten_words
 
 logger = logging.getLogger(__name__)
@@ -114,6 +116,17 @@ def _run_tui(args: argparse.Namespace) -> int:
     return run_tui(args)
 
 
+@contextlib.contextmanager
+def _redacted_output() -> Iterator[None]:
+    """A command's stdout and stderr drop URL credentials, whoever prints."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     from tui_upgrader.ops.language import install_language
 
@@ -142,11 +155,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             ) from None
         if args.command is None:
             return _run_tui(args)
-        result: int = args.func(args)
+        with _redacted_output():
+            result: int = args.func(args)
         return result
     except UpgraderError as exc:
         logger.error("%s", exc)
-        print(_("tui-upgrader: error: {exc}").format(exc=exc), file=sys.stderr)
+        text = _("tui-upgrader: error: {exc}").format(exc=exc)
+        print(escape_controls(redact_urls(text)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
@@ -159,7 +174,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected error")
         from tui_upgrader.ops.logsetup import log_file
 
-        what = f"{type(exc).__name__}: {exc}"
+        what = escape_controls(redact_urls(f"{type(exc).__name__}: {exc}"))
         print(
             _("tui-upgrader: unexpected error: {what} (details in {log_file})").format(
                 what=what, log_file=log_file()
