@@ -20,7 +20,9 @@ from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
     OperationError,
+    PackageError,
     RollbackFailedError,
+    StateError,
     StrategyError,
     UnverifiableError,
     UpgraderError,
@@ -257,8 +259,9 @@ class _Upgrade:
             # Packages carry .env as 0644: installed, it holds the admin's secrets.
             new.chmod(0o600)
             return
+        # The live one is the deploy's (bad input, exit 2); the staged one the package's.
         merged = merge_env(
-            live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
+            _env_text(live, StateError), _env_text(new, PackageError), self.to_version
         )
         staged_mode = new.stat().st_mode
         new.write_text(merged.text, encoding="utf-8")
@@ -374,3 +377,15 @@ class _Upgrade:
                 "upgrade failed after the stop", error_text(exc), journal.backup_id
             )
             return replace(self._failed(failure), backup_id=journal.backup_id)
+
+
+def _env_text(path: Path, error: type[UpgraderError]) -> str:
+    """A ``.env`` as text: merging needs UTF-8, and a file that is not is named, in one line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            _("{path}: not UTF-8 text (byte {start}); .env files are merged as text").format(
+                path=path, start=exc.start
+            )
+        ) from None
