@@ -70,7 +70,7 @@ def test_a_foreign_image_is_refused_before_the_stop(
             name: (c.id, c.attrs["State"]["StartedAt"]) for name, c in env.containers().items()
         }
         tree_before = env.tree()
-        tagged_before = sorted(i.id for i in docker_client.images.list(name=tag))
+        tagged_before = sorted(str(i.id) for i in docker_client.images.list(name=tag))
 
         # No override: the architecture comes from the engine (`docker info`).
         _code, checked, _err = env.cli("check", "--json", env={"TUI_UPGRADER_ARCH": ""})
@@ -90,4 +90,4 @@ def test_a_foreign_image_is_refused_before_the_stop(
         }
         assert after == before and set(env.running_images()) == set(before)
         assert env.tree() == tree_before
-        assert sorted(i.id for i in docker_client.images.list(name=tag)) == tagged_before
+        assert sorted(str(i.id) for i in docker_client.images.list(name=tag)) == tagged_before
