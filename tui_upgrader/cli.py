@@ -109,7 +109,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(_("tui-upgrader: error: {exc}").format(exc=exc), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
+        # Only reached before an engine job started (a job runs in its own thread
+        # and is never interrupted this way), so no claim about the stack.
+        print(_("tui-upgrader: interrupted"), file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED

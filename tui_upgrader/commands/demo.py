@@ -32,7 +32,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tui_upgrader.core.events import Step
     from tui_upgrader.demo.session import prepare_demo
+    from tui_upgrader.ops.job_thread import CriticalWatch
     from tui_upgrader.ops.stack import RealDocker
     from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
 
@@ -51,10 +53,11 @@ def run(args: argparse.Namespace) -> int:
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
         ports = Ports(docker=RealDocker(project_name=settings.project_name))
-        emit = printer(args.json)
+        watch = CriticalWatch(printer(args.json), Step.STOPPING_SERVICES)
         result = run_cancellable(
-            lambda cancel: run_upgrade(upgrade, ports, emit, cancel),
+            lambda cancel: run_upgrade(upgrade, ports, watch, cancel),
             lambda: print(_("\ncancelling if nothing has been stopped yet"), file=sys.stderr),
+            critical=lambda: watch.critical,
         )
         return 0 if result.success else result.exit_code
     finally:

@@ -15,6 +15,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
 PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
+# With the pause hook: hold only until this file exists (the test releases it).
+PAUSE_UNTIL_ENV = "TUI_UPGRADER_TEST_PAUSE_UNTIL"
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,7 +156,11 @@ def pause_point(name: str, cancel: threading.Event) -> None:
     """
     if os.environ.get(PAUSE_HOOK_ENV) == name:
         logger.warning("test pause hook holding at %s", name)
-        cancel.wait(120)
+        until = os.environ.get(PAUSE_UNTIL_ENV)
+        deadline = time.monotonic() + 120
+        while not cancel.wait(0.05 if until else 120) and time.monotonic() < deadline:
+            if until and os.path.exists(until):
+                break
 
 
 def _flock_holder(st: os.stat_result) -> str:

@@ -1,7 +1,7 @@
-"""ProgressScreen: runs one operation in a thread worker and shows it live.
+"""ProgressScreen: runs one operation in its own thread and shows it live.
 
-The screen owns the worker (group ``operation``) and renders every event the
-worker posts to it. It cannot be left while the operation runs; cancel is
+The screen owns the job thread (``ops.job_thread``) and renders every event
+the job posts to it. It cannot be left while the operation runs; cancel is
 honoured before the stop and refused, with the reason, after it.
 """
 
@@ -10,15 +10,13 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.events import (
     Event,
     LayerEvent,
@@ -31,6 +29,7 @@ from tui_upgrader.core.events import (
 )
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.overall import OverallProgress
+from tui_upgrader.ops.job_thread import CriticalWatch, JobThread
 from tui_upgrader.ui.bridge import ThrottledEmit
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
@@ -76,7 +75,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
             package_bytes=operation.package_bytes,
             past_downtimes=operation.past_downtimes,
         )
-        self._worker: Worker[ResultEvent] | None = None
+        self.job: JobThread | None = None
+        self.engine_watch: CriticalWatch | None = None
 
     # --- layout -------------------------------------------------------------------
 
@@ -103,34 +103,21 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.query_one(TransferBar).add_class("-stale")
         self.set_interval(0.5, self._tick)
         self._tick()
-        self._worker = self._run_job()
+        throttled = ThrottledEmit(self.post_message)
+        # Seen on the job's thread, so still true after the UI has gone (quit).
+        self.engine_watch = emit = CriticalWatch(throttled, self.operation.critical_from)
+
+        def ended(result: ResultEvent) -> None:
+            throttled.flush()
+            self.post_message(JobEnded(result))
+
+        # The job's own thread, not a Textual worker: quitting the app must hand
+        # the terminal back at once while a stopped stack is being brought back.
+        self.job = JobThread(self.operation.job, emit, ended)
+        self.job.start()
 
     def _now(self) -> float:
         return host(self).deps.clock.monotonic()
-
-    # --- the worker -----------------------------------------------------------------
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="operation",
-        exit_on_error=False,
-        description=_("Upgrade, restore, backup or recovery job"),
-    )
-    def _run_job(self) -> ResultEvent:
-        worker = get_current_worker()
-        emit = ThrottledEmit(self.post_message)
-        try:
-            result = self.operation.job(emit, worker.cancelled_event)
-        except Exception as exc:
-            if not isinstance(exc, UpgraderError):
-                logger.exception("%s failed unexpectedly", self.operation.title)
-            result = ResultEvent.failure(exc)
-            emit(result)
-        finally:
-            emit.flush()
-        self.post_message(JobEnded(result))
-        return result
 
     @property
     def running(self) -> bool:
@@ -138,10 +125,10 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     @property
     def started(self) -> bool:
-        """Mounted and the worker launched (the clock started)."""
-        return self._worker is not None
+        """Mounted and the job thread launched (the clock started)."""
+        return self.job is not None
 
-    # --- events from the worker ---------------------------------------------------------
+    # --- events from the job -----------------------------------------------------------
 
     @on(UpgradeEvent)
     def _on_event(self, message: UpgradeEvent) -> None:
@@ -207,12 +194,6 @@ class ProgressScreen(Screen[ResultEvent | None]):
     def _on_job_ended(self, message: JobEnded) -> None:
         if self.result is None:  # the engine did not emit its result itself
             self._finish(message.result)
-
-    @on(Worker.StateChanged)
-    def _on_worker(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._worker and event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self._finish(ResultEvent.failure(error or RuntimeError(_("the worker failed"))))
 
     def _finish(self, result: ResultEvent) -> None:
         if self.result is not None:
@@ -293,8 +274,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
         if not self.cancel_requested:
             self.cancel_requested = True
             self._log("warning", _("cancel requested: stopping at the next safe point"))
-            if self._worker is not None:
-                self._worker.cancel()
+            if self.job is not None:
+                self.job.cancel.set()
         self._tick()
         return True
 
