@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -73,8 +74,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     argv = list(sys.argv[1:] if argv is None else argv)
     args, rest = _common(defaults=True).parse_known_args(argv)
     if rest:
-        return build_parser().parse_args(argv)
+        return absolute_paths(build_parser().parse_args(argv))
     args.command = None
+    return absolute_paths(args)
+
+
+def absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path given on the command line, against the current directory, once.
+
+    Done here, at the edge, so no later ``cwd=`` (compose runs in the deploy
+    dir) can make a relative path mean something else. A manifest that is not
+    a URL is a file path too.
+    """
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, Path(os.path.abspath(value.expanduser())))
+    manifest = getattr(args, "manifest", None)
+    if isinstance(manifest, str) and manifest and "://" not in manifest:
+        args.manifest = os.path.abspath(os.path.expanduser(manifest))
     return args
 
 

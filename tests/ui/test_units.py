@@ -143,7 +143,7 @@ def test_journal_lines_and_backup_rows() -> None:
     records = sc.backup_records()
     rows = rows_from_records(reversed(records))
     assert [r.id for r in rows] == [4, 3, 2, 1]  # newest first, whatever the input order
-    assert rows[-1].cells(sc.NOW)[-1] == "MISSING"
+    assert rows[-1].cells(sc.NOW)[-2] == "MISSING"
     assert rows[0].cells(sc.NOW + timedelta(hours=1))[3] == "8 hours ago"
 
 

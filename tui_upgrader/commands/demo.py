@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
         if not args.headless:
             from tui_upgrader.ui.launch import run_tui
 
-            return run_tui(args, settings=settings, needs_setup=False)
+            return run_tui(args, settings=settings, needs_setup=False, reload_settings=None)
         from tui_upgrader.ops.upgrade import run_upgrade
 
         plan = load_decision(settings)

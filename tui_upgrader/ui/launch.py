@@ -107,6 +107,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
         "config_file": config_file,
         "write_config": write_config,
         "reload_settings": reload_settings,
+        "check_deploy_dir": True,
     }
     values.update(overrides)
     return UiDeps(**values)

@@ -62,6 +62,8 @@ class PlanFailed(Message):
 
     error: Exception
     """An UpgraderError (NetworkError, ManifestError, ...) or an unexpected one."""
+    title: str = ""
+    """What cannot be used, when it is not the manifest (the deploy dir, the config)."""
 
 
 @dataclass
