@@ -181,7 +181,7 @@ async def test_a_missing_deploy_dir_is_said_before_anything_is_offered(tmp_path:
         assert str(missing) in str(screen.problem)
         await pilot.press("enter")
         assert app.screen is screen  # nothing offered
-        assert screen.plan is None
+        assert not loaded(app)
         missing.mkdir()
         await pilot.press("r")
         await wait_until(pilot, lambda: loaded(app))

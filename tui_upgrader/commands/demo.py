@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from tui_upgrader.core.events import Step
     from tui_upgrader.demo.session import prepare_demo
     from tui_upgrader.ops.job_thread import CriticalWatch
-    from tui_upgrader.ops.stack import RealDocker
-    from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
+    from tui_upgrader.ops.stack.real_docker import RealDocker
+    from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.planning import load_decision
 
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     named = {"project": args.project} if args.project else {}
@@ -48,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
             from tui_upgrader.ui.launch import run_tui
 
             return run_tui(args, settings=settings, needs_setup=False, reload_settings=None)
-        from tui_upgrader.ops.upgrade import run_upgrade
+        from tui_upgrader.ops.upgrade.runner import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
