@@ -12,6 +12,7 @@ ps``, the log) and no traceback or false "nothing was stopped" was printed.
 from __future__ import annotations
 
 import re
+import subprocess
 import time
 from pathlib import Path
 
@@ -53,7 +54,15 @@ def _wait_exit(demo: Demo, timeout: float = 120) -> int:
     deadline = time.monotonic() + timeout
     while (status := demo.term.exit_status()) is None:
         if time.monotonic() > deadline:
-            raise AssertionError(f"the process did not end:\n{demo.term.history()}")
+            # What still holds the terminal (the process, or a child it left behind).
+            tty = demo.term.tmux("display-message", "-p", "-t", demo.term.session, "#{pane_tty}")
+            ps = subprocess.run(
+                ["ps", "-o", "pid,ppid,stat,args", "-t", tty.strip()],
+                capture_output=True,
+                text=True,
+                check=False,
+            ).stdout
+            raise AssertionError(f"the process did not end:\n{ps}\n{demo.term.history()}")
         time.sleep(0.05)
     return status
 
