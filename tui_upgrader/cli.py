@@ -11,8 +11,10 @@ import argparse
 import contextlib
 import importlib
 import logging
+import os
 import sys
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from tui_upgrader import __version__
@@ -105,8 +107,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             # Named by the subcommand's own parser, so the line points at its --help.
             where = SUBPARSERS.get(getattr(args, "command", None) or "", parser)
             where.error(_("unrecognized arguments: {args}").format(args=" ".join(unknown)))
-        return args
+        return absolute_paths(args)
     args.command = None
+    return absolute_paths(args)
+
+
+def absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path given on the command line, against the current directory, once.
+
+    Done here, at the edge, so no later ``cwd=`` (compose runs in the deploy
+    dir) can make a relative path mean something else. A manifest that is not
+    a URL is a file path too.
+    """
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, Path(os.path.abspath(value.expanduser())))
+    manifest = getattr(args, "manifest", None)
+    if isinstance(manifest, str) and manifest and "://" not in manifest:
+        args.manifest = os.path.abspath(os.path.expanduser(manifest))
     return args
 
 
@@ -164,7 +182,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(escape_controls(redact_urls(text)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
+        # Only reached before an engine job started (a job runs in its own thread
+        # and is never interrupted this way), so no claim about the stack.
+        print(_("tui-upgrader: interrupted"), file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
