@@ -16,8 +16,8 @@ import os
 from pathlib import Path
 
 from tui_upgrader.core.errors import UpgraderError
-from tui_upgrader.core.paths import STATE_DIR_NAME
-from tui_upgrader.core.redact import Redactor, env_values, escape_controls
+from tui_upgrader.core.paths import COMPOSE_FILE_NAMES, STATE_DIR_NAME
+from tui_upgrader.core.redact import Redactor, env_values, escape_controls, project_name_keys
 from tui_upgrader.ops.settings import Settings, default_log_dir, load_settings
 
 logger = logging.getLogger(__name__)
@@ -40,14 +40,22 @@ def env_files(deploy_dir: Path) -> tuple[Path, ...]:
     return (deploy_dir / ".env", state / "staging" / ".env", state / "previous" / ".env")
 
 
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""  # absent (no staging yet) or unreadable: nothing to learn from it
+
+
 def learn_env_secrets(redactor: Redactor, deploy_dir: Path) -> Redactor:
-    """Add the values of every ``.env`` of ``deploy_dir`` that can be read now."""
+    """Add the secret values of every ``.env`` of ``deploy_dir`` that can be read now
+    (not the project name: ``core.redact`` says why)."""
     for path in env_files(deploy_dir):
-        try:
-            text = path.read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue  # absent (no staging yet) or unreadable: nothing to learn from it
-        redactor.add(env_values(text))
+        text = _read(path)
+        if not text:
+            continue
+        compose = "\n".join(_read(path.parent / name) for name in COMPOSE_FILE_NAMES)
+        redactor.add(env_values(text, project_name_keys(compose)))
     return redactor
 
 
