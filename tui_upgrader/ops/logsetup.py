@@ -18,6 +18,7 @@ from pathlib import Path
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES, STATE_DIR_NAME
 from tui_upgrader.core.redact import Redactor, env_values, escape_controls, project_name_keys
+from tui_upgrader.ops.fsutil import private_dir
 from tui_upgrader.ops.settings import Settings, default_log_dir, load_settings
 
 logger = logging.getLogger(__name__)
@@ -114,11 +115,9 @@ class PrivateRotatingFileHandler(logging.handlers.RotatingFileHandler):
 
 
 def _make_private(log_dir: Path, path: Path) -> None:
-    log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    # mkdir leaves an existing dir as it is; a configured dir we do not own
-    # stays as it is, the files in it are private either way.
-    with contextlib.suppress(OSError):
-        os.chmod(log_dir, 0o700)
+    # The same checks as the state dirs: the log holds container output, and a
+    # dir another user owns (or a link one planted) would let them read or aim it.
+    private_dir(log_dir)
     for rotated in (path.with_name(f"{path.name}.{n}") for n in range(1, BACKUP_COUNT + 1)):
         with contextlib.suppress(OSError):
             os.chmod(rotated, 0o600)
