@@ -64,6 +64,16 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
     return rows
 
 
+def arch_line(decision: Decision) -> str:
+    """The architecture the package was chosen for, and who said so (#19): the
+    engine runs the images, so its word is not "this machine" over ssh://."""
+    if decision.arch_source == "engine":
+        return _("engine: {arch}").format(arch=decision.arch)
+    if decision.arch_source == "TUI_UPGRADER_ARCH":
+        return f"TUI_UPGRADER_ARCH: {decision.arch}"
+    return _("this machine: {arch}").format(arch=decision.arch)
+
+
 def summary_lines(manifest: Manifest, decision: Decision, source: str, now: datetime) -> list[str]:
     installed = (
         decision.current_version.short if decision.current_version else _("nothing installed")
@@ -80,8 +90,7 @@ def summary_lines(manifest: Manifest, decision: Decision, source: str, now: date
         + _("Offered {version}, released {released}").format(
             version=manifest.version.short, released=released
         ),
-        source_label
-        + _("{source} · this machine: {arch}").format(source=source or "-", arch=decision.arch),
+        source_label + f"{source or '-'} · {arch_line(decision)}",
     ]
     if manifest.min_version is not None:
         lines.append(
