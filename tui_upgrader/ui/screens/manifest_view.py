@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from tui_upgrader.core import display
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ui.planview import shown
 
 if TYPE_CHECKING:
     # Annotations only: the manifest worker loads these after the first frame.
@@ -45,9 +46,9 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
             PackageRow(
                 key,
                 key == chosen,
-                arch,
+                shown(arch),
                 kind,
-                host_of(url, source),
+                shown(host_of(url, source)),
                 display.size(size) if size is not None else "?",
                 display.short_hash(sha),
                 sha is not None,
@@ -97,7 +98,7 @@ def summary_lines(manifest: Manifest, decision: Decision, source: str, now: date
             requires_label
             + _("{version} or later installed first").format(version=manifest.min_version.short)
         )
-    return lines
+    return [shown(line) for line in lines]
 
 
 def trust_line(trust: TrustSummary) -> str:
@@ -124,7 +125,7 @@ def patch_lines(manifest: Manifest) -> list[str]:
             lines.append("  " + delete_label + ", ".join(ops.deleted))
         if patch.notes:
             lines.append("  " + notes_label + patch.notes)
-    return lines
+    return [shown(line) for line in lines]
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
@@ -137,4 +138,4 @@ def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
     ]
     if unverifiable:
         lines.append(_("No hash (unverifiable): {keys}").format(keys=", ".join(unverifiable)))
-    return lines
+    return [shown(line) for line in lines]
