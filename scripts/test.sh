@@ -16,6 +16,9 @@ echo "== mypy --strict"
 mypy
 echo "== import-linter"
 lint-imports
+echo "== PostgreSQL example base image (debootstrap; cached under /var/cache/tui-upgrader)"
+time bash examples/postgres/build_base.sh
+
 run_pytest() {
   set +e
   pytest "$@"

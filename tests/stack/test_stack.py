@@ -262,3 +262,29 @@ def test_project_name_comes_from_option_then_file_then_directory(
     (stack_dir / "compose.yaml").write_text(json.dumps(body))
     # .env is passed explicitly: its variables reach the model.
     assert Compose(cli, stack_dir).services()[0].image == "tuitest/x:7"
+
+
+def test_compose_gets_a_minimal_environment_so_no_stray_variable_wins_over_env(
+    compose_cli: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / ".env").write_text("TAG=7\n")
+    body = {"services": {"app": {"image": "tuitest/x:${TAG}-${STRAY:-none}"}}}
+    (stack_dir / "compose.yaml").write_text(json.dumps(body))
+    # Whatever root's shell (or a cron job) happens to export.
+    monkeypatch.setenv("TAG", "evil")
+    monkeypatch.setenv("STRAY", "token-from-the-shell")
+    assert Compose(discover_compose(), stack_dir).services()[0].image == "tuitest/x:7-none"
+
+
+def test_a_service_named_like_a_flag_is_a_name_to_compose_logs(
+    compose_cli: list[str], tmp_path: Path
+) -> None:
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / "compose.yaml").write_text(json.dumps({"services": {"app": {"image": "x"}}}))
+    compose = Compose(discover_compose(), stack_dir, "h25-flagname")
+    # Without "--", "-f" is --follow (of every service); with it, a service name.
+    with pytest.raises(ComposeError, match="no such service"):
+        compose.logs("-f", tail=1)

@@ -135,6 +135,10 @@ class HealthGateError(DockerError):
     """Services did not become healthy in time."""
 
 
+class UncleanStopError(DockerError):
+    """A service was killed during the stop and ``unclean_stop = "refuse"``."""
+
+
 class JournalError(OperationError):
     """An interrupted upgrade must be resolved first (``recover``)."""
 

@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, StopReport, pin_ref
 from tui_upgrader.ops.images import engine as docker_engine
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 from tui_upgrader.ops.images.pull import pull_image
 from tui_upgrader.ops.stack._internal import health
 from tui_upgrader.ops.stack._internal.compose import Compose, ComposeCli, discover_compose
+from tui_upgrader.ops.stack._internal.stopping import stop_and_check
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class RealDocker:
         self._client = client
         self._cli = compose_cli
         self._engine: docker_engine.EngineTarget | None = None
+        self._configs: dict[tuple[object, ...], dict[str, Any]] = {}
 
     @property
     def engine(self) -> docker_engine.EngineTarget:
@@ -63,7 +66,13 @@ class RealDocker:
         return self._cli
 
     def compose(self, project_dir: Path) -> Compose:
-        return Compose(self.compose_cli, project_dir, self.project_name, engine=self.engine)
+        return Compose(
+            self.compose_cli,
+            project_dir,
+            self.project_name,
+            engine=self.engine,
+            config_cache=self._configs,
+        )
 
     def compose_version(self) -> str:
         return self.compose_cli.describe()
@@ -76,6 +85,9 @@ class RealDocker:
 
     def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
         return self.compose(project_dir).services()
+
+    def compose_project(self, project_dir: Path) -> str:
+        return self.compose(project_dir).project_name()
 
     def running_services(self, project_dir: Path) -> list[str]:
         compose = self.compose(project_dir)
@@ -168,6 +180,9 @@ class RealDocker:
 
     def stop(self, project_dir: Path) -> None:
         self.compose(project_dir).stop()
+
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        return stop_and_check(self.compose(project_dir), self.client, min_grace_s=min_grace_s)
 
     def wait_healthy(
         self,
