@@ -19,7 +19,7 @@ import hashlib
 import shutil
 import tarfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -203,6 +203,8 @@ class FakeBackupStore:
         note: str = "",
         emit: Emit = discard,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        grafts: Mapping[str, Path] | None = None,
     ) -> FakeBackupRecord:
         self.calls.append(("create", kind))
         with self._lock:

@@ -21,7 +21,9 @@ from tui_upgrader.ops.backup.tree import exclusion
 IS_ROOT = os.geteuid() == 0
 
 
-def picture(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+def picture(
+    root: Path, *, skip: tuple[str, ...] = (), whole_seconds: bool = False
+) -> dict[str, Any]:
     """Everything a snapshot must keep: content, kind, mode, owner, mtime_ns, xattrs,
     symlink targets and which paths share an inode."""
     out: dict[str, Any] = {}
@@ -49,7 +51,8 @@ def picture(root: Path, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
             if stat.S_ISLNK(st.st_mode):
                 item["link"] = os.readlink(path)
             else:
-                item["mtime"] = st.st_mtime_ns
+                # Archives keep whole seconds (README "Backups").
+                item["mtime"] = st.st_mtime_ns // 10**9 if whole_seconds else st.st_mtime_ns
             if stat.S_ISREG(st.st_mode):
                 item["data"] = Path(path).read_bytes()
                 if st.st_nlink > 1:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -161,7 +161,12 @@ class BackupPort(Protocol):
         note: str = ...,
         emit: Emit = ...,
         cancel: threading.Event | None = ...,
-    ) -> BackupRecordView: ...
+        source: Path | None = ...,
+        grafts: Mapping[str, Path] | None = ...,
+    ) -> BackupRecordView:
+        """``source``: read the tree from this copy of ``deploy_dir`` (the pre-copy
+        snapshot), ``grafts`` adding its parts kept on other filesystems."""
+        ...
 
     def verify(self, backup_id: int) -> VerifyReport: ...
 
