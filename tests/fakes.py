@@ -129,7 +129,7 @@ class FakeDocker:
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
+    ) -> float | None:
         for spec in self.services:
             emit(ServiceEvent(spec.name, "starting"))
         self._enter("wait_healthy", project_dir, cancel)
@@ -141,6 +141,7 @@ class FakeDocker:
         if not healthy:
             names = ", ".join(s.name for s in self.services)
             raise HealthGateError(f"services not healthy within {timeout_s:.0f} s: {names}")
+        return None  # the gate's end is all a fake knows
 
 
 # --- backups ---------------------------------------------------------------------

@@ -154,10 +154,13 @@ class ResultEvent:
     # and the TUI (the JSON's ``error`` says both in one line).
     put_back: tuple[str, ...] = ()
     not_restored: tuple[str, ...] = ()
+    # The health gate's settle window after every service first passed its check
+    # (the stack already served then): not part of ``downtime_s``.
+    settle_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # Exactly the contract's keys: consumers may compare the whole object.
-        # Downtime is in state.toml's history; the rest is in the log events.
+        # The contract's keys, then the two downtime figures (seconds, null when
+        # nothing was stopped or not measured): added, never renamed.
         return {
             "type": "result",
             "success": self.success,
@@ -166,6 +169,8 @@ class ResultEvent:
             "backup_id": self.backup_id,
             "rolled_back": self.rolled_back,
             "error": self.error,
+            "downtime_s": None if self.downtime_s is None else round(self.downtime_s, 3),
+            "settle_s": None if self.settle_s is None else round(self.settle_s, 3),
         }
 
     @classmethod

@@ -96,8 +96,12 @@ class DockerPort(Protocol):
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
-        """The health gate; raises HealthGateError naming bad services with logs."""
+    ) -> float | None:
+        """The health gate; raises HealthGateError naming bad services with logs.
+
+        Returns the ``time.monotonic()`` at which every service first passed its
+        check (before the settle window), or None when that is not known.
+        """
         ...
 
 

@@ -34,6 +34,10 @@ class HistoryEntry:
     at: str
     backup_id: int | None = None
     downtime_s: float | None = None
+    # A rolled-back attempt: the version did not change, the outage still counts
+    # (it is the expensive case the expected downtime must learn).
+    rolled_back: bool = False
+    settle_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +92,8 @@ def read_state(deploy_dir: Path) -> DeployState:
                 at=str(item.get("at", "")),
                 backup_id=item.get("backup_id"),
                 downtime_s=item.get("downtime_s"),
+                rolled_back=bool(item.get("rolled_back", False)),
+                settle_s=item.get("settle_s"),
             )
         )
     return DeployState(version=version, history=tuple(history))
@@ -105,6 +111,10 @@ def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:
         out["backup_id"] = entry.backup_id
     if entry.downtime_s is not None:
         out["downtime_s"] = round(entry.downtime_s, 3)
+    if entry.settle_s is not None:
+        out["settle_s"] = round(entry.settle_s, 3)
+    if entry.rolled_back:
+        out["rolled_back"] = True
     return out
 
 
@@ -127,6 +137,7 @@ def record_upgrade(
     strategy: str,
     backup_id: int | None,
     downtime_s: float | None,
+    settle_s: float | None = None,
 ) -> DeployState:
     """Set the installed version and append history; called only after the health gate."""
     old = read_state(deploy_dir)
@@ -137,7 +148,31 @@ def record_upgrade(
         at=datetime.now(UTC).isoformat(timespec="seconds"),
         backup_id=backup_id,
         downtime_s=downtime_s,
+        settle_s=settle_s,
     )
     new = DeployState(version=to_version, history=(*old.history, entry))
     write_state(deploy_dir, new)
     return new
+
+
+def record_outage(
+    deploy_dir: Path,
+    *,
+    from_version: str | None,
+    to_version: str,
+    strategy: str,
+    downtime_s: float,
+    settle_s: float | None,
+) -> None:
+    """Append a rolled-back attempt to the history; the installed version stays."""
+    old = read_state(deploy_dir)
+    entry = HistoryEntry(
+        from_version=from_version,
+        to_version=to_version,
+        strategy=strategy,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        downtime_s=downtime_s,
+        rolled_back=True,
+        settle_s=settle_s,
+    )
+    write_state(deploy_dir, DeployState(version=old.version, history=(*old.history, entry)))

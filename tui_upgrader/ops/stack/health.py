@@ -49,6 +49,9 @@ class Verdict:
     detail: str = ""
     ready: bool = False
     hopeless: bool = False  # will not get better by waiting
+    # Serving now (healthy, or running without a check), settle window or not:
+    # the moment every service first is, is when the outage ended.
+    passing: bool = False
     restarts: int = 0  # the engine's RestartCount, shown live
 
 
@@ -105,8 +108,8 @@ def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
                 key = f"{attrs.get('Id')}:healthy"
                 stable = settle.stable_for(key, str(state.get("StartedAt")), restarts)
                 if stable >= settle_s:
-                    return Verdict("healthy", ready=True)
-                return Verdict("healthy", f"settling {settle_s:g}s")
+                    return Verdict("healthy", ready=True, passing=True)
+                return Verdict("healthy", f"settling {settle_s:g}s", passing=True)
             if hstatus == "unhealthy":
                 log = health.get("Log") or [{}]
                 output = _one_line(str(log[-1].get("Output") or "")) or "no output"
@@ -119,14 +122,14 @@ def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
             return Verdict("starting", "health check pending")
         stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
         if stable >= settle_s:
-            return Verdict("running", ready=True)
+            return Verdict("running", ready=True, passing=True)
         if restarts:
             # ExitCode is reset when the container starts again: not worth showing.
             return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
-        return Verdict("starting", f"settling {settle_s:g}s")
+        return Verdict("starting", f"settling {settle_s:g}s", passing=True)
     if status == "exited":
         if policy in _ONE_SHOT_POLICIES and code == 0:
-            return Verdict("exited", "exit 0", ready=True)
+            return Verdict("exited", "exit 0", ready=True, passing=True)
         return Verdict("exited", f"exit {code}", hopeless=policy in ("", "no"))
     if status == "restarting":
         return Verdict(
@@ -202,9 +205,14 @@ def wait_healthy(
     cancel: threading.Event | None = None,
     poll_s: float = POLL_S,
     clock: Callable[[], float] = time.monotonic,
-) -> None:
-    """Return when every service is fit; raise HealthGateError naming the rest."""
+) -> float:
+    """Return when every service is fit; raise HealthGateError naming the rest.
+
+    Returns the ``clock`` time of the first poll at which every service passed
+    (healthy, or running), before the settle window: when the outage ended.
+    """
     start = clock()
+    first_passing: float | None = None
     deadline = start + timeout_s
     settle = _Settle(clock)
     shown: dict[str, tuple[str, str]] = {}
@@ -226,10 +234,12 @@ def wait_healthy(
                 detail = redact(verdict.detail)  # may quote a health check's output
                 emit(ServiceEvent(name, verdict.state, detail, verdict.restarts))
                 logger.info("service %s: %s %s", name, verdict.state, detail)
+        if first_passing is None and all(v.passing for v in verdicts.values()):
+            first_passing = clock()
         bad = {name: v for name, v in verdicts.items() if not v.ready}
         if not bad:
             logger.info("health gate passed for %s after %.1fs", project, clock() - start)
-            return
+            return first_passing if first_passing is not None else clock()
         now = clock()
         if now >= deadline or any(v.hopeless for v in bad.values()):
             with docker_errors(f"reading logs of project {project}"):

@@ -205,6 +205,7 @@ def journal_result(
     downtime_s: float | None = None,
     rollback_healthy: bool | None = None,
     exit_code: int = 0,
+    settle_s: float | None = None,
 ) -> ResultEvent:
     """The outcome of the run this journal records (versions and backup from it)."""
     return ResultEvent(
@@ -217,4 +218,5 @@ def journal_result(
         downtime_s=downtime_s,
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
+        settle_s=settle_s,
     )
