@@ -38,6 +38,7 @@ class HistoryEntry:
     # (it is the expensive case the expected downtime must learn).
     rolled_back: bool = False
     settle_s: float | None = None
+    backup_s: float | None = None  # the backup's share of downtime_s (inside the stop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,7 @@ def read_state(deploy_dir: Path) -> DeployState:
                 downtime_s=item.get("downtime_s"),
                 rolled_back=bool(item.get("rolled_back", False)),
                 settle_s=item.get("settle_s"),
+                backup_s=item.get("backup_s"),
             )
         )
     return DeployState(version=version, history=tuple(history))
@@ -113,6 +115,8 @@ def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:
         out["downtime_s"] = round(entry.downtime_s, 3)
     if entry.settle_s is not None:
         out["settle_s"] = round(entry.settle_s, 3)
+    if entry.backup_s is not None:
+        out["backup_s"] = round(entry.backup_s, 3)
     if entry.rolled_back:
         out["rolled_back"] = True
     return out
@@ -138,6 +142,7 @@ def record_upgrade(
     backup_id: int | None,
     downtime_s: float | None,
     settle_s: float | None = None,
+    backup_s: float | None = None,
 ) -> DeployState:
     """Set the installed version and append history; called only after the health gate."""
     old = read_state(deploy_dir)
@@ -149,6 +154,7 @@ def record_upgrade(
         backup_id=backup_id,
         downtime_s=downtime_s,
         settle_s=settle_s,
+        backup_s=backup_s,
     )
     new = DeployState(version=to_version, history=(*old.history, entry))
     write_state(deploy_dir, new)
@@ -163,6 +169,7 @@ def record_outage(
     strategy: str,
     downtime_s: float,
     settle_s: float | None,
+    backup_s: float | None = None,
 ) -> None:
     """Append a rolled-back attempt to the history; the installed version stays."""
     old = read_state(deploy_dir)
@@ -174,5 +181,6 @@ def record_outage(
         downtime_s=downtime_s,
         rolled_back=True,
         settle_s=settle_s,
+        backup_s=backup_s,
     )
     write_state(deploy_dir, DeployState(version=old.version, history=(*old.history, entry)))

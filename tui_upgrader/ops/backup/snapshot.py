@@ -127,7 +127,8 @@ class Snapshot:
         for part in self.parts:
             remove_tree(part.root)
 
-    def _skip(self, part: Part) -> Callable[[str], bool]:
+    def skip(self, part: Part) -> Callable[[str], bool]:
+        """What the walk of ``part`` leaves out (rels relative to its source)."""
         prefix = f"{part.rel}/" if part.rel else ""
 
         def skip(rel: str) -> bool:
@@ -140,7 +141,7 @@ class Snapshot:
         return skip
 
     def _listing(self, part: Part) -> Listing:
-        return listing(part.source, self._skip(part))
+        return listing(part.source, self.skip(part))
 
     # --- space ---------------------------------------------------------------------
 

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade.backup_with_stack import (
         start_left_stopped as start_left_stopped,
     )
+    from tui_upgrader.ops.upgrade.estimate import expected_downtime as expected_downtime
     from tui_upgrader.ops.upgrade.journal import Journal as Journal
     from tui_upgrader.ops.upgrade.journal import clear_journal as clear_journal
     from tui_upgrader.ops.upgrade.journal import read_journal as read_journal
@@ -31,6 +32,7 @@ __getattr__ = lazy_face(
     __name__,
     {
         "detect_arch": "planning",
+        "expected_downtime": "estimate",
         "load_decision": "planning",
         "package_cache_path": "planning",
         "Plan": "planning",

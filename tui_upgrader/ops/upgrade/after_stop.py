@@ -34,7 +34,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
 from tui_upgrader.ops.upgrade.apply import apply_moves, discard_work_dirs, undo_moves
 from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
-from tui_upgrader.ops.upgrade.outage import Outage, mark_stop, measure
+from tui_upgrader.ops.upgrade.outage import BACKUP_S, Outage, mark_stop, measure
 from tui_upgrader.ops.upgrade.outage import record_rolled_back as outage_recorded
 from tui_upgrader.ops.upgrade.pre_backup import restore_data, with_backup
 from tui_upgrader.ops.upgrade.steps import Context
@@ -99,7 +99,10 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
                     ctx.docker.down(deploy)
                     ctx.note(Stage.STOPPED, services=_services(journal))
         if journal.step in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP):
+            t_backup = time.monotonic()
             journal = _backup(ctx, journal, make_backup)
+            # The backup's share of the stop window, for the next expected downtime.
+            journal.extra.setdefault(BACKUP_S, time.monotonic() - t_backup)
         journal = journal.advance(Step.APPLYING_UPDATE)
         write_journal(deploy, journal)
         with ctx.step(Step.APPLYING_UPDATE):
@@ -229,6 +232,7 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> Journal:
         if read_state(deploy).version != target:
             downtime = journal.extra.get("downtime_s")
             settle = journal.extra.get("settle_s")
+            backup_s = journal.extra.get(BACKUP_S)
             record_upgrade(
                 deploy,
                 from_version=Version.parse(journal.from_version) if journal.from_version else None,
@@ -237,6 +241,7 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> Journal:
                 backup_id=journal.backup_id,
                 downtime_s=float(downtime) if isinstance(downtime, int | float) else None,
                 settle_s=float(settle) if isinstance(settle, int | float) else None,
+                backup_s=float(backup_s) if isinstance(backup_s, int | float) else None,
             )
         discard_work_dirs(deploy)
         if journal.backup_id is not None:

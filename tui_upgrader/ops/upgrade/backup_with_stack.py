@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -46,6 +46,11 @@ from tui_upgrader.ops.upgrade.apply import remove_state_temps
 from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal
 from tui_upgrader.ops.upgrade.notifying import installed_version, notify_restore
 from tui_upgrader.ops.upgrade.stop_mark import clear_mark, left_stopped, mark_stopped
+from tui_upgrader.ops.upgrade.two_pass import (
+    discard_snapshot,
+    standalone_final,
+    standalone_precopy,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -183,6 +188,7 @@ def create_backup(
     # backup/restore would otherwise stop or swap the tree under this one.
     with deploy_lock(deploy_dir):
         refuse_interrupted(deploy_dir, "backup")
+        discard_snapshot(deploy_dir)  # of a killed earlier run
         running = _running(docker, deploy_dir, emit)
         if running and not stop:
             raise BackupError(
@@ -194,24 +200,48 @@ def create_backup(
         left = left_stopped(deploy_dir)
         if left:
             emit(LogEvent("warning", _(_LEFT_STOPPED).format(services=", ".join(left))))
+        # Two passes (README "Backups"): the copy while the stack serves, only what
+        # changed while it is down, the archive once it is back up.
+        snapshot = None
         if running:
+            snapshot = standalone_precopy(
+                replace(store.settings, deploy_dir=deploy_dir), emit, cancel
+            )
             mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
             _down(docker, deploy_dir, running, emit)
         restart = bool(running or left)
         try:
             emit(StepEvent(Step.CREATING_BACKUP, "started"))
-            record = store.create(
-                deploy_dir, kind="manual", version=version, note=note, emit=emit, cancel=cancel
-            )
+            if snapshot is not None:
+                standalone_final(snapshot, emit)
+            else:
+                record = store.create(
+                    deploy_dir, kind="manual", version=version, note=note, emit=emit, cancel=cancel
+                )
             emit(StepEvent(Step.CREATING_BACKUP, "finished"))
         except BaseException:
             emit(StepEvent(Step.CREATING_BACKUP, "failed"))
             if restart:
                 _restart(docker, store.settings, deploy_dir, emit)  # the backup error matters more
                 clear_mark(deploy_dir)
+            discard_snapshot(deploy_dir)
             raise
         restart_error = _restart(docker, store.settings, deploy_dir, emit) if restart else None
         clear_mark(deploy_dir)
+        if snapshot is not None:
+            try:
+                record = store.create(
+                    deploy_dir,
+                    kind="manual",
+                    version=version,
+                    note=note,
+                    emit=emit,
+                    cancel=cancel,
+                    source=snapshot.parts[0].tree,
+                    grafts=snapshot.grafts(),
+                )
+            finally:
+                discard_snapshot(deploy_dir)
         return CreatedBackup(record, running or left, restart_error)
 
 
@@ -234,6 +264,7 @@ def start_left_stopped(
     with deploy_lock(deploy_dir):
         # A kill in the middle of the journal's first write leaves only its temp file.
         remove_state_temps(deploy_dir)
+        discard_snapshot(deploy_dir)  # a killed two-pass backup's copy
         if settings.catalogue_path.exists():  # a no-op recover creates nothing
             with contextlib.suppress(UpgraderError):
                 store.list()

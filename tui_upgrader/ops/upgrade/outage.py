@@ -20,6 +20,7 @@ from tui_upgrader.ops.upgrade.steps import Context
 logger = logging.getLogger(__name__)
 
 STOP_STARTED = "stop_started"  # journal.extra: time.time() when the stop began
+BACKUP_S = "backup_s"  # journal.extra: seconds the backup took inside the stop
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +51,10 @@ def measure(journal: Journal, first_passing: float | None) -> Outage:
     return Outage(max(0.0, passed - started), max(0.0, end - passed))
 
 
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
 def record_rolled_back(ctx: Context, journal: Journal, outage: Outage) -> None:
     """A rolled-back upgrade's outage goes into the history too (best effort)."""
     if outage.downtime_s is None:
@@ -62,6 +67,7 @@ def record_rolled_back(ctx: Context, journal: Journal, outage: Outage) -> None:
             strategy=journal.strategy,
             downtime_s=outage.downtime_s,
             settle_s=outage.settle_s,
+            backup_s=_seconds(journal.extra.get(BACKUP_S)),
         )
     except Exception as exc:  # the rollback stands; the record is only a figure
         ctx.log(

@@ -18,18 +18,20 @@ reading it back costs about 0.3 s per 100,000 files, inside the stop.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from pathlib import Path
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import BackupError, UpgraderError
-from tui_upgrader.core.events import ProgressEvent, Step
+from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Progress, Snapshot, snapshot_root
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.swap import remove_tree
 from tui_upgrader.ops.backup.tree import exclusion
+from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import Journal, write_journal
 from tui_upgrader.ops.upgrade.pre_backup import with_backup
 from tui_upgrader.ops.upgrade.steps import Context
@@ -222,3 +224,61 @@ def archive_snapshot(ctx: Context, journal: Journal) -> Journal:
         )
     discard_snapshot(deploy)
     return journal
+
+
+# --- `backup create --stop`: the same two passes around its own stop -----------------
+
+
+def standalone_precopy(
+    settings: Settings, emit: Emit, cancel: threading.Event | None
+) -> Snapshot | None:
+    """Pass 1 for a manual backup of a running stack; None: take the cold path."""
+    if not settings.backup_precopy:
+        return None
+    deploy = settings.deploy_dir
+    snapshot = Snapshot(deploy, exclusion(deploy, settings.backup_excludes, settings.data_dir))
+    try:
+        listings = snapshot.check_space()
+        stats = snapshot.precopy(listings, cancel=cancel)
+    except (BackupError, OSError) as exc:
+        discard_snapshot(deploy)
+        emit(
+            LogEvent(
+                "warning",
+                _("{reason}; backing up cold, with the stack stopped for the whole copy").format(
+                    reason=exc.message if isinstance(exc, UpgraderError) else exc
+                ),
+            )
+        )
+        return None
+    emit(
+        LogEvent(
+            "info",
+            _("pre-copy done: {files} files, {size} in {time} ({reflinked} reflinked)").format(
+                files=stats.copied,
+                size=display.size(stats.bytes_copied),
+                time=display.duration(stats.seconds),
+                reflinked=stats.reflinked,
+            ),
+        )
+    )
+    return snapshot
+
+
+def standalone_final(snapshot: Snapshot, emit: Emit) -> None:
+    stats = snapshot.final_pass()
+    emit(
+        LogEvent(
+            "info",
+            _(
+                "final pass: {entries} entries compared, {copied} copied ({size}), {removed} "
+                "removed in {time}; the snapshot is an exact copy of the stopped tree"
+            ).format(
+                entries=stats.entries,
+                copied=stats.copied,
+                size=display.size(stats.bytes_copied),
+                removed=stats.removed,
+                time=display.duration(stats.seconds),
+            ),
+        )
+    )
