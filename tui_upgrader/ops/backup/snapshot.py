@@ -36,7 +36,7 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.backup.clone import can_reflink, clone_file, copy_attrs, copy_xattrs, idle_io
 from tui_upgrader.ops.backup.snapshot_walk import Listing, blocks_differ, listing, remove_entry
-from tui_upgrader.ops.backup.swap import remove_tree
+from tui_upgrader.ops.backup.swap import crash_point, remove_tree
 from tui_upgrader.ops.backup.tree import Excluded
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
@@ -215,6 +215,7 @@ class Snapshot:
                         if progress is not None:
                             progress(done, total)
                     part.record[rel] = _entry(st, racy_before=time.time_ns() - RACY_NS)
+                    crash_point("snapshot-precopy")
                 for rel, st in reversed(dirs):
                     src, dst = self._paths(part, rel)
                     copy_xattrs(src, dst)
@@ -285,6 +286,7 @@ class Snapshot:
             fix: set[str] = set()
             links: dict[tuple[int, int], str] = {}
             for rel, st in found.entries:
+                crash_point("snapshot-final")
                 seen.add(rel)
                 new = _entry(st, racy_before=0)
                 old = part.record.get(rel)
