@@ -351,11 +351,3 @@ def _entry(st: os.stat_result, *, racy_before: int) -> Entry:
     kind = "d" if stat.S_ISDIR(mode) else "l" if stat.S_ISLNK(mode) else "f"
     racy = max(st.st_ctime_ns, st.st_mtime_ns) >= racy_before if racy_before else False
     return (kind, st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, racy)
-
-
-def snapshot_error(exc: OSError, where: Path) -> BackupError:
-    return BackupError(
-        _("pre-copy snapshot of {where} failed: {strerror}").format(
-            where=where, strerror=exc.strerror or exc
-        )
-    )
