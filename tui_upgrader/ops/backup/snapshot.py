@@ -35,8 +35,10 @@ from tui_upgrader.core.errors import BackupError, CancelledError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.backup.clone import can_reflink, clone_file, copy_attrs, copy_xattrs, idle_io
+from tui_upgrader.ops.backup.snapshot_tracked import tracked_changes
 from tui_upgrader.ops.backup.snapshot_walk import Listing, blocks_differ, listing, remove_entry
-from tui_upgrader.ops.backup.swap import crash_point, remove_tree
+from tui_upgrader.ops.backup.swap import crash_point, remove_tree, sync_filesystem
+from tui_upgrader.ops.backup.tracker import ChangeTracker
 from tui_upgrader.ops.backup.tree import Excluded
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
@@ -78,6 +80,7 @@ class PassStats:
     bytes_copied: int
     seconds: float
     reflinked: int = 0
+    tracked: bool = False  # the final pass looked only at what inotify saw change
 
 
 def snapshot_root(deploy_dir: Path) -> Path:
@@ -107,6 +110,7 @@ class Snapshot:
             Part(m, deploy_dir / m, deploy_dir / m / MOUNT_SNAPSHOT) for m in mounts
         ]
         self._mounts = set(mounts)
+        self.tracker: ChangeTracker | None = None
 
     # --- layout --------------------------------------------------------------------
 
@@ -124,6 +128,9 @@ class Snapshot:
         return {part.rel: part.tree for part in self.parts[1:]}
 
     def remove(self) -> None:
+        if self.tracker is not None:
+            self.tracker.close()
+            self.tracker = None
         for part in self.parts:
             remove_tree(part.root)
 
@@ -150,8 +157,13 @@ class Snapshot:
         filesystem has not the room (or the inodes) for its copy."""
         listings = []
         for part in self.parts:
-            # Made before the listing: creating it changes its parent's mtime.
-            private_dir(part.root)
+            private_dir(part.root)  # before the watches: creating it changes its parent
+        if self.tracker is not None:
+            self.tracker.close()
+        self.tracker = ChangeTracker()
+        for index, part in enumerate(self.parts):
+            self.tracker.watch(index, str(part.source), self.skip(part))
+        for part in self.parts:
             found = self._listing(part)
             listings.append(found)
             stats = os.statvfs(part.source)
@@ -162,6 +174,8 @@ class Snapshot:
             if not can_reflink(str(part.root)):
                 need += found.allocated
             if need > free or len(found.entries) > stats.f_favail:
+                self.tracker.close()
+                self.tracker = None
                 self.remove()
                 raise BackupError(
                     _(
@@ -220,6 +234,9 @@ class Snapshot:
                     src, dst = self._paths(part, rel)
                     copy_xattrs(src, dst)
                     copy_attrs(st, dst)
+                # Written out now, while the stack serves: else the first fsync inside
+                # the stop (ext4, data=ordered) waits for every dirty page of the copy.
+                sync_filesystem(part.root)
                 self._save(part, final=False)
         entries = sum(len(p.record) for p in self.parts)
         return PassStats(entries, copied, 0, done, time.monotonic() - started, reflinked)
@@ -275,48 +292,71 @@ class Snapshot:
     # --- pass 2 ----------------------------------------------------------------------
 
     def final_pass(self, *, progress: Progress | None = None) -> PassStats:
-        """Make the tree an exact copy of the (stopped) live tree: see the module doc."""
+        """Make the tree an exact copy of the (stopped) live tree: see the module doc.
+
+        With a change tracker that saw everything since before the pre-copy listed
+        the tree, only what it names is looked at (``tracked_changes``); else every
+        entry is.
+        """
         started = time.monotonic()
-        copied = removed = written = 0
-        entries = 0
-        for part in self.parts:
-            found = self._listing(part)
-            entries += len(found.entries)
-            seen: set[str] = set()
-            fix: set[str] = set()
-            links: dict[tuple[int, int], str] = {}
-            for rel, st in found.entries:
-                crash_point("snapshot-final")
-                seen.add(rel)
-                new = _entry(st, racy_before=0)
-                old = part.record.get(rel)
-                if old is not None and not old[5] and tuple(old[:5]) == new[:5]:
-                    continue
-                src, dst = self._paths(part, rel)
-                if new[0] == "d":
-                    if old is None or old[0] != "d" or not os.path.isdir(dst):
-                        remove_entry(dst)
-                        os.mkdir(dst, 0o700)
-                    fix.add(rel)
-                else:
-                    written += self._recopy(part, src, dst, st, old, links, rel)
-                    copied += 1
-                part.record[rel] = new
-                fix.add(os.path.dirname(rel) or ".")
-            for rel in sorted(set(part.record) - seen, reverse=True):
-                remove_entry(self._paths(part, rel)[1])
-                del part.record[rel]
-                fix.add(os.path.dirname(rel) or ".")
-                removed += 1
-            for rel in sorted(fix, key=lambda r: r.count("/") if r != "." else -1, reverse=True):
-                src, dst = self._paths(part, rel)
-                if os.path.isdir(dst) and os.path.isdir(src):
-                    copy_xattrs(src, dst)
-                    copy_attrs(os.lstat(src), dst)
+        tracker, self.tracker = self.tracker, None
+        tracked = tracker is not None and tracker.finish()
+        totals = [0, 0, 0, 0]  # entries looked at, copied, removed, bytes written
+        for index, part in enumerate(self.parts):
+            if tracked:
+                assert tracker is not None
+                entries, gone = tracked_changes(self, index, part, tracker, BLOCK_COMPARE_MIN)
+            else:
+                found = self._listing(part)
+                entries = found.entries
+                gone = set(part.record) - {rel for rel, _ in entries}
+            self._sync(part, entries, gone, totals)
+            sync_filesystem(part.root)  # the rollback may need it after a power cut
             self._save(part, final=True)
-            if progress is not None:
-                progress(written, written)
-        return PassStats(entries, copied, removed, written, time.monotonic() - started)
+        if tracker is not None:
+            tracker.close()
+        if progress is not None:
+            progress(totals[3], totals[3])
+        looked, copied, removed, written = totals
+        return PassStats(looked, copied, removed, written, time.monotonic() - started, 0, tracked)
+
+    def _sync(
+        self,
+        part: Part,
+        entries: list[tuple[str, os.stat_result]],
+        gone: set[str],
+        totals: list[int],
+    ) -> None:
+        fix: set[str] = set()
+        links: dict[tuple[int, int], str] = {}
+        totals[0] += len(entries)
+        for rel, st in entries:
+            crash_point("snapshot-final")
+            new = _entry(st, racy_before=0)
+            old = part.record.get(rel)
+            if old is not None and not old[5] and tuple(old[:5]) == new[:5]:
+                continue
+            src, dst = self._paths(part, rel)
+            if new[0] == "d":
+                if old is None or old[0] != "d" or not os.path.isdir(dst):
+                    remove_entry(dst)
+                    os.mkdir(dst, 0o700)
+                fix.add(rel)
+            else:
+                totals[3] += self._recopy(part, src, dst, st, old, links, rel)
+                totals[1] += 1
+            part.record[rel] = new
+            fix.add(os.path.dirname(rel) or ".")
+        for rel in sorted(gone, reverse=True):
+            remove_entry(self._paths(part, rel)[1])
+            part.record.pop(rel, None)
+            fix.add(os.path.dirname(rel) or ".")
+            totals[2] += 1
+        for rel in sorted(fix, key=lambda r: r.count("/") if r != "." else -1, reverse=True):
+            src, dst = self._paths(part, rel)
+            if os.path.isdir(dst) and os.path.isdir(src):
+                copy_xattrs(src, dst)
+                copy_attrs(os.lstat(src), dst)
 
     def _recopy(
         self,
