@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import stat
 import threading
 import time
@@ -245,3 +246,28 @@ def test_data_on_its_own_mount_gets_its_part_inside_that_mount(tmp_path: Path) -
         assert picture(part) == picture(deploy / "data", skip=(MOUNT_SNAPSHOT,))
         snap.remove()
         assert not os.path.lexists(deploy / "data" / MOUNT_SNAPSHOT)
+
+
+def test_tracked_final_pass_follows_new_moved_and_removed_trees_and_hard_links(
+    tmp_path: Path,
+) -> None:
+    deploy = tmp_path / "deploy"
+    make_deploy(deploy)
+    (deploy / "data" / "old" / "deep").mkdir(parents=True)
+    (deploy / "data" / "old" / "deep" / "x").write_text("x")
+    (deploy / "data" / "gone" / "deep").mkdir(parents=True)
+    (deploy / "data" / "gone" / "deep" / "y").write_text("y")
+    settled(deploy)
+    snap = _snapshot(deploy)
+    snap.precopy()
+    # A tree made (and filled) in one go, a tree renamed, a tree removed, a write
+    # through one name of a hard-linked inode (the other name gets no event).
+    (deploy / "data" / "fresh" / "a" / "b").mkdir(parents=True)
+    (deploy / "data" / "fresh" / "a" / "b" / "f").write_text("new")
+    (deploy / "data" / "old").rename(deploy / "data" / "moved")
+    shutil.rmtree(deploy / "data" / "gone")
+    with (deploy / "data" / "hard").open("r+b") as fh:
+        fh.write(b"through the other name")
+    stats = snap.final_pass()
+    assert stats.tracked, stats
+    assert picture(snapshot_root(deploy) / "tree") == picture(deploy, skip=SKIP)
