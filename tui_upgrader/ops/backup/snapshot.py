@@ -39,7 +39,7 @@ from tui_upgrader.ops.backup.snapshot_tracked import tracked_changes
 from tui_upgrader.ops.backup.snapshot_walk import Listing, blocks_differ, listing, remove_entry
 from tui_upgrader.ops.backup.swap import crash_point, remove_tree, sync_filesystem
 from tui_upgrader.ops.backup.tracker import ChangeTracker
-from tui_upgrader.ops.backup.tree import Excluded
+from tui_upgrader.ops.backup.tree import Excluded, exclusion
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
 SNAPSHOT_DIR = "snapshot"
@@ -85,6 +85,11 @@ class PassStats:
 
 def snapshot_root(deploy_dir: Path) -> Path:
     return deploy_dir / STATE_DIR_NAME / SNAPSHOT_DIR
+
+
+def snapshot_of(deploy_dir: Path, excludes: tuple[str, ...], data_dir: Path | None) -> Snapshot:
+    """The snapshot of ``deploy_dir`` covering what its backups cover (``backup_excludes``)."""
+    return Snapshot(deploy_dir, exclusion(deploy_dir, excludes, data_dir))
 
 
 def _mount_parts(deploy_dir: Path, excluded: Excluded) -> list[str]:

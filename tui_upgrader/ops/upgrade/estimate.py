@@ -4,9 +4,8 @@ its history and a stat walk of what the backup covers (no copy, nothing written)
 from __future__ import annotations
 
 from tui_upgrader.core.downtime import DowntimeEstimate, estimate_downtime
-from tui_upgrader.ops.backup.snapshot import Snapshot
+from tui_upgrader.ops.backup.snapshot import snapshot_of
 from tui_upgrader.ops.backup.snapshot_walk import listing
-from tui_upgrader.ops.backup.tree import exclusion
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
 
@@ -16,7 +15,7 @@ def expected_downtime(settings: Settings) -> DowntimeEstimate:
     history = read_state(deploy).history if deploy.is_dir() else ()
     entries = content = 0
     if deploy.is_dir():
-        snapshot = Snapshot(deploy, exclusion(deploy, settings.backup_excludes, settings.data_dir))
+        snapshot = snapshot_of(deploy, settings.backup_excludes, settings.data_dir)
         for part in snapshot.parts:
             found = listing(part.source, snapshot.skip(part))
             entries += len(found.entries)

@@ -27,10 +27,15 @@ from tui_upgrader.core.errors import BackupError, UpgraderError
 from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
-from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Progress, Snapshot, snapshot_root
+from tui_upgrader.ops.backup.snapshot import (
+    MOUNT_SNAPSHOT,
+    Progress,
+    Snapshot,
+    snapshot_of,
+    snapshot_root,
+)
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.swap import remove_tree
-from tui_upgrader.ops.backup.tree import exclusion
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import Journal, write_journal
 from tui_upgrader.ops.upgrade.pre_backup import with_backup
@@ -48,8 +53,7 @@ def _snapshot(ctx: Context) -> Snapshot:
     kept = _kept.get(deploy)
     if kept is not None:
         return kept
-    excluded = exclusion(deploy, ctx.settings.backup_excludes, ctx.settings.data_dir)
-    return Snapshot(deploy, excluded)
+    return snapshot_of(deploy, ctx.settings.backup_excludes, ctx.settings.data_dir)
 
 
 def snapshot_state(journal: Journal) -> str | None:
@@ -236,7 +240,7 @@ def standalone_precopy(
     if not settings.backup_precopy:
         return None
     deploy = settings.deploy_dir
-    snapshot = Snapshot(deploy, exclusion(deploy, settings.backup_excludes, settings.data_dir))
+    snapshot = snapshot_of(deploy, settings.backup_excludes, settings.data_dir)
     try:
         listings = snapshot.check_space()
         stats = snapshot.precopy(listings, cancel=cancel)
