@@ -42,14 +42,14 @@ def _below(record: Mapping[str, object], rel: str) -> set[str]:
 
 
 def tracked_changes(
-    snapshot: Snapshot, index: int, part: Part, tracker: ChangeTracker, large: int
+    snapshot: Snapshot, index: int, part: Part, tracker: ChangeTracker
 ) -> tuple[Entries, set[str]]:
     skip = snapshot.skip(part)
     record = part.record
     wanted = {rel or "." for p, rel in tracker.dirty if p == index}
     trees = {rel or "." for p, rel in tracker.new_trees if p == index}
     wanted = {rel for rel in wanted if rel == "." or not _skipped(skip, rel)}
-    wanted |= {rel for rel, e in record.items() if e[5] or (e[0] == "f" and e[1] >= large)}
+    wanted |= part.always
     by_inode: dict[int, list[str]] | None = None
     found: dict[str, os.stat_result] = {}
     gone: set[str] = set()

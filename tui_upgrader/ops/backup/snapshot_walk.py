@@ -105,3 +105,23 @@ def blocks_differ(src: str, dst: str, size: int) -> int:
     finally:
         os.close(fin)
     return written
+
+
+def rewrite_file(src: str, dst: str) -> int:
+    """Copy ``src``'s content over the existing ``dst`` (same inode); returns its size."""
+    fin = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+    try:
+        size = os.fstat(fin).st_size
+        fout = os.open(dst, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            offset = 0
+            while offset < size:
+                done = os.copy_file_range(fin, fout, size - offset, offset, offset)
+                if done == 0:
+                    break
+                offset += done
+        finally:
+            os.close(fout)
+    finally:
+        os.close(fin)
+    return size

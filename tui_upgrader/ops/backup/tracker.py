@@ -71,6 +71,7 @@ class ChangeTracker:
         self._libc = ctypes.CDLL(None, use_errno=True)
         self._fd = -1
         self._stop = threading.Event()
+        self._wake_r, self._wake_w = os.pipe2(os.O_CLOEXEC)
         self._thread: threading.Thread | None = None
         if self.valid:
             self._fd = int(self._libc.inotify_init1(os.O_NONBLOCK | os.O_CLOEXEC))
@@ -115,8 +116,8 @@ class ChangeTracker:
 
     def _drain_loop(self) -> None:
         while not self._stop.is_set():
-            ready, _, _ = select.select([self._fd], [], [], 0.2)
-            if ready:
+            ready, _, _ = select.select([self._fd, self._wake_r], [], [], 1.0)
+            if self._fd in ready:
                 self.drain()
 
     def drain(self) -> None:
@@ -163,6 +164,8 @@ class ChangeTracker:
     def finish(self) -> bool:
         """Stop the drain thread, read what is left; whether the record is complete."""
         self._stop.set()
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")  # the thread sleeps in select(): no 1 s wait for it
         if self._thread is not None:
             self._thread.join()
             self._thread = None
@@ -171,8 +174,12 @@ class ChangeTracker:
 
     def close(self) -> None:
         self._stop.set()
+        if self._wake_w >= 0:
+            os.write(self._wake_w, b"x")
         if self._thread is not None:
             self._thread.join()
-        if self._fd >= 0:
-            os.close(self._fd)
-            self._fd = -1
+            self._thread = None
+        for fd in (self._fd, self._wake_r, self._wake_w):
+            if fd >= 0:
+                os.close(fd)
+        self._fd = self._wake_r = self._wake_w = -1
