@@ -11,6 +11,7 @@ import pty
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade.backup_with_stack import create_backup
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, write_journal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -332,6 +333,9 @@ def test_a_failed_backup_keeps_its_error_when_the_restart_fails_too(
     docker = FakeDocker(running=True, fail={"up": "engine went away"})
     cancel = threading.Event()
     cancel.set()
+    # The cold path: cancelled while the backup is written inside the stop. (With the
+    # pre-copy, a cancel comes before the stop: nothing stops, nothing is recorded.)
+    store = BackupStore(replace(settings, backup_precopy=False))
 
     with pytest.raises(CancelledError, match="cancelled"):
         create_backup(store, docker, settings.deploy_dir, stop=True, version=None, cancel=cancel)
@@ -368,7 +372,7 @@ def test_backup_and_restore_keep_out_of_an_upgrade(
     assert code == 2
     (line,) = capsys.readouterr().err.splitlines()
     if upgrade == "interrupted":
-        assert "was interrupted" in line and "`tui-upgrader recover`" in line
+        assert "was interrupted" in line and "`tui-upgrader recover --rollback`" in line
     else:
         assert f"another tui-upgrader (pid {os.getpid()})" in line
     assert [r.id for r in store.list()] == [made.id]

@@ -15,10 +15,10 @@ import pytest
 from tests.faults.tmpfs import small_tmpfs
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.ops.backup import snapshot as snapshot_mod
+from tui_upgrader.ops.backup._internal.tree import exclusion
 from tui_upgrader.ops.backup.clone import idle_io, io_priority
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot, snapshot_root
 from tui_upgrader.ops.backup.tracker import NO_TRACKING_ENV
-from tui_upgrader.ops.backup.tree import exclusion
 
 IS_ROOT = os.geteuid() == 0
 

@@ -12,10 +12,10 @@ import pytest
 
 from tests.backup.loopfs import loop_mounted
 from tests.backup.test_snapshot import SKIP, make_deploy, picture, settled, short_racy_window
+from tui_upgrader.ops.backup._internal.tree import exclusion
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.store import BackupStore
-from tui_upgrader.ops.backup.tree import exclusion
 from tui_upgrader.ops.settings import Settings
 
 __all__ = ["short_racy_window"]  # the fixture, used here too

@@ -16,7 +16,7 @@ from tests.faults.case import Case
 from tests.faults.invariant import check_invariant
 from tests.faults.kills import expected, read_raw_journal, recover
 from tests.faults.test_health import CRASH_LATER, _compose, _for, _release
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 
 pytestmark = pytest.mark.engine
 

@@ -11,22 +11,23 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.backup import BackupRecord, BackupStore
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import (
-    create_backup,
-    refuse_interrupted,
-    restore_backup,
-)
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
+from tui_upgrader.ops.upgrade.journal import refuse_interrupted
+from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
+    from tui_upgrader.ops.backup.store import BackupStore
 
 ACTIONS = ("list", "create", "restore", "verify", "delete")
 NEEDS_ID = ("restore", "verify", "delete")
@@ -220,7 +221,8 @@ def execute(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.backup.store import BackupStore
+    from tui_upgrader.ops.stack.real_docker import RealDocker
 
     settings = settings_from_args(args)
     docker = RealDocker(project_name=settings.project_name)

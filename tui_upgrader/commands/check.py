@@ -12,7 +12,8 @@ from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.core.trust import TrustSummary
-from tui_upgrader.ops.upgrade import expected_downtime, load_decision
+from tui_upgrader.ops.upgrade.estimate import expected_downtime
+from tui_upgrader.ops.upgrade.planning import load_decision
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:

@@ -33,8 +33,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tui_upgrader.demo.session import prepare_demo
-    from tui_upgrader.ops.stack import RealDocker
-    from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
+    from tui_upgrader.ops.stack.real_docker import RealDocker
+    from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.planning import load_decision
 
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     named = {"project": args.project} if args.project else {}
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
             from tui_upgrader.ui.launch import run_tui
 
             return run_tui(args, settings=settings, needs_setup=False)
-        from tui_upgrader.ops.upgrade import run_upgrade
+        from tui_upgrader.ops.upgrade.runner import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)

@@ -99,7 +99,7 @@ def _expiry_options(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here so `tui-upgrader check` never pays for zipfile and the SDK.
-    from tui_upgrader.ops.release import build_release
+    from tui_upgrader.ops.release.build import build_release
 
     result = build_release(
         args.src,
@@ -116,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     body = result.to_json()
     if args.sign is not None:
         from tui_upgrader.commands.release_signing import expiry_of
-        from tui_upgrader.ops.release import sign_store
+        from tui_upgrader.ops.release.signing import sign_store
 
         signed = sign_store(args.out, args.sign, expiry_of(args))
         body["signed"] = {"targets": signed.targets, "versions": signed.versions}

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from tui_upgrader.core.i18n import _
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.release import Expiry
+    from tui_upgrader.ops.release.signing import Expiry
 
 
 def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
@@ -75,7 +75,7 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
 
 
 def expiry_of(args: argparse.Namespace) -> Expiry:
-    from tui_upgrader.ops.release import Expiry
+    from tui_upgrader.ops.release.signing import Expiry
 
     return Expiry(args.timestamp_days, args.snapshot_days, args.targets_days)
 
@@ -86,7 +86,7 @@ def _print(args: argparse.Namespace, body: dict[str, Any], text: str) -> int:
 
 
 def run_keygen(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.release import generate_keys
+    from tui_upgrader.ops.release.keys import generate_keys
 
     result = generate_keys(
         args.out,
@@ -106,14 +106,14 @@ def _signed(args: argparse.Namespace, store: Path, versions: dict[str, int]) -> 
 
 
 def run_refresh(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.release import refresh_store
+    from tui_upgrader.ops.release.signing import refresh_store
 
     result = refresh_store(args.out, args.keys, expiry_of(args))
     return _signed(args, args.out, result.versions)
 
 
 def run_rotate(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.release import rotate_root
+    from tui_upgrader.ops.release.signing import rotate_root
 
     result = rotate_root(
         args.out, args.keys, args.new_keys, root_days=args.root_days, expiry=expiry_of(args)
@@ -122,7 +122,7 @@ def run_rotate(args: argparse.Namespace) -> int:
 
 
 def run_bundle(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.release import write_bundle
+    from tui_upgrader.ops.release.bundle import write_bundle
 
     result = write_bundle(args.dir, args.out)
     body = {"bundle": str(result.path), "files": result.files, "size": result.size}

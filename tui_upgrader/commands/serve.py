@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.release import make_release_server
 
 DEFAULT_PORT = 8000
 
@@ -55,6 +54,8 @@ def _is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.dir.resolve()
+    from tui_upgrader.ops.release.server import make_release_server
+
     server = make_release_server(root, args.host, args.port)
     # Access lines on stderr while serving in the foreground (they also reach the log file).
     access = logging.StreamHandler(sys.stderr)

@@ -32,7 +32,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.trust import pin_root, read_root_file
+    from tui_upgrader.ops.trust.anchor import pin_root, read_root_file
 
     settings = settings_from_args(args)
     data, info = read_root_file(args.root)

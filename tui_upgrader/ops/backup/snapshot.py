@@ -34,6 +34,7 @@ from pathlib import Path
 from tui_upgrader.core.errors import BackupError, CancelledError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
+from tui_upgrader.ops.backup._internal.tree import Excluded, exclusion
 from tui_upgrader.ops.backup.clone import can_reflink, clone_file, copy_attrs, copy_xattrs, idle_io
 from tui_upgrader.ops.backup.snapshot_tracked import tracked_changes
 from tui_upgrader.ops.backup.snapshot_walk import (
@@ -43,9 +44,9 @@ from tui_upgrader.ops.backup.snapshot_walk import (
     remove_entry,
     rewrite_file,
 )
-from tui_upgrader.ops.backup.swap import crash_point, remove_tree, sync_filesystem
+from tui_upgrader.ops.backup.swap import remove_tree, sync_filesystem
 from tui_upgrader.ops.backup.tracker import ChangeTracker
-from tui_upgrader.ops.backup.tree import Excluded, exclusion
+from tui_upgrader.ops.fault_points import crash_point
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
 SNAPSHOT_DIR = "snapshot"

@@ -22,7 +22,8 @@ import stat
 from pathlib import Path
 
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot
-from tui_upgrader.ops.backup.swap import crash_point, exchange
+from tui_upgrader.ops.backup.swap import exchange
+from tui_upgrader.ops.fault_points import crash_point
 from tui_upgrader.ops.fsutil import atomic_write_text, fsync_dir
 
 DATA = "data"

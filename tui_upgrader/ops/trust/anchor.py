@@ -14,9 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tuf.api.exceptions import RepositoryError, UnsignedMetadataError
-from tuf.api.metadata import Metadata, Root
-
 from tui_upgrader.core.errors import ConfigError, TrustError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.fsutil import atomic_write_bytes, private_dir
@@ -44,6 +41,10 @@ def pinned_root_path(settings: Settings) -> Path:
 
 def read_root(data: bytes, where: str) -> RootInfo:
     """Parse ``data`` as root metadata signed by its own keys (threshold met)."""
+    # python-tuf only once a root is read: an unsigned release never loads it.
+    from tuf.api.exceptions import RepositoryError, UnsignedMetadataError
+    from tuf.api.metadata import Metadata, Root
+
     try:
         md = Metadata[Root].from_bytes(data)
         root = md.signed

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.state import record_outage
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal
-from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
 

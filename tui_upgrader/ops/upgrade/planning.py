@@ -16,8 +16,8 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.trust import bind_package, open_release
-from tui_upgrader.ops.upgrade.journal import read_journal
+from tui_upgrader.ops.trust.client import bind_package, open_release
+from tui_upgrader.ops.upgrade.journal import interrupted_message, read_journal
 
 
 def detect_arch() -> Arch:
@@ -69,10 +69,7 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
     journal = read_journal(settings.deploy_dir)
     if journal is not None:
         # Every command but `recover` refuses to run now; the dry run says why.
-        interrupted = (
-            f"An upgrade to {journal.to_version} was interrupted at {journal.step.value}: "
-            "run `tui-upgrader recover` before anything else"
-        )
+        interrupted = interrupted_message(settings.deploy_dir, journal, "check")
         decision = replace(decision, warnings=(*decision.warnings, interrupted))
     return Plan(
         manifest=manifest,

@@ -2,7 +2,7 @@
 
 Stage before stop: everything slow and fallible (download, verify, extract,
 image load) runs while the old stack still serves. A failure there changes
-nothing. From the stop on, ``after_stop`` finishes the upgrade or rolls it
+nothing. From the stop on, ``_internal.commit_or_rollback`` finishes the upgrade or rolls it
 back as one unit. The UI and the headless CLI both call this, from a thread.
 """
 
@@ -33,28 +33,29 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.ports import BackupPort
-from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
-from tui_upgrader.ops.upgrade.apply import (
+from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
     missing_parents,
     plan_full_moves,
     plan_patch_moves,
-    remove_state_temps,
     staging_dir,
 )
+from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
+    finish_upgrade,
+    rollback_incomplete,
+)
+from tui_upgrader.ops.upgrade._internal.notifying import notify_result
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
-    deploy_lock,
     new_journal,
-    read_journal,
     write_journal,
 )
-from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.outage import mark_stop
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
-from tui_upgrader.ops.upgrade.steps import Context
+from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
 logger = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def run_upgrade(
     ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
     try:
-        with deploy_lock(plan.settings.deploy_dir):
+        with stack_guard(ctx, "upgrade"):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
@@ -130,16 +131,6 @@ class _Upgrade:
                 current=d.current_version.short if d.current_version else "nothing installed",
                 target=d.target_version.short,
             )
-            if read_journal(ctx.deploy_dir) is None:
-                remove_state_temps(ctx.deploy_dir)  # a kill mid-way through a first write
-                discard_snapshot(ctx.deploy_dir)  # of a killed `backup create --stop`
-            else:
-                raise JournalError(
-                    _(
-                        "an interrupted upgrade is recorded in the journal: run "
-                        "'tui-upgrader recover' first"
-                    )
-                )
             if d.blocked_by is not None:
                 raise StrategyError(
                     _("{short} needs {short2} installed first").format(

@@ -37,9 +37,9 @@ from tui_upgrader.ops.backup.snapshot import (
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.swap import remove_tree
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade._internal.pre_backup import with_backup
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, write_journal
-from tui_upgrader.ops.upgrade.pre_backup import with_backup
-from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
 
@@ -244,8 +244,10 @@ def standalone_precopy(
     try:
         listings = snapshot.check_space()
         stats = snapshot.precopy(listings, cancel=cancel)
-    except (BackupError, OSError) as exc:
+    except BaseException as exc:
         discard_snapshot(deploy)
+        if not isinstance(exc, BackupError | OSError):
+            raise  # a cancel: nothing was stopped, nothing is left
         emit(
             LogEvent(
                 "warning",

@@ -32,7 +32,7 @@ from tui_upgrader.ui.planview import (
 from tui_upgrader.ui.widgets.big_text import BigText
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 SECTIONS = ("why", "warnings", "plan", "touched", "kept")
 SECTION_TITLES: Translated[str] = Translated(
@@ -117,7 +117,7 @@ class StrategyScreen(Screen[None]):
             else:
                 # A stat walk of what the final pass will look at: here, off the UI
                 # thread, and imported only now (it is not needed for the first frame).
-                from tui_upgrader.ops.upgrade import expected_downtime
+                from tui_upgrader.ops.upgrade.estimate import expected_downtime
 
                 downtime = estimate_line(expected_downtime(settings))
                 docker = host(self).deps.docker(settings)
