@@ -38,7 +38,7 @@ def test_a_killed_backup_leaves_nothing_down_or_half_done(case: Case, then: str)
     assert check_invariant(case) == "old"
 
 
-@pytest.mark.parametrize("point", ["snapshot-precopy@2", "snapshot-final@3", "create-writing"])
+@pytest.mark.parametrize("point", ["snapshot-precopy@2", "snapshot-final", "create-writing"])
 def test_a_killed_two_pass_backup_leaves_nothing_down_or_half_done(case: Case, point: str) -> None:
     """Killed copying while the stack serves, in the final pass while it is down, or
     writing the archive once it is up again: ``recover`` starts what was left stopped

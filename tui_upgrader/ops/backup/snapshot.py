@@ -347,6 +347,7 @@ class Snapshot:
         fix: set[str] = set()
         links: dict[tuple[int, int], str] = {}
         totals[0] += len(entries)
+        crash_point("snapshot-final")  # also when nothing changed: the pass has begun
         for rel, st in entries:
             crash_point("snapshot-final")
             new = _entry(st, racy_before=0)
