@@ -20,6 +20,7 @@ from pathlib import Path
 from tui_upgrader.core.errors import BackupError, InputError, UpgraderError
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.ops.backup.snapshot import Snapshot
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal import stop_start
@@ -85,6 +86,19 @@ def create_backup(
         left = left_stopped(deploy_dir)
         if left:
             ctx.emit(LogEvent("warning", _(_LEFT_STOPPED).format(services=", ".join(left))))
+
+        def create(snapshot: Snapshot | None) -> BackupRecordView:
+            return store.create(
+                deploy_dir,
+                kind="manual",
+                version=version,
+                note=note,
+                emit=ctx.emit,
+                cancel=cancel,
+                source=None if snapshot is None else snapshot.parts[0].tree,
+                grafts=None if snapshot is None else snapshot.grafts(),
+            )
+
         # Two passes (README "Backups"): the copy while the stack serves, only what
         # changed while it is down, the archive once it is back up.
         snapshot = standalone_precopy(settings, ctx.emit, cancel) if running else None
@@ -97,14 +111,7 @@ def create_backup(
                 if snapshot is not None:
                     standalone_final(snapshot, ctx.emit)
                 else:
-                    record = store.create(
-                        deploy_dir,
-                        kind="manual",
-                        version=version,
-                        note=note,
-                        emit=ctx.emit,
-                        cancel=cancel,
-                    )
+                    record = create(None)
         except BaseException:
             if restart:
                 stop_start.restart(ctx)  # the backup error matters more
@@ -115,16 +122,7 @@ def create_backup(
         clear_mark(deploy_dir)
         if snapshot is not None:
             try:
-                record = store.create(
-                    deploy_dir,
-                    kind="manual",
-                    version=version,
-                    note=note,
-                    emit=ctx.emit,
-                    cancel=cancel,
-                    source=snapshot.parts[0].tree,
-                    grafts=snapshot.grafts(),
-                )
+                record = create(snapshot)
             finally:
                 discard_snapshot(deploy_dir)
         return CreatedBackup(record, running or left, restart_error)

@@ -29,6 +29,7 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.backup.snapshot import (
     MOUNT_SNAPSHOT,
+    PassStats,
     Progress,
     Snapshot,
     snapshot_of,
@@ -36,6 +37,7 @@ from tui_upgrader.ops.backup.snapshot import (
 )
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.swap import remove_tree
+from tui_upgrader.ops.ports import BackupRecordView
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal.pre_backup import with_backup
 from tui_upgrader.ops.upgrade._internal.steps import Context
@@ -69,6 +71,28 @@ def discard_snapshot(deploy_dir: Path) -> None:
         for entry in deploy_dir.iterdir():
             if entry.name != STATE_DIR_NAME and entry.is_dir() and not entry.is_symlink():
                 remove_tree(entry / MOUNT_SNAPSHOT)
+
+
+def _precopied(stats: PassStats) -> str:
+    return _("pre-copy done: {files} files, {size} in {time} ({reflinked} reflinked)").format(
+        files=stats.copied,
+        size=display.size(stats.bytes_copied),
+        time=display.duration(stats.seconds),
+        reflinked=stats.reflinked,
+    )
+
+
+def _final_line(stats: PassStats) -> str:
+    return _(
+        "final pass: {entries} entries compared, {copied} copied ({size}), {removed} "
+        "removed in {time}; the snapshot is an exact copy of the stopped tree"
+    ).format(
+        entries=stats.entries,
+        copied=stats.copied,
+        size=display.size(stats.bytes_copied),
+        removed=stats.removed,
+        time=display.duration(stats.seconds),
+    )
 
 
 def _progress(ctx: Context, label: str) -> Progress:
@@ -130,12 +154,7 @@ def precopy(ctx: Context, journal: Journal) -> Journal:
     write_journal(deploy, journal)
     ctx.log(
         "info",
-        _("pre-copy done: {files} files, {size} in {time} ({reflinked} reflinked)").format(
-            files=stats.copied,
-            size=display.size(stats.bytes_copied),
-            time=display.duration(stats.seconds),
-            reflinked=stats.reflinked,
-        ),
+        _precopied(stats),
     )
     return journal
 
@@ -156,16 +175,7 @@ def final_pass(ctx: Context, journal: Journal, had_data: str) -> Journal:
     write_journal(deploy, journal)
     ctx.log(
         "info",
-        _(
-            "final pass: {entries} entries compared, {copied} copied ({size}), {removed} "
-            "removed in {time}; the snapshot is an exact copy of the stopped tree"
-        ).format(
-            entries=stats.entries,
-            copied=stats.copied,
-            size=display.size(stats.bytes_copied),
-            removed=stats.removed,
-            time=display.duration(stats.seconds),
-        ),
+        _final_line(stats),
     )
     return journal
 
@@ -193,6 +203,23 @@ def restore_from_snapshot(ctx: Context, journal: Journal) -> str | None:
     return None
 
 
+def pre_upgrade_archive(
+    ctx: Context, journal: Journal, snapshot: Snapshot | None
+) -> BackupRecordView:
+    """The pre-upgrade backup of the deploy dir, read from ``snapshot`` when given
+    (after the commit) or from the stopped live tree (the cold path)."""
+    return ctx.backups.create(
+        ctx.deploy_dir,
+        kind="pre-upgrade",
+        version=journal.from_version,
+        from_version=journal.from_version,
+        to_version=journal.to_version,
+        emit=ctx.emit,
+        source=None if snapshot is None else snapshot.parts[0].tree,
+        grafts=None if snapshot is None else snapshot.grafts(),
+    )
+
+
 def archive_snapshot(ctx: Context, journal: Journal) -> Journal:
     """After the commit: the catalogue archive from the snapshot, verified, then the
     snapshot removed. Idempotent: an archive already named in the journal is kept."""
@@ -200,16 +227,7 @@ def archive_snapshot(ctx: Context, journal: Journal) -> Journal:
     if journal.backup_id is None:
         snapshot = _snapshot(ctx)
         ctx.log("info", _("writing the pre-upgrade archive from the snapshot (the stack serves)"))
-        record = ctx.backups.create(
-            deploy,
-            kind="pre-upgrade",
-            version=journal.from_version,
-            from_version=journal.from_version,
-            to_version=journal.to_version,
-            emit=ctx.emit,
-            source=snapshot.parts[0].tree,
-            grafts=snapshot.grafts(),
-        )
+        record = pre_upgrade_archive(ctx, journal, snapshot)
         report = ctx.backups.verify(record.id)
         if not report.ok:
             raise BackupError(
@@ -260,12 +278,7 @@ def standalone_precopy(
     emit(
         LogEvent(
             "info",
-            _("pre-copy done: {files} files, {size} in {time} ({reflinked} reflinked)").format(
-                files=stats.copied,
-                size=display.size(stats.bytes_copied),
-                time=display.duration(stats.seconds),
-                reflinked=stats.reflinked,
-            ),
+            _precopied(stats),
         )
     )
     return snapshot
@@ -276,15 +289,6 @@ def standalone_final(snapshot: Snapshot, emit: Emit) -> None:
     emit(
         LogEvent(
             "info",
-            _(
-                "final pass: {entries} entries compared, {copied} copied ({size}), {removed} "
-                "removed in {time}; the snapshot is an exact copy of the stopped tree"
-            ).format(
-                entries=stats.entries,
-                copied=stats.copied,
-                size=display.size(stats.bytes_copied),
-                removed=stats.removed,
-                time=display.duration(stats.seconds),
-            ),
+            _final_line(stats),
         )
     )

@@ -42,6 +42,7 @@ from tui_upgrader.ops.upgrade.two_pass import (
     archive_snapshot,
     discard_snapshot,
     final_pass,
+    pre_upgrade_archive,
     restore_from_snapshot,
     snapshot_state,
 )
@@ -158,14 +159,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
         return final_pass(ctx, journal, HAD_DATA)
     with ctx.step(Step.CREATING_BACKUP):
         ctx.note(Stage.BACKUP_START, path=deploy)
-        record = ctx.backups.create(
-            deploy,
-            kind="pre-upgrade",
-            version=journal.from_version,
-            from_version=journal.from_version,
-            to_version=journal.to_version,
-            emit=ctx.emit,
-        )
+        record = pre_upgrade_archive(ctx, journal, None)
     journal = with_backup(journal, record, ctx.backups.settings.catalogue_path)
     # Whether a rollback takes data/ from this backup is decided by what the
     # backup holds, not by what the failed version left behind.
