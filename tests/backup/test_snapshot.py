@@ -15,6 +15,7 @@ import pytest
 from tests.faults.tmpfs import small_tmpfs
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.ops.backup import snapshot as snapshot_mod
+from tui_upgrader.ops.backup import snapshot_copy
 from tui_upgrader.ops.backup._internal.tree import exclusion
 from tui_upgrader.ops.backup.clone import idle_io, io_priority
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot, snapshot_root
@@ -182,7 +183,7 @@ def test_a_file_changed_just_before_its_copy_is_copied_again(tmp_path: Path) -> 
 def test_large_file_changed_in_place_rewrites_only_its_changed_blocks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(snapshot_mod, "BLOCK_COMPARE_MIN", 1024 * 1024)
+    monkeypatch.setattr(snapshot_copy, "BLOCK_COMPARE_MIN", 1024 * 1024)
     deploy = tmp_path / "deploy"
     make_deploy(deploy)
     big = deploy / "data" / "big.db"

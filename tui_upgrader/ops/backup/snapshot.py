@@ -35,15 +35,10 @@ from tui_upgrader.core.errors import BackupError, CancelledError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.ops.backup._internal.tree import Excluded, exclusion
-from tui_upgrader.ops.backup.clone import can_reflink, clone_file, copy_attrs, copy_xattrs, idle_io
+from tui_upgrader.ops.backup.clone import can_reflink, copy_attrs, copy_xattrs, idle_io
+from tui_upgrader.ops.backup.snapshot_copy import BLOCK_COMPARE_MIN, Entry, copy_entry, recopy
 from tui_upgrader.ops.backup.snapshot_tracked import tracked_changes
-from tui_upgrader.ops.backup.snapshot_walk import (
-    Listing,
-    blocks_differ,
-    listing,
-    remove_entry,
-    rewrite_file,
-)
+from tui_upgrader.ops.backup.snapshot_walk import Listing, listing, remove_entry
 from tui_upgrader.ops.backup.swap import remove_tree, sync_filesystem
 from tui_upgrader.ops.backup.tracker import ChangeTracker
 from tui_upgrader.ops.fault_points import crash_point
@@ -53,11 +48,7 @@ SNAPSHOT_DIR = "snapshot"
 MOUNT_SNAPSHOT = ".tui-upgrader-snapshot"
 RACY_NS = 2_000_000_000
 RESERVE_BYTES = 64 * 1024 * 1024
-# Files at least this large that changed in place are compared block by block
-# (read both, rewrite differing blocks) instead of copied whole: see the README.
-BLOCK_COMPARE_MIN = 64 * 1024 * 1024
 
-Entry = tuple[str, int, int, int, int, bool]  # kind d/f/l, size, mtime_ns, ctime_ns, ino, racy
 Progress = Callable[[int, int], None]  # bytes done, total
 
 
@@ -231,7 +222,7 @@ class Snapshot:
                         raise CancelledError(_("pre-copy cancelled; nothing was stopped"))
                     src, dst = self._paths(part, rel)
                     try:
-                        st, cloned = self._copy(src, dst, st, links, rel, part)
+                        st, cloned = copy_entry(part.tree, src, dst, st, links, rel)
                     except FileNotFoundError:
                         continue  # deleted while we looked: the final pass agrees
                     if stat.S_ISDIR(st.st_mode):
@@ -260,32 +251,6 @@ class Snapshot:
         if rel == ".":
             return str(part.source), str(part.tree)
         return os.path.join(part.source, rel), os.path.join(part.tree, rel)
-
-    def _copy(
-        self,
-        src: str,
-        dst: str,
-        st: os.stat_result,
-        links: dict[tuple[int, int], str],
-        rel: str,
-        part: Part,
-    ) -> tuple[os.stat_result, bool]:
-        mode = st.st_mode
-        if stat.S_ISDIR(mode):
-            os.mkdir(dst, 0o700)
-            return st, False
-        if stat.S_ISLNK(mode):
-            os.symlink(os.readlink(src), dst)
-            copy_attrs(st, dst, link=True)
-            return st, False
-        key = (st.st_dev, st.st_ino)
-        if st.st_nlink > 1 and key in links:
-            os.link(os.path.join(part.tree, links[key]), dst)
-            return os.lstat(src), False
-        new_st, cloned = clone_file(src, dst)
-        if new_st.st_nlink > 1:
-            links[(new_st.st_dev, new_st.st_ino)] = rel
-        return new_st, cloned
 
     def _save(self, part: Part, *, final: bool) -> None:
         text = json.dumps({"version": 1, "final": final, "entries": part.record})
@@ -361,7 +326,7 @@ class Snapshot:
                     os.mkdir(dst, 0o700)
                 fix.add(rel)
             else:
-                totals[3] += self._recopy(part, src, dst, st, old, links, rel)
+                totals[3] += recopy(part.tree, src, dst, st, old, links, rel)
                 totals[1] += 1
             part.record[rel] = new
             fix.add(os.path.dirname(rel) or ".")
@@ -375,38 +340,6 @@ class Snapshot:
             if os.path.isdir(dst) and os.path.isdir(src):
                 copy_xattrs(src, dst)
                 copy_attrs(os.lstat(src), dst)
-
-    def _recopy(
-        self,
-        part: Part,
-        src: str,
-        dst: str,
-        st: os.stat_result,
-        old: Entry | None,
-        links: dict[tuple[int, int], str],
-        rel: str,
-    ) -> int:
-        in_place = (
-            stat.S_ISREG(st.st_mode)
-            and st.st_nlink == 1
-            and old is not None
-            and old[0] == "f"
-            and os.path.isfile(dst)
-            and os.lstat(dst).st_nlink == 1
-        )
-        if in_place:
-            # Rewritten, not unlinked and created again: freeing and allocating an
-            # inode costs ext4 a journal update each (1.3 ms a file, measured).
-            if st.st_size >= BLOCK_COMPARE_MIN:
-                written = blocks_differ(src, dst, st.st_size)
-            else:
-                written = rewrite_file(src, dst)
-            copy_xattrs(src, dst)
-            copy_attrs(st, dst)
-            return written
-        remove_entry(dst)
-        self._copy(src, dst, st, links, rel, part)
-        return st.st_size if stat.S_ISREG(st.st_mode) else 0
 
 
 def _always(record: dict[str, Entry]) -> set[str]:
