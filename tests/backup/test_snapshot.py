@@ -130,6 +130,7 @@ def test_precopy_is_exact_and_final_pass_catches_every_change(
 
     db = deploy / "data" / "db"
     (db / "page005").write_bytes(b"Z" * (3000 + 5))  # same size, new content
+    (db / "page014").write_bytes(b"shrunk")  # rewritten in place, cut to size
     (db / "page006").unlink()
     (db / "new").write_bytes(b"new file")
     (deploy / "data" / "empty").rmdir()
@@ -143,7 +144,7 @@ def test_precopy_is_exact_and_final_pass_catches_every_change(
     second = snap.final_pass()
     assert picture(tree) == picture(deploy, skip=SKIP)
     assert second.removed == 1
-    assert second.copied == 7, second  # page005, new, empty, page007, hard2, page008, link
+    assert second.copied == 8, second  # page005/014, new, empty, page007, hard2, page008, link
     assert second.tracked is tracking
     if tracking:  # only what the events named (and their parents' attributes)
         assert second.entries < 15, second

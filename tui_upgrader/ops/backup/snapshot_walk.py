@@ -108,11 +108,16 @@ def blocks_differ(src: str, dst: str, size: int) -> int:
 
 
 def rewrite_file(src: str, dst: str) -> int:
-    """Copy ``src``'s content over the existing ``dst`` (same inode); returns its size."""
+    """Copy ``src``'s content over the existing ``dst`` (same inode); returns its size.
+
+    Overwritten, then cut to size, never opened with ``O_TRUNC``: ext4 flushes a
+    file truncated to zero and written again when it is closed (``auto_da_alloc``),
+    which made 1,000 small rewrites take 1.3-2.7 s here instead of 0.03-0.04 s.
+    """
     fin = os.open(src, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
     try:
         size = os.fstat(fin).st_size
-        fout = os.open(dst, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW | os.O_CLOEXEC)
+        fout = os.open(dst, os.O_WRONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
             offset = 0
             while offset < size:
@@ -120,6 +125,8 @@ def rewrite_file(src: str, dst: str) -> int:
                 if done == 0:
                     break
                 offset += done
+            if os.fstat(fout).st_size != offset:
+                os.ftruncate(fout, offset)
         finally:
             os.close(fout)
     finally:
