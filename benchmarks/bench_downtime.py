@@ -147,6 +147,10 @@ def upgrade(settings: Settings, docker: RealDocker, data: Path, size: Size, seed
 
     def emit(event: Event) -> None:
         events.append((time.monotonic(), event))
+        if isinstance(event, LogEvent) and event.message.startswith(
+            ("final pass", "pre-copy done")
+        ):
+            print(f"    {event.message}", file=sys.stderr)
         # What the running service writes after the pre-copy (or, cold path, before the stop).
         stop_begins = isinstance(event, StepEvent) and event.step is Step.STOPPING_SERVICES
         if size.small_files and not written.is_set():
