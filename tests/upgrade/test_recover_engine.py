@@ -37,16 +37,9 @@ from tui_upgrader.ui.screens.progress import ProgressScreen
 pytestmark = pytest.mark.engine
 
 RESULT_KEYS = {
-    "type",
-    "success",
-    "from_version",
-    "to_version",
-    "backup_id",
-    "rolled_back",
-    "error",
-    "downtime_s",
-    "settle_s",
-}
+    "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error",
+    "unclean_stop", "downtime_s", "settle_s",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -8,23 +8,28 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.commands._runtime import printer, run_cancellable
 from tui_upgrader.core.i18n import _
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("demo", parents=[common], help=_("the TUI on a self-contained demo"))
-    parser.add_argument("--dir", type=Path, default=None, help=_("demo folder (default: data dir)"))
-    parser.add_argument("--port", type=int, default=18080, help=_("demo web port on 127.0.0.1"))
+    parser.add_argument(
+        "--dir", type=arg_types.out_dir, default=None, help=_("demo folder (default: data dir)")
+    )
+    parser.add_argument(
+        "--port", type=arg_types.port, default=18080, help=_("demo web port on 127.0.0.1")
+    )
     parser.add_argument(
         "--headless", action="store_true", help=_("run the upgrade without the TUI (--yes implied)")
     )
     parser.add_argument("--json", action="store_true", help=_("with --headless: JSON events"))
     parser.add_argument(
         "--project",
+        type=arg_types.project,
         default=None,
         help=_("compose project (and image repository) name, to run beside another demo"),
     )
@@ -32,7 +37,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tui_upgrader.core.events import Step
     from tui_upgrader.demo.session import prepare_demo
+    from tui_upgrader.ops.job_thread import CriticalWatch
     from tui_upgrader.ops.stack.real_docker import RealDocker
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import load_decision
@@ -46,16 +53,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.headless:
             from tui_upgrader.ui.launch import run_tui
 
-            return run_tui(args, settings=settings, needs_setup=False)
+            return run_tui(args, settings=settings, needs_setup=False, reload_settings=None)
         from tui_upgrader.ops.upgrade.runner import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
         ports = Ports(docker=RealDocker(project_name=settings.project_name))
-        emit = printer(args.json)
+        watch = CriticalWatch(printer(args.json), Step.STOPPING_SERVICES)
         result = run_cancellable(
-            lambda cancel: run_upgrade(upgrade, ports, emit, cancel),
+            lambda cancel: run_upgrade(upgrade, ports, watch, cancel),
             lambda: print(_("\ncancelling if nothing has been stopped yet"), file=sys.stderr),
+            critical=lambda: watch.critical,
         )
         return 0 if result.success else result.exit_code
     finally:

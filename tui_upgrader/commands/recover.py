@@ -50,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
     journal: Journal | None = None
     try:
         settings = settings_from_args(args)
+        if not settings.deploy_dir.is_dir():
+            # A typo in --deploy-dir: say so, and create nothing there.
+            raise InputError(
+                _("{deploy_dir}: the deploy dir does not exist; nothing to recover").format(
+                    deploy_dir=settings.deploy_dir
+                )
+            )
         journal = read_journal(settings.deploy_dir)
         if journal is None:
             return _no_journal(args, settings)
@@ -90,7 +97,8 @@ def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> 
     emit = printer(args.json)
     result = run_cancellable(
         lambda cancel: recover(settings, ports, mode, emit, cancel),
-        lambda: print(_("\nRecovery cannot be interrupted; it is finishing."), file=sys.stderr),
+        lambda: None,
+        critical=lambda: True,  # the stack is down: recovery always finishes
     )
     # The engine maps the outcome to the contract's code (a whole rollback that
     # was asked for is 0; one that failed in any part is 3), as the TUI shows it.

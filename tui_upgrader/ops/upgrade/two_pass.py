@@ -39,6 +39,7 @@ from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_
 from tui_upgrader.ops.backup.swap import remove_tree
 from tui_upgrader.ops.ports import BackupRecordView
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade._internal.checked_stop import backup_note
 from tui_upgrader.ops.upgrade._internal.pre_backup import with_backup
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, write_journal
@@ -214,6 +215,7 @@ def pre_upgrade_archive(
         version=journal.from_version,
         from_version=journal.from_version,
         to_version=journal.to_version,
+        note=backup_note(journal),
         emit=ctx.emit,
         source=None if snapshot is None else snapshot.parts[0].tree,
         grafts=None if snapshot is None else snapshot.grafts(),
