@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -216,3 +217,12 @@ def test_a_resume_that_ended_in_a_rollback_is_not_a_success() -> None:
     outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert (outcome.tone, outcome.exit_code) == ("failure", EXIT_FAILED)
     assert outcome.headline == "Recovery failed: rolled back to 1.0.0"
+
+
+def test_an_unclean_stop_is_a_line_of_the_outcome() -> None:
+    result = replace(sx.SUCCESS, unclean_stop=("db",))
+    outcome = describe(_op(), result, Path("/l"), cancelled=False, stopped=True)
+    assert outcome.tone == "success"
+    assert any(
+        "Not shut down cleanly during the stop (killed): db" in line for line in outcome.lines
+    )

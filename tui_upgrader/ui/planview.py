@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
@@ -111,9 +112,10 @@ def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> 
         Step.CREATING_BACKUP: backup,
         Step.APPLYING_UPDATE: _apply_text(decision, settings),
         Step.STARTING_SERVICES: _("start the services with the new compose file"),
-        Step.VERIFYING_SERVICES: _("all services healthy within {gate}; downtime ends").format(
-            gate=gate
-        ),
+        Step.VERIFYING_SERVICES: _(
+            "all services healthy within {gate} (or sooner: healthcheck start_period "
+            "+ retries); downtime ends"
+        ).format(gate=gate),
         Step.CLEANING_UP: _("remove staging; keep the newest {count} backups").format(
             count=settings.backup_keep
         ),
@@ -144,7 +146,7 @@ def touched(decision: Decision, settings: Settings, services: list[str] | None) 
                 deploy_dir=settings.deploy_dir
             )
         )
-    lines.append(_("images from the package for {arch}").format(arch=decision.arch.docker_name))
+    lines.append(_("images from the package for {arch}").format(arch=docker_arch(decision.arch)))
     if services is None:
         lines.append(_("services: (asking Docker...)"))
     elif services:

@@ -8,17 +8,21 @@ back as one unit. The UI and the headless CLI both call this, from a thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
     OperationError,
+    PackageError,
     RollbackFailedError,
+    StateError,
     StrategyError,
     UnverifiableError,
     UpgraderError,
@@ -31,7 +35,9 @@ from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
+from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.images.archive_tags import check_archive_tags
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
@@ -44,6 +50,7 @@ from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     finish_upgrade,
     rollback_incomplete,
 )
+from tui_upgrader.ops.upgrade._internal.host_requests import announce_host_access
 from tui_upgrader.ops.upgrade._internal.notifying import notify_result
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
@@ -53,7 +60,7 @@ from tui_upgrader.ops.upgrade.journal import (
     write_journal,
 )
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
+from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 
 logger = logging.getLogger(__name__)
@@ -72,11 +79,18 @@ def run_upgrade(
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
     ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
+    deploy = plan.settings.deploy_dir
+    first_install = not deploy.exists()
     try:
         with stack_guard(ctx, "upgrade"):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
+    if first_install and not result.success:
+        # The lock made the deploy dir; a first install refused before it wrote
+        # anything (no hash, a bad package) leaves nothing behind, not an empty dir.
+        with contextlib.suppress(OSError):
+            deploy.rmdir()
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
     notify_result(plan.settings, result, ctx.emit)
@@ -142,9 +156,12 @@ class _Upgrade:
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
                     _(
-                        "{url}: the manifest gives no sha256 for this package; set "
+                        "{url}: the manifest gives no sha256 for this package{where}; set "
                         "allow_unverified = true to install it anyway"
-                    ).format(url=d.package.url)
+                    ).format(
+                        url=d.package.url,
+                        where=f" ({d.package.hash_note})" if d.package.hash_note else "",
+                    )
                 )
             version = ctx.docker.engine_version()
             ctx.log(
@@ -236,13 +253,20 @@ class _Upgrade:
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
-        if not (live.is_file() and new.is_file()):
+        if not new.is_file() or new.is_symlink():
             return
+        if not live.is_file():
+            # Packages carry .env as 0644: installed, it holds the admin's secrets.
+            new.chmod(0o600)
+            return
+        # The live one is the deploy's (bad input, exit 2); the staged one the package's.
         merged = merge_env(
-            live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
+            _env_text(live, StateError), _env_text(new, PackageError), self.to_version
         )
+        staged_mode = new.stat().st_mode
         new.write_text(merged.text, encoding="utf-8")
-        new.chmod(live.stat().st_mode & 0o777)
+        # The stricter of the two: bits either copy lacks stay off (the owner keeps rw).
+        new.chmod((live.stat().st_mode & staged_mode & 0o777) | 0o600)
         if merged.added_keys:
             self.ctx.log(
                 "info",
@@ -268,19 +292,32 @@ class _Upgrade:
         replaced = {m.path for m in self.journal.moves if m.action == "replace"}
         tars = [
             t
-            for t in image_files_for_arch(staged / "images", detect_arch().docker_name)
+            for t in image_files_for_arch(staged / "images", docker_arch(self.plan.decision.arch))
             if self.plan.decision.strategy is Strategy.FULL
             or "images" in replaced
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            compose_dir = staged if find_compose_file(staged) else deploy
+            services = ctx.docker.compose_services(compose_dir)
+            live = (
+                ctx.docker.compose_services(deploy)
+                if compose_dir != deploy and find_compose_file(deploy)
+                else None
+            )
+            announce_host_access(
+                ctx, services, live, refuse_new=self.plan.settings.refuse_new_host_access
+            )
+            check_archive_tags(tars, (s.image for s in services if s.image))
+            # Before anything is loaded: an image for another engine is refused
+            # while the old stack runs and every tag is as it was.
+            check_image_architectures(tars, self.plan.decision.arch)
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
-            compose_dir = staged if find_compose_file(staged) else deploy
-            for service in ctx.docker.compose_services(compose_dir):
+            for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
@@ -340,3 +377,15 @@ class _Upgrade:
                 "upgrade failed after the stop", error_text(exc), journal.backup_id
             )
             return replace(self._failed(failure), backup_id=journal.backup_id)
+
+
+def _env_text(path: Path, error: type[UpgraderError]) -> str:
+    """A ``.env`` as text: merging needs UTF-8, and a file that is not is named, in one line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            _("{path}: not UTF-8 text (byte {start}); .env files are merged as text").format(
+                path=path, start=exc.start
+            )
+        ) from None

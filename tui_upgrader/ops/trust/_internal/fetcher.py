@@ -10,6 +10,7 @@ online one.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,8 +21,9 @@ from tuf.ngclient import FetcherInterface
 
 from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.http import describe_transport_error, make_client
+from tui_upgrader.ops.http import check_deadline, fetch_deadline_s, make_client, request_error
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.trust._internal.bundle import SCHEME, BundleIndex
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +34,14 @@ MAX_KEPT = 1024 * 1024  # enough of a metadata file to read its expiry for the e
 class HttpxFetcher(FetcherInterface):
     """Streams metadata over httpx, or reads it from a local folder; counts the bytes."""
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.Client | None = None,
+        bundle: BundleIndex | None = None,
+    ) -> None:
         self._settings = settings
+        self._bundle = bundle
         self._client = client
         self._own = client is None
         self.bytes_fetched = 0
@@ -57,9 +65,12 @@ class HttpxFetcher(FetcherInterface):
         self.last_data = b""
         if parts.scheme.lower() in ("http", "https"):
             return self._fetch_http(url)
+        if self._bundle is not None and url.startswith(SCHEME):
+            return self._fetch_member(self._bundle, url.rsplit("/", 1)[-1])
         return self._fetch_local(Path(unquote(parts.path)))
 
     def _fetch_http(self, url: str) -> Iterator[bytes]:
+        deadline = time.monotonic() + fetch_deadline_s(self._settings)
         try:
             with self._http().stream("GET", url, headers={"Accept-Encoding": "identity"}) as resp:
                 if resp.status_code >= 400:
@@ -67,11 +78,13 @@ class HttpxFetcher(FetcherInterface):
                         f"{url}: server answered HTTP {resp.status_code} {resp.reason_phrase}",
                         resp.status_code,
                     )
-                for chunk in resp.iter_raw(CHUNK):
+                # As bytes arrive (a chunk size would buffer 64 KiB before the deadline is seen).
+                for chunk in resp.iter_raw():
+                    check_deadline(deadline, url)
                     self._count(chunk)
                     yield chunk
-        except httpx.TransportError as exc:
-            raise NetworkError(f"{url}: {describe_transport_error(exc)}") from exc
+        except httpx.RequestError as exc:
+            raise request_error(exc, url) from exc
 
     def _fetch_local(self, path: Path) -> Iterator[bytes]:
         try:
@@ -87,6 +100,13 @@ class HttpxFetcher(FetcherInterface):
             while block := fh.read(CHUNK):
                 self._count(block)
                 yield block
+
+    def _fetch_member(self, bundle: BundleIndex, name: str) -> Iterator[bytes]:
+        if name not in bundle.members:
+            raise DownloadHTTPError(f"{bundle.path}: no {name}", 404)
+        for block in bundle.read(name):
+            self._count(block)
+            yield block
 
     def _count(self, chunk: bytes) -> None:
         self.bytes_fetched += len(chunk)
