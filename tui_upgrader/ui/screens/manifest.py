@@ -265,7 +265,8 @@ class ManifestScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.plan is not None else None
+            # Hidden, not dimmed, while the manifest cannot be used.
+            return self.plan is not None
         return True
 
     @on(DataTable.RowSelected, "#packages")

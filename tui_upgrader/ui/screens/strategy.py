@@ -187,7 +187,8 @@ class StrategyScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.plan.decision.upgrades else None
+            # The footer offers only keys that do something now (False hides it).
+            return bool(self.plan.decision.upgrades)
         return True
 
     def action_next(self) -> None:
