@@ -33,6 +33,8 @@ class PackageInfo:
     sha256: str | None  # lowercase hex; None = unverifiable ("external" or absent)
     signature: str = ""
     size: int | None = None  # None = unknown (the original used 0 for that)
+    # Platform entries only: the image index for thin delivery (core.image_index).
+    images: PackageInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,13 +171,17 @@ def _release_date(value: Any, path: str) -> datetime:
 # --- sections --------------------------------------------------------------------
 
 
-def _package(value: Any, path: str) -> PackageInfo:
+def _package(value: Any, path: str, *, images: bool = False) -> PackageInfo:
     obj = _obj(value, path)
+    index = None
+    if images and obj.get("images") is not None:
+        index = _package(obj["images"], _join(path, "images"))
     return PackageInfo(
         url=_url(_required(obj, "url", path), _join(path, "url")),
         sha256=_hash(obj.get("hash"), _join(path, "hash")),
         signature=_str(obj.get("signature", ""), _join(path, "signature")),
         size=_size(obj.get("size"), _join(path, "size")),
+        images=index,
     )
 
 
@@ -291,7 +297,7 @@ def parse_manifest(value: Any) -> Manifest:
     platforms = None
     if root.get("platforms") is not None:
         platforms = {
-            arch: _package(obj, here)
+            arch: _package(obj, here, images=True)
             for arch, (here, obj) in _per_arch(root["platforms"], "platforms").items()
         }
     patch = None

@@ -38,6 +38,8 @@ class PackageRef:
     source: str = ""  # where in the manifest it came from, for the reasons
     # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
     verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
+    # The image index for thin delivery (full packages of a platform entry only).
+    images: PackageRef | None = None
 
     @property
     def file_name(self) -> str:
@@ -131,6 +133,10 @@ def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
             ).format(arch=arch)
         )
     ref = PackageRef("full", entry.url, entry.sha256, entry.size, entry.signature, source)
+    if entry.images is not None:
+        index = entry.images
+        thin = PackageRef("images", index.url, index.sha256, index.size, source=f"{source}.images")
+        ref = replace(ref, images=thin)
     return ref, why
 
 

@@ -17,6 +17,7 @@ from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.trust import bind_package, open_release
+from tui_upgrader.ops.trust.client import bind_index
 from tui_upgrader.ops.upgrade.journal import read_journal
 
 
@@ -63,6 +64,9 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
         package = decision.package
         if release.trust.signed:
             package = bind_package(release, package)
+            package = replace(package, images=bind_index(release, package.images))
+        if package.images is not None:
+            package = replace(package, images=_locate(package.images, source))
         decision = replace(decision, package=_locate(package, source))
     if not release.trust.signed:
         decision = replace(decision, warnings=(_(UNSIGNED_WARNING), *decision.warnings))
