@@ -123,6 +123,11 @@ class ThinPlan:
     def thin_bytes(self) -> int:
         return self.index.files.size + sum(b.size for b in self.blobs)
 
+    def missing_now(self, present: Set[str]) -> set[str]:
+        """Chains the plan counted on the engine having that it no longer has."""
+        counted = {c for im in self.index.images for c in chain_ids(la.diff_id for la in im.layers)}
+        return (counted - self.missing) - set(present)
+
     def needs(self, image: IndexImage) -> list[bool]:
         """Per layer of ``image``: must its file be in the load archive?"""
         chains = chain_ids(la.diff_id for la in image.layers)

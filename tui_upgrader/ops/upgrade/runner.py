@@ -54,6 +54,7 @@ from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
 from tui_upgrader.ops.upgrade.steps import Context
+from tui_upgrader.ops.upgrade.thin_stage import ThinDelivery, plan_delivery
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +92,7 @@ class _Upgrade:
         self.from_version = str(d.current_version) if d.current_version else None
         self.to_version = str(d.target_version)
         self.journal: Journal | None = None
+        self.thin: ThinDelivery | None = None
 
     def _failed(self, exc: Exception) -> ResultEvent:
         return ResultEvent.failure(exc, from_version=self.from_version, to_version=self.to_version)
@@ -170,6 +172,9 @@ class _Upgrade:
         assert d.package is not None
         dest = package_cache_path(self.plan.settings.packages_dir, d)
         with ctx.step(Step.DOWNLOADING_UPDATE):
+            self.thin = plan_delivery(self.plan, ctx)
+            if self.thin is not None:
+                return self.thin.fetch()
             result = download(
                 d.package.url,
                 dest,
@@ -282,6 +287,8 @@ class _Upgrade:
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            if self.thin is not None:
+                self.thin.load()  # the files package has no images/: tars is empty
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
