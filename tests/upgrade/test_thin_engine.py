@@ -115,9 +115,17 @@ def test_thin_upgrade_fetches_only_the_missing_layer(env: EngineEnv) -> None:
     try:
         with _serve(store, fetched.append) as url:
             env.write_config(url)
+            checked, (report,), check_err = env.cli("check", "--json")
+            fetched.clear()
             code, events, err = env.cli("upgrade", "--yes", "--json")
     finally:
         env.client.images.remove(old, force=True)
+    assert checked == 0, check_err
+    full = (store / "1.1.0" / "docker-x86_64.zip").stat().st_size
+    assert report["package"]["size"] == full  # the contract's fields are unchanged
+    download = report["download"]
+    assert download["mode"] == "thin" and download["full_bytes"] == full
+    assert download["thin_bytes"] == download["download_bytes"] < full / 2
     assert code == 0, err
     assert events[-1]["success"] is True
     assert any(m.startswith("thin download:") for m in _logs(events)), _logs(events)
@@ -168,7 +176,7 @@ def test_without_the_previous_layers_the_full_package_is_used(env: EngineEnv) ->
         env.write_config(url)
         code, events, err = env.cli("upgrade", "--yes", "--json")
     assert code == 0, err
-    assert [m for m in _logs(events) if m.startswith("full package:")], _logs(events)
+    assert [m for m in _logs(events) if "thin is not smaller" in m], _logs(events)
     assert "/1.1.0/docker-x86_64.zip" in fetched
     assert not [p for p in fetched if p.startswith("/blobs/")]
     assert env.running_images()["web"] == image_id

@@ -9,9 +9,10 @@ from typing import Any
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.image_index import ThinEstimate
 from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.core.trust import TrustSummary
-from tui_upgrader.ops.upgrade import load_decision
+from tui_upgrader.ops.upgrade import load_decision, with_download_estimate
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -54,6 +55,7 @@ _LABELS = {
     "changes": N_("Changes:"),
     "warning": N_("Warning:"),
     "signed": N_("Signed:"),
+    "download": N_("Download:"),
 }
 
 
@@ -105,12 +107,21 @@ def trust_line(trust: TrustSummary) -> str:
     )
 
 
+def download_line(found: ThinEstimate) -> str:
+    return line("download", found.describe())
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    plan = load_decision(settings, force_full=args.force_full)
+    plan = with_download_estimate(load_decision(settings, force_full=args.force_full), settings)
     if args.json:
-        print(json.dumps(decision_json(plan.decision, plan.trust.signed)))
+        doc = decision_json(plan.decision, plan.trust.signed)
+        # Additive: thin_bytes vs full_bytes of image delivery (null when not a full upgrade).
+        doc["download"] = plan.download.to_json() if plan.download is not None else None
+        print(json.dumps(doc))
     else:
         print(decision_text(plan.decision))
+        if plan.download is not None:
+            print(download_line(plan.download))
         print(trust_line(plan.trust))
     return 0

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from typing import Any
 
+from tui_upgrader.core import display
 from tui_upgrader.core.errors import ManifestError
 from tui_upgrader.core.i18n import _
 
@@ -219,3 +220,37 @@ def parse_index(data: bytes, source: str = "image index") -> ImageIndex:
     if not isinstance(images, list) or not images:
         raise _err("images", _("expected a non-empty array"))
     return ImageIndex(tuple(_image(im, f"images[{i}]") for i, im in enumerate(images)), package)
+
+
+@dataclass(frozen=True, slots=True)
+class ThinEstimate:
+    """What ``check --json`` and the screens show; ``plan`` None = the full package."""
+
+    full_bytes: int | None
+    plan: ThinPlan | None
+    reason: str
+
+    @property
+    def download_bytes(self) -> int | None:
+        return self.plan.thin_bytes if self.plan is not None else self.full_bytes
+
+    def describe(self) -> str:
+        """One line: what will be downloaded and why (check, manifest and strategy screens)."""
+        if self.plan is None:
+            return _("{full}, the full package ({reason})").format(
+                full=display.size(self.full_bytes), reason=self.reason
+            )
+        return _("{thin} thin instead of {full} full ({reason})").format(
+            thin=display.size(self.plan.thin_bytes),
+            full=display.size(self.full_bytes),
+            reason=self.reason,
+        )
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "mode": "thin" if self.plan is not None else "full",
+            "thin_bytes": self.plan.thin_bytes if self.plan is not None else None,
+            "full_bytes": self.full_bytes,
+            "download_bytes": self.download_bytes,
+            "reason": self.reason,
+        }

@@ -99,9 +99,9 @@ def _no_journal(_deploy_dir: Path) -> JournalLike | None:
 
 
 def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
-    from tui_upgrader.ops.upgrade import load_decision
+    from tui_upgrader.ops.upgrade import load_decision, with_download_estimate
 
-    return load_decision(settings, force_full=force_full)
+    return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 
 
 @dataclass(frozen=True)

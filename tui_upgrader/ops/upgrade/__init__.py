@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade.recovery import describe as describe
     from tui_upgrader.ops.upgrade.recovery import recover as recover
     from tui_upgrader.ops.upgrade.runner import run_upgrade as run_upgrade
+    from tui_upgrader.ops.upgrade.thin_stage import (
+        with_download_estimate as with_download_estimate,
+    )
 
 __getattr__ = lazy_face(
     __name__,
@@ -37,6 +40,7 @@ __getattr__ = lazy_face(
         "Ports": "plan",
         "UpgradePlan": "plan",
         "run_upgrade": "runner",
+        "with_download_estimate": "thin_stage",
         "clear_journal": "journal",
         "Journal": "journal",
         "read_journal": "journal",

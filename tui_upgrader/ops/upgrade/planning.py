@@ -9,6 +9,7 @@ from pathlib import Path
 
 from tui_upgrader.core.arch import Arch, parse_arch
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.image_index import ThinEstimate
 from tui_upgrader.core.manifest import Manifest, parse_manifest_bytes
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
 from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING, TrustSummary
@@ -36,6 +37,8 @@ class Plan:
     # what the progress screen expects the next one to take.
     past_downtimes: tuple[float | None, ...] = ()
     trust: TrustSummary = UNSIGNED
+    # What a full upgrade downloads here, thin or full (thin_stage.with_download_estimate).
+    download: ThinEstimate | None = None
 
 
 def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -29,6 +29,7 @@ from tui_upgrader.core.image_index import (
     BLOB_DIR,
     Blob,
     ImageIndex,
+    ThinEstimate,
     ThinPlan,
     parse_index,
     plan_thin,
@@ -49,7 +50,7 @@ from tui_upgrader.ops.images.thin import (
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stack.real_docker import RealDocker
 from tui_upgrader.ops.upgrade.plan import UpgradePlan
-from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
+from tui_upgrader.ops.upgrade.planning import Plan, detect_arch, package_cache_path
 from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
@@ -66,28 +67,6 @@ def _beside(index_url: str, rel: str) -> str:
 
 def blob_cache(settings: Settings) -> Path:
     return settings.cache_dir / BLOB_DIR
-
-
-@dataclass(frozen=True, slots=True)
-class ThinEstimate:
-    """What ``check --json`` and the screens show; ``plan`` None = the full package."""
-
-    full_bytes: int | None
-    plan: ThinPlan | None
-    reason: str
-
-    @property
-    def download_bytes(self) -> int | None:
-        return self.plan.thin_bytes if self.plan is not None else self.full_bytes
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "mode": "thin" if self.plan is not None else "full",
-            "thin_bytes": self.plan.thin_bytes if self.plan is not None else None,
-            "full_bytes": self.full_bytes,
-            "download_bytes": self.download_bytes,
-            "reason": self.reason,
-        }
 
 
 def estimate(
@@ -173,6 +152,7 @@ class ThinDelivery:
             for b in thin.blobs
         ]
         label = _("{count} blobs").format(count=len(thin.blobs))
+        self.ctx.note(Stage.DOWNLOAD_START, url=wanted[0].url, size=display.size(thin.thin_bytes))
         download_many(
             wanted,
             settings=settings,
@@ -255,3 +235,26 @@ def plan_delivery(plan: UpgradePlan, ctx: Context) -> ThinDelivery | None:
         ),
     )
     return ThinDelivery(plan, ctx, client, found.plan)
+
+
+def with_download_estimate(plan: Plan, settings: Settings) -> Plan:
+    """``plan`` with what a full upgrade would download here (thin or full), for
+    ``check --json`` and the screens; asks the engine only when an index exists."""
+    decision = plan.decision
+    package = decision.package
+    if decision.strategy is not Strategy.FULL or package is None:
+        return plan
+    client: docker.DockerClient | None = None
+    if package.images is not None and find_compose_file(settings.deploy_dir) is not None:
+        try:
+            client = RealDocker().client
+        except UpgraderError as exc:
+            logger.info("no engine to plan a thin download with: %s", exc)
+    try:
+        found = estimate(settings, decision, client)
+    except UpgraderError as exc:  # e.g. no disk space for the index
+        found = ThinEstimate(package.size, None, str(exc))
+    finally:
+        if client is not None:
+            client.close()
+    return replace(plan, download=found)

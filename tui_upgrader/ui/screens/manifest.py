@@ -196,9 +196,10 @@ class ManifestScreen(Screen[None]):
     def _show(self, plan: Plan) -> None:
         manifest, decision = plan.manifest, plan.decision
         now = host(self).deps.clock.now()
-        self.query_one("#manifest-summary", Static).update(
-            "\n".join(summary_lines(manifest, decision, plan.source, now))
-        )
+        summary = summary_lines(manifest, decision, plan.source, now)
+        if plan.download is not None:
+            summary.append(_("Download: {what}").format(what=plan.download.describe()))
+        self.query_one("#manifest-summary", Static).update("\n".join(summary))
         trust = self.query_one("#manifest-trust", Static)
         trust.update(trust_line(plan.trust))
         trust.set_class(not plan.trust.signed, "-unsigned")
