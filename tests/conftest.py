@@ -12,6 +12,7 @@ import pytest
 from tui_upgrader.ops import logsetup
 
 pytest_plugins = [
+    "tests.support.engines",
     "tests.support.engine",
     "tests.support.http_servers",
     "tests.support.receiver",

@@ -17,6 +17,7 @@ import pytest
 from tests.faults.case import Case
 from tests.faults.private_engine import PrivateEngine, docker_env, private_engine
 from tests.faults.world import World, built_world
+from tests.support.engines import selected
 
 ALL_ENV = "TUI_UPGRADER_FAULTS_ALL"
 
@@ -55,8 +56,10 @@ def case(world: World, tmp_path: Path) -> Iterator[Case]:
 
 @pytest.fixture(scope="session")
 def private_dockerd(docker_client: docker.DockerClient) -> Iterator[PrivateEngine]:
-    """A dockerd of our own (never the shared one) the engine-trouble cases may break."""
-    with private_engine() as engine:
+    """A dockerd of our own (never the shared one) the engine-trouble cases may break.
+
+    The same kind as the engine the session runs on (``--engine``)."""
+    with private_engine(selected().binaries()) as engine:
         yield engine
 
 

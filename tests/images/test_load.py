@@ -12,7 +12,7 @@ import docker
 import pytest
 import zstandard
 
-from tests.support.engine import ImageFactory, remove_image_quietly, unique_name
+from tests.support.engine import ImageFactory, config_digest, remove_image_quietly, unique_name
 from tests.support.images import ImageInfo, busybox_image, write_image_tar, write_random_file
 from tui_upgrader.core.errors import CancelledError, DockerError
 from tui_upgrader.core.events import Event, LayerEvent
@@ -64,7 +64,7 @@ def test_multi_layer_load_reports_each_layer_up_to_its_size(
 
     names = tag_loaded(docker_client, result)
     assert names == [ref.replace("-amd64", "")]
-    assert image_id(docker_client, names[0]) == infos[0].image_id
+    assert config_digest(docker_client, names[0]) == infos[0].image_id
 
 
 def test_tar_holding_two_images_yields_both(
@@ -80,7 +80,7 @@ def test_tar_holding_two_images_yields_both(
 
     assert result.refs == (first, second)
     assert tag_loaded(docker_client, result) == [first.replace("-arm64", ""), second]
-    assert image_id(docker_client, second) == infos[1].image_id
+    assert config_digest(docker_client, second) == infos[1].image_id
 
 
 def test_untagged_image_is_named_by_its_id(
@@ -94,8 +94,9 @@ def test_untagged_image_is_named_by_its_id(
     result = load_image_tar(docker_client, tar, events.append)
 
     assert result.refs == ()
-    assert result.image_ids == (infos[0].image_id,)
-    assert tag_loaded(docker_client, result) == [infos[0].image_id]
+    # The engine's ID: the config digest (classic store) or the manifest's (containerd).
+    assert [config_digest(docker_client, i) for i in result.image_ids] == [infos[0].image_id]
+    assert tag_loaded(docker_client, result) == list(result.image_ids)
     assert {e.image for e in events if isinstance(e, LayerEvent)} == {
         f"sha256:{infos[0].image_id[7:19]}"
     }

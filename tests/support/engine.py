@@ -20,6 +20,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tarfile
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator, Mapping
@@ -105,7 +106,9 @@ def build_busybox_image(
     """Build ``ref`` from /bin/busybox (+ applet symlinks) without a registry.
 
     ``layers`` layers (busybox first, ``files`` in the last one). Returns the
-    image ID (``sha256:...``); each call yields a new ID (nonce label).
+    image ID (``sha256:...``) as the engine names it (the config digest on the
+    classic store, the manifest digest on the containerd store); each call
+    yields a new ID (nonce label).
     ``unique_layers``: no layer is shared with any other image on the engine.
     """
     with tempfile.TemporaryDirectory(prefix="tuitest-img-") as work:
@@ -114,9 +117,31 @@ def build_busybox_image(
             tar, [busybox_image([ref], files=files, layers=layers, unique_layers=unique_layers)]
         )
         load_image_tar(client, tar)
-    got = client.images.get(ref).id
-    assert got == info.image_id, f"engine stored {ref} as {got}, expected {info.image_id}"
-    return info.image_id
+    got = str(client.images.get(ref).id)
+    if got != info.image_id:
+        stored = config_digest(client, ref)
+        assert stored == info.image_id, f"engine stored {ref} as {stored}, expected {info.image_id}"
+    return got
+
+
+def config_digest(client: docker.DockerClient, ref: str) -> str:
+    """The digest of ``ref``'s config JSON, whichever store the engine has.
+
+    The classic store's image ID is that digest; the containerd store's is the
+    manifest's, and its API (1.45) does not show the config's: ``docker save``
+    does, in manifest.json (both stores write one).
+    """
+    with tempfile.TemporaryDirectory(prefix="tuitest-save-") as work:
+        path = save_image_tar(client, ref, Path(work) / "image.tar")
+        with tarfile.open(path) as tar:
+            member = tar.extractfile("manifest.json")
+            assert member is not None, f"docker save {ref}: no manifest.json"
+            entries: list[dict[str, Any]] = json.load(member)
+    for entry in entries:
+        if ref in (entry.get("RepoTags") or []) or len(entries) == 1:
+            config = str(entry["Config"])
+            return "sha256:" + config.rsplit("/", 1)[-1].removesuffix(".json")
+    raise AssertionError(f"docker save {ref}: not in its manifest.json")
 
 
 def save_image_tar(client: docker.DockerClient, ref: str, path: Path) -> Path:

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.engine import free_port
+from tests.support.engines import selected
 
 SSHD = Path("/usr/sbin/sshd")
 
@@ -61,6 +62,13 @@ def _wait_listening(port: int, proc: subprocess.Popen[bytes], timeout_s: float =
     raise AssertionError(f"sshd did not listen on 127.0.0.1:{port}")
 
 
+def _remote_engine_env() -> str:
+    """The "remote" side's `docker system dial-stdio` reaches the session's engine
+    (a private Docker 26 under ``--engine``), not always the default socket."""
+    engine = selected().engine
+    return "" if engine is None else f"SetEnv DOCKER_HOST={engine.host}\n"
+
+
 @pytest.fixture
 def ssh_engine(tmp_path: Path, isolated_env: Path) -> Iterator[SshEngine]:
     if not SSHD.exists() or shutil.which("ssh") is None:
@@ -80,7 +88,7 @@ def ssh_engine(tmp_path: Path, isolated_env: Path) -> Iterator[SshEngine]:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {work / 'host_key'}\n"
         f"AuthorizedKeysFile {work / 'authorized_keys'}\nPidFile {work / 'sshd.pid'}\n"
         f"AllowUsers {user}\nPermitRootLogin prohibit-password\nPasswordAuthentication no\n"
-        "KbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\n"
+        "KbdInteractiveAuthentication no\nStrictModes no\nUsePAM no\n" + _remote_engine_env()
     )
     host_key = (work / "host_key.pub").read_text().split()
     (dot_ssh / "known_hosts").write_text(f"[127.0.0.1]:{port} {host_key[0]} {host_key[1]}\n")
