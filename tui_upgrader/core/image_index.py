@@ -14,8 +14,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Iterable, Set
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Set
+from dataclasses import dataclass, field
 from typing import Any
 
 from tui_upgrader.core import display
@@ -119,6 +119,8 @@ class ThinPlan:
     missing: frozenset[str]  # chain IDs the engine lacks
     blobs: tuple[Blob, ...]  # to download: configs + missing layers, each once
     full_bytes: int  # the full package's size, to compare
+    # An image that held each present chain at planning time: asked again before the load.
+    holders: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def thin_bytes(self) -> int:
@@ -135,8 +137,10 @@ class ThinPlan:
         return [c in self.missing for c in chains]
 
 
-def plan_thin(index: ImageIndex, present: Set[str], full_bytes: int) -> ThinPlan:
-    """The blobs to fetch given the chain IDs the engine has."""
+def plan_thin(
+    index: ImageIndex, present: Mapping[str, str] | Set[str], full_bytes: int
+) -> ThinPlan:
+    """The blobs to fetch given the chain IDs the engine has (-> an image holding each)."""
     missing: set[str] = set()
     wanted: dict[str, Blob] = {}
     for image in index.images:
@@ -146,7 +150,8 @@ def plan_thin(index: ImageIndex, present: Set[str], full_bytes: int) -> ThinPlan
             if chain not in present:
                 missing.add(chain)
                 wanted.setdefault(layer.blob.digest, layer.blob)
-    return ThinPlan(index, frozenset(missing), tuple(wanted.values()), full_bytes)
+    holders = dict(present) if isinstance(present, Mapping) else {}
+    return ThinPlan(index, frozenset(missing), tuple(wanted.values()), full_bytes, holders)
 
 
 # --- parsing ---------------------------------------------------------------------

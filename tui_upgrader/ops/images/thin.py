@@ -54,19 +54,41 @@ def uses_containerd_store(client: docker.DockerClient) -> bool:
     )
 
 
-def present_chains(client: docker.DockerClient) -> set[str]:
-    """Chain IDs of every layer any image of the engine holds."""
+def present_chains(client: docker.DockerClient) -> dict[str, str]:
+    """Chain ID -> an image holding it, for every layer any image of the engine has."""
     low: Any = api(client)
-    chains: set[str] = set()
+    chains: dict[str, str] = {}
     with docker_errors("asking the engine which layers it has"):
         summaries: list[dict[str, Any]] = low.images(all=True)
         for summary in summaries:
-            try:
-                info = low.inspect_image(summary["Id"])
-            except docker.errors.NotFound:
-                continue  # removed since the listing
-            chains.update(chain_ids((info.get("RootFS") or {}).get("Layers") or []))
+            for chain in _chains_of(low, str(summary["Id"])):
+                chains.setdefault(chain, str(summary["Id"]))
     return chains
+
+
+def _chains_of(low: Any, image: str) -> list[str]:
+    try:
+        info = low.inspect_image(image)
+    except docker.errors.NotFound:
+        return []  # removed since the listing
+    return chain_ids((info.get("RootFS") or {}).get("Layers") or [])
+
+
+def _gone(client: docker.DockerClient, plan: ThinPlan) -> set[str]:
+    """Chains the plan counts on that the engine no longer has.
+
+    The images that held them at planning time are asked first (a few calls);
+    only when one of those changed is every image asked again.
+    """
+    counted = plan.missing_now(set())
+    with docker_errors("asking the engine which layers it has"):
+        low: Any = api(client)
+        found: set[str] = set()
+        for image in {plan.holders[c] for c in counted if c in plan.holders}:
+            found.update(_chains_of(low, image))
+    if counted <= found:
+        return set()
+    return plan.missing_now(set(present_chains(client)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +178,7 @@ def load_thin(
     Raises ThinLoadError when a layer the plan counted on is gone, the engine
     refuses the archive, or the result is not exactly the index's images.
     """
-    gone = plan.missing_now(present_chains(client))
+    gone = _gone(client, plan)
     if gone:
         raise ThinLoadError(
             _("the engine no longer has {count} layer(s) the thin download counted on").format(

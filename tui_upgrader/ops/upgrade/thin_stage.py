@@ -89,12 +89,12 @@ def estimate(
                 full, None, _("the engine uses the containerd image store (no thin loads)")
             )
         index = _fetch_index(settings, decision, package.images, emit)
-        present = present_chains(client)
+        holders = present_chains(client)
     except CancelledError:
         raise
     except UpgraderError as exc:
         return ThinEstimate(full, None, str(exc))
-    plan = plan_thin(index, present, full or 0)
+    plan = plan_thin(index, holders, full or 0)
     layers = sum(len(im.layers) for im in index.images)
     have = layers - sum(sum(plan.needs(im)) for im in index.images)
     counts = _("the engine has {have} of {layers} layers").format(have=have, layers=layers)
