@@ -236,3 +236,24 @@ def test_signed_release_refuses_a_tampered_blob(env: EngineEnv) -> None:
     assert json.loads((store / "targets.json").read_bytes())["signed"]["targets"][
         f"blobs/sha256/{layer.name}"
     ]
+
+
+def test_a_mirror_without_the_blobs_falls_back_to_the_full_package(env: EngineEnv) -> None:
+    base = _base(os.urandom(8).hex())
+    old = _preload_base(env, base)
+    store, image_id = _release(env, base)
+    index = parse_index((store / "1.1.0" / "images-x86_64.json").read_bytes())
+    (store / "blobs" / "sha256" / index.images[0].layers[-1].blob.hex).unlink()
+    fetched: list[str] = []
+    try:
+        with _serve(store, fetched.append) as url:
+            env.write_config(url)
+            code, events, err = env.cli("upgrade", "--yes", "--json")
+    finally:
+        env.client.images.remove(old, force=True)
+    assert code == 0, err
+    why = CONTAINERD if selected().containerd_store else "404"
+    fallback = [m for m in _logs(events) if m.startswith("full package:")]
+    assert len(fallback) == 1 and why in fallback[0], _logs(events)
+    assert "/1.1.0/docker-x86_64.zip" in fetched
+    _assert_running(env, image_id, [la.diff_id for la in index.images[0].layers])

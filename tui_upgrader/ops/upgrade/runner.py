@@ -173,8 +173,10 @@ class _Upgrade:
         dest = package_cache_path(self.plan.settings.packages_dir, d)
         with ctx.step(Step.DOWNLOADING_UPDATE):
             self.thin = plan_delivery(self.plan, ctx)
-            if self.thin is not None:
-                return self.thin.fetch()
+            files = self.thin.fetch() if self.thin is not None else None
+            if files is not None:
+                return files
+            self.thin = None
             result = download(
                 d.package.url,
                 dest,

@@ -22,7 +22,13 @@ from urllib.parse import urljoin
 import docker
 
 from tui_upgrader.core import display
-from tui_upgrader.core.errors import CancelledError, DiskSpaceError, UpgraderError
+from tui_upgrader.core.errors import (
+    CancelledError,
+    DiskSpaceError,
+    DownloadError,
+    HashMismatchError,
+    UpgraderError,
+)
 from tui_upgrader.core.events import Emit, Step, discard
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.image_index import (
@@ -132,8 +138,21 @@ class ThinDelivery:
     def blob_path(self, blob: Blob) -> Path:
         return self.blobs / blob.hex
 
-    def fetch(self) -> Path:
-        """The verified files package; every missing blob verified in the cache."""
+    def fetch(self) -> Path | None:
+        """The verified files package (every missing blob verified in the cache), or
+        None when the store cannot serve them: the full package is used then.
+
+        A blob that does not match the index is refused, not worked around.
+        """
+        try:
+            return self._fetch()
+        except HashMismatchError:
+            raise
+        except DownloadError as exc:
+            fall_back(self.ctx, str(exc))
+            return None
+
+    def _fetch(self) -> Path:
         settings, thin = self.plan.settings, self.thin
         files = thin.index.files
         dest = package_cache_path(settings.packages_dir, self.plan.decision)
