@@ -54,7 +54,11 @@ from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
 from tui_upgrader.ops.upgrade.steps import Context
-from tui_upgrader.ops.upgrade.thin_stage import ThinDelivery, plan_delivery
+from tui_upgrader.ops.upgrade.thin_stage import (
+    ThinDelivery,
+    drop_staged_image_tars,
+    plan_delivery,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -296,6 +300,7 @@ class _Upgrade:
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
+            drop_staged_image_tars(staged, self.plan.decision)
             compose_dir = staged if find_compose_file(staged) else deploy
             for service in ctx.docker.compose_services(compose_dir):
                 if service.image and not ctx.docker.image_exists(service.image):

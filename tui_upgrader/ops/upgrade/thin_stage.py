@@ -43,6 +43,7 @@ from tui_upgrader.core.image_index import (
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.strategy import Decision, PackageRef, Strategy
 from tui_upgrader.ops.archive.package import unpack
+from tui_upgrader.ops.backup.swap import sync_filesystem
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download, local_source
 from tui_upgrader.ops.download.many import Wanted, download_many
@@ -277,3 +278,17 @@ def with_download_estimate(plan: Plan, settings: Settings) -> Plan:
         if client is not None:
             client.close()
     return replace(plan, download=found)
+
+
+def drop_staged_image_tars(staged: Path, decision: Decision) -> None:
+    """A release that publishes an image index leaves no ``images/*.tar`` in the deploy
+    dir, whichever way its images came (thin or full): the engine has them, the
+    blobs stay in the cache, and both ways end in the same tree."""
+    package = decision.package
+    if decision.strategy is not Strategy.FULL or package is None or package.images is None:
+        return
+    tars = [p for p in (staged / "images").glob("*.tar*") if p.is_file()]
+    for path in tars:
+        path.unlink()
+    if tars:
+        sync_filesystem(staged)
