@@ -86,6 +86,9 @@ def estimate(
         return ThinEstimate(full, None, _("not a full upgrade"))
     if package.images is None:
         return ThinEstimate(full, None, _("the release publishes no image index"))
+    if package.images.sha256 is None:
+        # The blobs are only as trustworthy as the index that names their hashes.
+        return ThinEstimate(full, None, _("the image index has no hash"))
     if find_compose_file(settings.deploy_dir) is None:
         return ThinEstimate(full, None, _("first install: nothing to build on"))
     if client is None:
