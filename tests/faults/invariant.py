@@ -65,8 +65,10 @@ def check_invariant(
     _check_stack(case, which, health_timeout_s)
     _check_catalogue(case)
     # Thin delivery (#23) caches the store's image index and files package there too.
-    thin = [*world.store.glob("*/images-*.json"), *world.store.glob("*/docker-*-files.zip")]
-    _check_cache(case.cache_dir / "packages", [world.package, *case.packages, *thin])
+    packages = [world.package, *case.packages]
+    thin = [f for p in packages for f in p.parent.glob("*") if f.name.startswith("images-")]
+    thin += [f for p in packages for f in p.parent.glob("docker-*-files.zip")]
+    _check_cache(case.cache_dir / "packages", [*packages, *thin])
     _check_blobs(case.cache_dir / "blobs" / "sha256")
     return which
 
