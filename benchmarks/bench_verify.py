@@ -27,10 +27,12 @@ from pathlib import Path
 from benchmarks._common import REPO, check, emit_result, median, python_env, run_child, start_server
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.release import build_release, generate_keys, sign_store
+from tui_upgrader.ops.release.build import build_release
+from tui_upgrader.ops.release.keys import generate_keys
+from tui_upgrader.ops.release.signing import sign_store
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust import pin_root
-from tui_upgrader.ops.upgrade import load_decision
+from tui_upgrader.ops.trust.anchor import pin_root
+from tui_upgrader.ops.upgrade.planning import load_decision
 
 RUNS = 15
 

@@ -6,6 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LOCALE=tui_upgrader/locale
 .venv/bin/pybabel extract --add-location file --sort-output --width 100 --omit-header \
-  -k N_ -o "$LOCALE/tui_upgrader.pot" tui_upgrader
+  --ignore-dirs '.* __pycache__' -k N_ -o "$LOCALE/tui_upgrader.pot" tui_upgrader
 .venv/bin/pybabel update --width 100 --ignore-obsolete \
   -i "$LOCALE/tui_upgrader.pot" -d "$LOCALE" -D tui_upgrader

@@ -1,9 +1,9 @@
-"""The layering rule, checked at run time: headless code never loads Textual; faces agree."""
+"""The layering rule, checked at run time: headless code never loads Textual, and the
+first screen and `check` load the engine libraries only when they need them."""
 
 from __future__ import annotations
 
-import ast
-import importlib
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -51,66 +51,85 @@ def test_commands_import_leaves_textual_out() -> None:
     assert _fresh_python(code) == "False"
 
 
-def _faces() -> list[Path]:
-    ops = Path(__file__).resolve().parents[1] / "tui_upgrader" / "ops"
-    return sorted(p for p in ops.glob("*/__init__.py"))
-
-
-def _face_tables(init: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(names imported under TYPE_CHECKING -> submodule, lazy_face table)."""
-    tree = ast.parse(init.read_text())
-    typed: dict[str, str] = {}
-    table: dict[str, str] = {}
-    for node in tree.body:
-        if isinstance(node, ast.If):
-            for imp in node.body:
-                assert isinstance(imp, ast.ImportFrom) and imp.module is not None
-                for alias in imp.names:
-                    typed[alias.name] = imp.module.rsplit(".", 1)[1]
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call):
-            literal = node.value.args[1]
-            assert isinstance(literal, ast.Dict)
-            table = {ast.literal_eval(k): ast.literal_eval(v)  # type: ignore[arg-type]
-                     for k, v in zip(literal.keys, literal.values, strict=True)}  # fmt: skip
-    return typed, table
-
-
-def test_every_capability_has_a_face() -> None:
-    names = {p.parent.name for p in _faces()}
-    assert names == {
-        "archive", "backup", "download", "images", "notify", "release", "stack", "trust",
-        "upgrade",
-    }  # fmt: skip
-
-
-@pytest.mark.parametrize("init", _faces(), ids=lambda p: p.parent.name)
-def test_a_face_lists_each_name_once_and_each_name_resolves(init: Path) -> None:
-    typed, table = _face_tables(init)
-    assert typed and typed == table, f"{init}: TYPE_CHECKING imports and lazy table disagree"
-    package = importlib.import_module(f"tui_upgrader.ops.{init.parent.name}")
-    for name, module in table.items():
-        real = getattr(importlib.import_module(f"{package.__name__}.{module}"), name)
-        assert getattr(package, name) is real
-    with pytest.raises(AttributeError, match="no attribute 'missing'"):
-        _ = package.missing
-
-
-def test_a_face_loads_only_the_module_of_the_name_asked_for() -> None:
-    code = (
-        "import sys\n"
-        "from tui_upgrader.ops.upgrade import load_decision\n"
-        "print(','.join(m for m in ('tui_upgrader.ops.upgrade.runner', "
-        "'tui_upgrader.ops.backup.store', 'docker') if m in sys.modules))\n"
-    )
-    assert _fresh_python(code) == ""
-
-
 def test_apprise_loads_only_when_a_notification_is_sent() -> None:
     """It takes most of a second to import; the TUI and the runner must not pay for it."""
     code = (
         "import sys\n"
         "import tui_upgrader.ui.app, tui_upgrader.ops.upgrade.runner\n"
-        "import tui_upgrader.ops.upgrade.recovery, tui_upgrader.ops.upgrade.backup_with_stack\n"
+        "import tui_upgrader.ops.upgrade.recovery, tui_upgrader.ops.upgrade.backup_with_stop\n"
         "print('apprise' in sys.modules)\n"
     )
     assert _fresh_python(code) == "False"
+
+
+# What the first screen and a dry run must not wait for: the docker SDK, httpx,
+# python-tuf (and the engine modules behind them) load when a step needs them.
+ENGINE_LIBRARIES = ("docker", "httpx", "tuf")
+_LOADED = f"print(','.join(m for m in {ENGINE_LIBRARIES!r} if m in sys.modules))\n"
+
+
+def test_the_parser_registers_every_subcommand_without_their_heavy_modules() -> None:
+    code = (
+        "import sys\n"
+        "from tui_upgrader.cli import COMMANDS, build_parser\n"
+        "sub = build_parser()._subparsers._group_actions[0].choices\n"
+        "assert set(sub) == set(COMMANDS), sorted(sub)\n"
+        "heavy = ('werkzeug', 'tui_upgrader.ops.upgrade.runner', 'tui_upgrader.ops.backup.store',\n"
+        "         'tui_upgrader.ops.release.build', 'docker', 'httpx', 'tuf')\n"
+        "print(','.join(m for m in heavy if m in sys.modules))\n"
+    )
+    assert _fresh_python(code) == ""
+
+
+def test_the_first_screen_loads_no_engine_library() -> None:
+    code = (
+        "import sys\n"
+        "import tui_upgrader.ui.launch, tui_upgrader.ui.app\n"
+        "from tui_upgrader.ui.screens import wizard, manifest, journal, error\n" + _LOADED
+    )
+    assert _fresh_python(code) == ""
+
+
+def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Path) -> None:
+    """``check`` against a manifest file needs neither HTTP, TUF nor the engine."""
+    from tests.core.manifests import enhanced
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text(json.dumps(enhanced()))
+    config = tmp_path / "config.toml"
+    config.write_text("allow_unsigned = true\n")
+    deploy = tmp_path / "deploy"
+    deploy.mkdir()
+    argv = ["--config", str(config), "check", "--json", "--manifest", str(manifest)]
+    argv += ["--deploy-dir", str(deploy)]
+    code = (
+        "import contextlib, io, sys\n"
+        "from tui_upgrader.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
+        f"    assert main({argv!r}) == 0\n"
+        "assert '\"strategy\"' in out.getvalue(), out.getvalue()\n" + _LOADED
+    )
+    assert _fresh_python(code) == ""
+
+
+def _ops_calls(name: str) -> list[str]:
+    """The ops modules whose code calls ``name(...)``."""
+    ops = Path(__file__).resolve().parents[1] / "tui_upgrader" / "ops"
+    return sorted(
+        str(path.relative_to(ops)) for path in ops.rglob("*.py") if f"{name}(" in path.read_text()
+    )
+
+
+def test_one_guard_takes_the_deploy_lock_and_one_context_emits_step_events() -> None:
+    # Everything that stops the stack goes through stack_guard (lock, journal refusal,
+    # temp sweep); every step event comes from Context.step / Context.skip.
+    assert _ops_calls("deploy_lock") == ["upgrade/journal.py", "upgrade/stack_guard.py"]
+    assert _ops_calls("stack_guard") == [
+        "upgrade/backup_with_stop.py",  # backup create --stop, start-left-stopped
+        "upgrade/recovery.py",
+        "upgrade/restore_with_stop.py",
+        "upgrade/runner.py",
+        "upgrade/stack_guard.py",
+    ]
+    assert _ops_calls("StepEvent") == ["upgrade/_internal/steps.py"]
+    assert _ops_calls("def crash_point") == ["fault_points.py"]

@@ -10,7 +10,7 @@ import pytest
 
 from tests.backup.conftest import make_tree, snapshot
 from tui_upgrader.core.errors import BackupError
-from tui_upgrader.ops.backup import BackupStore
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 
 

@@ -23,7 +23,7 @@ from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade.backup_with_stack import create_backup
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, write_journal
 
 REPO = Path(__file__).resolve().parents[2]
@@ -368,7 +368,7 @@ def test_backup_and_restore_keep_out_of_an_upgrade(
     assert code == 2
     (line,) = capsys.readouterr().err.splitlines()
     if upgrade == "interrupted":
-        assert "was interrupted" in line and "`tui-upgrader recover`" in line
+        assert "was interrupted" in line and "`tui-upgrader recover --rollback`" in line
     else:
         assert f"another tui-upgrader (pid {os.getpid()})" in line
     assert [r.id for r in store.list()] == [made.id]

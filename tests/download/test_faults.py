@@ -17,14 +17,14 @@ from tests.download.conftest import FAST_RETRY, Recorder
 from tests.support.http_servers import Fault, FaultServer, payload, sha256
 from tui_upgrader.core.errors import CancelledError, DownloadError, HashMismatchError
 from tui_upgrader.core.events import LogEvent, ProgressEvent
-from tui_upgrader.ops.download.fetch import DownloadResult, RetryPolicy, download
-from tui_upgrader.ops.download.resume_meta import (
+from tui_upgrader.ops.download._internal.resume_meta import (
     PartialMeta,
     meta_path,
     part_path,
     read_meta,
     write_meta,
 )
+from tui_upgrader.ops.download.fetch import DownloadResult, RetryPolicy, download
 from tui_upgrader.ops.settings import Settings
 
 CHUNK = 64 * 1024  # the largest piece httpx hands us per read

@@ -7,8 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
-from tui_upgrader.ops.download.resume_meta import PartialMeta, meta_path, read_meta, write_meta
+from tui_upgrader.ops.download._internal.hashing import HashPipe, sha256_file
+from tui_upgrader.ops.download._internal.resume_meta import (
+    PartialMeta,
+    meta_path,
+    read_meta,
+    write_meta,
+)
 from tui_upgrader.ops.http import (
     ContentRange,
     RetryPolicy,

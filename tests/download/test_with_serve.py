@@ -16,8 +16,8 @@ from tests.download.conftest import FAST_RETRY, Recorder
 from tests.support.http_servers import payload, sha256
 from tui_upgrader.core.errors import CancelledError, DiskSpaceError, HashMismatchError, InputError
 from tui_upgrader.core.events import Event, ProgressEvent
+from tui_upgrader.ops.download._internal.resume_meta import meta_path, part_path, read_meta
 from tui_upgrader.ops.download.fetch import PROGRESS_INTERVAL_S, download
-from tui_upgrader.ops.download.resume_meta import meta_path, part_path, read_meta
 from tui_upgrader.ops.release.server import ReleaseServer
 from tui_upgrader.ops.settings import Settings
 

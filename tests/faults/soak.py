@@ -33,7 +33,7 @@ from tests.faults.network import bytes_resent, faulty_manifest
 from tests.faults.world import World, built_world
 from tests.support.http_servers import Fault, FaultServer
 from tui_upgrader.core.events import FORWARD_STEPS
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 
 INSIDE = ("DownloadingUpdate", "ExtractingUpdate", "LoadingImages", "CreatingBackup",
           "ApplyingUpdate", "StartingServices")  # fmt: skip

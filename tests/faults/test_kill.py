@@ -18,7 +18,7 @@ from tests.faults.invariant import check_invariant
 from tests.faults.kills import expected, kill_during, random_after, read_raw_journal, recover
 from tests.faults.world import World
 from tui_upgrader.core.events import FORWARD_STEPS
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 
 pytestmark = pytest.mark.engine
 

@@ -15,7 +15,7 @@ import pytest
 from tests.faults.case import Case
 from tests.faults.invariant import check_invariant
 from tests.faults.kills import expected, kill_during, read_raw_journal, recover
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 
 pytestmark = pytest.mark.engine
 

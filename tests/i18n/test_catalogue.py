@@ -25,10 +25,16 @@ PACKAGE = Path(__file__).resolve().parents[2] / "tui_upgrader"
 LANGUAGES = [language for language in i18n.LANGUAGES if language != i18n.ENGLISH]
 
 
+def _searched(dirpath: str) -> bool:
+    # Babel skips `_*` folders by default; a capability's `_internal/` holds messages too.
+    name = Path(dirpath).name
+    return not name.startswith(".") and name != "__pycache__"
+
+
 def _code_msgids() -> set[str]:
     found: set[str] = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(PACKAGE), keywords=DEFAULT_KEYWORDS
+        str(PACKAGE), keywords=DEFAULT_KEYWORDS, directory_filter=_searched
     ):
         # ngettext: the singular is the catalogue's key; the plural rides with it.
         found.add(message if isinstance(message, str) else message[0])

@@ -116,7 +116,7 @@ def test_translated_tables_follow_the_language() -> None:
 def test_the_ui_splits_a_translated_rollback_failure_at_its_seam() -> None:
     from tui_upgrader.core.errors import EXIT_ROLLBACK_FAILED
     from tui_upgrader.core.events import ResultEvent, Step
-    from tui_upgrader.ops.upgrade.after_stop import rollback_incomplete
+    from tui_upgrader.ops.upgrade._internal.commit_or_rollback import rollback_incomplete
     from tui_upgrader.ui.operations import Operation, describe
 
     def never(_emit: object, _cancel: object) -> ResultEvent:

@@ -11,9 +11,9 @@ import pytest
 from tests.support.images import busybox_image, write_image_tar
 from tui_upgrader.core.errors import EngineUnavailableError
 from tui_upgrader.core.events import Event, LayerEvent
+from tui_upgrader.ops.images._internal.tar_layout import TarLayer, index_image_tar
 from tui_upgrader.ops.images.engine import engine_host, normalise_ref, with_tag
 from tui_upgrader.ops.images.load import LayerProgress
-from tui_upgrader.ops.images.tar_layout import TarLayer, index_image_tar
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 

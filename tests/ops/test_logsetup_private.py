@@ -86,7 +86,7 @@ def test_env_values_never_reach_the_log_file_from_any_logger(tmp_path: Path) -> 
     (deploy / ".env").write_text('DB_PASSWORD="live pass phrase"\nPORT=80\n')
     (deploy / ".tui-upgrader/staging/.env").write_text("NEW_TOKEN=staged-token-77\n")
     path = _setup(tmp_path, deploy)
-    log = logging.getLogger("tui_upgrader.ops.stack.health")
+    log = logging.getLogger("tui_upgrader.ops.stack._internal.health")
     log.error("web | connecting with %s failed", "live pass phrase")
     log.info("token staged-token-77 in a message without args")
     log.info("listening on port 80")

@@ -20,7 +20,8 @@ from tests.support.engine import free_port
 from tests.support.receiver import NotifyReceiver
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_ROLLBACK_FAILED, ConfigError
 from tui_upgrader.core.events import ResultEvent
-from tui_upgrader.ops.notify import Notice, announce, result_notice
+from tui_upgrader.ops.notify.message import Notice, result_notice
+from tui_upgrader.ops.notify.send import announce
 from tui_upgrader.ops.settings import load_settings
 
 SECRET = "correct-horse-battery-staple"
@@ -183,7 +184,7 @@ def test_a_restore_through_the_cli_is_announced(
 def test_restore_notices() -> None:
     from functools import partial
 
-    from tui_upgrader.ops.notify import restore_notice
+    from tui_upgrader.ops.notify.message import restore_notice
 
     notice = partial(
         restore_notice, backup_id=4, deploy_dir=Path("/d"), log_file=Path("/l"), downtime_s=None

@@ -9,8 +9,8 @@ from tests.release.helpers import release, zip_names, zip_read
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.manifest import PatchOperations, parse_manifest_bytes
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.release._internal.diff import diff_trees, scan_tree
 from tui_upgrader.ops.release.build import build_release
-from tui_upgrader.ops.release.diff import diff_trees, scan_tree
 
 
 def _pair(tmp_path: Path) -> tuple[Path, Path]:

@@ -22,8 +22,8 @@ from tui_upgrader.core.versions import Version
 from tui_upgrader.demo.broken import build_broken_release
 from tui_upgrader.demo.images import build_busybox_image_tar, image_id_of
 from tui_upgrader.demo.releases import build_demo
+from tui_upgrader.ops.release._internal.images import image_file_name
 from tui_upgrader.ops.release.build import build_release
-from tui_upgrader.ops.release.images import image_file_name
 
 
 def _load(client: docker.DockerClient, tar: Path) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.release.helpers import write_tree
 from tui_upgrader.core.errors import InputError
-from tui_upgrader.ops.release.images import compose_images, image_file_name
+from tui_upgrader.ops.release._internal.images import compose_images, image_file_name
 
 COMPOSE = """\
 name: reltest

@@ -21,8 +21,8 @@ from tui_upgrader.core.events import Event, LogEvent, ServiceEvent
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops import logsetup
-from tui_upgrader.ops.stack import health
-from tui_upgrader.ops.stack.compose import Compose, ComposeCli
+from tui_upgrader.ops.stack._internal import health
+from tui_upgrader.ops.stack._internal.compose import Compose, ComposeCli
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from tests.support.sshd import SshEngine
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
 from tui_upgrader.demo.releases import build_demo
 from tui_upgrader.ops.images.engine import EngineTarget, resolve_engine
-from tui_upgrader.ops.stack.compose import Compose, ComposeCli, discover_compose
+from tui_upgrader.ops.stack._internal.compose import Compose, ComposeCli, discover_compose
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 CLI = ComposeCli(("/usr/bin/docker", "compose"), "2.40.3", legacy=False)

@@ -24,7 +24,7 @@ from tui_upgrader.core.errors import ComposeError, HealthGateError
 from tui_upgrader.core.events import Event, LogEvent, ServiceEvent
 from tui_upgrader.core.stack import pin_ref
 from tui_upgrader.ops.images.engine import image_id
-from tui_upgrader.ops.stack.compose import Compose, discover_compose
+from tui_upgrader.ops.stack._internal.compose import Compose, discover_compose
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 pytestmark = pytest.mark.engine

@@ -10,7 +10,12 @@ import pytest
 from tui_upgrader.core.errors import ComposeError
 from tui_upgrader.core.stack import ServiceSpec
 from tui_upgrader.ops.ports import DockerPort
-from tui_upgrader.ops.stack.compose import Compose, ComposeCli, discover_compose, service_spec
+from tui_upgrader.ops.stack._internal.compose import (
+    Compose,
+    ComposeCli,
+    discover_compose,
+    service_spec,
+)
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 
@@ -92,7 +97,7 @@ def test_real_docker_is_a_docker_port() -> None:
 
 @pytest.mark.parametrize(("restarts", "hopeless"), [(1, False), (2, False), (3, True), (7, True)])
 def test_a_crash_loop_fails_the_gate_without_waiting(restarts: int, hopeless: bool) -> None:
-    from tui_upgrader.ops.stack import health
+    from tui_upgrader.ops.stack._internal import health
 
     attrs = {
         "Id": "c1",
@@ -106,7 +111,7 @@ def test_a_crash_loop_fails_the_gate_without_waiting(restarts: int, hopeless: bo
 
 
 def test_healthy_is_ready_only_after_settling_without_a_restart() -> None:
-    from tui_upgrader.ops.stack import health
+    from tui_upgrader.ops.stack._internal import health
 
     now = [0.0]
     settle = health._Settle(lambda: now[0])
@@ -132,7 +137,7 @@ def test_healthy_is_ready_only_after_settling_without_a_restart() -> None:
 
 
 def test_a_crash_loop_with_a_healthcheck_fails_without_waiting() -> None:
-    from tui_upgrader.ops.stack import health
+    from tui_upgrader.ops.stack._internal import health
 
     attrs = {
         "Id": "c1",

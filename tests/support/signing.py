@@ -5,9 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from tui_upgrader.ops.release import Expiry, generate_keys, sign_store
+from tui_upgrader.ops.release.keys import generate_keys
+from tui_upgrader.ops.release.signing import Expiry, sign_store
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust import pin_root
+from tui_upgrader.ops.trust.anchor import pin_root
 
 
 def sign(store: Path, keydir: Path, expiry: Expiry | None = None) -> Path:

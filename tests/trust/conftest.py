@@ -22,12 +22,14 @@ from tests.ui.conftest import release_files
 from tui_upgrader.core.errors import UpgraderError, error_text
 from tui_upgrader.core.events import Event, ResultEvent
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ops.release import Expiry, build_release
+from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
+from tui_upgrader.ops.release.signing import Expiry
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, write_state
-from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision, run_upgrade
-from tui_upgrader.ops.upgrade.planning import Plan
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.planning import Plan, load_decision
+from tui_upgrader.ops.upgrade.runner import run_upgrade
 
 PACKAGE = "1.5.0/docker-x86_64.zip"
 

@@ -14,8 +14,8 @@ from tuf.api.metadata import Metadata, Root
 
 from tests.support.http_servers import FaultServer
 from tests.trust.conftest import PACKAGE, Channel, assert_refused
-from tui_upgrader.ops.release import Expiry, generate_keys, sign_store
-from tui_upgrader.ops.release.keys import load_signers
+from tui_upgrader.ops.release.keys import generate_keys, load_signers
+from tui_upgrader.ops.release.signing import Expiry, sign_store
 
 
 def _flip_middle_byte(path: object) -> None:

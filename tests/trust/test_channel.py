@@ -10,7 +10,9 @@ import pytest
 
 from tests.trust.conftest import Channel, assert_refused
 from tui_upgrader import cli
-from tui_upgrader.ops.release import Expiry, generate_keys, refresh_store, rotate_root, write_bundle
+from tui_upgrader.ops.release.bundle import write_bundle
+from tui_upgrader.ops.release.keys import generate_keys
+from tui_upgrader.ops.release.signing import Expiry, refresh_store, rotate_root
 
 
 def test_root_rotation_is_followed_by_a_client(channel: Channel) -> None:
@@ -24,7 +26,7 @@ def test_root_rotation_is_followed_by_a_client(channel: Channel) -> None:
     assert after.root_version == 2 and after.key_id != before.key_id
     # The old keys alone can no longer sign this channel.
     channel.keys, channel.settings = new_keys, channel.settings
-    from tui_upgrader.ops.release import sign_store
+    from tui_upgrader.ops.release.signing import sign_store
 
     sign_store(channel.store, channel.tmp / "keys")  # publisher error: old keys
     channel.publish()

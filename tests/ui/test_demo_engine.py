@@ -22,7 +22,7 @@ from tui_upgrader.core.errors import TrustError
 from tui_upgrader.demo.session import DemoSession, prepare_demo
 from tui_upgrader.ops.stack.real_docker import RealDocker
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import load_decision
+from tui_upgrader.ops.upgrade.planning import load_decision
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps
 

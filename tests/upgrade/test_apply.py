@@ -11,7 +11,7 @@ import pytest
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
-from tui_upgrader.ops.upgrade import apply as ap
+from tui_upgrader.ops.upgrade._internal import apply as ap
 from tui_upgrader.ops.upgrade.journal import Move
 
 

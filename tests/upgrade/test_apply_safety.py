@@ -12,7 +12,7 @@ from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.manifest import PatchOperations, PatchPackage
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import apply
+from tui_upgrader.ops.upgrade._internal import apply
 from tui_upgrader.ops.upgrade.journal import read_journal
 
 

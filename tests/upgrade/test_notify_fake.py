@@ -14,8 +14,8 @@ from tests.support.receiver import NotifyReceiver
 from tests.upgrade.test_recovery_fake import Killed, _kill_at
 from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
 from tui_upgrader.core.events import LogEvent, ResultEvent
-from tui_upgrader.ops.upgrade import notifying
-from tui_upgrader.ops.upgrade import steps as steps_module
+from tui_upgrader.ops.upgrade._internal import notifying
+from tui_upgrader.ops.upgrade._internal import steps as steps_module
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.recovery import recover
 

@@ -25,9 +25,10 @@ import pytest
 from tests.ui.drive import ended, wait_until
 from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade.journal import CRASH_HOOK_ENV, read_journal
+from tui_upgrader.ops.upgrade.journal import read_journal
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps
 from tui_upgrader.ui.screens.journal import JournalModal

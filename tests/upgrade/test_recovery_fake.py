@@ -16,7 +16,7 @@ from tests.upgrade.test_apply import tree
 from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
 from tui_upgrader.core.events import FORWARD_STEPS
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import steps as steps_module
+from tui_upgrader.ops.upgrade._internal import steps as steps_module
 from tui_upgrader.ops.upgrade.journal import read_journal
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.recovery import recover
@@ -97,12 +97,12 @@ def test_kill_during_rollback_then_recover_finishes_the_rollback(
     """A rollback interrupted after putting the old files back must never be 'resumed'
     into recording the new version over old files."""
     from tests.upgrade.test_runner_fake import unhealthy_once
-    from tui_upgrader.ops.upgrade import after_stop
+    from tui_upgrader.ops.upgrade._internal import commit_or_rollback as after_stop
 
     old = tree(env.deploy)
     pkg = env.tmp / "p.zip"
     unhealthy_once(env.docker, monkeypatch)
-    from tui_upgrader.ops.upgrade.apply import undo_moves as real_undo
+    from tui_upgrader.ops.upgrade._internal.apply import undo_moves as real_undo
 
     def undo_then_die(*args: object, **kwargs: object) -> None:
         real_undo(*args, **kwargs)  # type: ignore[arg-type]
@@ -128,7 +128,7 @@ def test_kill_during_rollback_then_recover_finishes_the_rollback(
 def test_kill_between_commit_and_state_write_finishes_forward(
     env: Env, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from tui_upgrader.ops.upgrade import after_stop
+    from tui_upgrader.ops.upgrade._internal import commit_or_rollback as after_stop
 
     new = _new_tree(tmp_path)
 

@@ -10,26 +10,45 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.backup import BackupRecord, BackupStore
+from tui_upgrader.core.text import shorten
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import (
-    create_backup,
-    refuse_interrupted,
-    restore_backup,
-)
+from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
+from tui_upgrader.ops.upgrade.journal import refuse_interrupted
+from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
+    from tui_upgrader.ops.backup.store import BackupStore
 
 ACTIONS = ("list", "create", "restore", "verify", "delete")
 NEEDS_ID = ("restore", "verify", "delete")
+
+
+# SQLite's INTEGER: an id beyond it names no backup, and sqlite3 would raise OverflowError.
+MAX_ID = 2**63 - 1
+
+
+def backup_id(text: str) -> int:
+    """A backup id as argparse type: a positive integer SQLite can hold."""
+    value = int(text) if re.fullmatch(r"[0-9]{1,19}", text) else 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            _("invalid backup id {text!r}: expected a number from 1 to {limit}").format(
+                text=shorten(text, 40), limit=MAX_ID
+            )
+        )
+    return value
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -40,7 +59,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         description=_("Backups of the whole deploy dir (except images/), kept in the data dir."),
     )
     parser.add_argument("action", choices=ACTIONS, help=_("what to do"))
-    parser.add_argument("id", nargs="?", type=int, metavar="ID", help=_("backup id (see list)"))
+    parser.add_argument(
+        "id", nargs="?", type=backup_id, metavar="ID", help=_("backup id (see list)")
+    )
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask for confirmation"))
     parser.add_argument("--data-only", action="store_true", help=_("restore: only data/"))
@@ -220,7 +241,8 @@ def execute(
 
 
 def run(args: argparse.Namespace) -> int:
-    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.backup.store import BackupStore
+    from tui_upgrader.ops.stack.real_docker import RealDocker
 
     settings = settings_from_args(args)
     docker = RealDocker(project_name=settings.project_name)

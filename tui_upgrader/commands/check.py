@@ -12,7 +12,8 @@ from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.image_index import ThinEstimate
 from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.core.trust import TrustSummary
-from tui_upgrader.ops.upgrade import load_decision, with_download_estimate
+from tui_upgrader.ops.upgrade.planning import load_decision
+from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -40,7 +41,9 @@ def decision_json(decision: Decision, signed: bool = False) -> dict[str, Any]:
             else None
         ),
         "warnings": list(decision.warnings),
-        "arch": decision.arch.value,
+        "arch": str(decision.arch),
+        # Additive: "engine" (docker info), "TUI_UPGRADER_ARCH" or "machine".
+        "arch_source": decision.arch_source,
         "blocked_by": str(decision.blocked_by) if decision.blocked_by else None,
         # Additive: verified through TUF (false only with allow_unsigned = true).
         "signed": signed,

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.commands._runtime import printer, run_cancellable
 from tui_upgrader.core.i18n import _
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("demo", parents=[common], help=_("the TUI on a self-contained demo"))
-    parser.add_argument("--dir", type=Path, default=None, help=_("demo folder (default: data dir)"))
-    parser.add_argument("--port", type=int, default=18080, help=_("demo web port on 127.0.0.1"))
+    parser.add_argument(
+        "--dir", type=arg_types.out_dir, default=None, help=_("demo folder (default: data dir)")
+    )
+    parser.add_argument(
+        "--port", type=arg_types.port, default=18080, help=_("demo web port on 127.0.0.1")
+    )
     parser.add_argument(
         "--headless", action="store_true", help=_("run the upgrade without the TUI (--yes implied)")
     )
@@ -33,8 +37,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from tui_upgrader.demo.session import prepare_demo
-    from tui_upgrader.ops.stack import RealDocker
-    from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision
+    from tui_upgrader.ops.stack.real_docker import RealDocker
+    from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.planning import load_decision
 
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     named = {"project": args.project} if args.project else {}
@@ -46,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
             from tui_upgrader.ui.launch import run_tui
 
             return run_tui(args, settings=settings, needs_setup=False)
-        from tui_upgrader.ops.upgrade import run_upgrade
+        from tui_upgrader.ops.upgrade.runner import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)

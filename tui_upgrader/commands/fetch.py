@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from tui_upgrader.commands._runtime import run_cancellable, settings_from_args
 from tui_upgrader.core.errors import StrategyError, UnverifiableError
@@ -20,8 +20,10 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import Strategy, package_noun
 from tui_upgrader.core.versions import Version
 from tui_upgrader.headless import TextPrinter
-from tui_upgrader.ops.download import DownloadResult, download
-from tui_upgrader.ops.upgrade import load_decision, package_cache_path
+from tui_upgrader.ops.upgrade.planning import load_decision, package_cache_path
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.download.fetch import DownloadResult
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -93,6 +95,8 @@ def run(args: argparse.Namespace) -> int:
     emit = _stderr_emit(args.json)
 
     def work(cancel: threading.Event) -> DownloadResult:
+        from tui_upgrader.ops.download.fetch import download
+
         return download(
             package.url,
             dest,

@@ -12,15 +12,10 @@ from tui_upgrader.core.events import LogEvent, ResultEvent, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade import (
-    Journal,
-    Ports,
-    RecoverMode,
-    describe,
-    read_journal,
-    recover,
-    start_left_stopped,
-)
+from tui_upgrader.ops.upgrade.backup_with_stop import start_left_stopped
+from tui_upgrader.ops.upgrade.journal import Journal, read_journal
+from tui_upgrader.ops.upgrade.plan import Ports
+from tui_upgrader.ops.upgrade.recovery import RecoverMode, describe, recover
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -55,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
     journal: Journal | None = None
     try:
         settings = settings_from_args(args)
+        if not settings.deploy_dir.is_dir():
+            # A typo in --deploy-dir: say so, and create nothing there.
+            raise InputError(
+                _("{deploy_dir}: the deploy dir does not exist; nothing to recover").format(
+                    deploy_dir=settings.deploy_dir
+                )
+            )
         journal = read_journal(settings.deploy_dir)
         if journal is None:
             return _no_journal(args, settings)
@@ -67,8 +69,8 @@ def run(args: argparse.Namespace) -> int:
 
 def _no_journal(args: argparse.Namespace, settings: Settings) -> int:
     """No interrupted upgrade; a killed ``backup create --stop`` may have left the stack down."""
-    from tui_upgrader.ops.backup import BackupStore
-    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.backup.store import BackupStore
+    from tui_upgrader.ops.stack.real_docker import RealDocker
 
     out = sys.stderr if args.json else sys.stdout
     docker = RealDocker(project_name=settings.project_name)
@@ -89,7 +91,7 @@ def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> 
     print(describe(journal), file=sys.stderr if args.json else sys.stdout)
     mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
 
-    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.stack.real_docker import RealDocker
 
     ports = Ports(docker=RealDocker(project_name=settings.project_name))
     emit = printer(args.json)

@@ -14,8 +14,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.release import make_release_server
 
 DEFAULT_PORT = 8000
 
@@ -27,7 +27,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help=_("static release server with HTTP Range (air-gapped / LAN)"),
         description=_("Serve a release directory over HTTP with Range/If-Range/ETag support."),
     )
-    parser.add_argument("dir", type=Path, metavar="DIR", help=_("directory to serve"))
+    parser.add_argument(
+        "dir", type=arg_types.existing_dir, metavar="DIR", help=_("directory to serve")
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -35,7 +37,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=arg_types.port,
         default=DEFAULT_PORT,
         help=_("port to listen on (default {port}; 0 = any free port, printed)").format(
             port=DEFAULT_PORT
@@ -55,6 +57,8 @@ def _is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     root: Path = args.dir.resolve()
+    from tui_upgrader.ops.release.server import make_release_server
+
     server = make_release_server(root, args.host, args.port)
     # Access lines on stderr while serving in the foreground (they also reach the log file).
     access = logging.StreamHandler(sys.stderr)

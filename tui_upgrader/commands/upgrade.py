@@ -10,12 +10,14 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import confirm, printer, run_cancellable, settings_from_args
 from tui_upgrader.commands.check import decision_text
-from tui_upgrader.core.errors import InputError, JournalError, UpgraderError
+from tui_upgrader.core.errors import InputError, UpgraderError
 from tui_upgrader.core.events import LogEvent, ResultEvent, Step, StepEvent
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.headless import JsonPrinter
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade import Ports, UpgradePlan, load_decision, read_journal
+from tui_upgrader.ops.upgrade.journal import refuse_interrupted
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.planning import load_decision
 
 NO_BACKUP_WARNING = N_(
     "--no-backup: no pre-upgrade backup will be made. If the upgrade fails after the stop, "
@@ -40,15 +42,7 @@ def run(args: argparse.Namespace) -> int:
         deploy_dir = settings.deploy_dir
         if args.no_backup and not args.yes:
             raise InputError(_("--no-backup needs --yes: it gives up the way back for data/"))
-        journal = read_journal(settings.deploy_dir)
-        if journal is not None:
-            raise JournalError(
-                _(
-                    "an interrupted upgrade to {to_version} is recorded in "
-                    "{deploy_dir}: run 'tui-upgrader recover --rollback' or "
-                    "'--resume' first"
-                ).format(to_version=journal.to_version, deploy_dir=settings.deploy_dir)
-            )
+        refuse_interrupted(settings.deploy_dir, "upgrade")
         plan = load_decision(settings, force_full=args.force_full)
         if args.no_backup:
             print(_(NO_BACKUP_WARNING), file=sys.stderr)
@@ -62,8 +56,8 @@ def run(args: argparse.Namespace) -> int:
             raise
         return _json_refusal(deploy_dir, exc)
 
-    from tui_upgrader.ops.stack import RealDocker
-    from tui_upgrader.ops.upgrade import run_upgrade
+    from tui_upgrader.ops.stack.real_docker import RealDocker
+    from tui_upgrader.ops.upgrade.runner import run_upgrade
 
     upgrade_plan = UpgradePlan(
         settings, plan.manifest, plan.decision, make_backup=not args.no_backup

@@ -1,0 +1,1 @@
+"""The demo: sample releases, images and a throw-away session for `tui-upgrader demo`."""

@@ -17,7 +17,7 @@ from typing import Literal
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
 from tui_upgrader.demo.releases import OFFERED, DemoLayout, write_release_folder
-from tui_upgrader.ops.release import BuildResult, build_release
+from tui_upgrader.ops.release.build import BuildResult, build_release
 
 Failure = Literal["unhealthy", "crash"]
 MISSING_HEALTH_PAGE = "health-page-that-does-not-exist"

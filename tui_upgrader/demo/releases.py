@@ -30,9 +30,9 @@ from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
 from tui_upgrader.demo.images import build_busybox_image_tar
-from tui_upgrader.ops.release import BuildResult, build_release
+from tui_upgrader.ops.release.build import BuildResult, build_release
 from tui_upgrader.ops.state import DeployState, write_state
-from tui_upgrader.ops.upgrade import detect_arch
+from tui_upgrader.ops.upgrade.planning import detect_arch
 
 logger = logging.getLogger(__name__)
 

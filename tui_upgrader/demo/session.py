@@ -26,10 +26,12 @@ from tui_upgrader.demo.releases import (
     build_demo,
 )
 from tui_upgrader.ops.ports import DockerPort
-from tui_upgrader.ops.release import ReleaseServer, generate_keys, serve_directory, sign_store
+from tui_upgrader.ops.release.keys import generate_keys
+from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
+from tui_upgrader.ops.release.signing import sign_store
 from tui_upgrader.ops.settings import Settings, default_data_dir
-from tui_upgrader.ops.trust import pin_root
-from tui_upgrader.ops.upgrade import clear_journal
+from tui_upgrader.ops.trust.anchor import pin_root
+from tui_upgrader.ops.upgrade.journal import clear_journal
 
 logger = logging.getLogger(__name__)
 

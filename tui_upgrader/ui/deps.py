@@ -25,7 +25,8 @@ if TYPE_CHECKING:
     # Annotations only: these pull in the manifest and strategy modules, which
     # the manifest worker loads off the UI thread after the first frame.
     from tui_upgrader.ops.ports import BackupPort, DockerPort
-    from tui_upgrader.ops.upgrade import Plan, Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 RecoverMode = Literal["rollback", "resume"]
 
@@ -99,7 +100,8 @@ def _no_journal(_deploy_dir: Path) -> JournalLike | None:
 
 
 def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
-    from tui_upgrader.ops.upgrade import load_decision, with_download_estimate
+    from tui_upgrader.ops.upgrade.planning import load_decision
+    from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
 
     return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 

@@ -27,11 +27,11 @@ from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 if TYPE_CHECKING:
     from tui_upgrader.core.events import Emit, ResultEvent
     from tui_upgrader.ops.ports import BackupPort, DockerPort
-    from tui_upgrader.ops.upgrade import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 
 
 def _docker(settings: Settings) -> DockerPort:
-    from tui_upgrader.ops.stack import RealDocker
+    from tui_upgrader.ops.stack.real_docker import RealDocker
 
     return RealDocker(project_name=settings.project_name)
 
@@ -39,7 +39,7 @@ def _docker(settings: Settings) -> DockerPort:
 def _run_upgrade(
     plan: UpgradePlan, ports: Ports, emit: Emit, cancel: threading.Event
 ) -> ResultEvent:
-    from tui_upgrader.ops.upgrade import run_upgrade
+    from tui_upgrader.ops.upgrade.runner import run_upgrade
 
     return run_upgrade(plan, ports, emit, cancel)
 
@@ -47,7 +47,7 @@ def _run_upgrade(
 def _recover(
     settings: Settings, ports: Ports, mode: RecoverMode, emit: Emit, cancel: threading.Event
 ) -> ResultEvent:
-    from tui_upgrader.ops.upgrade import recover
+    from tui_upgrader.ops.upgrade.recovery import recover
 
     return recover(settings, ports, mode, emit, cancel)
 
@@ -55,13 +55,13 @@ def _recover(
 def _read_journal(deploy_dir: Path) -> JournalLike | None:
     if not (deploy_dir / STATE_DIR_NAME / JOURNAL_FILE_NAME).exists():
         return None  # the usual answer, without loading the journal code first
-    from tui_upgrader.ops.upgrade import read_journal
+    from tui_upgrader.ops.upgrade.journal import read_journal
 
     return read_journal(deploy_dir)
 
 
 def _backups(settings: Settings) -> BackupPort:
-    from tui_upgrader.ops.backup import BackupStore
+    from tui_upgrader.ops.backup.store import BackupStore
 
     return BackupStore(settings)
 
@@ -86,7 +86,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
 
     def write_config(url: str, deploy: Path, root: Path | None) -> Path:
         if root is not None:
-            from tui_upgrader.ops.trust import read_root_file
+            from tui_upgrader.ops.trust.anchor import read_root_file
 
             read_root_file(root)  # a wrong file is refused in the wizard, not at first use
         return write_initial_config(url, deploy, config_file=config_file, trusted_root=root)

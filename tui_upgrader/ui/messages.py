@@ -9,7 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:
     from tui_upgrader.core.events import Event, ResultEvent
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
     from tui_upgrader.ui.backup_rows import BackupRow
 
 

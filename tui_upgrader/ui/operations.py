@@ -25,7 +25,7 @@ from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade import Ports, UpgradePlan
+from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 from tui_upgrader.ui.restore_job import (
     CREATE_STEPS,
@@ -35,7 +35,7 @@ from tui_upgrader.ui.restore_job import (
 )
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
 Kind = Literal["upgrade", "restore", "backup", "recover"]

@@ -1,8 +1,9 @@
 """Backup jobs the Backups screen runs through the progress screen.
 
 The Docker side (stop before, start and health-gate after) is
-``ops.upgrade.backup_with_stack``'s; this module only turns its outcome into the
-``ResultEvent`` the progress screen shows, exactly like an upgrade's.
+``ops.upgrade.backup_with_stop``'s and ``ops.upgrade.restore_with_stop``'s; this
+module only turns its outcome into the ``ResultEvent`` the progress screen
+shows, exactly like an upgrade's.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade import Ports
+from tui_upgrader.ops.upgrade.plan import Ports
 
 RESTORE_STEPS = (
     Step.STOPPING_SERVICES,
@@ -45,7 +46,7 @@ def restore_backup(
     emit: Emit,
 ) -> ResultEvent:
     """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
-    from tui_upgrader.ops.upgrade import restore_backup
+    from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
 
     try:
         restore_backup(
@@ -74,7 +75,7 @@ def create_backup(
     cancel: threading.Event,
 ) -> ResultEvent:
     """A cold manual backup: running services are stopped for it and started again."""
-    from tui_upgrader.ops.upgrade import create_backup
+    from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 
     try:
         made = create_backup(

@@ -46,7 +46,7 @@ from pathlib import Path, PurePosixPath
 from typing import IO, cast
 
 from tui_upgrader.core.errors import UpgraderError
-from tui_upgrader.ops.archive.extract_zip import extract_zip
+from tui_upgrader.ops.archive._internal.extract_zip import extract_zip
 from tui_upgrader.ops.archive.policy import (
     ExtractStats,
     OnMember,

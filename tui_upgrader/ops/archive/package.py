@@ -20,8 +20,8 @@ from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES, STATE_DIR_NAME
+from tui_upgrader.ops.archive._internal.extract_zip import extract_zip
 from tui_upgrader.ops.archive.extract import extract_tar
-from tui_upgrader.ops.archive.extract_zip import extract_zip
 from tui_upgrader.ops.deploy_files import find_compose_file
 
 logger = logging.getLogger(__name__)

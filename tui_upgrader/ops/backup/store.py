@@ -7,7 +7,8 @@ What a backup is
     including which version is installed. Left out: ``images/`` (image tars are
     re-loadable and huge), ``.tui-upgrader/journal*`` (it describes the run in
     progress) and ``Settings.backup_excludes``. Nothing here talks to Docker:
-    stopping the stack is the caller's job (``ops.upgrade.backup_with_stack``).
+    stopping the stack is the caller's job (``ops.upgrade.backup_with_stop``,
+    ``ops.upgrade.restore_with_stop``).
 
 Kinds and records
     ``manual`` or ``pre-upgrade`` (with from/to versions). The catalogue
@@ -31,7 +32,7 @@ Verify
     Recompute the SHA-256 and read the whole archive through (every member,
     all data decompressed): ok / corrupt / missing.
 
-Restore (``ops.backup.restore``)
+Restore (``ops.backup._internal.restore``)
     Full, or ``data_only`` (just ``data/``). Extracts into a staging directory
     beside the target (same filesystem) with safe extraction, checks the hash
     and counts, carries over from the live tree what backups never hold
@@ -68,11 +69,12 @@ from tui_upgrader.core.errors import BackupError, CancelledError, InputError, Up
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import DEFAULT_LEVEL, SUFFIX, TarBuilder, parse_codec
-from tui_upgrader.ops.backup.by_path import record_for_archive
+from tui_upgrader.ops.backup._internal.by_path import record_for_archive
+from tui_upgrader.ops.backup._internal.restore import Throttled, restore_archive, verify_archive
+from tui_upgrader.ops.backup._internal.tree import exclusion, scan_tree, write_tree
 from tui_upgrader.ops.backup.catalogue import KINDS, BackupRecord, Catalogue
-from tui_upgrader.ops.backup.restore import Throttled, restore_archive, verify_archive
-from tui_upgrader.ops.backup.swap import crash_point, recover_leftovers, rename_noreplace
-from tui_upgrader.ops.backup.tree import exclusion, scan_tree, write_tree
+from tui_upgrader.ops.backup.swap import recover_leftovers, rename_noreplace
+from tui_upgrader.ops.fault_points import crash_point
 from tui_upgrader.ops.fsutil import fsync_dir, private_dir
 from tui_upgrader.ops.ports import VerifyReport
 from tui_upgrader.ops.settings import Settings

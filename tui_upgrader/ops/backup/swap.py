@@ -26,9 +26,10 @@ import logging
 import os
 import secrets
 import shutil
-import signal
 import stat
 from pathlib import Path
+
+from tui_upgrader.ops.fault_points import crash_point
 
 logger = logging.getLogger(__name__)
 
@@ -38,25 +39,6 @@ _AT_FDCWD = -100
 _UNSUPPORTED = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP)
 # Test-only: pretend the filesystem cannot exchange (exercises the fallback).
 _NO_EXCHANGE_ENV = "TUI_UPGRADER_TEST_NO_EXCHANGE"
-
-
-CRASH_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
-_hook_calls: dict[str, int] = {}
-
-
-def crash_point(name: str) -> None:
-    """Test-only: ``TUI_UPGRADER_TEST_CRASH_AT=name[@n]`` SIGKILLs this process the
-    n-th time (default the 1st) it passes ``name``, to prove what a kill leaves.
-    (The runner's journal uses the same variable with step names.)"""
-    wanted = os.environ.get(CRASH_ENV)
-    if not wanted:
-        return
-    point, _, nth = wanted.partition("@")
-    if point != name:
-        return
-    _hook_calls[name] = _hook_calls.get(name, 0) + 1
-    if _hook_calls[name] >= int(nth or 1):
-        os.kill(os.getpid(), signal.SIGKILL)
 
 
 def _full_prefix(deploy_dir: Path) -> str:

@@ -36,9 +36,9 @@ from tui_upgrader.core.events import Emit, LogEvent, ProgressEvent, Step, discar
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.throttle import RateGate
-from tui_upgrader.ops.download.hashing import HashPipe, sha256_file
-from tui_upgrader.ops.download.resume_meta import discard_partial, part_path
-from tui_upgrader.ops.download.transfer import Transfer, TransferContext
+from tui_upgrader.ops.download._internal.hashing import HashPipe, sha256_file
+from tui_upgrader.ops.download._internal.resume_meta import discard_partial, part_path
+from tui_upgrader.ops.download._internal.transfer import Transfer, TransferContext
 from tui_upgrader.ops.fsutil import fsync_dir
 from tui_upgrader.ops.http import RetryPolicy, make_client
 from tui_upgrader.ops.settings import Settings

@@ -28,6 +28,12 @@ from docker.utils.json_stream import json_stream
 from tui_upgrader.core.errors import CancelledError, DockerError
 from tui_upgrader.core.events import Emit, LayerEvent
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ops.images._internal.tar_layout import (
+    TarIndex,
+    TarLayer,
+    index_image_tar,
+    open_plain,
+)
 from tui_upgrader.ops.images.engine import (
     api,
     docker_errors,
@@ -36,7 +42,6 @@ from tui_upgrader.ops.images.engine import (
     normalise_ref,
     tag_image,
 )
-from tui_upgrader.ops.images.tar_layout import TarIndex, TarLayer, index_image_tar, open_plain
 
 logger = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from typing import Any
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.image_index import Blob, IndexImage, Layer
 from tui_upgrader.ops.fsutil import fsync_dir
-from tui_upgrader.ops.images.tar_layout import compression_of, open_plain
+from tui_upgrader.ops.images._internal.tar_layout import compression_of, open_plain
 
 COPY_BLOCK = 1 << 20
 

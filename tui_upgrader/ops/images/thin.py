@@ -30,9 +30,9 @@ from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, LayerEvent
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.image_index import Blob, ThinPlan, chain_ids
+from tui_upgrader.ops.images._internal.tar_layout import TarIndex, TarLayer
 from tui_upgrader.ops.images.engine import api, docker_errors, normalise_ref
 from tui_upgrader.ops.images.load import CHUNK, load_stream, tag_loaded
-from tui_upgrader.ops.images.tar_layout import TarIndex, TarLayer
 
 logger = logging.getLogger(__name__)
 

@@ -30,9 +30,9 @@ from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.image_index import BLOB_DIR, FilesPackage, ImageIndex, IndexImage
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 from tui_upgrader.ops.images.split import NotAnImageArchiveError, split_image_tar
-from tui_upgrader.ops.release.diff import ReleaseTree
-from tui_upgrader.ops.release.manifest import package_entry, package_url
-from tui_upgrader.ops.release.zipwriter import sha256_file
+from tui_upgrader.ops.release._internal.diff import ReleaseTree
+from tui_upgrader.ops.release._internal.manifest import package_entry, package_url
+from tui_upgrader.ops.release._internal.zipwriter import sha256_file
 
 logger = logging.getLogger(__name__)
 

@@ -50,9 +50,8 @@ from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
-from tui_upgrader.ops.release import images as release_images
-from tui_upgrader.ops.release.blobs import publish_thin
-from tui_upgrader.ops.release.diff import (
+from tui_upgrader.ops.release._internal import images as release_images
+from tui_upgrader.ops.release._internal.diff import (
     NOTES_FILE,
     ReleaseTree,
     TreeFile,
@@ -60,13 +59,14 @@ from tui_upgrader.ops.release.diff import (
     patch_entries,
     scan_tree,
 )
-from tui_upgrader.ops.release.manifest import (
+from tui_upgrader.ops.release._internal.manifest import (
     package_entry,
     package_url,
     patch_entry,
     write_manifest,
 )
-from tui_upgrader.ops.release.zipwriter import atomic_package, sha256_file
+from tui_upgrader.ops.release._internal.zipwriter import atomic_package, sha256_file
+from tui_upgrader.ops.release.blobs import publish_thin
 
 logger = logging.getLogger(__name__)
 

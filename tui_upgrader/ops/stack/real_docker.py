@@ -21,8 +21,8 @@ from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pi
 from tui_upgrader.ops.images import engine as docker_engine
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 from tui_upgrader.ops.images.pull import pull_image
-from tui_upgrader.ops.stack import health
-from tui_upgrader.ops.stack.compose import Compose, ComposeCli, discover_compose
+from tui_upgrader.ops.stack._internal import health
+from tui_upgrader.ops.stack._internal.compose import Compose, ComposeCli, discover_compose
 
 logger = logging.getLogger(__name__)
 

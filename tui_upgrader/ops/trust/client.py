@@ -11,22 +11,19 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
-
-from tuf.api import exceptions as tuf_errors
-from tuf.api.metadata import Metadata, Root, TargetFile
-from tuf.ngclient import UpdaterConfig
 
 from tui_upgrader.core.errors import ConfigError, TrustError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.trust._internal.bundle import is_bundle, unpack_bundle
 from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir
-from tui_upgrader.ops.trust.bundle import is_bundle, unpack_bundle
-from tui_upgrader.ops.trust.errors import translate
-from tui_upgrader.ops.trust.fetcher import HttpxFetcher
-from tui_upgrader.ops.trust.updater import DurableUpdater
+
+if TYPE_CHECKING:
+    from tuf.api.metadata import Metadata, TargetFile
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +64,15 @@ def _split(source: str) -> tuple[str, str]:
 
 
 def _read(path: Path) -> Metadata:  # type: ignore[type-arg]
+    from tuf.api.metadata import Metadata
+
     return Metadata.from_file(str(path))
 
 
 def _summary(state: Path, fetched: int) -> TrustSummary:
     # These files are the ones python-tuf just verified and persisted.
+    from tuf.api.metadata import Root
+
     root = _read(state / "root.json").signed
     assert isinstance(root, Root)
     expiries = [_read(state / f"{role}.json").signed.expires for role in ("timestamp", "snapshot")]
@@ -107,6 +108,18 @@ def open_release(settings: Settings) -> Release:
             raise TrustError(NO_ROOT)
         logger.warning("no trusted root and allow_unsigned = true: %s is not verified", source)
         return Release(source, None, UNSIGNED)
+    return _verified(settings, source, root)
+
+
+def _verified(settings: Settings, source: str, root: bytes) -> Release:
+    # python-tuf and httpx only for a signed release: an unsigned one never loads them.
+    from tuf.api import exceptions as tuf_errors
+    from tuf.ngclient import UpdaterConfig
+
+    from tui_upgrader.ops.trust._internal.errors import translate
+    from tui_upgrader.ops.trust._internal.fetcher import HttpxFetcher
+    from tui_upgrader.ops.trust._internal.updater import DurableUpdater
+
     base, name = _split(source)
     state = repo_state_dir(settings, base, root)
     fetcher = HttpxFetcher(settings)

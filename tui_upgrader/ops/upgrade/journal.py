@@ -13,26 +13,21 @@ import fcntl
 import json
 import logging
 import os
-import signal
-import threading
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from tui_upgrader.core.errors import JournalError
 from tui_upgrader.core.events import ResultEvent, Step
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.paths import JOURNAL_FILE_NAME
 from tui_upgrader.core.stack import ServiceImage, StackSnapshot
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 from tui_upgrader.ops.state import state_dir
 
 logger = logging.getLogger(__name__)
-
-CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
-PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,27 +130,6 @@ def clear_journal(deploy_dir: Path) -> None:
         return
 
 
-def crash_point(name: str) -> None:
-    """Test-only: SIGKILL ourselves at a named step boundary (``CRASH_HOOK_ENV``).
-
-    Lets the crash-safety tests kill the process exactly between two steps,
-    with no timing games.
-    """
-    if os.environ.get(CRASH_HOOK_ENV) == name:
-        logger.warning("test crash hook fired at %s", name)
-        os.kill(os.getpid(), signal.SIGKILL)
-
-
-def pause_point(name: str, cancel: threading.Event) -> None:
-    """Test-only: hold at a named step until cancelled (``PAUSE_HOOK_ENV``).
-
-    Lets the SIGINT test interrupt at an exact step instead of racing a timer.
-    """
-    if os.environ.get(PAUSE_HOOK_ENV) == name:
-        logger.warning("test pause hook holding at %s", name)
-        cancel.wait(120)
-
-
 def _flock_holder(st: os.stat_result) -> str:
     """The pid holding a flock on this inode, from /proc/locks ("?" if unknown)."""
     key = f"{os.major(st.st_dev):02x}:{os.minor(st.st_dev):02x}:{st.st_ino}"
@@ -218,3 +192,35 @@ def journal_result(
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
     )
+
+
+Refused = Literal["check", "upgrade", "backup", "restore"]
+
+_INTERRUPTED_WHY = Translated(
+    {
+        "check": N_("nothing else runs until then"),
+        "upgrade": N_("an upgrade now would start from a half-applied tree"),
+        "backup": N_("a backup now would capture a half-applied tree"),
+        "restore": N_("a restore now would fight the recovery"),
+    }
+)
+
+
+def interrupted_message(deploy_dir: Path, journal: Journal, action: Refused) -> str:
+    """What every refusal (and ``check``'s warning) says about an interrupted upgrade."""
+    return _(
+        "{deploy_dir}: an upgrade to {to_version} was interrupted "
+        "({step}); run `tui-upgrader recover --rollback` or `--resume` first: {why}"
+    ).format(
+        deploy_dir=deploy_dir,
+        to_version=journal.to_version,
+        step=journal.step.value,
+        why=_INTERRUPTED_WHY[action],
+    )
+
+
+def refuse_interrupted(deploy_dir: Path, action: Refused) -> None:
+    """A half-applied upgrade belongs to ``recover``, not to another operation."""
+    journal = read_journal(deploy_dir)
+    if journal is not None:
+        raise JournalError(interrupted_message(deploy_dir, journal, action))

@@ -29,24 +29,24 @@ from tui_upgrader.core.events import Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.upgrade.after_stop import (
+from tui_upgrader.ops.upgrade._internal.apply import discard_work_dirs
+from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     ROLLING_BACK,
     cleanup_after_commit,
     finish_upgrade,
     rollback,
     rollback_incomplete,
 )
-from tui_upgrader.ops.upgrade.apply import discard_work_dirs
+from tui_upgrader.ops.upgrade._internal.notifying import notify_result
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
-    deploy_lock,
     journal_result,
     read_journal,
 )
-from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports
-from tui_upgrader.ops.upgrade.steps import Context
+from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def recover(
     ctx.log("info", describe(journal) + f" Recovering by {mode}.")
     failure: Exception | None = None
     try:
-        with deploy_lock(settings.deploy_dir):
+        with stack_guard(ctx, "recover"):
             result = _recover(ctx, journal, mode)
     except RollbackFailedError as exc:
         failure = exc

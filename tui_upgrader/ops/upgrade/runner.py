@@ -2,18 +2,20 @@
 
 Stage before stop: everything slow and fallible (download, verify, extract,
 image load) runs while the old stack still serves. A failure there changes
-nothing. From the stop on, ``after_stop`` finishes the upgrade or rolls it
+nothing. From the stop on, ``_internal.commit_or_rollback`` finishes the upgrade or rolls it
 back as one unit. The UI and the headless CLI both call this, from a thread.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
@@ -31,29 +33,31 @@ from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
+from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.ports import BackupPort
-from tui_upgrader.ops.upgrade.after_stop import finish_upgrade, rollback_incomplete
-from tui_upgrader.ops.upgrade.apply import (
+from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
     missing_parents,
     plan_full_moves,
     plan_patch_moves,
-    remove_state_temps,
     staging_dir,
 )
+from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
+    finish_upgrade,
+    rollback_incomplete,
+)
+from tui_upgrader.ops.upgrade._internal.notifying import notify_result
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
     Journal,
     clear_journal,
-    deploy_lock,
     new_journal,
-    read_journal,
     write_journal,
 )
-from tui_upgrader.ops.upgrade.notifying import notify_result
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
-from tui_upgrader.ops.upgrade.steps import Context
+from tui_upgrader.ops.upgrade.planning import package_cache_path
+from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 from tui_upgrader.ops.upgrade.thin_stage import (
     ThinDelivery,
     drop_staged_image_tars,
@@ -76,11 +80,18 @@ def run_upgrade(
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
     ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
+    deploy = plan.settings.deploy_dir
+    first_install = not deploy.exists()
     try:
-        with deploy_lock(plan.settings.deploy_dir):
+        with stack_guard(ctx, "upgrade"):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
+    if first_install and not result.success:
+        # The lock made the deploy dir; a first install refused before it wrote
+        # anything (no hash, a bad package) leaves nothing behind, not an empty dir.
+        with contextlib.suppress(OSError):
+            deploy.rmdir()
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
     notify_result(plan.settings, result, ctx.emit)
@@ -131,15 +142,6 @@ class _Upgrade:
                 current=d.current_version.short if d.current_version else "nothing installed",
                 target=d.target_version.short,
             )
-            if read_journal(ctx.deploy_dir) is None:
-                remove_state_temps(ctx.deploy_dir)  # a kill mid-way through a first write
-            else:
-                raise JournalError(
-                    _(
-                        "an interrupted upgrade is recorded in the journal: run "
-                        "'tui-upgrader recover' first"
-                    )
-                )
             if d.blocked_by is not None:
                 raise StrategyError(
                     _("{short} needs {short2} installed first").format(
@@ -156,9 +158,12 @@ class _Upgrade:
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
                     _(
-                        "{url}: the manifest gives no sha256 for this package; set "
+                        "{url}: the manifest gives no sha256 for this package{where}; set "
                         "allow_unverified = true to install it anyway"
-                    ).format(url=d.package.url)
+                    ).format(
+                        url=d.package.url,
+                        where=f" ({d.package.hash_note})" if d.package.hash_note else "",
+                    )
                 )
             version = ctx.docker.engine_version()
             ctx.log(
@@ -287,12 +292,15 @@ class _Upgrade:
         replaced = {m.path for m in self.journal.moves if m.action == "replace"}
         tars = [
             t
-            for t in image_files_for_arch(staged / "images", detect_arch().docker_name)
+            for t in image_files_for_arch(staged / "images", docker_arch(self.plan.decision.arch))
             if self.plan.decision.strategy is Strategy.FULL
             or "images" in replaced
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            # Before anything is loaded: an image for another engine is refused
+            # while the old stack runs and every tag is as it was.
+            check_image_architectures(tars, self.plan.decision.arch)
             if self.thin is not None:
                 self.thin.load()  # the files package has no images/: tars is empty
             for tar in tars:

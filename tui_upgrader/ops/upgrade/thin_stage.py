@@ -22,6 +22,7 @@ from urllib.parse import urljoin
 import docker
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.errors import (
     CancelledError,
     DiskSpaceError,
@@ -47,6 +48,7 @@ from tui_upgrader.ops.backup.swap import sync_filesystem
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download, local_source
 from tui_upgrader.ops.download.many import Wanted, download_many
+from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.images.thin import (
     ThinLoadError,
@@ -56,9 +58,9 @@ from tui_upgrader.ops.images.thin import (
 )
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stack.real_docker import RealDocker
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.plan import UpgradePlan
-from tui_upgrader.ops.upgrade.planning import Plan, detect_arch, package_cache_path
-from tui_upgrader.ops.upgrade.steps import Context
+from tui_upgrader.ops.upgrade.planning import Plan, package_cache_path
 
 logger = logging.getLogger(__name__)
 
@@ -221,7 +223,9 @@ class ThinDelivery:
         work = Path(tempfile.mkdtemp(prefix="thin-fallback-", dir=result.path.parent))
         try:
             unpacked = unpack(result.path, work / "pkg", ctx.cancel)
-            for tar in image_files_for_arch(unpacked / "images", detect_arch().docker_name):
+            tars = image_files_for_arch(unpacked / "images", docker_arch(decision.arch))
+            check_image_architectures(tars, decision.arch)
+            for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or tar.name)

@@ -13,7 +13,7 @@ from tui_upgrader.ui.planview import strategy_words
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 
 def start_modal(plan: Plan, settings: Settings, *, make_backup: bool) -> ConfirmModal:

@@ -29,7 +29,7 @@ from tui_upgrader.ui.screens.confirm import RestoreChoice
 from tui_upgrader.ui.screens.progress import ProgressScreen
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 
 class BackupsScreen(Screen[None]):

@@ -35,7 +35,7 @@ from tui_upgrader.ui.screens.manifest_view import (
 )
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 logger = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from tui_upgrader.ui.planview import (
 from tui_upgrader.ui.widgets.big_text import BigText
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.upgrade import Plan
+    from tui_upgrader.ops.upgrade.planning import Plan
 
 SECTIONS = ("why", "warnings", "plan", "touched", "kept")
 SECTION_TITLES: Translated[str] = Translated(

@@ -18,8 +18,8 @@ from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.ports import BackupRecordView
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal
-from tui_upgrader.ops.upgrade.steps import Context
 
 
 def with_backup(journal: Journal, record: BackupRecordView, catalogue: Path) -> Journal:

@@ -21,8 +21,8 @@ from tui_upgrader.core.errors import CancelledError, DownloadError
 from tui_upgrader.core.events import LogLevel
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.stages import Stage
-from tui_upgrader.ops.download.hashing import HashPipe
-from tui_upgrader.ops.download.resume_meta import (
+from tui_upgrader.ops.download._internal.hashing import HashPipe
+from tui_upgrader.ops.download._internal.resume_meta import (
     PartialMeta,
     discard_partial,
     meta_path,

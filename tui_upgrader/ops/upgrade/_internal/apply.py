@@ -34,9 +34,10 @@ from tui_upgrader.core.paths import (
     is_under,
 )
 from tui_upgrader.ops.backup.swap import sync_filesystem
+from tui_upgrader.ops.fault_points import crash_point
 from tui_upgrader.ops.fsutil import remove_stale_temps
 from tui_upgrader.ops.state import STATE_FILE, state_dir
-from tui_upgrader.ops.upgrade.journal import Move, crash_point
+from tui_upgrader.ops.upgrade.journal import Move
 
 logger = logging.getLogger(__name__)
 

@@ -16,11 +16,11 @@ from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stages import Stage
+from tui_upgrader.ops.fault_points import crash_point, pause_point
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
 from tui_upgrader.ops.ports import BackupPort, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
-from tui_upgrader.ops.upgrade.journal import crash_point, pause_point
 
 logger = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.core.paths import STATE_DIR_NAME, is_under
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
-from tui_upgrader.ops.release.zipwriter import sha256_file
+from tui_upgrader.ops.release._internal.zipwriter import sha256_file
 
 logger = logging.getLogger(__name__)
 

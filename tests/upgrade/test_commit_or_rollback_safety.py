@@ -26,8 +26,9 @@ from tui_upgrader.core.errors import BackupError, HealthGateError
 from tui_upgrader.core.events import Emit, Event, LogEvent, ServiceEvent, Step, StepEvent
 from tui_upgrader.ops import logsetup
 from tui_upgrader.ops.state import read_state, record_upgrade
-from tui_upgrader.ops.upgrade import after_stop, recovery, runner
-from tui_upgrader.ops.upgrade import steps as steps_module
+from tui_upgrader.ops.upgrade import recovery, runner
+from tui_upgrader.ops.upgrade._internal import commit_or_rollback as after_stop
+from tui_upgrader.ops.upgrade._internal import steps as steps_module
 from tui_upgrader.ops.upgrade.journal import Journal, read_journal, write_journal
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.recovery import recover
@@ -405,7 +406,9 @@ def _leaky_gate(env: Env, monkeypatch: pytest.MonkeyPatch, secrets: list[str]) -
         said = " ".join(secrets)
         emit(ServiceEvent("app", "unhealthy", f"check failed: token {said}"))
         emit(LogEvent("error", f"app | connecting to postgres://app:{said}@db failed"))
-        logging.getLogger("tui_upgrader.ops.stack.health").error("app | env dump %s", said)
+        logging.getLogger("tui_upgrader.ops.stack._internal.health").error(
+            "app | env dump %s", said
+        )
         raise HealthGateError(f"services not healthy: app: exited (exit 3); last logs: {said}")
 
     monkeypatch.setattr(env.docker, "wait_healthy", gate)

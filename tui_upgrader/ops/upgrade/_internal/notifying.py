@@ -16,7 +16,8 @@ from pathlib import Path
 from tui_upgrader.core.errors import UpgraderError, error_text
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent
 from tui_upgrader.ops.logsetup import log_file
-from tui_upgrader.ops.notify import Notice, announce, restore_notice, result_notice
+from tui_upgrader.ops.notify.message import Notice, restore_notice, result_notice
+from tui_upgrader.ops.notify.send import announce
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
 

@@ -32,10 +32,10 @@ from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
-from tui_upgrader.ops.upgrade.apply import apply_moves, discard_work_dirs, undo_moves
+from tui_upgrader.ops.upgrade._internal.apply import apply_moves, discard_work_dirs, undo_moves
+from tui_upgrader.ops.upgrade._internal.pre_backup import restore_data, with_backup
+from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
-from tui_upgrader.ops.upgrade.pre_backup import restore_data, with_backup
-from tui_upgrader.ops.upgrade.steps import Context
 
 logger = logging.getLogger(__name__)
 

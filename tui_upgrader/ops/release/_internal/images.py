@@ -27,7 +27,7 @@ import docker.errors
 
 from tui_upgrader.core.errors import DockerError, EngineUnavailableError, InputError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.release.diff import IMAGES_DIR, TreeFile
+from tui_upgrader.ops.release._internal.diff import IMAGES_DIR, TreeFile
 
 logger = logging.getLogger(__name__)
 

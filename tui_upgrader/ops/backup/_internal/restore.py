@@ -21,10 +21,10 @@ from tui_upgrader.ops.archive.extract import extract_tar
 from tui_upgrader.ops.archive.policy import ExtractStats, check_member_name
 from tui_upgrader.ops.archive.reader import ForwardReader
 from tui_upgrader.ops.archive.tar_header import FastTarInfo
+from tui_upgrader.ops.backup._internal.tree import Excluded, excluded_paths
 from tui_upgrader.ops.backup.catalogue import BackupRecord
 from tui_upgrader.ops.backup.swap import (
     carry_over,
-    crash_point,
     mount_points,
     new_staging,
     recover_leftovers,
@@ -32,7 +32,7 @@ from tui_upgrader.ops.backup.swap import (
     swap_in,
     sync_filesystem,
 )
-from tui_upgrader.ops.backup.tree import Excluded, excluded_paths
+from tui_upgrader.ops.fault_points import crash_point
 from tui_upgrader.ops.fsutil import fsync_dir
 from tui_upgrader.ops.ports import VerifyReport
 

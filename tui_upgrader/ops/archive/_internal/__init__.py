@@ -1,0 +1,1 @@
+"""Private modules of ``ops.archive``: only ``ops.archive`` imports them (import-linter)."""

@@ -1,0 +1,1 @@
+"""Private modules of ``ops.backup``: only ``ops.backup`` imports them (import-linter)."""

@@ -1,0 +1,1 @@
+"""Private modules of ``ops.download``: only ``ops.download`` imports them (import-linter)."""

@@ -1,0 +1,1 @@
+"""Private modules of ``ops.images``: only ``ops.images`` imports them (import-linter)."""

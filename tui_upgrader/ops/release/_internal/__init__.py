@@ -1,0 +1,1 @@
+"""Private modules of ``ops.release``: only ``ops.release`` imports them (import-linter)."""

@@ -1,0 +1,1 @@
+"""Private modules of ``ops.stack``: only ``ops.stack`` imports them (import-linter)."""

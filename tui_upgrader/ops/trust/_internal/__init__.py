@@ -1,0 +1,1 @@
+"""Private modules of ``ops.trust``: only ``ops.trust`` imports them (import-linter)."""

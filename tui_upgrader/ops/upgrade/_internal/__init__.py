@@ -1,0 +1,1 @@
+"""Private modules of ``ops.upgrade``: only ``ops.upgrade`` imports them (import-linter)."""
