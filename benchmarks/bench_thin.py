@@ -170,7 +170,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes (CI)")
     args = parser.parse_args()
     if args.quick:
-        args.base_mb, args.app_mb, args.rate_mbps = 16, 0.8, 8
+        args.base_mb, args.app_mb, args.rate_mbps = 16, 0.8, 4
     client = connect()
     repo = f"tuibench/thin-{uuid.uuid4().hex[:8]}"
     results: dict[str, dict[str, float]] = {}
