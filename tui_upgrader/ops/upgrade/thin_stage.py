@@ -12,6 +12,7 @@ why and the full package is used: everything happens before the stop.
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import tempfile
@@ -48,7 +49,7 @@ from tui_upgrader.ops.backup.swap import sync_filesystem
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download, local_source
 from tui_upgrader.ops.download.many import Wanted, download_many
-from tui_upgrader.ops.images.arch_check import check_image_architectures
+from tui_upgrader.ops.images.arch_check import check_image_architectures, refuse_foreign
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.images.thin import (
     ThinLoadError,
@@ -197,6 +198,12 @@ class ThinDelivery:
     def load(self) -> None:
         """Load the thin archive, or fall back to the full package's images."""
         ctx = self.ctx
+        for image in self.thin.index.images:  # as the full path checks its tars
+            config = json.loads(self.blob_path(image.config).read_bytes())
+            have = str(config.get("architecture") or "")
+            refuse_foreign(
+                self.index_url.rsplit("/", 1)[-1], image.label, have, self.plan.decision.arch
+            )
         try:
             names = load_thin(self.client, self.thin, self.blob_path, ctx.emit, ctx.cancel)
         except ThinLoadError as exc:
