@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.i18n import N_, _
-from tui_upgrader.core.image_index import ThinEstimate
-from tui_upgrader.core.strategy import Decision, strategy_name
+from tui_upgrader.core.image_index import ThinEstimate, static_reason
+from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.ops.upgrade.planning import load_decision
-from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -116,7 +116,16 @@ def download_line(found: ThinEstimate) -> str:
 
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
-    plan = with_download_estimate(load_decision(settings, force_full=args.force_full), settings)
+    plan = load_decision(settings, force_full=args.force_full)
+    decision = plan.decision
+    reason = static_reason(decision)
+    if reason is None:
+        # Only now the engine and HTTP libraries: `check` of a plain release stays light.
+        from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
+
+        plan = with_download_estimate(plan, settings)
+    elif decision.package is not None and decision.strategy is Strategy.FULL:
+        plan = replace(plan, download=ThinEstimate(decision.package.size, None, reason))
     if args.json:
         doc = decision_json(plan.decision, plan.trust.signed)
         # Additive: thin_bytes vs full_bytes of image delivery (null when not a full upgrade).

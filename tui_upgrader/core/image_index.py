@@ -21,6 +21,7 @@ from typing import Any
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import ManifestError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.strategy import Decision, Strategy
 
 SCHEMA = 1
 BLOB_DIR = "blobs/sha256"
@@ -259,3 +260,16 @@ class ThinEstimate:
             "download_bytes": self.download_bytes,
             "reason": self.reason,
         }
+
+
+def static_reason(decision: Decision) -> str | None:
+    """Why the full package is used, when the decision alone says so (no engine asked)."""
+    package = decision.package
+    if decision.strategy is not Strategy.FULL or package is None:
+        return _("not a full upgrade")
+    if package.images is None:
+        return _("the release publishes no image index")
+    if package.images.sha256 is None:
+        # The blobs are only as trustworthy as the index that names their hashes.
+        return _("the image index has no hash")
+    return None

@@ -41,6 +41,7 @@ from tui_upgrader.core.image_index import (
     ThinPlan,
     parse_index,
     plan_thin,
+    static_reason,
 )
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.strategy import Decision, PackageRef, Strategy
@@ -85,13 +86,9 @@ def estimate(
     """Ask the engine and the image index whether a thin download is possible and smaller."""
     package = decision.package
     full = package.size if package is not None else None
-    if decision.strategy is not Strategy.FULL or package is None:
-        return ThinEstimate(full, None, _("not a full upgrade"))
-    if package.images is None:
-        return ThinEstimate(full, None, _("the release publishes no image index"))
-    if package.images.sha256 is None:
-        # The blobs are only as trustworthy as the index that names their hashes.
-        return ThinEstimate(full, None, _("the image index has no hash"))
+    reason = static_reason(decision)
+    if reason is not None or package is None or package.images is None:
+        return ThinEstimate(full, None, reason or "")
     if find_compose_file(settings.deploy_dir) is None:
         return ThinEstimate(full, None, _("first install: nothing to build on"))
     if client is None:
