@@ -65,7 +65,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 
 
 class Env:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, precopy: bool = False) -> None:
         self.tmp = tmp
         self.deploy = tmp / "deploy"
         write_tree(self.deploy, OLD_FILES)
@@ -76,6 +76,9 @@ class Env:
             cache_dir=tmp / "cache",
             log_dir=tmp / "log",
             health_settle_s=0,
+            # These tests pin the cold backup's behaviour (backup made inside the
+            # stop); tests/upgrade/test_two_pass_fake.py runs the pre-copy path.
+            backup_precopy=precopy,
         )
         self.docker = FakeDocker()
         self.backups = FakeBackupStore(self.settings.backups_dir)
@@ -345,3 +348,16 @@ def test_installed_files_get_the_install_time_not_the_package_time(env: Env) -> 
     assert env.run(env.manifest("1.1.0", pkg, sha)).success
     assert (env.deploy / "app/app.txt").stat().st_mtime >= before
     assert (env.deploy / "docker-compose.yml").stat().st_mtime >= before
+
+
+def test_a_live_env_that_is_not_utf8_is_one_line_before_any_stop(env: Env) -> None:
+    (env.deploy / ".env").write_bytes(b"SECRET=\xff\xfe\n")
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    sha = make_zip(pkg, NEW_FILES)
+    result = env.run(env.manifest("1.1.0", pkg, sha))
+    assert not result.success and not result.rolled_back
+    assert ".env: not UTF-8 text (byte 7)" in (result.error or ""), result.error
+    assert "UnicodeDecodeError" not in (result.error or "")
+    assert env.docker.called("down") == 0 and env.docker.called("stop") == 0
+    assert tree(env.deploy) == before

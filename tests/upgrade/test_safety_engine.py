@@ -103,8 +103,8 @@ def test_env_secrets_printed_by_a_failing_container_are_masked_everywhere(
         assert secret not in (result["error"] or ""), secret
     # The container's line did get through, masked: the test saw real output.
     shown = [e["message"] for e in events if e["type"] == "log"]
-    assert any("postgres://app:***@db token=*** quoted=*** failed" in m for m in shown), shown
-    assert "postgres://app:***@db" in logs
+    assert any("postgres://***@db token=*** quoted=*** failed" in m for m in shown), shown
+    assert "postgres://***@db" in logs
     assert str(read_state(env.deploy).version) == "1.0.0.0"
 
 

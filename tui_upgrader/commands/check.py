@@ -9,10 +9,12 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core import display
+from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.image_index import ThinEstimate, static_reason
 from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.trust import TrustSummary
+from tui_upgrader.ops.upgrade.estimate import expected_downtime
 from tui_upgrader.ops.upgrade.planning import load_decision
 
 
@@ -126,14 +128,24 @@ def run(args: argparse.Namespace) -> int:
         plan = with_download_estimate(plan, settings)
     elif decision.package is not None and decision.strategy is Strategy.FULL:
         plan = replace(plan, download=ThinEstimate(decision.package.size, None, reason))
+    estimate = expected_downtime(settings) if plan.decision.upgrades else None
     if args.json:
-        doc = decision_json(plan.decision, plan.trust.signed)
+        out = decision_json(plan.decision, plan.trust.signed)
+        # Additive: the expected stop window (core.downtime); null when nothing upgrades
+        # or no past upgrade of this deploy dir tells the non-backup part.
+        out["expected_downtime_s"] = (
+            None if estimate is None or estimate.total_s is None else round(estimate.total_s, 1)
+        )
+        out["expected_backup_s"] = None if estimate is None else round(estimate.backup_s, 2)
+        out["backup_precopy"] = settings.backup_precopy
         # Additive: thin_bytes vs full_bytes of image delivery (null when not a full upgrade).
-        doc["download"] = plan.download.to_json() if plan.download is not None else None
-        print(json.dumps(doc))
+        out["download"] = plan.download.to_json() if plan.download is not None else None
+        print(json.dumps(out))
     else:
         print(decision_text(plan.decision))
         if plan.download is not None:
             print(download_line(plan.download))
         print(trust_line(plan.trust))
+        if estimate is not None:
+            print(estimate_line(estimate))
     return 0

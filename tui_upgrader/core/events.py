@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tui_upgrader.core.errors import error_text, exit_code_of
+from tui_upgrader.core.i18n import _
 
 
 class Step(enum.StrEnum):
@@ -154,10 +155,16 @@ class ResultEvent:
     # and the TUI (the JSON's ``error`` says both in one line).
     put_back: tuple[str, ...] = ()
     not_restored: tuple[str, ...] = ()
+    # Services killed during the stop (their files were not shut down cleanly).
+    unclean_stop: tuple[str, ...] = ()
+    # The health gate's settle window after every service first passed its check
+    # (the stack already served then): not part of ``downtime_s``.
+    settle_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # Exactly the contract's keys: consumers may compare the whole object.
-        # Downtime is in state.toml's history; the rest is in the log events.
+        # The contract's keys, plus ``unclean_stop`` (service names, always present)
+        # and the two downtime figures (seconds, null when nothing was stopped or not
+        # measured): added, never renamed.
         return {
             "type": "result",
             "success": self.success,
@@ -166,7 +173,19 @@ class ResultEvent:
             "backup_id": self.backup_id,
             "rolled_back": self.rolled_back,
             "error": self.error,
+            "unclean_stop": list(self.unclean_stop),
+            "downtime_s": None if self.downtime_s is None else round(self.downtime_s, 3),
+            "settle_s": None if self.settle_s is None else round(self.settle_s, 3),
         }
+
+    def unclean_stop_text(self) -> str:
+        """One sentence for the text output, the TUI and notifications ("" if none)."""
+        if not self.unclean_stop:
+            return ""
+        return _(
+            "Not shut down cleanly during the stop (killed): {services}; the "
+            "pre-upgrade backup is crash-consistent."
+        ).format(services=", ".join(self.unclean_stop))
 
     @classmethod
     def failure(

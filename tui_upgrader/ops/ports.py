@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit
-from tui_upgrader.core.stack import ServiceSpec, StackSnapshot
+from tui_upgrader.core.stack import ServiceSpec, StackSnapshot, StopReport
 from tui_upgrader.ops.settings import Settings
 
 
@@ -62,6 +62,10 @@ class DockerPort(Protocol):
         """Services of the compose file in ``project_dir`` (via ``compose config``)."""
         ...
 
+    def compose_project(self, project_dir: Path) -> str:
+        """The compose project the stack in ``project_dir`` runs as."""
+        ...
+
     def running_services(self, project_dir: Path) -> list[str]:
         """Names of services with a running container."""
         ...
@@ -88,6 +92,10 @@ class DockerPort(Protocol):
 
     def down(self, project_dir: Path) -> None: ...
 
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        """Stop (containers kept) and say how each running container ended."""
+        ...
+
     def wait_healthy(
         self,
         project_dir: Path,
@@ -96,8 +104,12 @@ class DockerPort(Protocol):
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
-        """The health gate; raises HealthGateError naming bad services with logs."""
+    ) -> float | None:
+        """The health gate; raises HealthGateError naming bad services with logs.
+
+        Returns the ``time.monotonic()`` at which every service first passed its
+        check (before the settle window), or None when that is not known.
+        """
         ...
 
 
@@ -161,7 +173,12 @@ class BackupPort(Protocol):
         note: str = ...,
         emit: Emit = ...,
         cancel: threading.Event | None = ...,
-    ) -> BackupRecordView: ...
+        source: Path | None = ...,
+        grafts: Mapping[str, Path] | None = ...,
+    ) -> BackupRecordView:
+        """``source``: read the tree from this copy of ``deploy_dir`` (the pre-copy
+        snapshot), ``grafts`` adding its parts kept on other filesystems."""
+        ...
 
     def verify(self, backup_id: int) -> VerifyReport: ...
 

@@ -123,3 +123,6 @@ class UiDeps:
     write_config: WriteConfig | None = None
     reload_settings: ReloadSettings | None = None
     theme: str = "textual-dark"
+    # Say so before anything is offered when the deploy dir does not exist
+    # (off for the fakes, whose fixed on-screen paths are not on this disk).
+    check_deploy_dir: bool = False

@@ -12,6 +12,7 @@ from tui_upgrader.core import display
 from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.redact import escape_controls, redact_urls
 from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.versions import Comparison
 from tui_upgrader.ops.settings import Settings
@@ -63,6 +64,14 @@ class PlanStep:
     skipped: bool = False
 
 
+def shown(text: str) -> str:
+    """Text from the manifest (notes, paths, URLs, versions, warnings and errors
+    quoting them) as a screen may show it: terminal control characters as
+    ``\\xNN`` and URLs without their credentials, as in the text output. The
+    screens put it in ``Content`` (never markup), so ``[bold]`` stays literal."""
+    return escape_controls(redact_urls(text))
+
+
 def version_line(decision: Decision) -> str:
     current = decision.current_version.short if decision.current_version else _("nothing installed")
     return f"{current}  →  {decision.target_version.short}"
@@ -112,9 +121,10 @@ def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> 
         Step.CREATING_BACKUP: backup,
         Step.APPLYING_UPDATE: _apply_text(decision, settings),
         Step.STARTING_SERVICES: _("start the services with the new compose file"),
-        Step.VERIFYING_SERVICES: _("all services healthy within {gate}; downtime ends").format(
-            gate=gate
-        ),
+        Step.VERIFYING_SERVICES: _(
+            "all services healthy within {gate} (or sooner: healthcheck start_period "
+            "+ retries); downtime ends"
+        ).format(gate=gate),
         Step.CLEANING_UP: _("remove staging; keep the newest {count} backups").format(
             count=settings.backup_keep
         ),

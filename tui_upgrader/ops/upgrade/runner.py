@@ -20,7 +20,9 @@ from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
     OperationError,
+    PackageError,
     RollbackFailedError,
+    StateError,
     StrategyError,
     UnverifiableError,
     UpgraderError,
@@ -35,6 +37,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.images.archive_tags import check_archive_tags
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
@@ -47,6 +50,7 @@ from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     finish_upgrade,
     rollback_incomplete,
 )
+from tui_upgrader.ops.upgrade._internal.host_requests import announce_host_access
 from tui_upgrader.ops.upgrade._internal.notifying import notify_result
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
@@ -55,6 +59,7 @@ from tui_upgrader.ops.upgrade.journal import (
     new_journal,
     write_journal,
 )
+from tui_upgrader.ops.upgrade.outage import mark_stop
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
@@ -63,6 +68,7 @@ from tui_upgrader.ops.upgrade.thin_stage import (
     drop_staged_image_tars,
     plan_delivery,
 )
+from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
 logger = logging.getLogger(__name__)
 
@@ -127,6 +133,9 @@ class _Upgrade:
             self._extract(archive)
             ctx.check_cancel()
             self._load_images()
+            ctx.check_cancel()
+            assert self.journal is not None
+            self.journal = precopy(ctx, self.journal)
             ctx.check_cancel()
         except Exception as exc:  # before the stop: undo staging, leave the stack running
             return self._abort_before_stop(exc)
@@ -260,13 +269,20 @@ class _Upgrade:
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
-        if not (live.is_file() and new.is_file()):
+        if not new.is_file() or new.is_symlink():
             return
+        if not live.is_file():
+            # Packages carry .env as 0644: installed, it holds the admin's secrets.
+            new.chmod(0o600)
+            return
+        # The live one is the deploy's (bad input, exit 2); the staged one the package's.
         merged = merge_env(
-            live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
+            _env_text(live, StateError), _env_text(new, PackageError), self.to_version
         )
+        staged_mode = new.stat().st_mode
         new.write_text(merged.text, encoding="utf-8")
-        new.chmod(live.stat().st_mode & 0o777)
+        # The stricter of the two: bits either copy lacks stay off (the owner keeps rw).
+        new.chmod((live.stat().st_mode & staged_mode & 0o777) | 0o600)
         if merged.added_keys:
             self.ctx.log(
                 "info",
@@ -298,6 +314,17 @@ class _Upgrade:
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            compose_dir = staged if find_compose_file(staged) else deploy
+            services = ctx.docker.compose_services(compose_dir)
+            live = (
+                ctx.docker.compose_services(deploy)
+                if compose_dir != deploy and find_compose_file(deploy)
+                else None
+            )
+            announce_host_access(
+                ctx, services, live, refuse_new=self.plan.settings.refuse_new_host_access
+            )
+            check_archive_tags(tars, (s.image for s in services if s.image))
             # Before anything is loaded: an image for another engine is refused
             # while the old stack runs and every tag is as it was.
             check_image_architectures(tars, self.plan.decision.arch)
@@ -309,8 +336,7 @@ class _Upgrade:
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
             drop_staged_image_tars(staged, self.plan.decision)
-            compose_dir = staged if find_compose_file(staged) else deploy
-            for service in ctx.docker.compose_services(compose_dir):
+            for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
@@ -330,6 +356,7 @@ class _Upgrade:
                     "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
                 )
             discard_work_dirs(ctx.deploy_dir)
+            discard_snapshot(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
             ctx.log(
@@ -354,6 +381,7 @@ class _Upgrade:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
         assert self.journal is not None
         journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
+        mark_stop(journal)
         try:
             write_journal(deploy, journal)
         except Exception as exc:  # e.g. ENOSPC: nothing is stopped yet, so undo the staging
@@ -370,3 +398,15 @@ class _Upgrade:
                 "upgrade failed after the stop", error_text(exc), journal.backup_id
             )
             return replace(self._failed(failure), backup_id=journal.backup_id)
+
+
+def _env_text(path: Path, error: type[UpgraderError]) -> str:
+    """A ``.env`` as text: merging needs UTF-8, and a file that is not is named, in one line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            _("{path}: not UTF-8 text (byte {start}); .env files are merged as text").format(
+                path=path, start=exc.start
+            )
+        ) from None

@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import (
     ContentSwitcher,
@@ -21,11 +22,12 @@ from textual.widgets import (
     Static,
 )
 
-from tui_upgrader.core.errors import NetworkError, UpgraderError
+from tui_upgrader.core.errors import InputError, NetworkError, UpgraderError
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import PlanFailed, PlanLoaded
+from tui_upgrader.ui.planview import shown
 from tui_upgrader.ui.screens.manifest_view import (
     package_rows,
     patch_lines,
@@ -120,6 +122,14 @@ class ManifestScreen(Screen[None]):
         return _("Fetching {source} …").format(source=source)
 
     def action_reload(self) -> None:
+        h = host(self)
+        if h.deps.reload_settings is not None:
+            # r re-reads config.toml: the fix an error screen asked for takes effect.
+            try:
+                h.settings = h.deps.reload_settings()
+            except UpgraderError as exc:
+                self.post_message(PlanFailed(exc, _("The config cannot be used")))
+                return
         self.plan = None
         self.query_one(ContentSwitcher).current = "manifest-loading"
         self.query_one("#loading-text", Label).update(self._fetching_text())
@@ -139,6 +149,17 @@ class ManifestScreen(Screen[None]):
             # Imported here, off the UI thread, before the plan needs it.
             import textual.widgets._markdown  # noqa: F401
 
+            if deps.check_deploy_dir and not settings.deploy_dir.is_dir():
+                # Before anything is offered: a typo here must not become a
+                # "new install" or another deploy dir's restore.
+                missing = InputError(
+                    _(
+                        "{path} does not exist or is not a directory. Check --deploy-dir "
+                        "or deploy_dir in the config, then press r."
+                    ).format(path=settings.deploy_dir)
+                )
+                self.post_message(PlanFailed(missing, _("The deploy dir does not exist")))
+                return
             plan = deps.load_plan(settings, force_full)
         except Exception as exc:
             if not isinstance(exc, UpgraderError):
@@ -163,12 +184,15 @@ class ManifestScreen(Screen[None]):
 
         error = message.error
         self.problem = error
+        self.query_one("#problem-title", Label).update(
+            message.title or _("The manifest cannot be used")
+        )
         text = (
             error.message
             if isinstance(error, UpgraderError)
             else _("unexpected error: {error!r}").format(error=error)
         )
-        self.query_one("#problem-text", Static).update(text)
+        self.query_one("#problem-text", Static).update(Content(shown(text)))
         self.query_one(ContentSwitcher).current = "manifest-problem"
         self.refresh_bindings()
         if isinstance(error, NetworkError):
@@ -199,13 +223,14 @@ class ManifestScreen(Screen[None]):
         summary = summary_lines(manifest, decision, plan.source, now)
         if plan.download is not None:
             summary.append(_("Download: {what}").format(what=plan.download.describe()))
-        self.query_one("#manifest-summary", Static).update("\n".join(summary))
+        # Manifest text is never markup: Content shows ``[bold]`` as it is.
+        self.query_one("#manifest-summary", Static).update(Content("\n".join(summary)))
         trust = self.query_one("#manifest-trust", Static)
         trust.update(trust_line(plan.trust))
         trust.set_class(not plan.trust.signed, "-unsigned")
         problems = problem_lines(manifest, decision)
         box = self.query_one("#manifest-problems", Static)
-        box.update("\n".join(f"⚠ {line}" for line in problems))
+        box.update(Content("\n".join(f"⚠ {line}" for line in problems)))
         box.display = bool(problems)
         table = self.query_one("#packages", DataTable)
         table.clear()
@@ -215,20 +240,21 @@ class ManifestScreen(Screen[None]):
             )
             table.add_row(
                 "▶" if row.chosen else "",
-                row.arch,
+                # A str cell is markup to DataTable (a Content cell loses its width).
+                escape(row.arch),
                 row.kind,
-                row.host,
+                escape(row.host),
                 row.size,
                 hash_cell,
                 key=row.key,
             )
         ops = patch_lines(manifest)
         patch = self.query_one("#patch-ops", Static)
-        patch.update("\n".join(ops))
+        patch.update(Content("\n".join(ops)))
         patch.display = bool(ops)
         from textual.widgets import Markdown
 
-        text = manifest.release_notes or _("_No release notes._")
+        text = shown(manifest.release_notes or _("_No release notes._"))
         notes = self.query_one("#notes", VerticalScroll)
         existing = notes.query(Markdown)
         if existing:
