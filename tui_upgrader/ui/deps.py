@@ -101,8 +101,9 @@ def _no_journal(_deploy_dir: Path) -> JournalLike | None:
 
 def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
     from tui_upgrader.ops.upgrade.planning import load_decision
+    from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
 
-    return load_decision(settings, force_full=force_full)
+    return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 
 
 @dataclass(frozen=True)
