@@ -245,7 +245,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.size_mib = 1, 64
     size = args.size_mib * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         home = Path(tmp) / "home"

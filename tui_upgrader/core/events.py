@@ -1,6 +1,6 @@
 """Events the engine emits; the UI and the headless printer render them.
 
-The JSON shapes are the CLI contract in architecture.md (``to_json``).
+The JSON shapes are the CLI contract in docs/architecture.md (``to_json``).
 """
 
 from __future__ import annotations

@@ -153,7 +153,7 @@ def decide(
     force_full: bool = False,
     allow_unverified: bool = False,
 ) -> Decision:
-    """Apply the strategy rules of architecture.md, collecting the reasons."""
+    """Apply the strategy rules of docs/architecture.md, collecting the reasons."""
     target = manifest.version
     reasons: list[str] = []
     warnings: list[str] = []

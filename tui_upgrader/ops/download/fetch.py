@@ -1,4 +1,4 @@
-"""Resumable, verified package downloads (model: pip's ``network/download.py``).
+"""Resumable, verified package downloads (model: pip's ``pip._internal.network.download``).
 
 Bytes stream to ``<dest>.part`` and are hashed in a second thread as they
 arrive. An interrupted transfer resumes with ``Range`` + ``If-Range``; the
