@@ -219,7 +219,14 @@ def download_job(url: str, dest: Path, sha: str, size: int) -> Callable[..., Any
         dest.unlink(missing_ok=True)
         download(url, dest, expected_sha256=sha, expected_size=size, settings=Settings(),
                  emit=emit, cancel=cancel)  # fmt: skip
-        result = ResultEvent(True, None, None, None, False, None)
+        result = ResultEvent(
+            success=True,
+            from_version=None,
+            to_version=None,
+            backup_id=None,
+            rolled_back=False,
+            error=None,
+        )
         emit(result)
         return result
 
@@ -234,7 +241,14 @@ def flood_job(size: int, counter: list[int]) -> Callable[..., Any]:
         for done in range(0, size + 1, chunk):
             emit(ProgressEvent(Step.DOWNLOADING_UPDATE, done, size, "flood"))
             counter[0] += 1
-        result = ResultEvent(True, None, None, None, False, None)
+        result = ResultEvent(
+            success=True,
+            from_version=None,
+            to_version=None,
+            backup_id=None,
+            rolled_back=False,
+            error=None,
+        )
         emit(result)
         return result
 

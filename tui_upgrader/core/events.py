@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tui_upgrader.core.errors import error_text, exit_code_of
+from tui_upgrader.core.errors import RollbackFailedError, error_text, exit_code_of
 
 
 class Step(enum.StrEnum):
@@ -138,7 +138,7 @@ class LogEvent:
         return {"type": "log", "level": self.level, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResultEvent:
     success: bool
     from_version: str | None
@@ -154,6 +154,9 @@ class ResultEvent:
     # and the TUI (the JSON's ``error`` says both in one line).
     put_back: tuple[str, ...] = ()
     not_restored: tuple[str, ...] = ()
+    # The failure the rollback was for, without what the rollback could not do
+    # (``error`` says both): set when the rollback failed too.
+    cause: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # Exactly the contract's keys: consumers may compare the whole object.
@@ -179,13 +182,14 @@ class ResultEvent:
     ) -> ResultEvent:
         """The outcome of a run that an error stopped with nothing rolled back."""
         return cls(
-            False,
-            from_version,
-            to_version,
-            backup_id,
-            False,
-            error_text(exc),
+            success=False,
+            from_version=from_version,
+            to_version=to_version,
+            backup_id=backup_id,
+            rolled_back=False,
+            error=error_text(exc),
             exit_code=exit_code_of(exc),
+            cause=exc.cause if isinstance(exc, RollbackFailedError) else None,
         )
 
 

@@ -28,7 +28,7 @@ class Deployment:
     exists: bool = True  # False: a typo in --deploy-dir looks just like a first install
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PackageRef:
     kind: str  # "full" | "patch"
     url: str
@@ -52,7 +52,7 @@ class PackageRef:
         return self.sha256 is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     strategy: Strategy
     comparison: Comparison
@@ -130,7 +130,14 @@ def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
                 "platforms.{arch} nor packages.full is present"
             ).format(arch=arch)
         )
-    ref = PackageRef("full", entry.url, entry.sha256, entry.size, entry.signature, source)
+    ref = PackageRef(
+        kind="full",
+        url=entry.url,
+        sha256=entry.sha256,
+        size=entry.size,
+        signature=entry.signature,
+        source=source,
+    )
     return ref, why
 
 
@@ -174,17 +181,17 @@ def decide(
             ).format(target=target.short, minimum=manifest.min_version.short)
         )
         return Decision(
-            Strategy.NONE,
-            comparison,
-            current,
-            target,
-            None,
-            tuple(reasons),
-            (),
-            None,
-            blocked,
-            arch,
-            force_full,
+            strategy=Strategy.NONE,
+            comparison=comparison,
+            current_version=current,
+            target_version=target,
+            package=None,
+            reasons=tuple(reasons),
+            warnings=(),
+            operations=None,
+            blocked_by=blocked,
+            arch=arch,
+            force_full=force_full,
         )
 
     strategy: Strategy
@@ -232,7 +239,14 @@ def decide(
     package: PackageRef | None = None
     if strategy is Strategy.PATCH and manifest.patch is not None:
         p = manifest.patch[arch]
-        package = PackageRef("patch", p.url, p.sha256, p.size, p.signature, f"patch.{arch}")
+        package = PackageRef(
+            kind="patch",
+            url=p.url,
+            sha256=p.sha256,
+            size=p.size,
+            signature=p.signature,
+            source=f"patch.{arch}",
+        )
     elif strategy is Strategy.FULL:
         package, why = _full_package(manifest, arch)
         if why:
@@ -262,15 +276,15 @@ def decide(
                 ).format(paths=", ".join(sorted(overlap)))
             )
     return Decision(
-        strategy,
-        comparison,
-        current,
-        target,
-        package,
-        tuple(reasons),
-        tuple(warnings),
-        operations,
-        None,
-        arch,
-        force_full,
+        strategy=strategy,
+        comparison=comparison,
+        current_version=current,
+        target_version=target,
+        package=package,
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+        operations=operations,
+        blocked_by=None,
+        arch=arch,
+        force_full=force_full,
     )

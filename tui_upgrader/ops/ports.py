@@ -27,7 +27,7 @@ from tui_upgrader.core.stack import ServiceSpec, StackSnapshot
 from tui_upgrader.ops.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     """What verifying one backup found (``BackupPort.verify``)."""
 

@@ -17,7 +17,6 @@ from tui_upgrader.core.errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_ROLLBACK_FAILED,
-    ROLLBACK_FAILED,
     UpgraderError,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
@@ -163,10 +162,8 @@ def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
             else _("Act now: check the deploy dir and the services by hand.")
         )
         return (_("Error: {error}").format(error=error), hint)
-    # The engine writes the seam in the same language as this reader.
-    cause = error.split(_(ROLLBACK_FAILED), 1)[0]
     return (
-        _("Error: {error}").format(error=cause),
+        _("Error: {error}").format(error=result.cause or error),
         *(_("NOT restored: {problem}").format(problem=p) for p in result.not_restored),
         _("Put back: {paths}.").format(paths=", ".join(result.put_back) or _("nothing")),
         _("Act now: finish what is NOT restored as each line says."),

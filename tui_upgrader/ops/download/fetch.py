@@ -54,7 +54,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MANIFEST = N_("the manifest")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DownloadResult:
     path: Path
     sha256: str
@@ -147,7 +147,9 @@ def _reuse_complete(
         logger.warning("%s: reusing an unverifiable cached package", dest)
     logger.info("%s: already downloaded and verified, no request made", dest)
     progress(size, size, force=True)
-    return DownloadResult(dest, actual, size, 0, False, 0)
+    return DownloadResult(
+        path=dest, sha256=actual, size=size, bytes_transferred=0, resumed=False, requests=0
+    )
 
 
 def _verify(
@@ -225,7 +227,9 @@ def _copy_local(
         raise problem
     _commit(dest)
     progress(done, done, force=True)
-    return DownloadResult(dest, sha, done, 0, False, 0)
+    return DownloadResult(
+        path=dest, sha256=sha, size=done, bytes_transferred=0, resumed=False, requests=0
+    )
 
 
 def download(
@@ -303,7 +307,12 @@ def download(
                 progress(size, size, force=True)
                 logger.info("%s: %d bytes verified (%s)", dest, size, sha)
                 return DownloadResult(
-                    dest, sha, size, ctx.bytes_transferred, transfer.resumed, ctx.requests
+                    path=dest,
+                    sha256=sha,
+                    size=size,
+                    bytes_transferred=ctx.bytes_transferred,
+                    resumed=transfer.resumed,
+                    requests=ctx.requests,
                 )
             discard_partial(dest)
             if attempt == 2:

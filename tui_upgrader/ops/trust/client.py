@@ -42,7 +42,7 @@ class SignedTarget:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     """Where the manifest came from and, when signed, its verified bytes."""
 
@@ -78,7 +78,13 @@ def _summary(state: Path, fetched: int) -> TrustSummary:
     expiries = [_read(state / f"{role}.json").signed.expires for role in ("timestamp", "snapshot")]
     expiries.append(_read(state / "targets.json").signed.expires)
     keys = root.roles["targets"].keyids
-    return TrustSummary(True, keys[0] if keys else "", min(expiries), root.version, fetched)
+    return TrustSummary(
+        signed=True,
+        key_id=keys[0] if keys else "",
+        expires=min(expiries),
+        root_version=root.version,
+        metadata_bytes=fetched,
+    )
 
 
 def _target(info: TargetFile | None) -> SignedTarget | None:
@@ -107,7 +113,7 @@ def open_release(settings: Settings) -> Release:
         if not settings.allow_unsigned:
             raise TrustError(NO_ROOT)
         logger.warning("no trusted root and allow_unsigned = true: %s is not verified", source)
-        return Release(source, None, UNSIGNED)
+        return Release(source=source, manifest_bytes=None, trust=UNSIGNED)
     return _verified(settings, source, root)
 
 
@@ -165,7 +171,7 @@ def _verified(settings: Settings, source: str, root: bytes) -> Release:
         except Exception as exc:
             raise translate(exc, path, b"", base) from exc
 
-    return Release(source, data, trust, lookup, base)
+    return Release(source=source, manifest_bytes=data, trust=trust, lookup=lookup, base_url=base)
 
 
 def _candidates(url: str, base: str) -> list[str]:
