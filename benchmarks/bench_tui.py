@@ -171,12 +171,25 @@ def bench_app() -> Any:
     from tui_upgrader.ops.settings import Settings
     from tui_upgrader.ui.deps import UiDeps
 
+    def unused(*_args: Any) -> Any:
+        raise AssertionError("the progress screen reads no other dependency")
+
     class Host(App[int]):
         CSS_PATH = str(REPO / "tui_upgrader/ui/app.tcss")
 
         def __init__(self) -> None:
             super().__init__()
-            self.deps = UiDeps(settings=Settings(), docker=lambda _s: None)  # type: ignore[arg-type, return-value]
+            self.deps = UiDeps(
+                settings=Settings(),
+                docker=unused,
+                run_upgrade=unused,
+                backups=unused,
+                recover=unused,
+                read_journal=unused,
+                load_plan=unused,
+                write_config=unused,
+                reload_settings=unused,
+            )
             self.settings = self.deps.settings
             self.make_backup = True
 

@@ -170,7 +170,7 @@ SCENES: dict[str, Scene] = {
         Scene("progress", {}, progress(running_events)),
         Scene("result-success", {}, progress(lambda: sx.happy_events(sx.SUCCESS))),
         Scene("result-rollback", {}, progress(lambda: sx.rollback_events(sx.ROLLED_BACK))),
-        Scene("journal", {"journal": sc.FakeJournal}, to_screen(until=JournalModal)),
+        Scene("journal", {"journal": sc.interrupted_journal()}, to_screen(until=JournalModal)),
         Scene("first-run", {"needs_setup": True}, to_screen(until=WizardScreen)),
     )
 }  # fmt: skip

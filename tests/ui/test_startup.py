@@ -65,7 +65,11 @@ async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_p
 
     app = build_app(tmp_path, settings=settings, load_plan=load)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        # Composed, not only pushed: on a loaded box the query can come first.
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ErrorModal) and bool(app.screen.query("#error-message")),
+        )
         message = str(app.screen.query_one("#error-message").render())
         assert f"127.0.0.1:{closed_port}" in message and "connection refused" in message
         await pilot.press("r")  # retry: same server, same answer

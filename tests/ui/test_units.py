@@ -184,7 +184,7 @@ def test_plan_marks_the_downtime_window_and_a_skipped_backup() -> None:
 
 
 def test_journal_lines_and_backup_rows() -> None:
-    lines = journal_lines(sc.FakeJournal(), sc.NOW)
+    lines = journal_lines(sc.interrupted_journal(), sc.NOW)
     assert lines[0].startswith("Upgrade 1.4.2 → 1.5.0, started 2026-06-04 09:12 UTC")
     assert "Pre-upgrade backup: #5." in lines
     records = sc.backup_records()

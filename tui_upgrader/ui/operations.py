@@ -25,7 +25,7 @@ from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.deps import RecoverMode, UiDeps
 from tui_upgrader.ui.restore_job import (
     CREATE_STEPS,
     RESTORE_STEPS,
@@ -34,6 +34,7 @@ from tui_upgrader.ui.restore_job import (
 )
 
 if TYPE_CHECKING:
+    from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.planning import Plan
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
@@ -172,8 +173,7 @@ def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
 
 def _ports(deps: UiDeps, settings: Settings) -> Ports:
     # Built in the worker: constructing the real Docker client may block.
-    store = deps.backups(settings) if deps.backups is not None else None
-    return Ports(docker=deps.docker(settings), backups=store)
+    return Ports(docker=deps.docker(settings), backups=deps.backups(settings))
 
 
 def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup: bool) -> Operation:
@@ -182,8 +182,6 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
     upgrade_plan = UpgradePlan(settings, plan.manifest, decision, make_backup=make_backup)
 
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if runner is None:
-            raise RuntimeError("the upgrade engine is not available in this build")
         return runner(upgrade_plan, _ports(deps, settings), emit, cancel)
 
     current = decision.current_version.short if decision.current_version else _("new install")
@@ -204,13 +202,11 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
 
 
 def recover_operation(
-    deps: UiDeps, settings: Settings, mode: RecoverMode, journal: JournalLike
+    deps: UiDeps, settings: Settings, mode: RecoverMode, journal: Journal
 ) -> Operation:
     recover = deps.recover
 
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if recover is None:
-            raise RuntimeError("recovery is not available in this build")
         return recover(settings, _ports(deps, settings), mode, emit, cancel)
 
     if mode == "rollback":
@@ -227,8 +223,6 @@ def restore_operation(
     deps: UiDeps, settings: Settings, backup_id: int, data_only: bool
 ) -> Operation:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if deps.backups is None:
-            raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
         return restore_backup(settings, ports, store, backup_id, data_only, emit)
@@ -244,8 +238,6 @@ def restore_operation(
 
 def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> Operation:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if deps.backups is None:
-            raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
         return create_backup(store, ports, settings, version, emit, cancel)

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
-from tui_upgrader.core.errors import UpgraderError, error_text
+from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
@@ -87,9 +87,6 @@ class BackupsScreen(Screen[None]):
     )
     def _list(self) -> None:
         factory = host(self).deps.backups
-        if factory is None:
-            self.post_message(BackupsListed([], _("backups are not available in this build")))
-            return
         try:
             rows = rows_from_records(factory(host(self).settings).list())
         except Exception as exc:  # a worker must always answer, or the screen waits forever
@@ -226,8 +223,6 @@ class BackupsScreen(Screen[None]):
     def _check(self, backup_id: int, action: str) -> None:
         factory = host(self).deps.backups
         try:
-            if factory is None:
-                raise UpgraderError(_("backups are not available in this build"))
             store = factory(host(self).settings)
             if action == "verify":
                 report = store.verify(backup_id)
