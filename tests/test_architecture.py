@@ -92,7 +92,7 @@ def test_the_first_screen_loads_no_engine_library() -> None:
 
 def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Path) -> None:
     """``check`` against a manifest file needs neither HTTP, TUF nor the engine."""
-    from tests.core.manifests import enhanced
+    from tests.support.manifests import enhanced
 
     manifest = tmp_path / "manifest.json"
     manifest.write_text(json.dumps(enhanced()))

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.manifests import HASH_A, enhanced
+from tests.support.manifests import HASH_A, enhanced
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.test_check import _cli
-from tests.core.manifests import enhanced
+from tests.support.manifests import enhanced
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeBackupStore, FakeDocker
-from tests.release.helpers import write_tree
 from tests.support import signing
+from tests.support.fakes import FakeBackupStore, FakeDocker
+from tests.support.release_trees import write_tree
 from tests.ui.conftest import release_files
 from tui_upgrader.core.errors import UpgraderError, error_text
 from tui_upgrader.core.events import Event, ResultEvent

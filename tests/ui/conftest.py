@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Input
 
-from tests.fakes import FakeDocker
 from tests.support import signing
+from tests.support.fakes import FakeDocker
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.backup.store import BackupStore

@@ -8,9 +8,9 @@ from typing import Any
 
 from textual.message import Message
 
+from tests.support.ui_drive import ended, loaded, upgrade_through_ui, wait_until
+from tests.support.ui_scenarios import build_app
 from tests.ui.conftest import ReleaseEnv
-from tests.ui.drive import ended, loaded, upgrade_through_ui, wait_until
-from tests.ui.scenarios import build_app
 from tui_upgrader.core.events import FORWARD_STEPS, StepEvent
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.upgrade.runner import run_upgrade

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeBackupStore
-from tests.ui import scenarios as sc
-from tests.ui import scripted as sx
-from tests.ui.drive import wait_until
+from tests.support import ui_scenarios as sc
+from tests.support import ui_scripted as sx
+from tests.support.fakes import FakeBackupStore
+from tests.support.ui_drive import wait_until
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     FORWARD_STEPS,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeBackupStore, FakeDocker
+from tests.support.fakes import FakeBackupStore, FakeDocker
 from tests.upgrade.test_apply import tree
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import BackupError

@@ -21,7 +21,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
 from tui_upgrader.demo.releases import OFFERED, write_release_folder

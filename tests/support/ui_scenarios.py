@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tests.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
-from tests.ui.scripted import SUCCESS, ScriptedRunner, happy_events
+from tests.support.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
+from tests.support.ui_scripted import SUCCESS, ScriptedRunner, happy_events
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.events import (
     ResultEvent,
