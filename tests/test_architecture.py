@@ -133,3 +133,32 @@ def test_one_guard_takes_the_deploy_lock_and_one_context_emits_step_events() -> 
     ]
     assert _ops_calls("StepEvent") == ["upgrade/_internal/steps.py"]
     assert _ops_calls("def crash_point") == ["fault_points.py"]
+
+
+def test_tests_share_helpers_only_through_tests_support() -> None:
+    """No test imports another test module or a conftest; what two folders share is in
+    tests/support/ (a folder's own helper modules stay beside its tests)."""
+    tests = Path(__file__).resolve().parent
+    bad: list[str] = []
+    for path in sorted(tests.rglob("*.py")):
+        folder = path.parent.relative_to(tests).parts
+        if folder[:1] == ("support",):
+            continue  # (tests/support/engines.py still reuses the fault suite's private engine)
+        for line in path.read_text(encoding="utf-8").splitlines():
+            words = line.split()
+            if (
+                len(words) < 2
+                or words[0] not in ("from", "import")
+                or not words[1].startswith("tests.")
+            ):
+                continue
+            parts = words[1].split(".")[1:]
+            if parts[0] == "support":
+                continue
+            if (
+                parts[-1].startswith("test_")
+                or parts[-1] == "conftest"
+                or tuple(parts[:-1]) != folder
+            ):
+                bad.append(f"{path.relative_to(tests)}: {line.strip()}")
+    assert not bad, "\n".join(bad)

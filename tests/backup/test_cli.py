@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.backup.conftest import make_tree, snapshot
+from tests.support.backup_trees import make_tree, snapshot
 from tests.support.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute

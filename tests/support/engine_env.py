@@ -15,7 +15,7 @@ from typing import Any
 import docker
 
 from tests.support.engine import free_port, unique_name
-from tests.upgrade.test_apply import tree
+from tests.support.upgrade_env import tree
 from tui_upgrader.core.events import discard
 from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.demo.releases import DemoLayout, build_demo

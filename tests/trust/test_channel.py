@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trust.conftest import Channel, assert_refused
+from tests.support.trust_channel import Channel, assert_refused
 from tui_upgrader import cli
 from tui_upgrader.ops.release.bundle import write_bundle
 from tui_upgrader.ops.release.keys import generate_keys

@@ -9,10 +9,9 @@ from pathlib import Path
 from textual.widgets import DataTable
 
 from tests.support.ui_drive import ended, loaded, wait_until
+from tests.support.ui_release import ReleaseEnv, engine_app
 from tests.support.ui_scenarios import build_app
 from tests.support.ui_scripted import SUCCESS, ScriptedRunner, happy_events
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.test_flows import engine_app
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 from tui_upgrader.ui.screens.progress import ProgressScreen

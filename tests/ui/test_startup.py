@@ -9,9 +9,8 @@ from pathlib import Path
 from textual.widgets import Input
 
 from tests.support.ui_drive import ended, loaded, wait_until
+from tests.support.ui_release import ReleaseEnv, engine_app
 from tests.support.ui_scenarios import build_app
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.test_flows import engine_app
 from tui_upgrader.core.events import Step
 from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
 from tui_upgrader.ops.upgrade.journal import new_journal, read_journal, write_journal
