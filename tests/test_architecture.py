@@ -4,6 +4,7 @@ first screen and `check` load the engine libraries only when they need them."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -19,9 +20,12 @@ HEADLESS_MODULES = [
 ]
 
 
-def _fresh_python(code: str) -> str:
+def _fresh_python(code: str, env: dict[str, str] | None = None) -> str:
     """What ``code`` prints in a new interpreter (nothing imported yet)."""
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    environ = {**os.environ, **(env or {})}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=environ
+    )
     return out.stdout.strip()
 
 
@@ -91,7 +95,8 @@ def test_the_first_screen_loads_no_engine_library() -> None:
 
 
 def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Path) -> None:
-    """``check`` against a manifest file needs neither HTTP, TUF nor the engine."""
+    """``check`` against a manifest file needs neither HTTP nor TUF; with the architecture
+    given (``TUI_UPGRADER_ARCH``) it does not ask the engine either."""
     from tests.support.manifests import enhanced
 
     manifest = tmp_path / "manifest.json"
@@ -109,7 +114,7 @@ def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Pa
         f"    assert main({argv!r}) == 0\n"
         "assert '\"strategy\"' in out.getvalue(), out.getvalue()\n" + _LOADED
     )
-    assert _fresh_python(code) == ""
+    assert _fresh_python(code, {"TUI_UPGRADER_ARCH": "x86_64"}) == ""
 
 
 def _ops_calls(name: str) -> list[str]:

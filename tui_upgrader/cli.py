@@ -12,11 +12,13 @@ import importlib
 import logging
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from typing import NoReturn
 
 from tui_upgrader import __version__
-from tui_upgrader.core.errors import EXIT_FAILED, UpgraderError
+from tui_upgrader.commands.arg_types import path_arg
+from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, UpgraderError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.text import shorten_words
 
 logger = logging.getLogger(__name__)
 
@@ -33,14 +35,33 @@ COMMANDS = (
 )
 
 
+# The subcommands' parsers by name, filled by build_parser (for usage errors).
+SUBPARSERS: dict[str, argparse.ArgumentParser] = {}
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors are one line, like every other error: what, and where to look."""
+
+    def error(self, message: str) -> NoReturn:
+        text = shorten_words(" ".join(message.split()))
+        self.exit(
+            EXIT_BAD_INPUT,
+            _("{prog}: error: {message} (see {prog} --help)\n").format(
+                prog=self.prog, message=text
+            ),
+        )
+
+
 def _common(defaults: bool) -> argparse.ArgumentParser:
     # The same options are accepted before and after the subcommand; the
     # subparser copy uses SUPPRESS so it never overwrites a value given earlier.
     default = None if defaults else argparse.SUPPRESS
-    parser = argparse.ArgumentParser(add_help=False)
+    parser = Parser(add_help=False)
     group = parser.add_argument_group(_("common options"))
-    group.add_argument("--config", type=Path, default=default, help=_("config file (TOML)"))
-    group.add_argument("--deploy-dir", type=Path, default=default, help=_("deployment directory"))
+    group.add_argument("--config", type=path_arg, default=default, help=_("config file (TOML)"))
+    group.add_argument(
+        "--deploy-dir", type=path_arg, default=default, help=_("deployment directory")
+    )
     group.add_argument("--manifest", default=default, help=_("release manifest URL or file path"))
     group.add_argument(
         "--dev",
@@ -52,7 +73,7 @@ def _common(defaults: bool) -> argparse.ArgumentParser:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="tui-upgrader",
         description=_("Upgrade a self-hosted Docker Compose stack, with a way back."),
         parents=[_common(defaults=True)],
@@ -63,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"tui_upgrader.commands.{name}")
         module.add_parser(sub, common)
+    SUBPARSERS.update(sub.choices)
     return parser
 
 
@@ -71,9 +93,17 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     subcommand modules (httpx, werkzeug, the backup stack) are not imported
     before the first screen is up."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, rest = _common(defaults=True).parse_known_args(argv)
+    common = _common(defaults=True)
+    common.prog = "tui-upgrader"
+    args, rest = common.parse_known_args(argv)
     if rest:
-        return build_parser().parse_args(argv)
+        parser = build_parser()
+        args, unknown = parser.parse_known_args(argv)
+        if unknown:
+            # Named by the subcommand's own parser, so the line points at its --help.
+            where = SUBPARSERS.get(getattr(args, "command", None) or "", parser)
+            where.error(_("unrecognized arguments: {args}").format(args=" ".join(unknown)))
+        return args
     args.command = None
     return args
 
@@ -99,7 +129,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             settings.language if settings is not None else None,
             machine_output=bool(getattr(args, "json", False)),
         )
-        setup_logging(args, settings)
+        try:
+            setup_logging(args, settings)
+        except OSError as exc:  # log_dir under a file, read-only, full disk
+            # No log file: the one stderr line below is the whole report (without
+            # a handler, logging's last resort would print it a second time).
+            logging.getLogger().addHandler(logging.NullHandler())
+            raise ConfigError(
+                _("{path}: cannot write the log: {strerror}").format(
+                    path=exc.filename or "log_dir", strerror=exc.strerror or exc
+                )
+            ) from None
         if args.command is None:
             return _run_tui(args)
         result: int = args.func(args)

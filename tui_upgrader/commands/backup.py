@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -18,6 +19,7 @@ from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.text import shorten
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
@@ -33,6 +35,22 @@ ACTIONS = ("list", "create", "restore", "verify", "delete")
 NEEDS_ID = ("restore", "verify", "delete")
 
 
+# SQLite's INTEGER: an id beyond it names no backup, and sqlite3 would raise OverflowError.
+MAX_ID = 2**63 - 1
+
+
+def backup_id(text: str) -> int:
+    """A backup id as argparse type: a positive integer SQLite can hold."""
+    value = int(text) if re.fullmatch(r"[0-9]{1,19}", text) else 0
+    if not 1 <= value <= MAX_ID:
+        raise argparse.ArgumentTypeError(
+            _("invalid backup id {text!r}: expected a number from 1 to {limit}").format(
+                text=shorten(text, 40), limit=MAX_ID
+            )
+        )
+    return value
+
+
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser(
         "backup",
@@ -41,7 +59,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         description=_("Backups of the whole deploy dir (except images/), kept in the data dir."),
     )
     parser.add_argument("action", choices=ACTIONS, help=_("what to do"))
-    parser.add_argument("id", nargs="?", type=int, metavar="ID", help=_("backup id (see list)"))
+    parser.add_argument(
+        "id", nargs="?", type=backup_id, metavar="ID", help=_("backup id (see list)")
+    )
     parser.add_argument("--json", action="store_true", help=_("print one JSON object"))
     parser.add_argument("--yes", "-y", action="store_true", help=_("do not ask for confirmation"))
     parser.add_argument("--data-only", action="store_true", help=_("restore: only data/"))

@@ -39,7 +39,9 @@ def decision_json(decision: Decision, signed: bool = False) -> dict[str, Any]:
             else None
         ),
         "warnings": list(decision.warnings),
-        "arch": decision.arch.value,
+        "arch": str(decision.arch),
+        # Additive: "engine" (docker info), "TUI_UPGRADER_ARCH" or "machine".
+        "arch_source": decision.arch_source,
         "blocked_by": str(decision.blocked_by) if decision.blocked_by else None,
         # Additive: verified through TUF (false only with allow_unsigned = true).
         "signed": signed,

@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.commands._runtime import printer, run_cancellable
 from tui_upgrader.core.i18n import _
 
 
 def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser = sub.add_parser("demo", parents=[common], help=_("the TUI on a self-contained demo"))
-    parser.add_argument("--dir", type=Path, default=None, help=_("demo folder (default: data dir)"))
-    parser.add_argument("--port", type=int, default=18080, help=_("demo web port on 127.0.0.1"))
+    parser.add_argument(
+        "--dir", type=arg_types.out_dir, default=None, help=_("demo folder (default: data dir)")
+    )
+    parser.add_argument(
+        "--port", type=arg_types.port, default=18080, help=_("demo web port on 127.0.0.1")
+    )
     parser.add_argument(
         "--headless", action="store_true", help=_("run the upgrade without the TUI (--yes implied)")
     )

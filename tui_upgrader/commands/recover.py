@@ -50,6 +50,13 @@ def run(args: argparse.Namespace) -> int:
     journal: Journal | None = None
     try:
         settings = settings_from_args(args)
+        if not settings.deploy_dir.is_dir():
+            # A typo in --deploy-dir: say so, and create nothing there.
+            raise InputError(
+                _("{deploy_dir}: the deploy dir does not exist; nothing to recover").format(
+                    deploy_dir=settings.deploy_dir
+                )
+            )
         journal = read_journal(settings.deploy_dir)
         if journal is None:
             return _no_journal(args, settings)

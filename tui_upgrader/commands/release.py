@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.core.arch import Arch, parse_arch
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.versions import Version
@@ -33,7 +34,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
             "OLD_SRC, and write OUT/manifest.json."
         ),
     )
-    build.add_argument("src", type=Path, metavar="SRC", help=_("release folder"))
+    build.add_argument("src", type=arg_types.existing_dir, metavar="SRC", help=_("release folder"))
     build.add_argument(
         "--version",
         required=True,
@@ -41,7 +42,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         metavar="V",
         help=_("release version (1.4.2 or 1.4.2.3)"),
     )
-    build.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
+    build.add_argument(
+        "--out", required=True, type=arg_types.out_dir, metavar="DIR", help=_("release store")
+    )
     build.add_argument(
         "--base-url",
         metavar="URL",
@@ -84,16 +87,24 @@ def _arches(names: list[str] | None) -> tuple[Arch, ...]:
 def _expiry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--timestamp-days",
-        type=float,
+        type=arg_types.days,
         default=7.0,
         metavar="DAYS",
         help=_("timestamp.json expiry: clients refuse a channel not refreshed for longer (7)"),
     )
     parser.add_argument(
-        "--snapshot-days", type=float, default=30.0, metavar="DAYS", help=_("snapshot.json (30)")
+        "--snapshot-days",
+        type=arg_types.days,
+        default=30.0,
+        metavar="DAYS",
+        help=_("snapshot.json (30)"),
     )
     parser.add_argument(
-        "--targets-days", type=float, default=365.0, metavar="DAYS", help=_("targets.json (365)")
+        "--targets-days",
+        type=arg_types.days,
+        default=365.0,
+        metavar="DAYS",
+        help=_("targets.json (365)"),
     )
 
 

@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.core.i18n import _
 
 if TYPE_CHECKING:
@@ -26,22 +27,31 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     keygen = actions.add_parser(
         "keygen", parents=[common], help=_("make signing keys (ed25519) and root metadata")
     )
-    keygen.add_argument("--out", required=True, type=Path, metavar="KEYDIR")
+    keygen.add_argument("--out", required=True, type=arg_types.out_dir, metavar="KEYDIR")
     keygen.add_argument(
-        "--root-threshold", type=int, default=1, metavar="N", help=_("root signatures needed (1)")
+        "--root-threshold",
+        type=arg_types.small_count,
+        default=1,
+        metavar="N",
+        help=_("root signatures needed (1)"),
     )
     keygen.add_argument(
-        "--root-keys", type=int, metavar="N", help=_("root keys to make (default: the threshold)")
+        "--root-keys",
+        type=arg_types.small_count,
+        metavar="N",
+        help=_("root keys to make (default: the threshold)"),
     )
-    keygen.add_argument("--root-days", type=float, default=365.0, metavar="DAYS")
+    keygen.add_argument("--root-days", type=arg_types.days, default=365.0, metavar="DAYS")
     keygen.add_argument("--json", action="store_true", help=_("print one JSON object"))
     keygen.set_defaults(func=run_keygen)
 
     refresh = actions.add_parser(
         "refresh", parents=[common], help=_("re-sign timestamp + snapshot with a new expiry")
     )
-    refresh.add_argument("--keys", required=True, type=Path, metavar="KEYDIR")
-    refresh.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
+    refresh.add_argument("--keys", required=True, type=arg_types.existing_dir, metavar="KEYDIR")
+    refresh.add_argument(
+        "--out", required=True, type=arg_types.existing_dir, metavar="DIR", help=_("release store")
+    )
     _expiry_options(refresh)
     refresh.add_argument("--json", action="store_true", help=_("print one JSON object"))
     refresh.set_defaults(func=run_refresh)
@@ -51,16 +61,18 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help=_("move a store to new keys: root N+1 signed by the old and the new root keys"),
     )
-    rotate.add_argument("--keys", required=True, type=Path, metavar="OLD_KEYDIR")
+    rotate.add_argument("--keys", required=True, type=arg_types.existing_dir, metavar="OLD_KEYDIR")
     rotate.add_argument(
         "--new-keys",
         required=True,
-        type=Path,
+        type=arg_types.existing_dir,
         metavar="NEW_KEYDIR",
         help=_("from `release keygen`"),
     )
-    rotate.add_argument("--out", required=True, type=Path, metavar="DIR", help=_("release store"))
-    rotate.add_argument("--root-days", type=float, default=365.0, metavar="DAYS")
+    rotate.add_argument(
+        "--out", required=True, type=arg_types.existing_dir, metavar="DIR", help=_("release store")
+    )
+    rotate.add_argument("--root-days", type=arg_types.days, default=365.0, metavar="DAYS")
     _expiry_options(rotate)
     rotate.add_argument("--json", action="store_true", help=_("print one JSON object"))
     rotate.set_defaults(func=run_rotate)
@@ -68,8 +80,10 @@ def add_actions(actions: Any, common: argparse.ArgumentParser) -> None:
     bundle = actions.add_parser(
         "bundle", parents=[common], help=_("one tar of a signed store, for air-gapped sites")
     )
-    bundle.add_argument("dir", type=Path, metavar="DIR", help=_("signed release store"))
-    bundle.add_argument("--out", required=True, type=Path, metavar="FILE.tar")
+    bundle.add_argument(
+        "dir", type=arg_types.existing_dir, metavar="DIR", help=_("signed release store")
+    )
+    bundle.add_argument("--out", required=True, type=arg_types.out_file, metavar="FILE.tar")
     bundle.add_argument("--json", action="store_true", help=_("print one JSON object"))
     bundle.set_defaults(func=run_bundle)
 

@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.core.i18n import _
 
 DEFAULT_PORT = 8000
@@ -26,7 +27,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         help=_("static release server with HTTP Range (air-gapped / LAN)"),
         description=_("Serve a release directory over HTTP with Range/If-Range/ETag support."),
     )
-    parser.add_argument("dir", type=Path, metavar="DIR", help=_("directory to serve"))
+    parser.add_argument(
+        "dir", type=arg_types.existing_dir, metavar="DIR", help=_("directory to serve")
+    )
     parser.add_argument(
         "--host",
         default="127.0.0.1",
@@ -34,7 +37,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port",
-        type=int,
+        type=arg_types.port,
         default=DEFAULT_PORT,
         help=_("port to listen on (default {port}; 0 = any free port, printed)").format(
             port=DEFAULT_PORT

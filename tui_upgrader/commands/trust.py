@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from tui_upgrader.commands import arg_types
 from tui_upgrader.commands._runtime import confirm, settings_from_args
 from tui_upgrader.core.i18n import _
 
@@ -26,7 +26,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
             "the anchor that every release must be signed under."
         ),
     )
-    parser.add_argument("root", type=Path, metavar="ROOT.json", help=_("root metadata to trust"))
+    parser.add_argument(
+        "root", type=arg_types.path_arg, metavar="ROOT.json", help=_("root metadata to trust")
+    )
     parser.add_argument("--yes", action="store_true", help=_("do not ask"))
     parser.set_defaults(func=run)
 

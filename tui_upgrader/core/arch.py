@@ -48,3 +48,14 @@ def parse_arch(name: str) -> Arch:
             ).format(name=name)
         )
     return arch
+
+
+def named_arch(name: str) -> Arch | str:
+    """``Arch`` for the names we ship for; anything else kept as its lower-case name
+    (riscv64 still decides a legacy manifest or a generic package)."""
+    return arch_for_name(name) or name.strip().lower()
+
+
+def docker_arch(arch: Arch | str) -> str:
+    """The name image configs and tar suffixes use: ``amd64``, ``arm64``, or the name."""
+    return arch.docker_name if isinstance(arch, Arch) else arch

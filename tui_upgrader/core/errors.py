@@ -8,6 +8,7 @@ Every message is a single line that says what went wrong and where.
 from __future__ import annotations
 
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.core.text import shorten_words
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -23,7 +24,8 @@ class UpgraderError(Exception):
     def __init__(self, message: str) -> None:
         # One line, always: multi-line third-party text would break the
         # headless JSON stream and the TUI's error modal layout.
-        super().__init__(" ".join(message.split()))
+        # A 5,000-character URL or path is cut in the middle: the line stays readable.
+        super().__init__(shorten_words(" ".join(message.split())))
 
     @property
     def message(self) -> str:

@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from tui_upgrader.core.arch import Arch, alias_list, arch_for_name
 from tui_upgrader.core.errors import ManifestError, VersionError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import normalise_operation_path
+from tui_upgrader.core.text import shorten
 from tui_upgrader.core.versions import Version
 
 MAX_MANIFEST_BYTES = 1024 * 1024
@@ -30,9 +32,11 @@ _HEX64 = re.compile(r"[0-9a-fA-F]{64}")
 @dataclass(frozen=True, slots=True)
 class PackageInfo:
     url: str
-    sha256: str | None  # lowercase hex; None = unverifiable ("external" or absent)
+    sha256: str | None  # lowercase hex; None = unverifiable (absent, "external", not a digest)
     signature: str = ""
     size: int | None = None  # None = unknown (the original used 0 for that)
+    # Why sha256 is None, for the warning: "<json path> = <value>" (or "is missing").
+    hash_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +69,7 @@ class PatchPackage:
     operations: PatchOperations
     notes: str = ""
     size: int | None = None
+    hash_note: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,14 +106,33 @@ def _required(obj: dict[str, Any], key: str, path: str) -> Any:
 
 
 def _str(value: Any, path: str, *, allow_empty: bool = True) -> str:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or isinstance(value, HugeNumber):
         raise ManifestError(path, _("expected a string, got {kind}").format(kind=_kind(value)))
     if not allow_empty and not value.strip():
         raise ManifestError(path, _("must not be empty"))
     return value
 
 
+class HugeNumber(str):
+    """A JSON integer too long to be any sane value: kept as its digits, so the
+    field that holds it can say so with its path (int() would raise at 4,300)."""
+
+    __slots__ = ()
+
+
+# Any count, size or id fits in far fewer digits; a u64 has 20.
+_MAX_INT_DIGITS = 40
+
+
+def _parse_int(digits: str) -> int | HugeNumber:
+    if len(digits.lstrip("-")) > _MAX_INT_DIGITS:
+        return HugeNumber(digits)
+    return int(digits)
+
+
 def _kind(value: Any) -> str:
+    if isinstance(value, HugeNumber):
+        return _("a number of {count} digits").format(count=len(value))
     return {dict: "object", list: "array", bool: "boolean", type(None): "null"}.get(
         type(value), type(value).__name__
     )
@@ -118,28 +142,48 @@ def _url(value: Any, path: str) -> str:
     url = _str(value, path, allow_empty=False).strip()
     if not (url.startswith(("http://", "https://")) or url.startswith("/")):
         raise ManifestError(
-            path, _("URL must start with http://, https:// or /, got {url!r}").format(url=url)
+            path,
+            _("URL must start with http://, https:// or /, got {url!r}").format(
+                url=shorten(url, 80)
+            ),
         )
+    if "\x00" in url:
+        raise ManifestError(path, _("URL contains a NUL byte"))
+    try:
+        urlsplit(url).port  # noqa: B018 - parsing is the check: port 99999, "[::1" ...
+    except ValueError as exc:
+        raise ManifestError(path, _("not a valid URL ({exc})").format(exc=exc)) from None
     return url
 
 
-def _hash(value: Any, path: str) -> str | None:
+def _hash(value: Any, path: str) -> tuple[str | None, str]:
+    """The digest, or None with a note saying why (for the unverifiable warning).
+
+    Anything that is not a digest (``"sha256:abc123"``, ``""``, a placeholder
+    such as ``"sha256:patch_hash_x86_64"``) is what the original publisher
+    really writes: it makes the package unverifiable, never the manifest
+    invalid, so a bad value on a package that is not chosen changes nothing.
+    """
     if value is None:
-        return None
+        return None, _("{path} is missing").format(path=path)
     text = _str(value, path).strip()
-    if text.lower() == "external":
-        return None
     digest = text[7:] if text.lower().startswith("sha256:") else text
-    if not _HEX64.fullmatch(digest):
-        raise ManifestError(
-            path, _("expected 'sha256:<64 hex digits>', 64 hex digits or 'external'")
-        )
-    return digest.lower()
+    if _HEX64.fullmatch(digest):
+        return digest.lower(), ""
+    if not text:
+        return None, _("{path} is empty").format(path=path)
+    return None, f"{path} = {shorten(repr(text), 80)}"
+
+
+# Sizes beyond this are no real package (the original's field is a u64).
+MAX_SIZE = 2**63 - 1
 
 
 def _size(value: Any, path: str) -> int | None:
     if value is None:
         return None
+    if isinstance(value, HugeNumber) or (isinstance(value, int) and value > MAX_SIZE):
+        raise ManifestError(path, _("out of range (at most {limit})").format(limit=MAX_SIZE))
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ManifestError(path, _("expected a non-negative integer"))
     return value or None
@@ -169,18 +213,29 @@ def _release_date(value: Any, path: str) -> datetime:
 # --- sections --------------------------------------------------------------------
 
 
+def _optional_str(obj: dict[str, Any], key: str, path: str) -> str:
+    """An optional string: absent and ``null`` (how the original's serializer
+    writes "none") both mean empty."""
+    value = obj.get(key)
+    return "" if value is None else _str(value, _join(path, key))
+
+
 def _package(value: Any, path: str) -> PackageInfo:
     obj = _obj(value, path)
+    sha256, note = _hash(obj.get("hash"), _join(path, "hash"))
     return PackageInfo(
         url=_url(_required(obj, "url", path), _join(path, "url")),
-        sha256=_hash(obj.get("hash"), _join(path, "hash")),
-        signature=_str(obj.get("signature", ""), _join(path, "signature")),
+        sha256=sha256,
+        signature=_optional_str(obj, "signature", path),
         size=_size(obj.get("size"), _join(path, "size")),
+        hash_note=note,
     )
 
 
 def _path_list(obj: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
-    value = obj.get(key, [])
+    value = obj.get(key)
+    if value is None:
+        return ()
     here = _join(path, key)
     if not isinstance(value, list):
         raise ManifestError(here, _("expected an array, got {kind}").format(kind=_kind(value)))
@@ -188,10 +243,28 @@ def _path_list(obj: dict[str, Any], key: str, path: str) -> tuple[str, ...]:
     for index, item in enumerate(value):
         item_path = _join(here, index)
         try:
-            out.append(normalise_operation_path(_str(item, item_path)))
+            normalised = normalise_operation_path(_str(item, item_path))
         except ValueError as exc:
             raise ManifestError(item_path, str(exc)) from None
+        _check_path_length(normalised, item_path)
+        out.append(normalised)
     return tuple(out)
+
+
+# Linux's NAME_MAX and PATH_MAX: a longer operation path could only fail later,
+# in the filesystem, with ENAMETOOLONG.
+_NAME_MAX, _PATH_MAX = 255, 4096
+
+
+def _check_path_length(path: str, where: str) -> None:
+    raw = path.encode("utf-8", "surrogateescape")
+    if len(raw) > _PATH_MAX or any(len(part) > _NAME_MAX for part in raw.split(b"/")):
+        raise ManifestError(
+            where,
+            _("path too long (at most {name_max} bytes a name, {path_max} in all)").format(
+                name_max=_NAME_MAX, path_max=_PATH_MAX
+            ),
+        )
 
 
 def _operations(value: Any, path: str) -> PatchOperations:
@@ -262,13 +335,15 @@ def _per_arch(value: Any, path: str) -> dict[Arch, tuple[str, dict[str, Any]]]:
 
 def _patch(value: Any, path: str) -> PatchPackage:
     obj = _obj(value, path)
+    sha256, note = _hash(obj.get("hash"), _join(path, "hash"))
     return PatchPackage(
         url=_url(_required(obj, "url", path), _join(path, "url")),
-        sha256=_hash(obj.get("hash"), _join(path, "hash")),
-        signature=_str(obj.get("signature", ""), _join(path, "signature")),
+        sha256=sha256,
+        signature=_optional_str(obj, "signature", path),
         operations=_operations(_required(obj, "operations", path), _join(path, "operations")),
-        notes=_str(obj.get("notes", "") or "", _join(path, "notes")),
+        notes=_optional_str(obj, "notes", path),
         size=_size(obj.get("size"), _join(path, "size")),
+        hash_note=note,
     )
 
 
@@ -340,6 +415,10 @@ def _check_depth(data: bytes, source: str) -> None:
             depth -= 1
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(_("{name} is not a JSON number").format(name=name))
+
+
 def parse_manifest_bytes(data: bytes, source: str = "manifest") -> Manifest:
     """Size and depth limits, JSON decoding with line/column, then validation."""
     if len(data) > MAX_MANIFEST_BYTES:
@@ -351,7 +430,7 @@ def parse_manifest_bytes(data: bytes, source: str = "manifest") -> Manifest:
         )
     _check_depth(data, source)
     try:
-        value = json.loads(data.decode("utf-8"))
+        value = json.loads(data.decode("utf-8"), parse_int=_parse_int, parse_constant=_no_constant)
     except UnicodeDecodeError as exc:
         raise ManifestError(
             source, _("not UTF-8 text (byte {start})").format(start=exc.start)
@@ -363,4 +442,6 @@ def parse_manifest_bytes(data: bytes, source: str = "manifest") -> Manifest:
                 lineno=exc.lineno, colno=exc.colno, msg=exc.msg
             ),
         ) from None
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity; any decoder limit
+        raise ManifestError(source, _("invalid JSON: {exc}").format(exc=exc)) from None
     return parse_manifest(value)

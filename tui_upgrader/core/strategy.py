@@ -36,6 +36,7 @@ class PackageRef:
     size: int | None
     signature: str = ""
     source: str = ""  # where in the manifest it came from, for the reasons
+    hash_note: str = ""  # why sha256 is None: "<json path> = <value>", for the warning
     # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
     verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
 
@@ -63,8 +64,10 @@ class Decision:
     warnings: tuple[str, ...] = ()
     operations: PatchOperations | None = None
     blocked_by: Version | None = None  # min_version the admin must install first
-    arch: Arch = Arch.X86_64
+    # The engine's architecture; a plain name when we ship nothing for it (riscv64).
+    arch: Arch | str = Arch.X86_64
     force_full: bool = False
+    arch_source: str = ""  # where arch came from: "engine", "TUI_UPGRADER_ARCH", "machine"
 
     @property
     def upgrades(self) -> bool:
@@ -110,10 +113,17 @@ def _describe(comparison: Comparison, cur: Version, new: Version) -> str:
     )
 
 
-def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
+def _offered(manifest: Manifest) -> str:
+    names = [str(a) for a in (manifest.platforms or {})]
+    if manifest.full is not None:
+        names.append(_("the generic packages.full"))
+    return ", ".join(names) or _("none")
+
+
+def _full_package(manifest: Manifest, arch: Arch | str) -> tuple[PackageRef, str]:
     entry: PackageInfo | None = None
     if manifest.platforms is not None and arch in manifest.platforms:
-        entry, source, why = manifest.platforms[arch], f"platforms.{arch}", ""
+        entry, source, why = manifest.platforms[Arch(arch)], f"platforms.{arch}", ""
     elif manifest.full is not None:
         entry, source = manifest.full, "packages.full"
         why = (
@@ -127,8 +137,8 @@ def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
         raise StrategyError(
             _(
                 "the manifest offers no full package for {arch}: neither "
-                "platforms.{arch} nor packages.full is present"
-            ).format(arch=arch)
+                "platforms.{arch} nor packages.full is present (offered: {offered})"
+            ).format(arch=arch, offered=_offered(manifest))
         )
     ref = PackageRef(
         kind="full",
@@ -137,6 +147,7 @@ def _full_package(manifest: Manifest, arch: Arch) -> tuple[PackageRef, str]:
         size=entry.size,
         signature=entry.signature,
         source=source,
+        hash_note=entry.hash_note,
     )
     return ref, why
 
@@ -155,7 +166,7 @@ def decide(
     current: Version | None,
     manifest: Manifest,
     deployment: Deployment,
-    arch: Arch,
+    arch: Arch | str,
     *,
     force_full: bool = False,
     allow_unverified: bool = False,
@@ -219,7 +230,7 @@ def decide(
     elif comparison is Comparison.PATCH_UPGRADEABLE:
         if manifest.patch is not None and arch in manifest.patch:
             strategy = Strategy.PATCH
-            operations = manifest.patch[arch].operations
+            operations = manifest.patch[Arch(arch)].operations
             reasons.append(
                 _("A patch package for {arch} exists: only {count} listed path(s) change").format(
                     arch=arch, count=operations.total
@@ -238,7 +249,7 @@ def decide(
 
     package: PackageRef | None = None
     if strategy is Strategy.PATCH and manifest.patch is not None:
-        p = manifest.patch[arch]
+        p = manifest.patch[Arch(arch)]
         package = PackageRef(
             kind="patch",
             url=p.url,
@@ -246,6 +257,7 @@ def decide(
             size=p.size,
             signature=p.signature,
             source=f"patch.{arch}",
+            hash_note=p.hash_note,
         )
     elif strategy is Strategy.FULL:
         package, why = _full_package(manifest, arch)
@@ -253,19 +265,21 @@ def decide(
             reasons.append(why)
 
     if package is not None and package.sha256 is None:
+        # Which field and what it holds: "external", a placeholder, nothing.
+        where = f" ({package.hash_note})" if package.hash_note else ""
         if allow_unverified:
             warnings.append(
                 _(
-                    "The {package} has no hash: it cannot be verified "
+                    "The {package} has no usable hash{where}: it cannot be verified "
                     "(allowed by allow_unverified = true)"
-                ).format(package=package_noun(package.kind))
+                ).format(package=package_noun(package.kind), where=where)
             )
         else:
             warnings.append(
                 _(
-                    "The {package} has no hash: it will be refused unless the config "
-                    "sets allow_unverified = true"
-                ).format(package=package_noun(package.kind))
+                    "The {package} has no usable hash{where}: it will be refused unless the "
+                    "config sets allow_unverified = true"
+                ).format(package=package_noun(package.kind), where=where)
             )
     if operations is not None:
         overlap = set(operations.replaced) & set(operations.delete_files + operations.delete_dirs)

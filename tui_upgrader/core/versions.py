@@ -17,6 +17,10 @@ from packaging.version import Version as _PVersion
 
 from tui_upgrader.core.errors import VersionError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.text import shorten
+
+# The original stores each part in a u32.
+MAX_PART = 2**32 - 1
 
 _SHAPE = re.compile(r"[vV]?[0-9]+\.[0-9]+\.[0-9]+(?:\.[0-9]+)?")
 
@@ -36,12 +40,23 @@ class Version:
                 _("version must be a string, got {type}").format(type=type(text).__name__)
             )
         if not _SHAPE.fullmatch(text):
-            shown = text if text else "(empty)"
+            shown = shorten(text, 60) if text else "(empty)"
             raise VersionError(
                 _(
                     "invalid version {shown!r}: expected 3 or 4 numeric parts like 1.4.2 or 1.4.2.3"
                 ).format(shown=shown)
             )
+        digits = text.lstrip("vV").split(".")
+        # Each part is a u32, as the original's; checked on the digits first so a
+        # 5,000-digit part is an error, never int()'s 4,300-digit ValueError.
+        for part in digits:
+            stripped = part.lstrip("0")
+            if len(stripped) > len(str(MAX_PART)) or int(stripped or "0") > MAX_PART:
+                raise VersionError(
+                    _("invalid version {shown!r}: a part exceeds {limit}").format(
+                        shown=shorten(text, 60), limit=MAX_PART
+                    )
+                )
         try:
             release = _PVersion(text).release
         except InvalidVersion as exc:  # pragma: no cover - the regex already guards this

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import httpx
 
+from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.settings import Settings
 
@@ -18,7 +19,11 @@ USER_AGENT = "tui-upgrader"
 # Statuses worth another try: the server or a proxy is busy or hiccuped.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
-_CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+# At most 19 digits: a server's numbers fit an int64 or are nonsense (and int()
+# of 4,300 digits raises).
+_CONTENT_RANGE = re.compile(
+    r"^\s*bytes\s+([0-9]{1,19})-([0-9]{1,19})/([0-9]{1,19}|\*)\s*$", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
+        # float() of thousands of digits is inf, never an error: capped by the policy.
         return float(value)
     try:
         when = email.utils.parsedate_to_datetime(value)
@@ -84,7 +90,7 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
 
 def content_length(response: httpx.Response) -> int | None:
     raw = response.headers.get("content-length")
-    if raw is None or not raw.strip().isdigit():
+    if raw is None or not re.fullmatch(r"[0-9]{1,19}", raw.strip()):
         return None
     # With a Content-Encoding the length counts encoded bytes; we read raw bytes,
     # so it still is the number of bytes that will arrive.
@@ -127,6 +133,34 @@ def describe_transport_error(exc: httpx.TransportError) -> str:
             return _("connection broken: {error}").format(error=exc)
         return _("connection broken")
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
+def request_error(exc: httpx.RequestError, url: str) -> NetworkError:
+    """One line for any request failure httpx raises, naming the URL."""
+    if isinstance(exc, httpx.TooManyRedirects):
+        return NetworkError(_("{url}: too many redirects (a redirect loop?)").format(url=url))
+    if isinstance(exc, httpx.DecodingError):
+        return NetworkError(
+            _("{url}: the answer does not match its Content-Encoding").format(url=url)
+        )
+    if isinstance(exc, httpx.TransportError):
+        return NetworkError(f"{url}: {describe_transport_error(exc)}")
+    return NetworkError(f"{url}: {type(exc).__name__}: {exc}")
+
+
+def fetch_deadline_s(settings: Settings) -> float:
+    """Overall limit on a manifest or metadata fetch (small files, unlike packages):
+    a server that trickles a byte now and then never trips the read timeout."""
+    return settings.connect_timeout_s + 4 * settings.read_timeout_s
+
+
+def check_deadline(deadline: float, url: str) -> None:
+    if time.monotonic() > deadline:
+        raise NetworkError(
+            _("{url}: the server is too slow (no complete answer within the deadline)").format(
+                url=url
+            )
+        )
 
 
 def is_retryable(exc: httpx.TransportError) -> bool:

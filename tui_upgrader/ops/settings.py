@@ -8,7 +8,9 @@ file, and only when none exists.
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -19,6 +21,8 @@ import platformdirs
 from tui_upgrader.core.errors import ConfigError
 from tui_upgrader.core.i18n import ENGLISH, LANGUAGES, _
 from tui_upgrader.core.paths import STATE_DIR_NAME, normalise_operation_path
+from tui_upgrader.core.text import shorten
+from tui_upgrader.ops.bounded_read import read_capped
 from tui_upgrader.ops.fsutil import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -122,14 +126,62 @@ def _notify_urls(source: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+# Sane bounds: a value past them is a typo, not a wish (10**23 retries, an
+# infinite timeout that crashes httpx). Inclusive; floats must also be finite.
+_RANGES: dict[str, tuple[float, float]] = {
+    "connect_timeout_s": (0.001, 3600.0),
+    "read_timeout_s": (0.001, 3600.0),
+    "health_timeout_s": (0.0, 86400.0),
+    "health_settle_s": (0.0, 3600.0),
+    "download_retries": (0, 1000),
+    "backup_keep": (0, 100000),
+    "backup_level": (1, 22),
+}
+_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+# Linux's PATH_MAX and NAME_MAX: longer names fail in the OS with ENAMETOOLONG.
+PATH_MAX = 4096
+NAME_MAX = 255
+
+
+def check_path_text(value: str, what: str) -> None:
+    """A path string the OS can hold: no NUL byte, within PATH_MAX / NAME_MAX."""
+    if "\x00" in value:
+        raise ConfigError(_("{what}: a path cannot contain a NUL byte").format(what=what))
+    try:
+        encoded = os.fsencode(value)
+    except UnicodeEncodeError:  # a lone surrogate: no file can have this name
+        raise ConfigError(_("{what}: not a valid file name").format(what=what)) from None
+    if len(encoded) > PATH_MAX or any(len(part) > NAME_MAX for part in encoded.split(b"/")):
+        raise ConfigError(
+            _("{what}: path too long (at most {name_max} bytes a name, {path_max} in all)").format(
+                what=what, name_max=NAME_MAX, path_max=PATH_MAX
+            )
+        )
+
+
+def _in_range(source: str, key: str, value: float) -> None:
+    low, high = _RANGES.get(key, (0, float("inf")))
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ConfigError(
+            _("{source}: {key}: {value} is out of range ({low} to {high})").format(
+                source=source, key=key, value=shorten(str(value), 30), low=low, high=high
+            )
+        )
+
+
 def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
     if key == "notify":
         return _notify_urls(source, value)
+    if isinstance(value, str) and "\x00" in value:
+        raise ConfigError(
+            _("{source}: {key}: a NUL byte is not allowed").format(source=source, key=key)
+        )
     if key in _PATH_KEYS:
         if not isinstance(value, str) or not value:
             raise ConfigError(
                 _("{source}: {key}: expected a path string").format(source=source, key=key)
             )
+        check_path_text(value, f"{source}: {key}")
         # Relative to the config file, never to the cwd: the same config must
         # name the same deploy dir from cron, from /, or from a home dir.
         return Path(source).parent / Path(os.path.expanduser(value))
@@ -162,15 +214,25 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
             raise ConfigError(
                 _("{source}: {key}: expected a non-negative number").format(source=source, key=key)
             )
+        _in_range(source, key, value)
         return float(value)
     if isinstance(default, int) or key == "backup_level":
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ConfigError(
                 _("{source}: {key}: expected a non-negative integer").format(source=source, key=key)
             )
+        _in_range(source, key, value)
         return value
     if not isinstance(value, str):
         raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
+    if key == "project_name" and not _PROJECT_NAME.fullmatch(value):
+        # Compose's own rule; refused here rather than by `docker compose` mid-upgrade.
+        raise ConfigError(
+            _(
+                "{source}: project_name: {value!r} is not a compose project name (lower-case "
+                "letters, digits, - and _, starting with a letter or digit)"
+            ).format(source=source, value=shorten(value, 60))
+        )
     return value
 
 
@@ -183,9 +245,13 @@ def load_settings(
     """Defaults <- config file <- command-line overrides."""
     path = config_file or Path(os.environ.get("TUI_UPGRADER_CONFIG", "") or config_path())
     values: dict[str, Any] = {}
-    if path.exists():
+    if _exists(path):
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(read_capped(path, MAX_CONFIG_BYTES).decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(
+                _("{path}: not UTF-8 text (byte {start})").format(path=path, start=exc.start)
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(_("{path}: invalid TOML: {exc}").format(path=path, exc=exc)) from exc
         except OSError as exc:
@@ -211,14 +277,55 @@ def load_settings(
                     path=path, languages=", ".join(LANGUAGES)
                 )
             )
+        if values.get("backup_codec") == "gzip" and values.get("backup_level", 1) > 9:
+            raise ConfigError(_("{path}: backup_level: gzip levels are 1 to 9").format(path=path))
+        for key in ("data_dir", "cache_dir", "log_dir"):
+            # Created later, on first use: a file there (or above it) must be a
+            # config error now, not a NotADirectoryError half-way through a command.
+            if key in values and (blocker := _file_in_the_way(values[key])) is not None:
+                raise ConfigError(
+                    _("{path}: {key}: {value} exists and is not a directory").format(
+                        path=path, key=key, value=blocker
+                    )
+                )
     elif config_file is not None:
         raise ConfigError(_("{config_file}: config file not found").format(config_file=config_file))
+    if deploy_dir is not None:
+        check_path_text(str(deploy_dir), "--deploy-dir")
+        # Relative to the cwd once, here: compose runs in the deploy dir and
+        # would read a relative path against it a second time.
+        deploy_dir = deploy_dir.absolute()
+    if manifest is not None and "\x00" in manifest:
+        raise ConfigError(_("--manifest: a NUL byte is not allowed"))
     settings = Settings(**values)
     if deploy_dir is not None:
         settings = replace(settings, deploy_dir=deploy_dir)
     if manifest is not None:
         settings = replace(settings, manifest=manifest)
     return settings
+
+
+# A config is a few hundred bytes; /dev/zero as --config must not fill memory.
+MAX_CONFIG_BYTES = 1024 * 1024
+
+
+def _exists(path: Path) -> bool:
+    try:
+        return path.exists()
+    except (OSError, ValueError) as exc:  # ENAMETOOLONG, NUL byte, EACCES on a parent
+        raise ConfigError(
+            _("{path}: cannot use this path: {problem}").format(
+                path=path, problem=getattr(exc, "strerror", None) or exc
+            )
+        ) from None
+
+
+def _file_in_the_way(directory: Path) -> Path | None:
+    """The nearest existing ancestor-or-self of ``directory`` when it is not a directory."""
+    for candidate in (directory, *directory.parents):
+        if _exists(candidate):
+            return None if candidate.is_dir() else candidate
+    return None
 
 
 def write_initial_config(

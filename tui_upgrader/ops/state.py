@@ -7,6 +7,7 @@ file means a first install.
 from __future__ import annotations
 
 import logging
+import math
 import tomllib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,11 +20,13 @@ from tui_upgrader.core.errors import StateError, VersionError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.bounded_read import read_capped
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 
 logger = logging.getLogger(__name__)
 
 STATE_FILE = "state.toml"
+MAX_STATE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,9 +56,14 @@ def state_path(deploy_dir: Path) -> Path:
 def read_state(deploy_dir: Path) -> DeployState:
     path = state_path(deploy_dir)
     try:
-        text = path.read_text(encoding="utf-8")
+        # Capped like every input: a history of thousands of upgrades is far below it.
+        text = read_capped(path, MAX_STATE_BYTES).decode("utf-8")
     except FileNotFoundError:
         return DeployState(version=None)
+    except UnicodeDecodeError as exc:
+        raise StateError(
+            _("{path}: not UTF-8 text (byte {start})").format(path=path, start=exc.start)
+        ) from None
     except OSError as exc:
         raise StateError(
             _("{path}: cannot read: {strerror}").format(path=path, strerror=exc.strerror)
@@ -73,8 +81,12 @@ def read_state(deploy_dir: Path) -> DeployState:
                 _("{path}: version: {message}").format(path=path, message=exc.message)
             ) from exc
     history = []
-    for index, item in enumerate(raw.get("history", [])):
-        if not isinstance(item, dict) or "to_version" not in item:
+    entries = raw.get("history", [])
+    if not isinstance(entries, list):
+        raise StateError(_("{path}: history: expected an array of tables").format(path=path))
+    for index, item in enumerate(entries):
+        where = f"{path}: history[{index}]"
+        if not isinstance(item, dict) or not isinstance(item.get("to_version"), str):
             raise StateError(
                 _("{path}: history[{index}]: expected a table with to_version").format(
                     path=path, index=index
@@ -82,15 +94,39 @@ def read_state(deploy_dir: Path) -> DeployState:
             )
         history.append(
             HistoryEntry(
-                from_version=item.get("from_version"),
-                to_version=str(item["to_version"]),
+                from_version=_opt_str(item, "from_version", where),
+                to_version=item["to_version"],
                 strategy=str(item.get("strategy", "")),
                 at=str(item.get("at", "")),
-                backup_id=item.get("backup_id"),
-                downtime_s=item.get("downtime_s"),
+                backup_id=_opt_number(item, "backup_id", where, int),
+                downtime_s=_opt_number(item, "downtime_s", where, float),
             )
         )
     return DeployState(version=version, history=tuple(history))
+
+
+def _opt_str(item: dict[str, Any], key: str, where: str) -> str | None:
+    value = item.get(key)
+    if value is not None and not isinstance(value, str):
+        raise StateError(_("{where}.{key}: expected a string").format(where=where, key=key))
+    return value
+
+
+def _opt_number(item: dict[str, Any], key: str, where: str, kind: type) -> Any:
+    """A non-negative int (an id SQLite can hold) or finite float, or None."""
+    value = item.get(key)
+    if value is None:
+        return None
+    ok = not isinstance(value, bool) and isinstance(value, int | float)
+    if kind is int:
+        ok = ok and isinstance(value, int) and 0 <= value < 2**63
+    else:
+        ok = ok and math.isfinite(value) and value >= 0
+    if not ok:
+        raise StateError(
+            _("{where}.{key}: out of range or not a number").format(where=where, key=key)
+        )
+    return kind(value)
 
 
 def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
@@ -144,7 +145,7 @@ def touched(decision: Decision, settings: Settings, services: list[str] | None) 
                 deploy_dir=settings.deploy_dir
             )
         )
-    lines.append(_("images from the package for {arch}").format(arch=decision.arch.docker_name))
+    lines.append(_("images from the package for {arch}").format(arch=docker_arch(decision.arch)))
     if services is None:
         lines.append(_("services: (asking Docker...)"))
     elif services:

@@ -265,12 +265,18 @@ class Catalogue:
             conn.execute("COMMIT")
 
     def remove(self, backup_id: int) -> None:
+        if not _storable(backup_id):
+            return
         with self._connect() as conn:
             conn.execute("DELETE FROM backups WHERE id = ?", (backup_id,))
 
     # --- reads --------------------------------------------------------------------
 
     def find(self, backup_id: int) -> BackupRecord | None:
+        # An id from a journal or a state file beyond SQLite's INTEGER names no
+        # backup; sqlite3 would raise OverflowError for it.
+        if not _storable(backup_id):
+            return None
         with self._connect() as conn:
             row = conn.execute("SELECT * FROM backups WHERE id = ?", (backup_id,)).fetchone()
         return _record(row) if row is not None else None
@@ -290,3 +296,7 @@ class Catalogue:
         with self._connect() as conn:
             rows = conn.execute("SELECT * FROM backups ORDER BY id DESC").fetchall()
         return [_record(row) for row in rows]
+
+
+def _storable(backup_id: object) -> bool:
+    return isinstance(backup_id, int) and not isinstance(backup_id, bool) and 0 < backup_id < 2**63

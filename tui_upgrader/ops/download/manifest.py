@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import time
+import zlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
 from tui_upgrader.core.errors import ConfigError, ManifestError, NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import MAX_MANIFEST_BYTES, Manifest, parse_manifest_bytes
+from tui_upgrader.core.text import shorten
+from tui_upgrader.ops.bounded_read import read_capped
 from tui_upgrader.ops.settings import Settings
 
 if TYPE_CHECKING:
@@ -23,26 +27,59 @@ logger = logging.getLogger(__name__)
 USER_AGENT = "tui-upgrader"
 
 
-def _read_limited(response: httpx.Response, url: str) -> bytes:
+def _read_limited(response: httpx.Response, url: str, deadline: float) -> bytes:
+    """The body, capped on the DECODED bytes: a 32 KB zstd answer must not become 2 GB.
+
+    ``Accept-Encoding: identity`` is asked for; a server that compresses anyway
+    is decoded here, bounded: gzip/deflate only, cut at the cap.
+    """
+    from tui_upgrader.ops.http import check_deadline
+
     declared = response.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_MANIFEST_BYTES:
+    if (
+        declared is not None
+        and declared.isascii()
+        and declared.isdigit()
+        and (len(declared) > 19 or int(declared) > MAX_MANIFEST_BYTES)
+    ):
         raise ManifestError(
             url,
             _("larger than {limit} bytes ({declared} bytes)").format(
-                limit=MAX_MANIFEST_BYTES, declared=declared
+                limit=MAX_MANIFEST_BYTES, declared=shorten(declared, 30)
             ),
         )
+    decoder = _decoder(response.headers.get("content-encoding", ""), url)
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes():
+    for raw in response.iter_raw():
+        check_deadline(deadline, url)
+        try:
+            chunk = decoder.decompress(raw, MAX_MANIFEST_BYTES + 1 - size) if decoder else raw
+        except zlib.error:
+            raise ManifestError(url, _("the answer does not match its Content-Encoding")) from None
         size += len(chunk)
-        if size > MAX_MANIFEST_BYTES:
+        if size > MAX_MANIFEST_BYTES or (decoder is not None and decoder.unconsumed_tail):
             raise ManifestError(
-                url,
-                _("larger than {limit} bytes").format(limit=MAX_MANIFEST_BYTES),
+                url, _("larger than {limit} bytes").format(limit=MAX_MANIFEST_BYTES)
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _decoder(encoding: str, url: str) -> Any:
+    encoding = encoding.strip().lower()
+    if encoding in ("", "identity"):
+        return None
+    if encoding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding == "deflate":
+        return zlib.decompressobj()
+    raise ManifestError(
+        url,
+        _("the server sent Content-Encoding {encoding!r} although identity was asked for").format(
+            encoding=shorten(encoding, 40)
+        ),
+    )
 
 
 def is_remote(source: str) -> bool:
@@ -66,10 +103,16 @@ def _local_path(source: str) -> Path | None:
         ) from exc
     scheme = parts.scheme.lower()
     if scheme in ("http", "https"):
-        if not parts.netloc:
+        if not parts.hostname:
             raise ConfigError(
                 _("{source}: not a valid manifest URL (no host)").format(source=source)
             )
+        try:
+            parts.port  # noqa: B018 - parsing is the check: 99999 is no port
+        except ValueError as exc:
+            raise ConfigError(
+                _("{source}: not a valid manifest URL ({exc})").format(source=source, exc=exc)
+            ) from None
         return None
     if scheme == "file":
         return Path(unquote(parts.path))
@@ -90,13 +133,16 @@ def fetch_manifest_bytes(
     if path is None:
         import httpx
 
-        from tui_upgrader.ops.http import describe_transport_error
+        from tui_upgrader.ops.http import fetch_deadline_s, request_error
 
+        deadline = time.monotonic() + fetch_deadline_s(settings)
         timeout = httpx.Timeout(settings.read_timeout_s, connect=settings.connect_timeout_s)
         own = client is None
         http = client or httpx.Client(timeout=timeout, headers={"User-Agent": USER_AGENT})
         try:
-            with http.stream("GET", source, follow_redirects=True) as response:
+            with http.stream(
+                "GET", source, follow_redirects=True, headers={"Accept-Encoding": "identity"}
+            ) as response:
                 if response.status_code >= 400:
                     raise NetworkError(
                         _("{source}: server answered HTTP {status_code} {reason_phrase}").format(
@@ -105,23 +151,21 @@ def fetch_manifest_bytes(
                             reason_phrase=response.reason_phrase,
                         )
                     )
-                return _read_limited(response, source)
+                return _read_limited(response, source, deadline)
         except httpx.InvalidURL as exc:
             raise ConfigError(
                 _("{source}: not a valid manifest URL ({exc})").format(source=source, exc=exc)
             ) from exc
-        except httpx.TransportError as exc:
-            raise NetworkError(f"{source}: {describe_transport_error(exc)}") from exc
+        except httpx.RequestError as exc:
+            raise request_error(exc, source) from exc
         finally:
             if own:
                 http.close()
     try:
-        if path.stat().st_size > MAX_MANIFEST_BYTES:
-            raise ManifestError(
-                str(path),
-                _("larger than {limit} bytes").format(limit=MAX_MANIFEST_BYTES),
-            )
-        return path.read_bytes()
+        # The cap counts bytes read (/dev/zero has st_size 0); a FIFO cannot hang.
+        return read_capped(path, MAX_MANIFEST_BYTES, deadline_s=settings.read_timeout_s)
+    except ValueError:  # an embedded NUL byte
+        raise ConfigError(_("{path}: a path cannot contain a NUL byte").format(path=path)) from None
     except FileNotFoundError:
         raise ConfigError(_("{path}: manifest file not found").format(path=path)) from None
     except OSError as exc:

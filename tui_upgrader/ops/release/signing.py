@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from securesystemslib.exceptions import StorageError
 from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import (
     Metadata,
@@ -25,6 +26,7 @@ from tuf.api.metadata import (
     Targets,
     Timestamp,
 )
+from tuf.api.serialization import DeserializationError
 
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.i18n import _
@@ -193,12 +195,10 @@ def rotate_root(
     Clients that trust root N verify N+1 with N's keys, then trust only the
     new keys. The store is re-signed with the new keys at once.
     """
-    old = Metadata[Root].from_file(str(old_keydir / "root.json")).signed
     old_signers = load_signers(old_keydir)
     new_signers = load_signers(new_keydir)
-    threshold = (
-        Metadata[Root].from_file(str(new_keydir / "root.json")).signed.roles["root"].threshold
-    )
+    old = _key_folder_root(old_keydir)
+    threshold = _key_folder_root(new_keydir).roles["root"].threshold
     md = Metadata(new_root(new_signers, old.version + 1, threshold, root_days))
     for signer in [*old_signers["root"], *new_signers["root"]]:
         md.sign(signer, append=True)
@@ -207,3 +207,16 @@ def rotate_root(
         atomic_write_bytes(new_keydir / path.name, path.read_bytes(), PUBLIC)
     save_root(new_keydir, md)
     return sign_store(store, new_keydir, expiry)
+
+
+def _key_folder_root(keydir: Path) -> Root:
+    """``KEYDIR/root.json``; a missing or broken one is bad input, named, not a StorageError."""
+    path = keydir / "root.json"
+    try:
+        return Metadata[Root].from_file(str(path)).signed
+    except (StorageError, DeserializationError, OSError, ValueError) as exc:
+        raise InputError(
+            _(
+                "{path}: no readable root metadata (make the folder with `release keygen`): {exc}"
+            ).format(path=path, exc=exc)
+        ) from None

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from tui_upgrader.core.errors import ConfigError, TrustError
+from tui_upgrader.core.errors import ConfigError, InputError, TrustError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ops.bounded_read import read_capped
 from tui_upgrader.ops.fsutil import atomic_write_bytes, private_dir
 from tui_upgrader.ops.settings import Settings
 
@@ -75,13 +76,10 @@ def read_root(data: bytes, where: str) -> RootInfo:
 
 def read_root_file(path: Path) -> tuple[bytes, RootInfo]:
     try:
-        if path.stat().st_size > MAX_ROOT_BYTES:
-            raise TrustError(
-                _("{path}: larger than {limit} bytes, not a root").format(
-                    path=path, limit=MAX_ROOT_BYTES
-                )
-            )
-        data = path.read_bytes()
+        # Capped on the bytes read: /dev/zero and a FIFO are refused, not waited on.
+        data = read_capped(path, MAX_ROOT_BYTES)
+    except InputError as exc:
+        raise TrustError(_("{problem}, not a root").format(problem=exc.message)) from None
     except FileNotFoundError:
         raise ConfigError(_("{path}: trusted root file not found").format(path=path)) from None
     except OSError as exc:

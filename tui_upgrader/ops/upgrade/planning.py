@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tui_upgrader.core.arch import Arch, parse_arch
+from tui_upgrader.core.arch import Arch, named_arch, parse_arch
+from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.manifest import Manifest, parse_manifest_bytes
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
@@ -19,11 +21,37 @@ from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.trust.client import bind_package, open_release
 from tui_upgrader.ops.upgrade.journal import interrupted_message, read_journal
 
+logger = logging.getLogger(__name__)
+
+
+ARCH_ENV = "TUI_UPGRADER_ARCH"
+
+
+def resolve_arch() -> tuple[Arch | str, str]:
+    """The architecture packages are chosen for, and where it came from.
+
+    The engine's (``docker info``, through DOCKER_HOST / the context like every
+    engine call): with ``DOCKER_HOST=ssh://arm64-host`` the images run there,
+    not here. ``TUI_UPGRADER_ARCH`` overrides it (e.g. to fetch the aarch64
+    package for an offline transfer); with no engine answering, ``check``
+    still decides, for this machine, and says so.
+    """
+    override = os.environ.get(ARCH_ENV, "").strip()
+    if override:
+        return named_arch(override), ARCH_ENV
+    # The docker SDK only when asked: the TUI's first screen does not wait for it.
+    from tui_upgrader.ops.images.arch_check import engine_architecture
+
+    try:
+        return engine_architecture(), "engine"
+    except DockerError as exc:
+        logger.info("architecture from this machine: %s", exc)
+        return named_arch(platform.machine()), "machine"
+
 
 def detect_arch() -> Arch:
-    # A test/override hook: lets an admin or a test pretend to be another
-    # machine (e.g. to fetch the aarch64 package for an offline transfer).
-    return parse_arch(os.environ.get("TUI_UPGRADER_ARCH") or platform.machine())
+    """A shipped architecture or a StrategyError (the demo builds for it)."""
+    return parse_arch(str(resolve_arch()[0]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +79,16 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
         has_compose_file=find_compose_file(settings.deploy_dir) is not None,
         exists=settings.deploy_dir.is_dir(),
     )
+    arch, arch_source = resolve_arch()
     decision = decide(
         state.version,
         manifest,
         deployment,
-        detect_arch(),
+        arch,
         force_full=force_full,
         allow_unverified=settings.allow_unverified,
     )
+    decision = replace(decision, arch_source=arch_source)
     if decision.package is not None:
         package = decision.package
         if release.trust.signed:
@@ -86,12 +116,20 @@ def _locate(package: PackageRef, manifest_source: str) -> PackageRef:
     manifest's own folder, so a copied release folder works as it is."""
     if is_remote(manifest_source):
         return resolve_url(package, manifest_source)
-    if package.url.startswith("/") and not Path(package.url).exists():
+    if package.url.startswith("/") and not _exists(Path(package.url)):
         folder = Path(manifest_source.removeprefix("file://")).resolve().parent
         local = folder / package.url.lstrip("/")
-        if local.exists():
+        if _exists(local):
             return replace(package, url=str(local))
     return package
+
+
+def _exists(path: Path) -> bool:
+    """``Path.exists`` that answers False for a name the OS cannot hold (ENAMETOOLONG, NUL)."""
+    try:
+        return path.exists()
+    except (OSError, ValueError):
+        return False
 
 
 def package_cache_path(packages_dir: Path, decision: Decision) -> Path:

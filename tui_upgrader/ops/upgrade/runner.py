@@ -8,12 +8,14 @@ back as one unit. The UI and the headless CLI both call this, from a thread.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
 
 from tui_upgrader.core import display
+from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
@@ -31,6 +33,7 @@ from tui_upgrader.core.strategy import Strategy, strategy_name
 from tui_upgrader.ops.archive.package import check_full, check_patch, unpack
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
+from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade._internal.apply import (
@@ -53,7 +56,7 @@ from tui_upgrader.ops.upgrade.journal import (
     write_journal,
 )
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ops.upgrade.planning import detect_arch, package_cache_path
+from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 
 logger = logging.getLogger(__name__)
@@ -72,11 +75,18 @@ def run_upgrade(
     backups = ports.backups if ports.backups is not None else _default_backups(plan)
     ctx = Context.for_run(plan.settings, ports.docker, backups, emit, cancel)
     upgrade = _Upgrade(plan, ctx)
+    deploy = plan.settings.deploy_dir
+    first_install = not deploy.exists()
     try:
         with stack_guard(ctx, "upgrade"):
             result = upgrade.run()
     except JournalError as exc:
         result = upgrade._failed(exc)
+    if first_install and not result.success:
+        # The lock made the deploy dir; a first install refused before it wrote
+        # anything (no hash, a bad package) leaves nothing behind, not an empty dir.
+        with contextlib.suppress(OSError):
+            deploy.rmdir()
     # Errors quote compose and container output: the same mask as the events.
     result = ctx.redactor.result(result)
     notify_result(plan.settings, result, ctx.emit)
@@ -149,9 +159,12 @@ class _Upgrade:
             if d.package.sha256 is None and not self.plan.settings.allow_unverified:
                 raise UnverifiableError(
                     _(
-                        "{url}: the manifest gives no sha256 for this package; set "
+                        "{url}: the manifest gives no sha256 for this package{where}; set "
                         "allow_unverified = true to install it anyway"
-                    ).format(url=d.package.url)
+                    ).format(
+                        url=d.package.url,
+                        where=f" ({d.package.hash_note})" if d.package.hash_note else "",
+                    )
                 )
             version = ctx.docker.engine_version()
             ctx.log(
@@ -275,12 +288,15 @@ class _Upgrade:
         replaced = {m.path for m in self.journal.moves if m.action == "replace"}
         tars = [
             t
-            for t in image_files_for_arch(staged / "images", detect_arch().docker_name)
+            for t in image_files_for_arch(staged / "images", docker_arch(self.plan.decision.arch))
             if self.plan.decision.strategy is Strategy.FULL
             or "images" in replaced
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            # Before anything is loaded: an image for another engine is refused
+            # while the old stack runs and every tag is as it was.
+            check_image_architectures(tars, self.plan.decision.arch)
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)

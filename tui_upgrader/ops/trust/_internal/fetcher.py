@@ -10,6 +10,7 @@ online one.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -20,7 +21,7 @@ from tuf.ngclient import FetcherInterface
 
 from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.http import describe_transport_error, make_client
+from tui_upgrader.ops.http import check_deadline, fetch_deadline_s, make_client, request_error
 from tui_upgrader.ops.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -60,6 +61,7 @@ class HttpxFetcher(FetcherInterface):
         return self._fetch_local(Path(unquote(parts.path)))
 
     def _fetch_http(self, url: str) -> Iterator[bytes]:
+        deadline = time.monotonic() + fetch_deadline_s(self._settings)
         try:
             with self._http().stream("GET", url, headers={"Accept-Encoding": "identity"}) as resp:
                 if resp.status_code >= 400:
@@ -67,11 +69,13 @@ class HttpxFetcher(FetcherInterface):
                         f"{url}: server answered HTTP {resp.status_code} {resp.reason_phrase}",
                         resp.status_code,
                     )
-                for chunk in resp.iter_raw(CHUNK):
+                # As bytes arrive (a chunk size would buffer 64 KiB before the deadline is seen).
+                for chunk in resp.iter_raw():
+                    check_deadline(deadline, url)
                     self._count(chunk)
                     yield chunk
-        except httpx.TransportError as exc:
-            raise NetworkError(f"{url}: {describe_transport_error(exc)}") from exc
+        except httpx.RequestError as exc:
+            raise request_error(exc, url) from exc
 
     def _fetch_local(self, path: Path) -> Iterator[bytes]:
         try:
