@@ -44,7 +44,17 @@ command -v runc >/dev/null || die "no runc on PATH (scripts/setup_engine.sh inst
 codename="$(. /etc/os-release && echo "${VERSION_CODENAME:-}")"
 mirror="$(apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(COMPONENT)' \
     'Created-By: Packages' | awk -v s="$codename" '$2 == s && $3 == "main" {print $1; exit}')"
-[ -n "$mirror" ] || die "no Debian mirror for '$codename' main in the system's apt sources"
+if [ -z "$mirror" ]; then
+    # No lists yet (a fresh or slimmed machine): read the sources files themselves.
+    mirror="$(cat /etc/apt/sources.list.d/*.sources 2>/dev/null | awk -v s="$codename" '
+        /^URIs:/ {uri = $2} /^Suites:/ {for (i = 2; i <= NF; i++) if ($i == s) {print uri; exit}}')"
+fi
+if [ -z "$mirror" ]; then
+    mirror="$(cat /etc/apt/sources.list /etc/apt/sources.list.d/*.list 2>/dev/null | awk -v s="$codename" '
+        $1 == "deb" {n = 2; if ($2 ~ /^\[/) while ($n !~ /\]$/) n++; if ($2 ~ /^\[/) n++;
+                     if ($(n + 1) == s) {print $n; exit}}')"
+fi
+[ -n "$mirror" ] || die "no Debian mirror for '$codename' in the system's apt sources"
 
 install -d -m 0755 "$(dirname "$CACHE")"
 work="$(mktemp -d "$(dirname "$CACHE")/.docker26-XXXXXX")"

@@ -7,7 +7,8 @@
 #
 # What it does:
 #   1. apt-get install docker.io busybox-static docker-registry openssh-client openssh-server
-#      tmux (only if missing; the docker CLI runs `ssh` for ssh:// engines, and the remote-engine
+#      tmux debootstrap (only if missing; debootstrap builds the PostgreSQL example's image;
+#      the docker CLI runs `ssh` for ssh:// engines, and the remote-engine
 #      tests run their own sshd on 127.0.0.1: tests/support/sshd.py; a service this script
 #      installs is not left running)
 #   2. installs Docker Compose v2.40.3 system-wide as a CLI plugin, taken from the
@@ -34,7 +35,7 @@ die() { printf 'setup_engine: ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- 1. packages ---------------------------------------------------------------
 missing=()
-for pkg in docker.io busybox-static docker-registry openssh-client openssh-server tmux; do
+for pkg in docker.io busybox-static docker-registry openssh-client openssh-server tmux debootstrap; do
     if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
         missing+=("$pkg")
     fi

@@ -95,8 +95,9 @@ def test_the_first_screen_loads_no_engine_library() -> None:
 
 
 def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Path) -> None:
-    """``check`` against a manifest file needs neither HTTP nor TUF; with the architecture
-    given (``TUI_UPGRADER_ARCH``) it does not ask the engine either."""
+    """``check`` against a manifest file needs neither HTTP, TUF nor the engine library
+    when the architecture is given (TUI_UPGRADER_ARCH); without it the engine is asked
+    (``docker info``, #19), which is the SDK's job."""
     from tests.support.manifests import enhanced
 
     manifest = tmp_path / "manifest.json"
@@ -108,7 +109,8 @@ def test_check_of_an_unsigned_local_release_loads_no_engine_library(tmp_path: Pa
     argv = ["--config", str(config), "check", "--json", "--manifest", str(manifest)]
     argv += ["--deploy-dir", str(deploy)]
     code = (
-        "import contextlib, io, sys\n"
+        "import contextlib, io, os, sys\n"
+        "os.environ['TUI_UPGRADER_ARCH'] = 'x86_64'\n"
         "from tui_upgrader.cli import main\n"
         "with contextlib.redirect_stdout(io.StringIO()) as out:\n"
         f"    assert main({argv!r}) == 0\n"

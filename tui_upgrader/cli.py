@@ -8,16 +8,20 @@ lazily so headless commands never load Textual.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import logging
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from tui_upgrader import __version__
 from tui_upgrader.commands.arg_types import path_arg
 from tui_upgrader.core.errors import EXIT_BAD_INPUT, EXIT_FAILED, ConfigError, UpgraderError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.redact import RedactingStream, escape_controls, redact_urls
 from tui_upgrader.core.text import shorten_words
 
 logger = logging.getLogger(__name__)
@@ -103,8 +107,24 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
             # Named by the subcommand's own parser, so the line points at its --help.
             where = SUBPARSERS.get(getattr(args, "command", None) or "", parser)
             where.error(_("unrecognized arguments: {args}").format(args=" ".join(unknown)))
-        return args
+        return absolute_paths(args)
     args.command = None
+    return absolute_paths(args)
+
+
+def absolute_paths(args: argparse.Namespace) -> argparse.Namespace:
+    """Every path given on the command line, against the current directory, once.
+
+    Done here, at the edge, so no later ``cwd=`` (compose runs in the deploy
+    dir) can make a relative path mean something else. A manifest that is not
+    a URL is a file path too.
+    """
+    for name, value in vars(args).items():
+        if isinstance(value, Path):
+            setattr(args, name, Path(os.path.abspath(value.expanduser())))
+    manifest = getattr(args, "manifest", None)
+    if isinstance(manifest, str) and manifest and "://" not in manifest:
+        args.manifest = os.path.abspath(os.path.expanduser(manifest))
     return args
 
 
@@ -112,6 +132,17 @@ def _run_tui(args: argparse.Namespace) -> int:
     from tui_upgrader.ui.launch import run_tui
 
     return run_tui(args)
+
+
+@contextlib.contextmanager
+def _redacted_output() -> Iterator[None]:
+    """A command's stdout and stderr drop URL credentials, whoever prints."""
+    out, err = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(out), RedactingStream(err)
+    try:
+        yield
+    finally:
+        sys.stdout, sys.stderr = out, err
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -142,14 +173,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             ) from None
         if args.command is None:
             return _run_tui(args)
-        result: int = args.func(args)
+        with _redacted_output():
+            result: int = args.func(args)
         return result
     except UpgraderError as exc:
         logger.error("%s", exc)
-        print(_("tui-upgrader: error: {exc}").format(exc=exc), file=sys.stderr)
+        text = _("tui-upgrader: error: {exc}").format(exc=exc)
+        print(escape_controls(redact_urls(text)), file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
-        print(_("tui-upgrader: interrupted; nothing was stopped"), file=sys.stderr)
+        # Only reached before an engine job started (a job runs in its own thread
+        # and is never interrupted this way), so no claim about the stack.
+        print(_("tui-upgrader: interrupted"), file=sys.stderr)
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_FAILED
@@ -159,7 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.exception("unexpected error")
         from tui_upgrader.ops.logsetup import log_file
 
-        what = f"{type(exc).__name__}: {exc}"
+        what = escape_controls(redact_urls(f"{type(exc).__name__}: {exc}"))
         print(
             _("tui-upgrader: unexpected error: {what} (details in {log_file})").format(
                 what=what, log_file=log_file()

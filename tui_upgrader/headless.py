@@ -97,6 +97,12 @@ class TextPrinter:
 
 
 def _result_text(event: ResultEvent) -> str:
+    text = _outcome_text(event)
+    unclean = event.unclean_stop_text()
+    return f"{text} {unclean}" if unclean else text
+
+
+def _outcome_text(event: ResultEvent) -> str:
     reinstalled = event.from_version == event.to_version
     if event.success and reinstalled and event.downtime_s is None:
         return _("Nothing to do: {version} is installed.").format(version=event.to_version)

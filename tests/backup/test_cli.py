@@ -56,6 +56,8 @@ def _args(action: str, backup_id: int | None = None, **flags: Any) -> argparse.N
         "stop": False,
         "start": False,
         "note": "",
+        "all": False,
+        "other_deploy_dir": False,
     }
     return argparse.Namespace(action=action, id=backup_id, **{**defaults, **flags})
 
@@ -120,6 +122,8 @@ def test_list_json_over_the_real_cli(config: Path, settings: Settings, store: Ba
         "SIZE",
         "STATUS",
         "FILE",
+        "DEPLOY",
+        "DIR",
     ]
     assert text.stdout.splitlines()[1].split()[:3] == [str(made.id), "manual", "1.4.2.3"]
 
@@ -373,3 +377,59 @@ def test_backup_and_restore_keep_out_of_an_upgrade(
         assert f"another tui-upgrader (pid {os.getpid()})" in line
     assert [r.id for r in store.list()] == [made.id]
     assert snapshot(settings.deploy_dir) == before  # taking the lock writes nothing either
+
+
+def test_backups_are_scoped_to_their_deploy_dir(
+    config: Path, settings: Settings, store: BackupStore, tmp_path: Path
+) -> None:
+    """A typo'd --deploy-dir neither lists nor restores another deploy dir's backups."""
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version="1.4.2.3")
+    typo = tmp_path / "deploy-typo"
+
+    mine = _cli(config, "list", "--json")
+    assert [b["id"] for b in json.loads(mine.stdout)["backups"]] == [made.id]
+    other = _cli(config, "--deploy-dir", str(typo), "list", "--json")
+    assert other.returncode == 0 and json.loads(other.stdout) == {"backups": []}
+    every = _cli(config, "--deploy-dir", str(typo), "list", "--all", "--json")
+    assert [b["deploy_dir"] for b in json.loads(every.stdout)["backups"]] == [
+        str(settings.deploy_dir)
+    ]
+
+    refused = _cli(config, "--deploy-dir", str(typo), "restore", str(made.id), "--yes")
+    assert refused.returncode == 2, refused.stderr
+    assert f"taken of {settings.deploy_dir}, not of {typo}" in refused.stderr
+    assert "--other-deploy-dir" in refused.stderr
+    assert not typo.exists()  # nothing was created or changed
+
+
+def test_restoring_another_deploy_dirs_backup_needs_its_own_flag(
+    settings: Settings, store: BackupStore, tmp_path: Path
+) -> None:
+    make_tree(settings.deploy_dir)
+    made = store.create(settings.deploy_dir, kind="manual", version=None)
+    elsewhere = tmp_path / "other"
+    make_tree(elsewhere)
+    (elsewhere / "app" / "run.sh").write_text("the other one")
+    moved = Settings(deploy_dir=elsewhere, data_dir=settings.data_dir)
+    docker = FakeDocker(running=False)
+
+    with pytest.raises(InputError, match="add --other-deploy-dir"):
+        _execute(_args("restore", made.id, yes=True), moved, store, docker)
+    assert (elsewhere / "app" / "run.sh").read_text() == "the other one"
+
+    args = _args("restore", made.id, yes=True, other_deploy_dir=True)
+    code, out = _execute(args, moved, store, docker)
+    assert code == 0 and out["deploy_dir"] == str(elsewhere)
+    assert (elsewhere / "app" / "run.sh").read_text() != "the other one"
+
+
+def test_command_line_paths_are_resolved_against_the_cwd_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    args = cli.parse_args(["--deploy-dir", "A", "--manifest", "rel/m.json", "backup", "create"])
+    assert args.deploy_dir == tmp_path / "A"
+    assert args.manifest == str(tmp_path / "rel" / "m.json")
+    url = cli.parse_args(["--manifest", "https://example.invalid/m.json"])
+    assert url.manifest == "https://example.invalid/m.json"

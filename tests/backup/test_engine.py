@@ -31,6 +31,7 @@ def _running(client: docker.DockerClient, project: str) -> list[str]:
     )
 
 
+@pytest.mark.compat
 def test_restore_of_a_running_stack_stops_it_first(
     docker_client: docker.DockerClient,
     image_factory: ImageFactory,

@@ -104,6 +104,8 @@ BAD_ARGS: list[list[str]] = [
     ["serve", "{w}/no"], ["serve", "{w}", "--port", "99999"], ["serve", "{w}", "--port", "x"],
     ["trust"], ["trust", "a\x00b"],
     ["demo", "--port", "99999"], ["demo", "--port", "-1"], ["demo", "--dir", "{w}/afile"],
+    # Only values no compose project may have: a valid one would start the demo.
+    ["demo", "--project", "Bad Name"], ["demo", "--project", ""], ["demo", "--project", "-x"],
 ]  # fmt: skip
 
 
@@ -118,6 +120,8 @@ def test_every_subcommand_with_bad_arguments(
 
 
 # Typed arguments of every subcommand ("?"), each given seeded bad values: always exit 2.
+# Every value must be invalid for every slot: a valid one would run the command for real
+# (serve would listen, demo would start a stack).
 SLOTS: list[list[str]] = [
     ["check", "--deploy-dir", "?"], ["check", "--config", "?"],
     ["fetch", "--deploy-dir", "?"], ["upgrade", "--yes", "--config", "?"],

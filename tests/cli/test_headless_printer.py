@@ -181,3 +181,24 @@ def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
         "and .env of 1.0.0.0."
     )
     assert "Rolled back" not in line and "healthy" not in line
+
+
+def test_an_unclean_stop_is_said_after_the_outcome_and_in_the_json() -> None:
+    done = ResultEvent(
+        success=True,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=5,
+        rolled_back=False,
+        error=None,
+        downtime_s=9.0,
+        unclean_stop=("db",),
+    )
+
+    assert result_line(done).endswith(
+        "Pre-upgrade backup: 5. Not shut down cleanly during the stop (killed): db; "
+        "the pre-upgrade backup is crash-consistent."
+    )
+    out = io.StringIO()
+    JsonPrinter(out)(done)
+    assert json.loads(out.getvalue())["unclean_stop"] == ["db"]

@@ -6,7 +6,9 @@ import pytest
 
 from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.overall import (
-    FIXED_SHARE,
+    DEFAULT_DOWNTIME_S,
+    DEFAULT_RATE,
+    DOWNTIME_SHARE,
     OverallProgress,
     downtime_line,
     expected_downtime,
@@ -29,36 +31,50 @@ def test_nothing_done_is_zero_and_every_step_done_is_one() -> None:
     assert p.fraction() == pytest.approx(1.0)
 
 
-def test_the_download_moves_the_bar_by_its_share_of_the_bytes() -> None:
+def test_the_download_moves_the_bar_by_its_share_of_the_expected_time() -> None:
     p = run()
+    p.on_step(Step.CHECKING_UPDATES, "started", 0.0)
     p.on_step(Step.CHECKING_UPDATES, "finished", 0.0)
     p.on_step(Step.DOWNLOADING_UPDATE, "started", 0.0)
     p.on_progress(Step.DOWNLOADING_UPDATE, 50 * MIB, 100 * MIB)
-    # three byte steps of ~100 MiB each plus seven fixed steps of 4 % each
-    total = 3 * 100 + 7 * 100 * FIXED_SHARE
-    expected = (100 * FIXED_SHARE + 50) / total
-    assert p.fraction() == pytest.approx(expected)
+    download = p.weight(Step.DOWNLOADING_UPDATE)
+    assert download == pytest.approx(100 * MIB / DEFAULT_RATE[Step.DOWNLOADING_UPDATE])
+    assert p.fraction(0.0) == pytest.approx(
+        0.5 * download / sum(p.weight(s) for s in FORWARD_STEPS if s is not Step.COMPLETED)
+    )
 
 
-def test_layer_bytes_replace_the_estimate_for_loading_images() -> None:
-    p = run(package=10 * MIB)
-    p.on_step(Step.LOADING_IMAGES, "started", 0.0)
-    p.on_layer("app", "l1", 100 * MIB, 200 * MIB)
-    p.on_layer("db", "l2", 0, 200 * MIB)
-    assert p.weight(Step.LOADING_IMAGES) == 400 * MIB
-    # 100 of 400 MiB loaded; the images dominate a 10 MiB package
-    assert 0.2 < p.fraction() < 0.25
-    p.on_layer("db", "l3", 5, None)  # a layer of unknown size: total unknown again
-    assert p.weight(Step.LOADING_IMAGES) == 10 * MIB
+def test_the_downtime_steps_share_this_deploy_dirs_typical_downtime() -> None:
+    first = run()
+    assert first.weight(Step.VERIFYING_SERVICES) == pytest.approx(
+        DEFAULT_DOWNTIME_S * DOWNTIME_SHARE[Step.VERIFYING_SERVICES]
+    )
+    known = run(past=(40.0, 60.0))
+    assert known.weight(Step.VERIFYING_SERVICES) == pytest.approx(
+        50.0 * DOWNTIME_SHARE[Step.VERIFYING_SERVICES]
+    )
 
 
-def test_the_eta_needs_some_progress_and_then_scales_with_what_is_left() -> None:
-    p = run()
-    assert p.view(0.5).eta_s is None
-    p.on_step(Step.DOWNLOADING_UPDATE, "started", 0.0)
-    p.on_progress(Step.DOWNLOADING_UPDATE, 100 * MIB, 100 * MIB)
-    view = p.view(10.0)
-    assert view.eta_s == pytest.approx(10.0 * (1 - view.fraction) / view.fraction)
+def test_the_bar_moves_through_the_downtime_with_the_clock() -> None:
+    p = run(package=1 * MIB, past=(20.0,))
+    for step in FORWARD_STEPS[:4]:
+        p.on_step(step, "started", 0.0)
+        p.on_step(step, "finished", 1.0)
+    p.on_step(Step.STOPPING_SERVICES, "started", 1.0)
+    p.on_step(Step.STOPPING_SERVICES, "finished", 3.0)
+    p.on_step(Step.CREATING_BACKUP, "started", 3.0)
+    p.on_step(Step.CREATING_BACKUP, "finished", 5.0)
+    p.on_step(Step.APPLYING_UPDATE, "started", 5.0)
+    p.on_step(Step.APPLYING_UPDATE, "finished", 6.0)
+    p.on_step(Step.STARTING_SERVICES, "started", 6.0)
+    p.on_step(Step.STARTING_SERVICES, "finished", 10.0)
+    p.on_step(Step.VERIFYING_SERVICES, "started", 10.0)
+    seen = [p.view(t) for t in (10.0, 12.0, 14.0, 16.0)]
+    fractions = [v.fraction for v in seen]
+    assert fractions == sorted(fractions) and fractions[-1] > fractions[0] + 0.1
+    assert all(v.fraction < 0.99 for v in seen)
+    etas = [v.eta_s or 0.0 for v in seen]
+    assert etas[0] > etas[-1] > 0  # an honest countdown, not "~0 s left" throughout
 
 
 def test_expected_downtime_is_the_median_of_the_newest_five() -> None:
@@ -92,13 +108,22 @@ def test_the_end_freezes_the_clock_and_fills_the_bar() -> None:
     assert downtime_line(view) == "Downtime 5.5 s"
 
 
-def test_without_history_nothing_is_promised() -> None:
+def test_without_history_no_downtime_is_promised() -> None:
     p = run()
     p.on_step(Step.LOADING_IMAGES, "started", 0.0)
     assert downtime_line(p.view(0.2)) == ""
-    assert overall_line(p.view(0.2)).endswith("estimating…")
     p.past_downtimes = (9.0,)
     assert downtime_line(p.view(0.3)) == "Expected downtime ~9 s (past upgrades here)"
+
+
+def test_a_failed_run_keeps_its_bar_short_of_full() -> None:
+    p = run()
+    p.on_step(Step.CHECKING_UPDATES, "started", 0.0)
+    p.on_step(Step.CHECKING_UPDATES, "finished", 1.0)
+    p.on_end(2.0, success=False)
+    view = p.view(5.0)
+    assert view.failed and view.fraction < 1.0
+    assert overall_line(view).endswith("did not complete")
 
 
 def test_a_step_bigger_than_its_estimate_never_moves_the_bar_backwards() -> None:

@@ -101,3 +101,27 @@ def test_lines_without_a_layer_id_or_with_other_statuses_give_nothing() -> None:
     assert progress.feed({"status": "Status: Downloaded newer image"}) == []
     assert progress.feed(line("fff", "Waiting")) == []
     assert progress.feed(line("fff", "Already exists")) == []
+
+
+def test_the_containerd_store_stream_still_closes_both_phases_of_every_layer() -> None:
+    # As Docker 26 with the containerd image store sends it: no Extracting, no Pull complete.
+    progress = PullProgress(REF)
+    lines: list[dict[str, object]] = [
+        {"status": "Pulling from app", "id": "2.0.0"},
+        {"status": "Pulling fs layer", "progressDetail": {}, "id": "aaa"},
+        {"status": "Pulling fs layer", "progressDetail": {}, "id": "bbb"},
+        {"status": "Downloading", "progressDetail": {"current": 2048, "total": 2048}, "id": "aaa"},
+        {"status": "Download complete", "progressDetail": {"hidecounts": True}, "id": "bbb"},
+        {"status": "Download complete", "progressDetail": {"hidecounts": True}, "id": "aaa"},
+        {"status": "Status: Downloaded newer image for app:2.0.0"},
+    ]
+    for line in lines:
+        progress.feed(line)
+
+    closing = progress.finish()
+
+    assert [(e.layer, e.phase, e.done, e.total) for e in closing] == [
+        ("aaa", "extracting", 0, 0),
+        ("bbb", "extracting", 0, 0),
+    ]
+    assert progress.finish() == [], "closing twice adds nothing"

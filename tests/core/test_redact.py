@@ -126,3 +126,38 @@ def test_events_without_a_secret_are_passed_through_unchanged() -> None:
         ),
     ):
         assert redactor.event(event) is event
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        (
+            "https://u:p@host:8443/a/b.zip?token=t0k&v=1#frag",
+            "https://***@host:8443/a/b.zip?token=***&v=***#***",
+        ),
+        ("http://127.0.0.1:8000/manifest.json", "http://127.0.0.1:8000/manifest.json"),
+        ("http://h/p?bare-token", "http://h/p?***"),
+        ("json://user:pw@h", "json://***@h"),
+    ],
+)
+def test_one_rule_for_urls(url: str, shown: str) -> None:
+    from tui_upgrader.core.redact import redact_url, redact_urls
+
+    assert redact_url(url) == shown
+    assert redact_urls(f"GET {url}: failed") == f"GET {shown}: failed"
+    assert Redactor().redact(f"at {url}.") == redact_urls(f"at {url}.")
+
+
+def test_a_multi_line_value_is_masked_line_by_line() -> None:
+    values = env_values(
+        'KEY="-----BEGIN KEY-----\nMIIEsecretline\n-----END KEY-----"\nNEXT=plainvalue\n'
+    )
+    assert {"MIIEsecretline", "plainvalue", "-----BEGIN KEY-----"} <= values
+    assert "NEXT=plainvalue" not in values
+
+
+def test_an_ssh_login_is_not_a_secret_but_a_password_is() -> None:
+    from tui_upgrader.core.redact import redact_url
+
+    assert redact_url("ssh://deploy@host:22") == "ssh://deploy@host:22"
+    assert redact_url("ssh://deploy:pw@host") == "ssh://***@host"

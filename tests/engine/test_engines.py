@@ -9,6 +9,8 @@ import docker
 import pytest
 
 from tests.support.engines import SYSTEM, selected
+from tui_upgrader.core.engine_api import NEWEST_TESTED_API
+from tui_upgrader.ops.images.engine import connect
 
 pytestmark = [pytest.mark.engine, pytest.mark.compat]
 
@@ -36,3 +38,14 @@ def test_sdk_and_cli_reach_the_selected_engine(
         assert status.get("driver-type") == "io.containerd.snapshotter.v1"
     else:
         assert info["Driver"] == "overlay2" and "driver-type" not in status
+
+
+def test_the_tool_speaks_the_engines_newest_tested_api(docker_client: docker.DockerClient) -> None:
+    server = str(docker_client.version()["ApiVersion"])
+    client = connect()
+    try:
+        spoken = client.api.api_version
+    finally:
+        client.close()
+    expected = {SYSTEM: "1.41"}.get(selected().name, NEWEST_TESTED_API)
+    assert server == expected and spoken == expected

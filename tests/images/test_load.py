@@ -19,7 +19,7 @@ from tui_upgrader.core.events import Event, LayerEvent
 from tui_upgrader.ops.images.engine import image_id
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.compat]
 
 
 def _cleanup(factory: ImageFactory, infos: list[ImageInfo], *refs: str) -> None:

@@ -9,13 +9,14 @@ import docker
 import pytest
 
 from tests.support.engine import ImageFactory, remove_image_quietly, unique_name
+from tests.support.engines import selected
 from tests.support.registry import LocalRegistry
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Event, LayerEvent
 from tui_upgrader.ops.images.engine import image_id
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
-pytestmark = pytest.mark.engine
+pytestmark = [pytest.mark.engine, pytest.mark.compat]
 
 
 def test_pull_reports_download_and_extract_progress_per_layer(
@@ -51,11 +52,14 @@ def test_pull_reports_download_and_extract_progress_per_layer(
         last = layer_events[-1]
         assert last.total is not None and last.done == last.total
         assert all(e.total is None or e.done <= e.total for e in layer_events)
-    # And real byte counts, not only "done": the 2 MiB layer reports its size.
+    # And real byte counts, not only "done": the 2 MiB layer reports its size. The
+    # containerd store polls its downloads every 100 ms and reports a layer done within
+    # one tick as "Download complete" without counts (loopback: always), so only there
+    # may a size be unknown.
     sizes = [
         evs[-1].total or 0 for (_layer, phase), evs in phases.items() if phase == "downloading"
     ]
-    assert max(sizes) >= 2 << 20
+    assert max(sizes) >= 2 << 20 or selected().containerd_store
 
 
 def test_pull_of_a_missing_image_is_an_error(

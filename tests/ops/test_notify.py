@@ -95,10 +95,10 @@ def test_a_receiver_that_is_down_is_a_logged_warning(
 
     assert len(failures) == 2
     assert failures[0] == (
-        f"notification to json://127.0.0.1:{port}/... failed: "
+        f"notification to json://127.0.0.1:{port}/hook failed: "
         "A Connection error occurred sending JSON notification to 127.0.0.1."
     )
-    assert failures[1] == "notification to nosuchscheme://x/... not sent: not a valid Apprise URL"
+    assert failures[1] == "notification to nosuchscheme://... not sent: not a valid Apprise URL"
     ours = [r for r in caplog.records if r.name.startswith("tui_upgrader")]
     warnings = [r.getMessage() for r in ours if r.levelno == logging.WARNING]
     assert warnings == failures
@@ -243,3 +243,22 @@ def test_restore_notices() -> None:
     assert "error: disk full" in failed.body.splitlines()
     unhealthy = notice(from_version="1.1.0.0", to_version="1.0.0.0", error="web", restored=True)
     assert unhealthy.outcome == "restored backup 4, but the stack is NOT healthy"
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("tgram://123456789:AAHbotTokenSecret/12345", "AAHbotTokenSecret"),
+        ("pover://userkeysecret@apptokensecret", "apptokensecret"),
+        ("json://hook:notifypass@127.0.0.1:8080/fleet", "notifypass"),
+    ],
+)
+def test_notify_urls_are_shown_in_apprise_privacy_form(url: str, secret: str) -> None:
+    import apprise
+
+    from tui_upgrader.ops.notify.send import hidden_parts, shown
+
+    where = shown(url, apprise.Apprise.instantiate(url))
+    assert secret not in where and where.split("://")[0] == url.split("://")[0]
+    assert secret in hidden_parts(url, where)  # masked in anything a receiver says
+    assert shown("nosuch://token-in-host/x", None) == "nosuch://..."

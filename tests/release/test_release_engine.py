@@ -13,7 +13,14 @@ from typing import Any
 import docker
 import pytest
 
-from tests.support.engine import ComposeProject, ImageFactory, free_port, unique_name
+from tests.support.engine import (
+    ComposeProject,
+    ImageFactory,
+    config_digest,
+    free_port,
+    run_output,
+    unique_name,
+)
 from tests.support.release_trees import write_tree, zip_names, zip_read
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import EngineUnavailableError
@@ -50,13 +57,10 @@ def test_built_image_tar_loads_and_runs(
     events = _load(docker_client, tar)
 
     assert any(e.get("stream", "").strip() == f"Loaded image: {ref}" for e in events)
-    assert docker_client.images.get(ref).id == image_id_of(tar)
-    out = docker_client.containers.run(ref, ["busybox", "true"], remove=True, network_mode="none")
+    assert config_digest(docker_client, ref) == image_id_of(tar)
+    out = run_output(docker_client, ref, ["busybox", "true"])
     assert out == b""
-    assert (
-        docker_client.containers.run(ref, ["cat", "/etc/v"], remove=True, network_mode="none")
-        == b"42\n"
-    )
+    assert run_output(docker_client, ref, ["cat", "/etc/v"]) == b"42\n"
 
 
 @pytest.mark.engine
@@ -76,7 +80,7 @@ def test_images_are_saved_from_the_engine_when_the_folder_has_none(
     assert f"docker/images/{name}" in zip_names(full)
     saved = tmp_path / "saved.tar"
     saved.write_bytes(zip_read(full, f"docker/images/{name}"))
-    assert image_id_of(saved) == two.image_id
+    assert image_id_of(saved) == config_digest(docker_client, two.ref)
     with tarfile.open(saved) as tar:
         fh = tar.extractfile("manifest.json")
         assert fh is not None and json.loads(fh.read())[0]["RepoTags"] == [two.ref]

@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -144,3 +145,46 @@ def test_serve_command_prints_its_url_and_stops_on_ctrl_c(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_dotfiles_temp_files_and_malformed_paths(
+    release_server: ReleaseServer, release_dir: Path, package: bytes
+) -> None:
+    (release_dir / ".env").write_text("SECRET=1\n")
+    (release_dir / ".git").mkdir()
+    (release_dir / ".git" / "config").write_text("[core]\n")
+    (release_dir / "pkg" / "next.zip.part").write_bytes(b"half")
+    (release_dir / "pkg" / ".manifest.json.x1.tmp").write_bytes(b"{")
+    for path in ("/.env", "/.git/config", "/pkg/next.zip.part", "/pkg/.manifest.json.x1.tmp"):
+        assert raw_status(release_server, path) == 404, path
+    assert raw_status(release_server, "/pkg/a%00b.zip") == 400
+    assert raw_status(release_server, "/pkg/a%01b.zip") == 400
+    assert raw_status(release_server, "/pkg/docker-x86_64.zip") == 200
+
+
+def test_idle_connections_neither_hold_threads_nor_stop_it_answering(
+    release_server: ReleaseServer, package: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui_upgrader.ops.release import server as server_module
+
+    monkeypatch.setattr(server_module, "IDLE_TIMEOUT_S", 1.0, raising=False)
+    threads_before = threading.active_count()
+    idle = [
+        socket.create_connection((release_server.host, release_server.port)) for _ in range(300)
+    ]
+    try:
+        # A slow client that sent half a request holds one worker at most.
+        idle[0].sendall(b"GET /pkg/docker-x86_64.zip HTTP/1.1\r\n")
+        started = time.monotonic()
+        for _ in range(5):
+            assert raw_status(release_server, "/pkg/docker-x86_64.zip") == 200
+        assert time.monotonic() - started < 5
+        assert (
+            threading.active_count() - threads_before <= getattr(server_module, "WORKERS", 16) + 1
+        )
+        # Idle ones are closed after IDLE_TIMEOUT_S: recv sees the end of the stream.
+        idle[-1].settimeout(10)
+        assert idle[-1].recv(1) == b""
+    finally:
+        for sock in idle:
+            sock.close()

@@ -98,7 +98,7 @@ def test_health_failure_masks_container_logs_and_check_output() -> None:
     events: list[Event] = []
     bad = {"web": health.Verdict("unhealthy", "check failed: got s3cret-in-env", hopeless=True)}
     containers = {"web": [_Container(b"booting\nconnecting as admin:s3cret-in-env\n")]}
-    error = health._fail(bad, containers, 3.0, events.append)  # type: ignore[arg-type]
+    error = health._fail(bad, containers, 3.0, 3.0, events.append)  # type: ignore[arg-type]
     assert "s3cret-in-env" not in error.message and "s3cret-in-env" not in repr(events)
     assert "check failed: got ***" in error.message
     assert LogEvent("error", "web | connecting as admin:***") in events

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import docker
 import pytest
 
+from tests.stack.demo_cli import upgrade_demo
 from tests.support.engine import free_port
 from tests.support.sshd import SshEngine
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
@@ -126,16 +126,7 @@ def test_compose_goes_to_the_same_ssh_engine(
 
 def test_the_cli_reports_an_unreachable_ssh_engine_in_one_line(tmp_path: Path) -> None:
     layout = build_demo(tmp_path / "demo", port=free_port(), project="tuiup-remote")
-    env = {**os.environ, "DOCKER_HOST": _closed_ssh_url(), "TUI_UPGRADER_ARCH": "x86_64"}
-    where = ["--deploy-dir", str(layout.deploy_dir), "--manifest", str(layout.manifest)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui_upgrader", "upgrade", "--yes", "--json", *where],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    proc = upgrade_demo(layout, _closed_ssh_url(), "--json")
     assert proc.returncode != 0
     assert "Traceback" not in proc.stderr
     result = [line for line in proc.stdout.splitlines() if '"type": "result"' in line]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -12,17 +14,19 @@ import docker
 import pytest
 
 from tests.support.engine import (
+    BuiltImage,
     ComposeProject,
     ImageFactory,
     build_busybox_image,
+    config_digest,
     free_port,
     sleep_service,
     two_service_stack,
     web_service,
 )
-from tui_upgrader.core.errors import ComposeError, HealthGateError
+from tui_upgrader.core.errors import ComposeError, DockerError, HealthGateError
 from tui_upgrader.core.events import Event, LogEvent, ServiceEvent
-from tui_upgrader.core.stack import pin_ref
+from tui_upgrader.core.stack import StackSnapshot, pin_ref
 from tui_upgrader.ops.images.engine import image_id
 from tui_upgrader.ops.stack._internal.compose import Compose, discover_compose
 from tui_upgrader.ops.stack.real_docker import RealDocker
@@ -148,16 +152,24 @@ def test_service_crashing_after_start_fails_the_gate(
         assert {"restarting", "starting"} & set(_states(events)["crasher"])
 
 
+def _snapshot_of_a_running_stack(
+    client: docker.DockerClient, image_factory: ImageFactory, project: ComposeProject
+) -> tuple[BuiltImage, RealDocker, ComposeProject, StackSnapshot]:
+    """A two-service stack of a fresh image, up, and its snapshot (images pinned)."""
+    old = image_factory(tag="1.0.0")
+    project.write(two_service_stack(old.ref, free_port()))
+    real = RealDocker(client=client)
+    real.up(project.directory)
+    return old, real, project, real.snapshot(project.directory)
+
+
+@pytest.mark.compat
 def test_snapshot_then_retag_restores_the_old_image(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
-    old = image_factory(tag="1.0.0")
-    project = compose_project("snap")
-    project.write(two_service_stack(old.ref, free_port()))
-    real = RealDocker(client=docker_client)
-    real.up(project.directory)
-
-    snap = real.snapshot(project.directory)
+    old, real, project, snap = _snapshot_of_a_running_stack(
+        docker_client, image_factory, compose_project("snap")
+    )
     # A new release arrives under the same tag.
     new_id = build_busybox_image(docker_client, old.ref)
     image_factory.track(new_id)
@@ -173,16 +185,13 @@ def test_snapshot_then_retag_restores_the_old_image(
     assert image_id(docker_client, old.ref) == old.image_id
 
 
+@pytest.mark.compat
 def test_the_snapshot_pins_the_old_image_so_a_prune_cannot_take_the_way_back(
     docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
 ) -> None:
-    old = image_factory(tag="1.0.0")
-    project = compose_project("pin")
-    project.write(two_service_stack(old.ref, free_port()))
-    real = RealDocker(client=docker_client)
-    real.up(project.directory)
-
-    snap = real.snapshot(project.directory)
+    old, real, project, snap = _snapshot_of_a_running_stack(
+        docker_client, image_factory, compose_project("pin")
+    )
 
     assert image_id(docker_client, pin_ref(snap.project, "web")) == old.image_id
     # The release reuses the tag and the old containers go: only the pin holds the
@@ -195,6 +204,29 @@ def test_the_snapshot_pins_the_old_image_so_a_prune_cannot_take_the_way_back(
     real.restore_snapshot(snap)
 
     assert image_id(docker_client, old.ref) == old.image_id
+
+
+@pytest.mark.compat
+def test_a_pin_recorded_with_the_other_kind_of_image_id_still_rolls_back(
+    docker_client: docker.DockerClient, image_factory: ImageFactory, compose_project: MakeProject
+) -> None:
+    old, real, _project, snap = _snapshot_of_a_running_stack(
+        docker_client, image_factory, compose_project("kind")
+    )
+    # The ID the other store would have recorded: the config digest where the engine
+    # names images by manifest digest (containerd store), else a digest it never had.
+    config = config_digest(docker_client, old.ref)
+    other = config if config != old.image_id else "sha256:" + hashlib.sha256(b"m").hexdigest()
+    assert image_id(docker_client, other) is None
+    recorded = replace(snap, services=tuple(replace(s, image_id=other) for s in snap.services))
+    image_factory.track(build_busybox_image(docker_client, old.ref))  # the release's image
+
+    real.restore_snapshot(recorded)
+
+    assert image_id(docker_client, old.ref) == old.image_id
+    with pytest.raises(DockerError, match="no longer exists"):
+        gone = replace(recorded, project="tuitest-nopin")
+        real.restore_snapshot(gone)
 
 
 def test_compose_failure_is_one_line(
@@ -230,3 +262,29 @@ def test_project_name_comes_from_option_then_file_then_directory(
     (stack_dir / "compose.yaml").write_text(json.dumps(body))
     # .env is passed explicitly: its variables reach the model.
     assert Compose(cli, stack_dir).services()[0].image == "tuitest/x:7"
+
+
+def test_compose_gets_a_minimal_environment_so_no_stray_variable_wins_over_env(
+    compose_cli: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / ".env").write_text("TAG=7\n")
+    body = {"services": {"app": {"image": "tuitest/x:${TAG}-${STRAY:-none}"}}}
+    (stack_dir / "compose.yaml").write_text(json.dumps(body))
+    # Whatever root's shell (or a cron job) happens to export.
+    monkeypatch.setenv("TAG", "evil")
+    monkeypatch.setenv("STRAY", "token-from-the-shell")
+    assert Compose(discover_compose(), stack_dir).services()[0].image == "tuitest/x:7-none"
+
+
+def test_a_service_named_like_a_flag_is_a_name_to_compose_logs(
+    compose_cli: list[str], tmp_path: Path
+) -> None:
+    stack_dir = tmp_path / "stack"
+    stack_dir.mkdir()
+    (stack_dir / "compose.yaml").write_text(json.dumps({"services": {"app": {"image": "x"}}}))
+    compose = Compose(discover_compose(), stack_dir, "h25-flagname")
+    # Without "--", "-f" is --follow (of every service); with it, a service name.
+    with pytest.raises(ComposeError, match="no such service"):
+        compose.logs("-f", tail=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,3 +148,29 @@ def test_a_crash_loop_with_a_healthcheck_fails_without_waiting() -> None:
     }
     verdict = health.judge(attrs, health._Settle(lambda: 0.0), settle_s=5)
     assert verdict.state == "restarting" and verdict.hopeless
+
+
+def test_compose_config_is_read_once_per_version_of_the_files(tmp_path: Path) -> None:
+    """One run asks for the project name several times (snapshot, stop, start, gate):
+    an unchanged compose file is parsed once; a replaced one (apply renames) again."""
+    calls: list[str] = []
+
+    class Counting(Compose):
+        def run(self, *args: str, timeout_s: float | None = None) -> Any:
+            calls.append(args[0])
+            return type("P", (), {"stdout": '{"name": "shop", "services": {}}'})()
+
+    (tmp_path / "compose.yaml").write_text("services: {}\n", encoding="utf-8")
+    cache: dict[tuple[object, ...], dict[str, Any]] = {}
+    cli = ComposeCli(("docker", "compose"), "2.40.3", legacy=False)
+
+    def make() -> Compose:
+        return Counting(cli, tmp_path, engine=None, config_cache=cache)
+
+    assert make().project_name() == "shop" and make().project_name() == "shop"
+    assert calls == ["config"]
+    replacement = tmp_path / "new.yaml"
+    replacement.write_text("services: {}\nname: shop\n", encoding="utf-8")
+    replacement.replace(tmp_path / "compose.yaml")
+    make().project_name()
+    assert calls == ["config", "config"]

@@ -27,7 +27,7 @@ from typing import Any
 
 from tui_upgrader.core.errors import BackupError, DockerError, HealthGateError
 from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent, discard
-from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, StopReport
 from tui_upgrader.ops.ports import VerifyReport
 from tui_upgrader.ops.settings import Settings
 
@@ -53,6 +53,8 @@ class FakeDocker:
     hold: dict[str, threading.Event] = field(default_factory=dict)
     calls: list[tuple[str, str]] = field(default_factory=list)
     running: bool = True
+    # What ``stop_checked`` reports; None: every service stopped cleanly in 0.1 s.
+    stop_reports: list[StopReport] | None = None
     holding: threading.Event = field(default_factory=threading.Event)
 
     def _enter(self, name: str, arg: object = "", cancel: threading.Event | None = None) -> None:
@@ -77,6 +79,10 @@ class FakeDocker:
     def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
         self._enter("compose_services", project_dir)
         return list(self.services)
+
+    def compose_project(self, project_dir: Path) -> str:
+        self._enter("compose_project", project_dir)
+        return f"{project_dir.name}-project"
 
     def running_services(self, project_dir: Path) -> list[str]:
         self._enter("running_services", project_dir)
@@ -121,6 +127,16 @@ class FakeDocker:
         self._enter("down", project_dir)
         self.running = False
 
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        self._enter("stop_checked", project_dir)
+        was_running, self.running = self.running, False
+        if self.stop_reports is not None:
+            return list(self.stop_reports)
+        grace = min_grace_s or 10.0
+        return [
+            StopReport(s.name, f"{s.name}-1", 0, grace, 0.1) for s in self.services if was_running
+        ]
+
     def wait_healthy(
         self,
         project_dir: Path,
@@ -158,6 +174,7 @@ class FakeBackupRecord:
     exists: bool | None = None  # None = look at the file
     sha256: str | None = None
     deploy_dir: Path | None = None
+    note: str = ""
 
     @property
     def present(self) -> bool:
@@ -223,6 +240,7 @@ class FakeBackupStore:
             archive,
             sha256=hashlib.sha256(archive.read_bytes()).hexdigest(),
             deploy_dir=deploy_dir.resolve(),
+            note=note,
         )
         self.records[new_id] = record
         return record

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import shutil
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -74,3 +77,27 @@ def assert_refused(outcome: Outcome, channel: Channel, *needles: str) -> None:
         assert needle in outcome.error, outcome.error
     assert outcome.docker.called("down") == 0, outcome.docker.calls
     assert not channel.cached_package().exists()
+
+
+def channel_config(channel: Channel, **extra: object) -> Path:
+    s = channel.settings
+    values: dict[str, object] = {
+        "manifest": s.manifest,
+        "deploy_dir": str(s.deploy_dir),
+        "data_dir": str(s.data_dir),
+        "cache_dir": str(s.cache_dir),
+        **extra,
+    }
+    path = channel.tmp / "config.toml"
+    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
+    return path
+
+
+def cli_with_config(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tui_upgrader", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )

@@ -138,7 +138,9 @@ def backup_records(root: Path = BACKUPS_DIR) -> list[FakeBackupRecord]:
         path = root / f"{i:04d}-{kind}-{version}.tar.zst"
         size = 210_000_000 + i * 3_100_000
         created = NOW - timedelta(days=days)
-        return FakeBackupRecord(i, created, kind, version, size, status, path, present)
+        return FakeBackupRecord(
+            i, created, kind, version, size, status, path, present, deploy_dir=Path("/srv/demo")
+        )
 
     return [
         rec(1, 40, "manual", "1.3.0", present=False),

@@ -62,7 +62,15 @@ async def test_create_then_restore_data_only_through_the_modal(
         assert progress.outcome.tone == "success", progress.outcome
         assert progress.outcome.headline.startswith("Restored data of backup #1")
         await pilot.press("enter")
-        await wait_until(pilot, lambda: app.screen is backups)
+        # The deploy dir changed: a freshly loaded manifest with a new list on top.
+        await wait_until(
+            pilot, lambda: isinstance(app.screen, BackupsScreen) and app.screen is not backups
+        )
+        assert [type(s).__name__ for s in app.screen_stack][-2:] == [
+            "ManifestScreen",
+            "BackupsScreen",
+        ]
+        assert all(s is not progress for s in app.screen_stack)
 
     assert (deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
     assert (deploy / "app/server.sh").read_text() == "echo hand-edited\n"  # data only
@@ -114,3 +122,65 @@ async def test_pre_upgrade_backup_switch_reaches_the_runner(tmp_path: Path) -> N
         await pilot.press("y")
         await wait_until(pilot, lambda: ended(app))
     assert [plan.make_backup for plan in runner.plans] == [False]
+
+
+async def test_only_this_deploy_dirs_backups_and_a_foreign_restore_names_both(
+    tmp_path: Path,
+) -> None:
+    from dataclasses import replace
+
+    from tests.support.fakes import FakeBackupStore
+    from tests.support.ui_scenarios import backup_records
+
+    records = backup_records()
+    records[-1] = replace(records[-1], deploy_dir=Path("/srv/other"))  # #4, the newest
+    app = build_app(tmp_path, store=FakeBackupStore(tmp_path, records))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: loaded(app))
+        await pilot.press("b")
+        await wait_until(pilot, lambda: isinstance(app.screen, BackupsScreen))
+        screen = app.screen
+        assert isinstance(screen, BackupsScreen)
+        await wait_until(pilot, lambda: bool(screen.rows))
+        assert table_ids(screen) == ["#3", "#2", "#1"]
+        await pilot.press("a")
+        assert table_ids(screen) == ["#4", "#3", "#2", "#1"]
+        table = screen.query_one("#backups", DataTable)
+        assert str(table.get_row_at(0)[-1]) == "/srv/other"
+        table.move_cursor(row=0)
+        await pilot.pause()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        modal = app.screen
+        text = " ".join(str(s.render()) for s in modal.query(".dialog-line"))
+        assert "Backup #4 was taken of /srv/other." in text
+        assert "This deploy dir is /srv/demo" in text
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen is screen)
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmModal))
+        await pilot.press("y")  # named both paths and confirmed: the usual restore question
+        await wait_until(pilot, lambda: isinstance(app.screen, RestoreModal))
+
+
+async def test_a_missing_deploy_dir_is_said_before_anything_is_offered(tmp_path: Path) -> None:
+    from textual.widgets import Label
+
+    from tui_upgrader.ops.settings import Settings
+    from tui_upgrader.ui.screens.manifest import ManifestScreen
+
+    missing = tmp_path / "deploy-typo"
+    app = build_app(tmp_path, settings=Settings(deploy_dir=missing), check_deploy_dir=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ManifestScreen)
+        await wait_until(pilot, lambda: screen.problem is not None)
+        title = str(screen.query_one("#problem-title", Label).render())
+        assert title == "The deploy dir does not exist"
+        assert str(missing) in str(screen.problem)
+        await pilot.press("enter")
+        assert app.screen is screen  # nothing offered
+        assert not loaded(app)
+        missing.mkdir()
+        await pilot.press("r")
+        await wait_until(pilot, lambda: loaded(app))

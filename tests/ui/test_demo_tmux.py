@@ -9,140 +9,26 @@ polls the screen until a deadline; nothing waits for a fixed time.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
 import pytest
 
-from tests.support.engine import free_port, unique_name
+from tests.support.tmux import ROWS, Demo, started_demo
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import read_state
 
 pytestmark = pytest.mark.engine
 
-COLS, ROWS = 80, 24
-SCRIPT = Path(sys.executable).with_name("tui-upgrader")
 OVERALL = re.compile(r"Overall (\d+)%")
-
-
-@dataclass
-class Terminal:
-    socket: str
-    session: str = "demo"
-    seen: list[str] = field(default_factory=list)
-
-    def tmux(self, *args: str) -> str:
-        run = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, check=True
-        )
-        return run.stdout
-
-    def screen(self) -> str:
-        text = self.tmux("capture-pane", "-p", "-t", self.session)
-        self.seen.append(text)
-        return text
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.session, *keys)
-
-    def wait(self, what: str, check: Callable[[str], bool], timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if check(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}; the screen:\n{text}")
-            # The poll interval of a deadline-bounded condition, not a synchronisation.
-            time.sleep(0.03)
-
-    def wait_for(self, *needles: str, timeout: float = 60) -> str:
-        return self.wait(" and ".join(needles), lambda t: all(n in t for n in needles), timeout)
-
-
-def _need_tmux() -> None:
-    if shutil.which("tmux") is None:
-        reason = "tmux is not installed (scripts/setup_engine.sh installs it)"
-        if os.environ.get("CI"):
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-
-
-@dataclass
-class Demo:
-    term: Terminal
-    deploy: Path
-    project: str
 
 
 @pytest.fixture
 def demo(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[Demo]:
-    _need_tmux()
-    project = unique_name("tuitmux")
-    home = tmp_path / "terminal-home"
-    home.mkdir()
-    root = tmp_path / "demo"
-    env = {
-        "HOME": str(home),
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "TERM": "xterm-256color",
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "COLORTERM": "truecolor",
-    }
-    for key in ("DOCKER_HOST", "DOCKER_CONFIG", "TUI_UPGRADER_ARCH"):
-        if key in os.environ:
-            env[key] = os.environ[key]
-    command = [
-        "env",
-        "-i",
-        *(f"{k}={v}" for k, v in env.items()),
-        str(SCRIPT),
-        "demo",
-        "--dir",
-        str(root),
-        "--port",
-        str(free_port()),
-        "--project",
-        project,
-    ]
-    term = Terminal(socket=unique_name("tuitmux-sock"))
-    term.tmux(
-        "-f", "/dev/null", "new-session", "-d", "-s", term.session,
-        "-x", str(COLS), "-y", str(ROWS), *command,
-    )  # fmt: skip
-    term.tmux("set-option", "-t", term.session, "remain-on-exit", "on")
-    try:
-        yield Demo(term, root / "deploy", project)
-    finally:
-        with contextlib.suppress(subprocess.CalledProcessError):
-            term.tmux("kill-server")
-        _remove_demo(docker_client, root / "deploy", project)
-
-
-def _remove_demo(client: docker.DockerClient, deploy: Path, project: str) -> None:
-    """Only what this test created: its project's containers, network and images."""
-    if deploy.is_dir():
-        subprocess.run(
-            ["docker", "compose", "-p", project, "down", "--timeout", "2"],
-            cwd=deploy,
-            capture_output=True,
-            check=False,
-        )
-    for image in client.images.list():
-        for tag in image.tags:
-            if tag.startswith((f"{project}/", f"tui-upgrader/previous:{project}-")):
-                with contextlib.suppress(docker.errors.DockerException):
-                    client.images.remove(tag, force=True)
+    with started_demo(tmp_path, docker_client) as running:
+        yield running
 
 
 def overall_values(screens: list[str]) -> list[int]:

@@ -46,7 +46,7 @@ async def fed(tmp_path: Path, chunks: list[list[Event]]) -> list[Seen]:
                 Seen(
                     screen.query_one(OverallBar).text,
                     screen.query_one(OverallBar).downtime,
-                    screen.overall.view(app.deps.clock.monotonic()).fraction,
+                    screen.model.snapshot().overall.fraction if screen.model else 0.0,
                     [str(line) for line in screen.query_one(EventLog).lines],
                     str(screen.query_one(LayerList).render()),
                     str(screen.query_one(ServiceList).render()),

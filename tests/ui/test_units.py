@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,21 +16,22 @@ from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     FORWARD_STEPS,
     LayerEvent,
-    LogEvent,
     ProgressEvent,
     ResultEvent,
+    ServiceEvent,
     Step,
+    StepEvent,
 )
+from tui_upgrader.core.run_model import RunModel
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.backup_rows import rows_from_records
-from tui_upgrader.ui.bridge import ThrottledEmit
-from tui_upgrader.ui.messages import UpgradeEvent
 from tui_upgrader.ui.operations import Operation, describe
 from tui_upgrader.ui.planview import plan_steps, touched
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.journal import journal_lines
 from tui_upgrader.ui.widgets.big_text import render_big
 from tui_upgrader.ui.widgets.layer_list import layer_line
+from tui_upgrader.ui.widgets.status_line import Timing, status_text
 from tui_upgrader.ui.widgets.transfer_bar import RateMeter
 
 DL = Step.DOWNLOADING_UPDATE
@@ -43,37 +45,51 @@ class Clock:
         return self.t
 
 
-def test_progress_messages_coalesce_per_transfer_only() -> None:
-    a = UpgradeEvent(ProgressEvent(DL, 10, 100))
-    b = UpgradeEvent(ProgressEvent(DL, 20, 100))
-    other_step = UpgradeEvent(ProgressEvent(Step.CREATING_BACKUP, 5, 100))
-    log = UpgradeEvent(LogEvent("info", "x"))
-    layer1 = UpgradeEvent(LayerEvent("img", "l1", "loading", 1, 9))
-    layer2 = UpgradeEvent(LayerEvent("img", "l2", "loading", 1, 9))
-    assert b.can_replace(a)
-    assert not other_step.can_replace(a)
-    assert not log.can_replace(UpgradeEvent(LogEvent("info", "y")))
-    assert not b.can_replace(log)
-    assert not layer2.can_replace(layer1)
-    assert UpgradeEvent(LayerEvent("img", "l1", "loading", 5, 9)).can_replace(layer1)
-
-
-def test_throttle_holds_bursts_and_flushes_before_other_events() -> None:
-    posted: list[object] = []
+def test_the_run_model_keeps_the_newest_figures_and_counts_what_it_was_fed() -> None:
     clock = Clock()
-    emit = ThrottledEmit(lambda m: posted.append(m.event), max_rate=10, monotonic=clock)
-    for done in range(0, 1000, 10):  # 100 chunks within the same instant
-        emit(ProgressEvent(DL, done, 1000))
-    assert posted == [ProgressEvent(DL, 0, 1000)]
-    clock.t = 0.2
-    emit(ProgressEvent(DL, 995, 1000))
-    assert posted[-1] == ProgressEvent(DL, 995, 1000)
-    emit(ProgressEvent(DL, 996, 1000))  # held
-    emit(LogEvent("info", "step done"))  # flushes the held count first
-    assert posted[-2:] == [ProgressEvent(DL, 996, 1000), LogEvent("info", "step done")]
-    emit(ProgressEvent(DL, 1000, 1000))  # a finished transfer is never held
-    assert posted[-1] == ProgressEvent(DL, 1000, 1000)
-    assert emit.posted == len(posted) == 5
+    model = RunModel(FORWARD_STEPS, clock)
+    for done in range(0, 1000, 10):  # a burst: stored, nothing posted anywhere
+        model.feed(ProgressEvent(DL, done, 1000))
+    model.feed(LayerEvent("img", "l1", "loading", 5, 9))
+    model.feed(LayerEvent("img", "l1", "loading", 9, 9))
+    snap = model.snapshot()
+    assert snap.version == 102
+    assert snap.transfer == ProgressEvent(DL, 990, 1000)
+    assert snap.layers == (LayerEvent("img", "l1", "loading", 9, 9),)
+    assert model.snapshot().version == snap.version  # nothing new, nothing to draw
+
+
+def test_the_run_model_says_services_up_only_after_the_health_gate() -> None:
+    model = RunModel(FORWARD_STEPS, Clock())
+    assert model.snapshot().services_state == "unknown"
+    model.feed(StepEvent(Step.STOPPING_SERVICES, "started"))
+    assert model.snapshot().services_state == "down"
+    model.feed(StepEvent(Step.STARTING_SERVICES, "finished"))
+    model.feed(ServiceEvent("web", "healthy"))  # one service's verdict is not the gate's
+    assert model.snapshot().services_state == "down"
+    model.feed(StepEvent(Step.VERIFYING_SERVICES, "failed"))
+    model.feed(StepEvent(Step.ROLLING_BACK, "started"))
+    assert model.snapshot().services_state == "rolling-back"
+    assert "services up" not in status_text(
+        Timing(down_from=1.0),
+        5.0,
+        running=True,
+        critical=True,
+        cancelling=False,
+        services=model.snapshot().services_state,
+    )
+    model.feed(StepEvent(Step.VERIFYING_SERVICES, "finished"))
+    assert model.snapshot().services_state == "up"
+
+
+def test_a_failed_or_cancelled_job_never_shows_a_full_bar() -> None:
+    clock = Clock()
+    model = RunModel(FORWARD_STEPS, clock)
+    model.feed(StepEvent(Step.CHECKING_UPDATES, "finished"))
+    clock.t = 3.0
+    model.end(ResultEvent.failure(RuntimeError("cancelled")))
+    view = model.snapshot().overall
+    assert view.finished and view.failed and view.fraction < 1.0
 
 
 def test_rate_meter_speed_and_eta_from_the_clock() -> None:
@@ -190,7 +206,7 @@ def test_journal_lines_and_backup_rows() -> None:
     records = sc.backup_records()
     rows = rows_from_records(reversed(records))
     assert [r.id for r in rows] == [4, 3, 2, 1]  # newest first, whatever the input order
-    assert rows[-1].cells(sc.NOW)[-1] == "MISSING"
+    assert rows[-1].cells(sc.NOW)[-2] == "MISSING"
     assert rows[0].cells(sc.NOW + timedelta(hours=1))[3] == "8 hours ago"
 
 
@@ -262,3 +278,12 @@ def test_a_resume_that_ended_in_a_rollback_is_not_a_success() -> None:
     outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert (outcome.tone, outcome.exit_code) == ("failure", EXIT_FAILED)
     assert outcome.headline == "Recovery failed: rolled back to 1.0.0"
+
+
+def test_an_unclean_stop_is_a_line_of_the_outcome() -> None:
+    result = replace(sx.SUCCESS, unclean_stop=("db",))
+    outcome = describe(_op(), result, Path("/l"), cancelled=False, stopped=True)
+    assert outcome.tone == "success"
+    assert any(
+        "Not shut down cleanly during the stop (killed): db" in line for line in outcome.lines
+    )

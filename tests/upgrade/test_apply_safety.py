@@ -108,3 +108,32 @@ def test_files_reach_the_disk_before_the_stop_and_before_the_journal_moves_on(
         (staged, False, Step.EXTRACTING_UPDATE, "1.0.0.0"),
         (env.deploy, True, Step.APPLYING_UPDATE, "1.0.0.0"),  # installed, before moving on
     ]
+
+
+def test_a_patch_never_deletes_through_a_link_an_earlier_release_shipped(env: Env) -> None:
+    # 1.0.0 shipped ``cache`` -> ``data`` (a keep path); the patch "deletes cache/db".
+    write_tree(env.deploy, {"data/db": "the admin's data"})
+    (env.deploy / "cache").symlink_to("data")
+    before = tree(env.deploy)
+    result = run_patch(
+        env,
+        {"app/app.txt": "patched"},
+        PatchOperations(replace_files=("app/app.txt",), delete_files=("cache/db",)),
+    )
+    assert not result.success and not result.rolled_back
+    assert "cache is a symbolic link" in (result.error or "")
+    assert env.docker.called("down") == 0
+    assert tree(env.deploy) == before and (env.deploy / "data/db").read_text() == "the admin's data"
+
+
+def test_a_patch_never_writes_through_a_link_out_of_the_deploy_dir(env: Env) -> None:
+    outside = env.tmp / "etc"
+    outside.mkdir()
+    (env.deploy / "conf").symlink_to(outside)
+    result = run_patch(
+        env,
+        {"conf/cron.d/evil": "* * * * * root sh"},
+        PatchOperations(replace_files=("conf/cron.d/evil",)),
+    )
+    assert not result.success and "conf is a symbolic link" in (result.error or "")
+    assert list(outside.iterdir()) == []

@@ -56,7 +56,10 @@ def test_a_foreign_image_is_refused_before_the_stop(
         engine = engine_architecture()
         mine = docker_arch(engine)
         other = "arm64" if mine != "arm64" else "amd64"
-        foreign = _foreign_image_tar("h1926-arch/extra:1", other)
+        # The tag the release's compose file runs: the archive-tag check (#25) lets it
+        # through, so what refuses it is the architecture.
+        tag = env.layout.images[manifest["version"]]
+        foreign = _foreign_image_tar(tag, other)
         _add_to_package(package, "docker/images/extra.tar", foreign)
         digest = "sha256:" + hashlib.sha256(package.read_bytes()).hexdigest()
         for entry in (manifest["packages"]["full"], *manifest["platforms"].values()):
@@ -67,6 +70,7 @@ def test_a_foreign_image_is_refused_before_the_stop(
             name: (c.id, c.attrs["State"]["StartedAt"]) for name, c in env.containers().items()
         }
         tree_before = env.tree()
+        tagged_before = sorted(str(i.id) for i in docker_client.images.list(name=tag))
 
         # No override: the architecture comes from the engine (`docker info`).
         _code, checked, _err = env.cli("check", "--json", env={"TUI_UPGRADER_ARCH": ""})
@@ -77,7 +81,7 @@ def test_a_foreign_image_is_refused_before_the_stop(
         assert result["type"] == "result" and not result["success"], events[-3:]
         assert code == 1 and not result["rolled_back"]
         error = result["error"]
-        assert "h1926-arch/extra:1" in error and other in error and mine in error, error
+        assert tag in error and other in error and mine in error, error
         assert "\n" not in error and "nothing was stopped" in error
         steps = {e["step"] for e in events if e["type"] == "step" and e["state"] == "started"}
         assert "StoppingServices" not in steps
@@ -86,4 +90,4 @@ def test_a_foreign_image_is_refused_before_the_stop(
         }
         assert after == before and set(env.running_images()) == set(before)
         assert env.tree() == tree_before
-        assert docker_client.images.list(name="h1926-arch/extra") == []
+        assert sorted(str(i.id) for i in docker_client.images.list(name=tag)) == tagged_before

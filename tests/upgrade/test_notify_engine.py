@@ -41,9 +41,9 @@ def test_an_upgrade_is_announced_and_a_dead_receiver_changes_nothing(
     assert result["type"] == "result" and result["success"] is True
     assert str(read_state(env.deploy).version) == "1.1.0.1"
     warnings = [e["message"] for e in events if e["type"] == "log" and e["level"] == "warning"]
-    assert f"notification to form://127.0.0.1:{down}/... failed: " in "\n".join(warnings)
+    assert f"notification to form://127.0.0.1:{down}/gone failed: " in "\n".join(warnings)
     assert (
-        f"notification to form://127.0.0.1:{down}/... failed"
+        f"notification to form://127.0.0.1:{down}/gone failed"
         in (log_dir / "tui-upgrader.log").read_text()
     )
 

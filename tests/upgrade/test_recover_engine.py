@@ -36,7 +36,10 @@ from tui_upgrader.ui.screens.progress import ProgressScreen
 
 pytestmark = pytest.mark.engine
 
-RESULT_KEYS = {"type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error"}
+RESULT_KEYS = {
+    "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error",
+    "unclean_stop",
+}  # fmt: skip
 
 
 @pytest.fixture

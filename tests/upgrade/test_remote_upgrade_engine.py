@@ -23,6 +23,7 @@ def env(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[EngineEn
         yield e
 
 
+@pytest.mark.compat
 def test_an_upgrade_over_ssh(env: EngineEnv, ssh_engine: SshEngine) -> None:
     old = env.running_images()
     log_dir = env.tmp / "log"

@@ -251,3 +251,16 @@ def test_installed_files_get_the_install_time_not_the_package_time(env: Env) -> 
     assert env.run(env.manifest("1.1.0", pkg, sha)).success
     assert (env.deploy / "app/app.txt").stat().st_mtime >= before
     assert (env.deploy / "docker-compose.yml").stat().st_mtime >= before
+
+
+def test_a_live_env_that_is_not_utf8_is_one_line_before_any_stop(env: Env) -> None:
+    (env.deploy / ".env").write_bytes(b"SECRET=\xff\xfe\n")
+    before = tree(env.deploy)
+    pkg = env.tmp / "p.zip"
+    sha = make_zip(pkg, NEW_FILES)
+    result = env.run(env.manifest("1.1.0", pkg, sha))
+    assert not result.success and not result.rolled_back
+    assert ".env: not UTF-8 text (byte 7)" in (result.error or ""), result.error
+    assert "UnicodeDecodeError" not in (result.error or "")
+    assert env.docker.called("down") == 0 and env.docker.called("stop") == 0
+    assert tree(env.deploy) == before

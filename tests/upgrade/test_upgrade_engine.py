@@ -14,6 +14,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import docker
 import pytest
@@ -49,6 +50,7 @@ def _store_offering_110(env: EngineEnv) -> Path:
     return out
 
 
+@pytest.mark.compat
 def test_full_then_patch_upgrade_over_http(env: EngineEnv) -> None:
     data_before = _data_digest(env.deploy)
     old_images = env.running_images()
@@ -64,7 +66,12 @@ def test_full_then_patch_upgrade_over_http(env: EngineEnv) -> None:
     assert finished == [s.value for s in FORWARD_STEPS]
     layers = [e for e in events if e["type"] == "layer"]
     assert layers and all(e["phase"] == "loading" for e in layers)
-    assert any(e["total"] and e["done"] == e["total"] for e in layers)
+    last: dict[tuple[str, str], dict[str, Any]] = {}
+    for e in layers:
+        last[e["image"], e["layer"]] = e
+    # Each layer of the archive, on either store (the containerd store sends no
+    # per-layer load events: the bytes sent drive it), ends at its full size.
+    assert len(last) >= 2 and all(e["total"] and e["done"] == e["total"] for e in last.values())
     assert str(read_state(env.deploy).version) == "1.1.0.0"
     assert _data_digest(env.deploy) == data_before, "data/ is kept byte for byte"
     new_images = env.running_images()
@@ -93,6 +100,7 @@ def test_full_then_patch_upgrade_over_http(env: EngineEnv) -> None:
     assert env.running_images()["web"] == expected
 
 
+@pytest.mark.compat
 def test_unhealthy_release_rolls_back_to_the_identical_tree(env: EngineEnv) -> None:
     before = env.tree()
     old_images = env.running_images()
@@ -186,9 +194,19 @@ KILL_POINTS = [
     ("VerifyingServices:end", "resume"),
     ("CleaningUp", "rollback"),
 ]
+# Also run on Docker 26 (both stores): a rollback after the load, a resume, a rollback
+# of started services (old images re-tagged, old containers back).
+COMPAT_KILLS = {("LoadingImages", "rollback"), ("ApplyingUpdate:end", "resume"),
+                ("StartingServices:end", "rollback")}  # fmt: skip
 
 
-@pytest.mark.parametrize(("point", "mode"), KILL_POINTS, ids=[f"{p}-{m}" for p, m in KILL_POINTS])
+@pytest.mark.parametrize(
+    ("point", "mode"),
+    [
+        pytest.param(p, m, id=f"{p}-{m}", marks=[pytest.mark.compat] * ((p, m) in COMPAT_KILLS))
+        for p, m in KILL_POINTS
+    ],
+)
 def test_sigkill_then_recover_is_exactly_old_or_new(env: EngineEnv, point: str, mode: str) -> None:
     old_tree = env.tree()
     old_images = env.running_images()

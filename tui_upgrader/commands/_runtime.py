@@ -60,12 +60,22 @@ def confirm(
         raise CancelledError(_("{what} cancelled; nothing was changed").format(what=what))
 
 
-def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable[[], None]) -> T:
+def run_cancellable(
+    work: Callable[[threading.Event], T],
+    on_interrupt: Callable[[], None],
+    *,
+    critical: Callable[[], bool] = lambda: False,
+) -> T:
     """Run ``work`` in a thread; Ctrl-C sets its cancel event instead of killing it.
 
     The engine decides what a cancel means (nothing after the stop), so the
-    process never dies half-way through an apply.
+    process never dies half-way through an apply. While ``critical()`` is true
+    (the stack is stopped) an interrupt cancels nothing: it is refused with the
+    line that says the job continues in this process and how to follow it.
     """
+    from tui_upgrader.ops.job_thread import continues_line
+    from tui_upgrader.ops.logsetup import log_file
+
     cancel = threading.Event()
     box: dict[str, T] = {}
     failure: list[BaseException] = []
@@ -77,6 +87,9 @@ def run_cancellable(work: Callable[[threading.Event], T], on_interrupt: Callable
             failure.append(exc)
 
     def handler(_signum: int, _frame: FrameType | None) -> None:
+        if critical():
+            print(continues_line(log_file()), file=sys.stderr, flush=True)
+            return
         cancel.set()
         on_interrupt()
 

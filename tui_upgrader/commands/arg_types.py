@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import ConfigError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.settings import check_path_text
+from tui_upgrader.ops.settings import PROJECT_NAME, check_path_text
 
 
 def path_arg(text: str) -> Path:
@@ -92,3 +92,14 @@ def port(text: str) -> int:
             _("invalid port {text!r}: expected 0 to 65535").format(text=text[:40])
         )
     return value
+
+
+def project(text: str) -> str:
+    """A compose project name, by compose's own rule."""
+    if not PROJECT_NAME.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            _(
+                "{text!r} is not a compose project name (lower-case letters, digits, - and _)"
+            ).format(text=text[:40])
+        )
+    return text

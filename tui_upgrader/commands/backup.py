@@ -20,6 +20,7 @@ from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.text import shorten
+from tui_upgrader.ops.deploy_dirs import same_dir
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
@@ -70,6 +71,14 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--start", action="store_true", help=_("restore: start the stack after"))
     parser.add_argument("--note", default="", help=_("create: a note stored with the backup"))
+    parser.add_argument(
+        "--all", action="store_true", help=_("list: backups of every deploy dir, not only this one")
+    )
+    parser.add_argument(
+        "--other-deploy-dir",
+        action="store_true",
+        help=_("restore: allow a backup taken of another deploy dir (named in the question)"),
+    )
     parser.set_defaults(func=run)
 
 
@@ -80,7 +89,14 @@ def _check_args(args: argparse.Namespace) -> None:
         )
     if args.action not in NEEDS_ID and args.id is not None:
         raise InputError(_("backup {action}: takes no ID").format(action=args.action))
-    for flag, action in (("data_only", "restore"), ("start", "restore"), ("stop", "create")):
+    only = (
+        ("data_only", "restore"),
+        ("start", "restore"),
+        ("stop", "create"),
+        ("all", "list"),
+        ("other_deploy_dir", "restore"),
+    )
+    for flag, action in only:
         if getattr(args, flag) and args.action != action:
             raise InputError(
                 _("--{flag} only applies to `backup {action}`").format(
@@ -92,7 +108,18 @@ def _check_args(args: argparse.Namespace) -> None:
 def _table(records: list[BackupRecord]) -> str:
     if not records:
         return _("No backups yet (`tui-upgrader backup create`).")
-    rows = [(_("ID"), _("KIND"), _("VERSION"), _("CREATED"), _("SIZE"), _("STATUS"), _("FILE"))]
+    rows = [
+        (
+            _("ID"),
+            _("KIND"),
+            _("VERSION"),
+            _("CREATED"),
+            _("SIZE"),
+            _("STATUS"),
+            _("FILE"),
+            _("DEPLOY DIR"),
+        )
+    ]
     for r in records:
         rows.append(
             (
@@ -103,6 +130,7 @@ def _table(records: list[BackupRecord]) -> str:
                 display.size(r.size) if r.size is not None else "-",
                 display.backup_word(r.status),
                 _("present") if r.archive_exists() else _("missing"),
+                display.short_path(r.deploy_dir),
             )
         )
     # Cells, not characters: a CJK heading is two columns per character.
@@ -145,6 +173,8 @@ def execute(
         emit = TextPrinter(stderr)
     if args.action == "list":
         records = store.list()
+        if not args.all:
+            records = [r for r in records if same_dir(r.deploy_dir, deploy)]
         out({"backups": [r.to_json() for r in records]}, _table(records))
         return 0
     if args.action == "create":
@@ -221,6 +251,17 @@ def execute(
         age=display.age(record.created),
         source=record.deploy_dir,
     )
+    if not same_dir(record.deploy_dir, deploy):
+        if not args.other_deploy_dir:
+            raise InputError(
+                _(
+                    "backup {id} was taken of {source}, not of {deploy}: nothing was changed; "
+                    "to restore it into {deploy} anyway, add --other-deploy-dir"
+                ).format(id=record.id, source=record.deploy_dir, deploy=deploy)
+            )
+        question = _("Backup {id} was taken of ANOTHER deploy dir, {source}. {question}").format(
+            id=record.id, source=record.deploy_dir, question=question
+        )
     confirm(question, assume_yes=args.yes, what=_("restore"), stdin=stdin, stderr=stderr)
     stopped = restore_backup(
         store, docker, record.id, deploy, data_only=args.data_only, start=args.start, emit=emit

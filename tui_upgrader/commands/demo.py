@@ -29,6 +29,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help=_("with --headless: JSON events"))
     parser.add_argument(
         "--project",
+        type=arg_types.project,
         default=None,
         help=_("compose project (and image repository) name, to run beside another demo"),
     )
@@ -36,7 +37,9 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from tui_upgrader.core.events import Step
     from tui_upgrader.demo.session import prepare_demo
+    from tui_upgrader.ops.job_thread import CriticalWatch
     from tui_upgrader.ops.stack.real_docker import RealDocker
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import load_decision
@@ -50,16 +53,17 @@ def run(args: argparse.Namespace) -> int:
         if not args.headless:
             from tui_upgrader.ui.launch import run_tui
 
-            return run_tui(args, settings=settings, needs_setup=False)
+            return run_tui(args, settings=settings, needs_setup=False, reload_settings=None)
         from tui_upgrader.ops.upgrade.runner import run_upgrade
 
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
         ports = Ports(docker=RealDocker(project_name=settings.project_name))
-        emit = printer(args.json)
+        watch = CriticalWatch(printer(args.json), Step.STOPPING_SERVICES)
         result = run_cancellable(
-            lambda cancel: run_upgrade(upgrade, ports, emit, cancel),
+            lambda cancel: run_upgrade(upgrade, ports, watch, cancel),
             lambda: print(_("\ncancelling if nothing has been stopped yet"), file=sys.stderr),
+            critical=lambda: watch.critical,
         )
         return 0 if result.success else result.exit_code
     finally:

@@ -63,7 +63,9 @@ def run(args: argparse.Namespace) -> int:
         settings, plan.manifest, plan.decision, make_backup=not args.no_backup
     )
     ports = Ports(docker=RealDocker(project_name=settings.project_name))
-    emit = printer(args.json)
+    from tui_upgrader.ops.job_thread import CriticalWatch
+
+    emit = CriticalWatch(printer(args.json), Step.STOPPING_SERVICES)
 
     def interrupted() -> None:
         print(
@@ -75,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         )
 
     result = run_cancellable(
-        lambda cancel: run_upgrade(upgrade_plan, ports, emit, cancel), interrupted
+        lambda cancel: run_upgrade(upgrade_plan, ports, emit, cancel),
+        interrupted,
+        critical=lambda: emit.critical,
     )
     return result.exit_code if not result.success else 0
 

@@ -85,3 +85,31 @@ _BACKUP_WORDS = Translated(
 def backup_word(value: str) -> str:
     """A backup's kind or status for a person; the catalogue keeps the raw value (JSON)."""
     return _BACKUP_WORDS.get(value, value.replace("_", " "))
+
+
+def short_path(path: object, width: int = 40, *, home: str | None = None) -> str:
+    """A path for a narrow screen: ``~`` for the home dir, then ``…`` in the middle.
+
+    The start (which tree) and the end (which file) are what tell paths apart;
+    the middle is dropped first. ``home`` defaults to ``$HOME``.
+    """
+    import os
+
+    text = str(path)
+    home = os.environ.get("HOME", "") if home is None else home
+    if home and home != "/" and (text == home or text.startswith(home.rstrip("/") + "/")):
+        text = "~" + text[len(home.rstrip("/")) :]
+    if cells(text) <= width or width < 5:
+        return text
+    keep = width - 1
+    head, tail = keep // 3, keep - keep // 3
+    start, end = "", ""
+    for c in text:
+        if cells(start + c) > head:
+            break
+        start += c
+    for c in reversed(text):
+        if cells(c + end) > tail:
+            break
+        end = c + end
+    return f"{start}…{end}"

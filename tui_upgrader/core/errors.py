@@ -123,12 +123,20 @@ class EngineUnavailableError(DockerError):
     """No Docker engine answers."""
 
 
+class EngineVersionError(DockerError):
+    """The engine speaks no Engine API version the tool was tested with."""
+
+
 class ComposeError(DockerError):
     """``docker compose`` failed or is missing."""
 
 
 class HealthGateError(DockerError):
     """Services did not become healthy in time."""
+
+
+class UncleanStopError(DockerError):
+    """A service was killed during the stop and ``unclean_stop = "refuse"``."""
 
 
 class JournalError(OperationError):

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from tui_upgrader.core.errors import RollbackFailedError, error_text, exit_code_of
+from tui_upgrader.core.i18n import _
 
 
 class Step(enum.StrEnum):
@@ -154,13 +155,16 @@ class ResultEvent:
     # and the TUI (the JSON's ``error`` says both in one line).
     put_back: tuple[str, ...] = ()
     not_restored: tuple[str, ...] = ()
+    # Services killed during the stop (their files were not shut down cleanly).
+    unclean_stop: tuple[str, ...] = ()
     # The failure the rollback was for, without what the rollback could not do
     # (``error`` says both): set when the rollback failed too.
     cause: str | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # Exactly the contract's keys: consumers may compare the whole object.
-        # Downtime is in state.toml's history; the rest is in the log events.
+        # Exactly the contract's keys (plus ``unclean_stop``, service names,
+        # always present): consumers may compare the whole object. Downtime is
+        # in state.toml's history; the rest is in the log events.
         return {
             "type": "result",
             "success": self.success,
@@ -169,7 +173,17 @@ class ResultEvent:
             "backup_id": self.backup_id,
             "rolled_back": self.rolled_back,
             "error": self.error,
+            "unclean_stop": list(self.unclean_stop),
         }
+
+    def unclean_stop_text(self) -> str:
+        """One sentence for the text output, the TUI and notifications ("" if none)."""
+        if not self.unclean_stop:
+            return ""
+        return _(
+            "Not shut down cleanly during the stop (killed): {services}; the "
+            "pre-upgrade backup is crash-consistent."
+        ).format(services=", ".join(self.unclean_stop))
 
     @classmethod
     def failure(

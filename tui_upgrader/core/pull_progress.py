@@ -6,6 +6,10 @@ The engine's stream is lossy by design: each layer transfer keeps only its
 with no ``Downloading`` line in between. A layer must still show up, and
 still finish, so every terminal status closes every phase it implies.
 A phase that finished without a reported size ends as ``done == total == 0``.
+
+The containerd image store (Docker 26) sends no ``Extracting`` and no ``Pull
+complete`` at all: it unpacks while it pulls and ends with a ``Status:`` line.
+``finish`` closes every phase of every layer once the stream ended well.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 from tui_upgrader.core.events import LayerEvent, LayerPhase
 
 _PROGRESS: dict[str, LayerPhase] = {"Downloading": "downloading", "Extracting": "extracting"}
+_PHASES: tuple[LayerPhase, ...] = ("downloading", "extracting")
 # A terminal status closes these phases, in this order.
 _CLOSES: dict[str, tuple[LayerPhase, ...]] = {
     "Download complete": ("downloading",),
@@ -45,6 +50,11 @@ class PullProgress:
         if status in _CLOSES:
             return [e for phase in _CLOSES[status] for e in self._close(layer, phase)]
         return []
+
+    def finish(self) -> list[LayerEvent]:
+        """The pull succeeded: whatever the engine left open is done."""
+        layers = dict.fromkeys(layer for layer, _phase in self._latest)
+        return [e for layer in layers for phase in _PHASES for e in self._close(layer, phase)]
 
     def _update(
         self, layer: str, phase: LayerPhase, done: int, total: int | None

@@ -1,4 +1,9 @@
-"""Masking ``.env`` values in text that leaves the process (logs, events, errors).
+"""Masking secrets in text that leaves the process (logs, events, errors, output).
+
+Two rules, applied together by ``Redactor.redact``: every URL loses its
+userinfo and the values of its query and fragment (``redact_urls``: a manifest
+URL ``https://user:pass@host/m.json?token=t`` and every package URL resolved
+against it), and the ``.env`` values below.
 
 Container logs, compose's stderr and health-check output are copied into the
 log file, the ``--json`` stream and the result's ``error``; a service that
@@ -12,12 +17,13 @@ Pure: text in, text out. Callers read the files (``ops.logsetup``).
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import threading
 from collections.abc import Iterable
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from tui_upgrader.core.envfile import ASSIGNMENT
 
@@ -27,6 +33,8 @@ if TYPE_CHECKING:
     from tui_upgrader.core.events import Event, ResultEvent
 
 MASK = "***"
+# A URL runs to the next space or quote; trailing punctuation ends the sentence, not the URL.
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s\"'<>`]*[^\s\"'<>`.,:;!?)\]]")
 # Shorter values ("1", "yes", "443") would mask ordinary words and numbers;
 # so would flags and port numbers, which are settings, not secrets.
 MIN_SECRET_LEN = 4
@@ -35,25 +43,39 @@ _INLINE_COMMENT = re.compile(r"\s+#")
 _ESCAPE = re.compile(r"\\(.)")
 
 
-def _quoted(rest: str) -> list[str]:
-    """The value between the quotes (and, for double quotes, unescaped)."""
-    quote = rest[0]
-    body = rest[1:]
-    end = -1
+def _close_index(rest: str) -> int:
+    """Where the quote opening ``rest`` closes (in ``rest[1:]``), or -1."""
+    quote, body = rest[0], rest[1:]
     i = 0
     while i < len(body):
         if quote == '"' and body[i] == "\\":
             i += 2
             continue
         if body[i] == quote:
-            end = i
-            break
+            return i
         i += 1
-    raw = body if end < 0 else body[:end]  # unclosed: a multi-line value starts here
+    return -1
+
+
+def _quoted(rest: str) -> list[str]:
+    """The value between the quotes (and, for double quotes, unescaped)."""
+    end = _close_index(rest)
+    raw = rest[1:] if end < 0 else rest[1 : end + 1]
     found = [raw]
-    if quote == '"':
+    if rest[0] == '"':
         found.append(_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else m.group(1), raw))
     return found
+
+
+def _multiline(rest: str, following: list[str]) -> str:
+    """A quoted value not closed on its line runs on to its closing quote
+    (compose reads such values: a PEM key, a certificate)."""
+    joined = rest
+    for line in following:
+        if _close_index(joined) >= 0:
+            break
+        joined += "\n" + line
+    return joined
 
 
 def env_values(text: str) -> set[str]:
@@ -63,7 +85,8 @@ def env_values(text: str) -> set[str]:
     disagree on ``a #b``); quoted ones without their quotes.
     """
     found: set[str] = set()
-    for line in text.splitlines():
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
         match = ASSIGNMENT.match(line)
         if match is None or line.lstrip().startswith("#"):
             continue
@@ -71,10 +94,12 @@ def env_values(text: str) -> set[str]:
         if not rest:
             continue
         if rest[0] in "\"'":
-            found.update(_quoted(rest))
+            found.update(_quoted(_multiline(rest, lines[i + 1 :])))
         else:
             found.add(rest)
             found.add(_INLINE_COMMENT.split(rest, maxsplit=1)[0].strip())
+    # A multi-line value may be printed one line at a time.
+    found |= {line for value in found for line in value.splitlines()}
     # JSON output (compose config, structured app logs) escapes quotes and backslashes.
     found |= {json.dumps(v)[1:-1] for v in found}
     return {
@@ -82,6 +107,48 @@ def env_values(text: str) -> set[str]:
         for v in found
         if len(v.strip()) >= MIN_SECRET_LEN and not _NOT_SECRET.fullmatch(v.strip())
     }
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its userinfo and with every query and fragment value masked.
+
+    ``https://u:p@h/a?token=x&v=1#frag`` -> ``https://***@h/a?token=***&v=***#***``.
+    """
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    authority, tail = rest[:cut], rest[cut:]
+    userinfo, at, host = authority.rpartition("@")
+    # An ssh:// URL names a login, never a password (ssh takes none there): kept,
+    # the admin needs it to see which account was tried.
+    if at and not (scheme.lower() == "ssh" and ":" not in userinfo):
+        authority = MASK + "@" + host
+    tail, hash_sep, fragment = tail.partition("#")
+    path, query_sep, query = tail.partition("?")
+    if query:
+        query = "&".join(
+            f"{key}={MASK}" if eq else MASK
+            for key, eq, _value in (part.partition("=") for part in query.split("&"))
+        )
+    return f"{scheme}://{authority}{path}{query_sep}{query}{hash_sep}{MASK if fragment else ''}"
+
+
+# C0 (but newline and tab), DEL and C1: a manifest's "release notes" with ESC
+# sequences could retitle the terminal, hide lines or fake a prompt.
+_CONTROLS = {c: f"\\x{c:02x}" for c in (*range(0x20), 0x7F, *range(0x80, 0xA0)) if c not in (9, 10)}
+
+
+def escape_controls(text: str) -> str:
+    """``text`` with every terminal control character shown as ``\\xNN``."""
+    return text.translate(_CONTROLS)
+
+
+def redact_urls(text: str) -> str:
+    """Every URL in ``text`` as ``redact_url`` shows it."""
+    if "://" not in text:
+        return text
+    return _URL.sub(lambda m: redact_url(m.group(0)), text)
 
 
 def _pattern(values: frozenset[str]) -> re.Pattern[str]:
@@ -119,16 +186,15 @@ class Redactor:
             self._values = merged
 
     def redact(self, text: str) -> str:
-        pattern = self._pattern  # read once: ``add`` may swap it from another thread
-        if pattern is None or not text:
+        if not text:
             return text
-        return pattern.sub(MASK, text)
+        text = redact_urls(text)
+        pattern = self._pattern  # read once: ``add`` may swap it from another thread
+        return text if pattern is None else pattern.sub(MASK, text)
 
     def event(self, event: Event) -> Event:
         """The event with its free text masked (the same object when nothing is);
         progress events carry no free text."""
-        if self._pattern is None:
-            return event
         from tui_upgrader.core.events import LogEvent, ResultEvent, ServiceEvent, StepEvent
 
         if isinstance(event, LogEvent):
@@ -156,3 +222,31 @@ class Redactor:
         return replace(
             result, error=masked, cause=cause, put_back=put_back, not_restored=not_restored
         )
+
+
+class RedactingStream(io.TextIOBase):
+    """A text stream that writes through ``redact_urls`` and ``escape_controls``:
+    stdout and stderr of a command, so no printed line (``check``, stage lines,
+    errors, events) carries a URL's credentials or a terminal escape sequence,
+    whichever code printed it."""
+
+    def __init__(self, inner: TextIO) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def write(self, text: str) -> int:
+        self.inner.write(escape_controls(redact_urls(text)))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.inner, "encoding", "utf-8")

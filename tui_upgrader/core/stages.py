@@ -35,6 +35,8 @@ class Stage(enum.StrEnum):
     PULL_START = "pull_start"
     STOP = "stop"
     STOPPED = "stopped"
+    STOP_UNCLEAN = "stop_unclean"
+    STOP_SLOW = "stop_slow"
     BACKUP_START = "backup_start"
     BACKUP_DONE = "backup_done"
     START = "start"
@@ -80,6 +82,16 @@ STAGES: dict[Stage, StageText] = {
     Stage.PULL_START: StageText("🐳", N_("pulling {image} for service {service}")),
     Stage.STOP: StageText("🛑", N_("stopping services: {services}")),
     Stage.STOPPED: StageText("🛑", N_("containers stopped: {services}")),
+    Stage.STOP_UNCLEAN: StageText(
+        "💥",
+        N_("not shut down cleanly: {service}; its files are crash-consistent at best"),
+        "warning",
+    ),
+    Stage.STOP_SLOW: StageText(
+        "🐢",
+        N_("slow stop: {service}; give it a longer stop_grace_period or stop_timeout_s"),
+        "warning",
+    ),
     Stage.BACKUP_START: StageText("💾", N_("creating the pre-upgrade backup of {path}")),
     Stage.BACKUP_DONE: StageText("✅", N_("backup created, id {backup_id}: {path}")),
     Stage.START: StageText("🚀", N_("starting services of {path}")),

@@ -307,7 +307,11 @@ def build_busybox_image_tar(
 
 
 def image_id_of(tar_path: Path) -> str:
-    """``sha256:<hex>`` of the (first) image in a ``docker save`` tar: what the engine calls it."""
+    """``sha256:<hex>`` of the (first) image's config in a ``docker save`` tar.
+
+    The classic store's image ID; the containerd store names images by their
+    manifest digest instead (README: Docker engines and image stores).
+    """
     with tarfile.open(tar_path) as tar:
         manifest_member = tar.extractfile("manifest.json")
         if manifest_member is None:

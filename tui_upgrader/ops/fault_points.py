@@ -5,8 +5,9 @@
 (``ApplyingUpdate``, ``ApplyingUpdate:end``), a move of the apply step
 (``apply-move-3``), a moment of a backup or restore (``create-writing``,
 ``restore-before-swap``). ``TUI_UPGRADER_TEST_PAUSE_AT=name`` holds at a step
-until it is cancelled. Both prove what a kill or a Ctrl-C leaves, with no
-timing games; unset (always, outside tests) they cost one environment lookup.
+until it is cancelled (or ``TUI_UPGRADER_TEST_PAUSE_UNTIL=file`` exists).
+Both prove what a kill or a Ctrl-C leaves, with no timing games; unset
+(always, outside tests) they cost one environment lookup.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ import logging
 import os
 import signal
 import threading
+import time
 
 logger = logging.getLogger(__name__)
 
 CRASH_HOOK_ENV = "TUI_UPGRADER_TEST_CRASH_AT"
 PAUSE_HOOK_ENV = "TUI_UPGRADER_TEST_PAUSE_AT"
+# With the pause hook: hold only until this file exists (the test releases it).
+PAUSE_UNTIL_ENV = "TUI_UPGRADER_TEST_PAUSE_UNTIL"
 
 _passes: dict[str, int] = {}
 
@@ -42,4 +46,8 @@ def pause_point(name: str, cancel: threading.Event) -> None:
     """Hold here until cancelled when ``PAUSE_HOOK_ENV`` names this point."""
     if os.environ.get(PAUSE_HOOK_ENV) == name:
         logger.warning("test pause hook holding at %s", name)
-        cancel.wait(120)
+        until = os.environ.get(PAUSE_UNTIL_ENV)
+        deadline = time.monotonic() + 120
+        while not cancel.wait(0.05 if until else 120) and time.monotonic() < deadline:
+            if until and os.path.exists(until):
+                break

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
+
+from tui_upgrader.core.errors import ConfigError
+from tui_upgrader.core.i18n import _
 
 
 def fsync_dir(path: Path) -> None:
@@ -64,7 +68,54 @@ def atomic_write_text(path: Path, text: str, mode: int = 0o600) -> None:
 
 
 def private_dir(path: Path) -> Path:
-    """Create (or tighten) a directory only root may read: backups, state."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """Create (or tighten) a directory only its owner may read: backups, state, trust.
+
+    Missing levels are made one at a time, 0700. The directory itself and
+    every level made here must be a real directory (not a symlink) owned by
+    this user: a dir another local user owns, or a link one planted, would let
+    them choose where a root process writes. Raises ``ConfigError`` naming it.
+    """
+    missing: list[Path] = []
+    probe = path
+    while not os.path.lexists(probe) and probe.parent != probe:
+        missing.append(probe)
+        probe = probe.parent
+    _check_no_link_above(probe)  # before anything is made through a link
+    for level in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(level, 0o700)
+    for level in [path, *missing[1:]]:
+        _check_owned_dir(level)
+    os.chmod(path, 0o700)  # checked above: a real dir of ours
     return path
+
+
+def _check_no_link_above(path: Path) -> None:
+    absolute = Path(os.path.abspath(path))
+    if os.path.realpath(absolute) == str(absolute):
+        return
+    for level in (*reversed(absolute.parents), absolute):
+        if level.is_symlink():
+            raise ConfigError(
+                _("{path}: reached through the symbolic link {link}; refusing it").format(
+                    path=path, link=level
+                )
+            )
+
+
+def _check_owned_dir(path: Path) -> None:
+    st = os.lstat(path)
+    if stat.S_ISLNK(st.st_mode):
+        raise ConfigError(
+            _("{path}: a symbolic link; refusing to keep private files through it").format(
+                path=path
+            )
+        )
+    if not stat.S_ISDIR(st.st_mode):
+        raise ConfigError(_("{path}: not a directory").format(path=path))
+    if st.st_uid != os.geteuid():
+        raise ConfigError(
+            _(
+                "{path}: owned by uid {owner}, not by this user (uid {uid}); refusing to use it"
+            ).format(path=path, owner=st.st_uid, uid=os.geteuid())
+        )

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.paths import STATE_DIR_NAME
-from tui_upgrader.core.redact import Redactor, env_values
+from tui_upgrader.core.redact import Redactor, env_values, escape_controls
 from tui_upgrader.ops.settings import Settings, default_log_dir, load_settings
 
 logger = logging.getLogger(__name__)
@@ -70,12 +70,10 @@ class RedactingFilter(logging.Filter):
     """Masks secrets in the message, the traceback and the stack of each record."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        redactor = _active
-        if not redactor:
-            return True
+        redactor = _active  # URLs are masked even when .env has no values
         try:
             message = record.getMessage()
-            masked = redactor.redact(message)
+            masked = escape_controls(redactor.redact(message))
             if masked != message:
                 record.msg, record.args = masked, ()
             if record.exc_info and not record.exc_text:

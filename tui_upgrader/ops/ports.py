@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit
-from tui_upgrader.core.stack import ServiceSpec, StackSnapshot
+from tui_upgrader.core.stack import ServiceSpec, StackSnapshot, StopReport
 from tui_upgrader.ops.settings import Settings
 
 
@@ -62,6 +62,10 @@ class DockerPort(Protocol):
         """Services of the compose file in ``project_dir`` (via ``compose config``)."""
         ...
 
+    def compose_project(self, project_dir: Path) -> str:
+        """The compose project the stack in ``project_dir`` runs as."""
+        ...
+
     def running_services(self, project_dir: Path) -> list[str]:
         """Names of services with a running container."""
         ...
@@ -87,6 +91,10 @@ class DockerPort(Protocol):
     def up(self, project_dir: Path) -> None: ...
 
     def down(self, project_dir: Path) -> None: ...
+
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        """Stop (containers kept) and say how each running container ended."""
+        ...
 
     def wait_healthy(
         self,

@@ -28,6 +28,7 @@ from tui_upgrader.ops.fsutil import atomic_write_bytes
 logger = logging.getLogger(__name__)
 
 APP_NAME = "tui-upgrader"
+UNCLEAN_STOP_CHOICES = ("warn", "refuse")
 
 
 def config_path() -> Path:
@@ -58,6 +59,9 @@ class Settings:
     # written by `tui-upgrader trust`); unsigned repositories only with allow_unsigned.
     trusted_root: Path | None = None
     allow_unsigned: bool = False
+    # What a release newly asks of the host (privileged, binds of host paths...): a warning
+    # before the stop, or with this set a refusal.
+    refuse_new_host_access: bool = False
     # Never replaced or deleted by an upgrade: the original client's protected names.
     keep_paths: tuple[str, ...] = (
         "data",
@@ -83,6 +87,11 @@ class Settings:
     # health gate
     health_timeout_s: float = 120.0
     health_settle_s: float = 10.0
+    # stop: the compose file's stop_grace_period per service, at least this long (None: as is)
+    stop_timeout_s: float | None = None
+    # a service SIGKILLed during the stop: "warn" (go on, say so everywhere) or "refuse"
+    # (start the unchanged old stack again, exit 1)
+    unclean_stop: str = "warn"
     # None = follow the environment (LANGUAGE / LC_ALL / LC_MESSAGES / LANG)
     language: str | None = None
     # Apprise URLs told about every finished upgrade, rollback and restore
@@ -137,7 +146,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "backup_keep": (0, 100000),
     "backup_level": (1, 22),
 }
-_PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
+PROJECT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,62}")
 # Linux's PATH_MAX and NAME_MAX: longer names fail in the OS with ENAMETOOLONG.
 PATH_MAX = 4096
 NAME_MAX = 255
@@ -209,7 +218,7 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
                 _("{source}: {key}: expected true or false").format(source=source, key=key)
             )
         return value
-    if isinstance(default, float):
+    if isinstance(default, float) or key == "stop_timeout_s":
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ConfigError(
                 _("{source}: {key}: expected a non-negative number").format(source=source, key=key)
@@ -225,7 +234,7 @@ def _coerce(source: str, key: str, value: Any, default: Any) -> Any:
         return value
     if not isinstance(value, str):
         raise ConfigError(_("{source}: {key}: expected a string").format(source=source, key=key))
-    if key == "project_name" and not _PROJECT_NAME.fullmatch(value):
+    if key == "project_name" and not PROJECT_NAME.fullmatch(value):
         # Compose's own rule; refused here rather than by `docker compose` mid-upgrade.
         raise ConfigError(
             _(
@@ -270,6 +279,10 @@ def load_settings(
         if values.get("backup_codec", "zstd") not in ("zstd", "gzip"):
             raise ConfigError(
                 _("{path}: backup_codec: expected 'zstd' or 'gzip'").format(path=path)
+            )
+        if values.get("unclean_stop", "warn") not in UNCLEAN_STOP_CHOICES:
+            raise ConfigError(
+                _("{path}: unclean_stop: expected 'warn' or 'refuse'").format(path=path)
             )
         if values.get("language", ENGLISH) not in LANGUAGES:
             raise ConfigError(

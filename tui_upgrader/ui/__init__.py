@@ -1,1 +1,1 @@
-"""The Textual front end: the app, its screens and widgets, and the bridge to worker threads."""
+"""The Textual front end: the app, its screens and widgets (they read the job's run model)."""

@@ -58,6 +58,8 @@ class UpgraderApp(App[int]):
         self.make_backup = True
         self.exit_code = EXIT_OK
         self.theme = deps.theme
+        # The job still running when quit was confirmed: run_tui waits for it.
+        self.left_running: ProgressScreen | None = None
 
     # --- start-up ---------------------------------------------------------------------
 
@@ -168,12 +170,14 @@ class UpgraderApp(App[int]):
             return
         if not busy.critical:
             busy.request_cancel()
+            self.left_running = busy
             self.exit(self.exit_code)
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
                 logger.warning("quit confirmed during the critical section")
+                self.left_running = busy
                 self.exit(self.exit_code)
 
         from tui_upgrader.ui.screens.confirm import ConfirmModal

@@ -28,6 +28,8 @@ class BackupRow:
     status: str
     present: bool
     path: Path
+    deploy_dir: Path | None = None  # the deploy dir it was taken of (None: unknown)
+    ours: bool = True  # taken of this deploy dir
 
     def cells(self, now: datetime) -> tuple[str, ...]:
         return (
@@ -38,6 +40,7 @@ class BackupRow:
             display.size(self.size) if self.size is not None else "-",
             display.backup_word(self.status),
             _("yes") if self.present else _("MISSING"),
+            display.short_path(self.deploy_dir, 28) if self.deploy_dir else "?",
         )
 
 
@@ -50,6 +53,7 @@ COLUMNS = (
     (N_("Size"), "size"),
     (N_("Status"), "status"),
     (N_("File"), "file"),
+    (N_("Deploy dir"), "deploy"),
 )
 
 
@@ -61,7 +65,12 @@ def _version(value: str | None) -> str:
     return value
 
 
-def rows_from_records(records: Iterable[BackupRecordView]) -> list[BackupRow]:
+def rows_from_records(
+    records: Iterable[BackupRecordView], deploy_dir: Path | None = None
+) -> list[BackupRow]:
+    """Rows newest first; ``ours`` compares each record's deploy dir with ``deploy_dir``."""
+    from tui_upgrader.ops.deploy_dirs import same_dir
+
     rows = [
         BackupRow(
             id=r.id,
@@ -73,6 +82,8 @@ def rows_from_records(records: Iterable[BackupRecordView]) -> list[BackupRow]:
             # Looks at the disk for real records: we are in a worker.
             present=r.archive_exists(),
             path=r.archive_path,
+            deploy_dir=r.deploy_dir,
+            ours=deploy_dir is None or same_dir(r.deploy_dir, deploy_dir),
         )
         for r in records
     ]

@@ -96,3 +96,6 @@ class UiDeps:
     needs_setup: bool = False
     config_file: Path | None = None  # shown by the first-run wizard
     theme: str = "textual-dark"
+    # Say so before anything is offered when the deploy dir does not exist
+    # (off for the fakes, whose fixed on-screen paths are not on this disk).
+    check_deploy_dir: bool = False

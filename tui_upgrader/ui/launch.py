@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import Plan
+    from tui_upgrader.ui.screens.progress import ProgressScreen
 
 
 def _docker(settings: Settings) -> DockerPort:
@@ -115,6 +116,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
         "config_file": config_file,
         "write_config": write_config,
         "reload_settings": reload_settings,
+        "check_deploy_dir": True,
     }
     values.update(overrides)
     return UiDeps(**values)
@@ -134,14 +136,43 @@ def run_tui(args: argparse.Namespace, **overrides: Any) -> int:
 
     app = UpgraderApp(real_deps(args, **overrides))
     code = app.run()
-    if app.busy_operation() is not None:
-        # Quit was confirmed during the critical section: the engine thread
-        # finishes (or rolls back) before the interpreter exits.
-        print(
-            _(
-                "tui-upgrader: the upgrade is finishing in the background; "
-                "do not kill this process. The log is {path}"
-            ).format(path=app.deps.log_path),
-            file=sys.stderr,
-        )
+    busy = app.left_running
+    if busy is not None:
+        return finish_after_quit(busy, app.deps.log_path)
     return int(code or 0)
+
+
+def finish_after_quit(screen: ProgressScreen, log_path: Path) -> int:
+    """Quit while a job runs: the terminal is back; the job ends in this process.
+
+    After the stop (critical) the job finishes or rolls back and every
+    interrupt is refused with the same line; before it, quit asked the job to
+    cancel, which it does at its next safe point. Either way the outcome is
+    printed as the TUI would have shown it, and is the exit code.
+    """
+    from tui_upgrader.ops.job_thread import continues_line, wait_refusing_interrupts
+    from tui_upgrader.ui.operations import describe
+
+    job, watch = screen.job, screen.engine_watch
+    if job is None or watch is None:
+        return 1
+    line = continues_line(log_path)
+    if watch.critical:
+        print(line, file=sys.stderr, flush=True)
+    else:
+        print(_("tui-upgrader: cancelling at the next safe point..."), file=sys.stderr, flush=True)
+    wait_refusing_interrupts(job.is_alive, job.join, line)
+    result = job.result
+    if result is None:
+        return 1
+    outcome = describe(
+        screen.operation,
+        result,
+        log_path,
+        cancelled=screen.cancel_requested,
+        stopped=watch.stopped,
+    )
+    print("tui-upgrader: " + outcome.headline, file=sys.stderr)
+    for text in outcome.lines:
+        print("  " + text, file=sys.stderr)
+    return outcome.exit_code

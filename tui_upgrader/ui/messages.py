@@ -13,39 +13,21 @@ if TYPE_CHECKING:
     from tui_upgrader.ui.backup_rows import BackupRow
 
 
-def _progress_key(event: Event) -> tuple[object, ...] | None:
-    # Imported here: the first screen's messages need no event vocabulary.
-    from tui_upgrader.core.events import LayerEvent, ProgressEvent
-
-    if isinstance(event, ProgressEvent):
-        return ("progress", event.step)
-    if isinstance(event, LayerEvent):
-        return ("layer", event.image, event.layer, event.phase)
-    return None
-
-
 @dataclass
 class UpgradeEvent(Message):
-    """One engine event (step, progress, layer, service, log or result)."""
+    """A discrete engine event: a step or a log line (bytes, layers and services
+    go to the run model, ``core.run_model``, which the screen reads on a timer)."""
 
     event: Event
     """The core event, unchanged."""
 
-    def can_replace(self, message: Message) -> bool:
-        # A burst of byte counts for the same transfer collapses to the newest;
-        # step, log and result events are never dropped.
-        if not isinstance(message, UpgradeEvent):
-            return False
-        key = _progress_key(self.event)
-        return key is not None and key == _progress_key(message.event)
-
 
 @dataclass
 class JobEnded(Message):
-    """The worker thread returned (posted after the last UpgradeEvent)."""
+    """The job thread returned: the one signal that an operation ended."""
 
     result: ResultEvent
-    """What the operation ended with (also emitted as an UpgradeEvent)."""
+    """What the operation ended with."""
 
 
 @dataclass
@@ -62,6 +44,8 @@ class PlanFailed(Message):
 
     error: Exception
     """An UpgraderError (NetworkError, ManifestError, ...) or an unexpected one."""
+    title: str = ""
+    """What cannot be used, when it is not the manifest (the deploy dir, the config)."""
 
 
 @dataclass

@@ -92,6 +92,8 @@ def describe(
         took.append(_("Downtime {duration}.").format(duration=display.duration(result.downtime_s)))
     if result.backup_id is not None and op.kind in ("upgrade", "recover"):
         took.append(_("Pre-upgrade backup #{id}.").format(id=result.backup_id))
+    if result.unclean_stop:
+        took.append(result.unclean_stop_text())
     log = _("Log file: {path}").format(path=log_path)
     if result.success:
         headline = {

@@ -112,9 +112,10 @@ def plan_steps(decision: Decision, settings: Settings, *, make_backup: bool) -> 
         Step.CREATING_BACKUP: backup,
         Step.APPLYING_UPDATE: _apply_text(decision, settings),
         Step.STARTING_SERVICES: _("start the services with the new compose file"),
-        Step.VERIFYING_SERVICES: _("all services healthy within {gate}; downtime ends").format(
-            gate=gate
-        ),
+        Step.VERIFYING_SERVICES: _(
+            "all services healthy within {gate} (or sooner: healthcheck start_period "
+            "+ retries); downtime ends"
+        ).format(gate=gate),
         Step.CLEANING_UP: _("remove staging; keep the newest {count} backups").format(
             count=settings.backup_keep
         ),

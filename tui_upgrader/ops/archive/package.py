@@ -28,6 +28,18 @@ logger = logging.getLogger(__name__)
 
 MAX_MEMBERS = 200_000
 MAX_TOTAL_BYTES = 64 * 1024**3
+# The declared bound on how much a package may inflate: releases (text, image
+# layers) stay far below 100:1; a zip bomb does not. Small packages may use
+# up to RATIO_FLOOR whatever their ratio.
+MAX_UNPACK_RATIO = 100
+RATIO_FLOOR = 256 * 1024**2
+
+
+def unpack_limit(archive_size: int) -> int:
+    """The most a package of ``archive_size`` bytes may unpack to."""
+    return min(MAX_TOTAL_BYTES, max(RATIO_FLOOR, MAX_UNPACK_RATIO * archive_size))
+
+
 PREFIX = "docker/"
 
 
@@ -72,7 +84,7 @@ def unpack(archive: Path, dest: Path, cancel: threading.Event | None = None) -> 
         error_type=PackageError,
         label=archive.name,
         max_members=MAX_MEMBERS,
-        max_total_bytes=MAX_TOTAL_BYTES,
+        max_total_bytes=unpack_limit(archive.stat().st_size),
         cancel=cancel,
     )
     _fresh(dest)

@@ -14,6 +14,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import threading
 import time
 from collections.abc import Callable
@@ -39,7 +40,7 @@ from tui_upgrader.core.throttle import RateGate
 from tui_upgrader.ops.download._internal.hashing import HashPipe, sha256_file
 from tui_upgrader.ops.download._internal.resume_meta import discard_partial, part_path
 from tui_upgrader.ops.download._internal.transfer import Transfer, TransferContext
-from tui_upgrader.ops.fsutil import fsync_dir
+from tui_upgrader.ops.fsutil import fsync_dir, private_dir
 from tui_upgrader.ops.http import RetryPolicy, make_client
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
@@ -182,6 +183,31 @@ def _commit(dest: Path) -> None:
     discard_partial(dest)
 
 
+def _open_regular(source: Path) -> tuple[int, int]:
+    """An open descriptor on ``source`` and its size; anything but a regular file is refused.
+
+    Opened non-blocking, so a FIFO cannot hang the open itself; the check is on
+    the descriptor (fstat), so the file cannot be swapped after it.
+    """
+    try:
+        fd = os.open(source, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        raise DownloadError(
+            _("{source}: cannot read package: {strerror}").format(
+                source=source, strerror=exc.strerror
+            )
+        ) from exc
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise DownloadError(
+            _("{source}: not a regular file (a device, FIFO or directory is refused)").format(
+                source=source
+            )
+        )
+    return fd, st.st_size
+
+
 def _copy_local(
     source: Path,
     dest: Path,
@@ -191,27 +217,26 @@ def _copy_local(
     cancel: threading.Event,
     expected_from: str = MANIFEST,
 ) -> DownloadResult:
-    """Copy from a local path through the same hash + verify path as HTTP."""
-    try:
-        size = source.stat().st_size
-    except OSError as exc:
-        raise DownloadError(
-            _("{source}: cannot read package: {strerror}").format(
-                source=source, strerror=exc.strerror
-            )
-        ) from exc
-    check_free_space(dest.parent, size, dest.name)
+    """Copy from a local path through the same hash + verify path as HTTP.
+
+    The copy stops one byte past the signed (or declared) length, or the
+    file's own size when nothing declares one: a file that grows (or is
+    replaced by an endless one) cannot fill the disk.
+    """
+    fd, size = _open_regular(source)
+    limit = (expected_size if expected_size is not None else size) + 1
+    check_free_space(dest.parent, min(size, limit), dest.name)
     part = part_path(dest)
     pipe = HashPipe()
     done = 0
     try:
-        with source.open("rb") as src, part.open("wb") as out:
+        with os.fdopen(fd, "rb") as src, part.open("wb") as out:
             os.fchmod(out.fileno(), 0o600)
-            while block := src.read(COPY_BLOCK):
+            while done < limit and (block := src.read(min(COPY_BLOCK, limit - done))):
                 out.write(block)
                 pipe.feed(block)
                 done += len(block)
-                progress(done, size)
+                progress(done, expected_size if expected_size is not None else size)
                 if cancel.is_set():
                     raise CancelledError(_("copy of {source} cancelled").format(source=source))
             out.flush()
@@ -258,7 +283,7 @@ def download(
     cancel = cancel or threading.Event()
     progress = _Progress(emit, step, dest.name)
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(dest.parent)
     except OSError as exc:
         raise DownloadError(
             _("{parent}: cannot create: {strerror}").format(

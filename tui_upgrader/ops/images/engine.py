@@ -26,7 +26,8 @@ from docker.tls import TLSConfig
 from docker.utils import parse_repository_tag
 from docker.utils.config import find_config_file
 
-from tui_upgrader.core.errors import DockerError, EngineUnavailableError
+from tui_upgrader.core.engine_api import choose_api_version
+from tui_upgrader.core.errors import DockerError, EngineUnavailableError, EngineVersionError
 from tui_upgrader.core.i18n import _
 
 logger = logging.getLogger(__name__)
@@ -197,19 +198,53 @@ def connect(
 ) -> docker.DockerClient:
     """A client for the engine DOCKER_HOST or the current context names.
 
-    The API version is negotiated with the engine, never pinned. ``ssh://``
+    The API version is the engine's newest, capped at the newest tested
+    (core.engine_api: a clear error when the engine is too old or too new). ``ssh://``
     engines go through paramiko (the SDK's own transport): unlike the SDK's
     shell-out to ``ssh`` it never prompts and never writes to the terminal the
     TUI owns, and its failures say why.
     """
     target = target or resolve_engine()
+    client = _connect(target, timeout_s, None)
+    chosen = _api_version(client, target)
+    if chosen != client.api.api_version:
+        client.close()
+        client = _connect(target, timeout_s, chosen)
+    logger.info(
+        "connected to Docker engine at %s (API %s)", target.describe(), client.api.api_version
+    )
+    return client
+
+
+def _api_version(client: docker.DockerClient, target: EngineTarget) -> str:
+    """The engine's newest API version capped at the newest tested (core.engine_api)."""
+    try:
+        answer: dict[str, Any] = client.api.version(api_version=False)
+    except Exception as exc:  # as in _connect: whatever the transport raises
+        client.close()
+        raise unavailable(target, exc) from exc
+    server_max = str(answer.get("ApiVersion") or client.api.api_version)
+    server_min = answer.get("MinAPIVersion")
+    try:
+        return choose_api_version(
+            server_max, str(server_min) if server_min else None, target.describe()
+        )
+    except EngineVersionError:
+        client.close()
+        raise
+
+
+def _connect(target: EngineTarget, timeout_s: int, version: str | None) -> docker.DockerClient:
+    """Open and ping; ``version`` None: the engine's newest (docker-py asks it)."""
     try:
         if target.context is not None:
             client = docker.DockerClient(
-                base_url=target.host, tls=target.tls or False, timeout=timeout_s
+                base_url=target.host, tls=target.tls or False, timeout=timeout_s, version=version
             )
         else:  # DOCKER_HOST, with DOCKER_TLS_VERIFY / DOCKER_CERT_PATH as the CLI reads them
-            client = docker.from_env(timeout=timeout_s, environment=target.environ(os.environ))
+            client = docker.from_env(
+                version=version, timeout=timeout_s, environment=target.environ(os.environ)
+            )
         client.ping()
     except docker.errors.DockerException as exc:
         if "paramiko" in str(exc):
@@ -222,9 +257,6 @@ def connect(
     except Exception as exc:  # socket errors via requests, paramiko's SSHException ...
         logger.debug("connecting to %s", target.describe(), exc_info=True)
         raise unavailable(target, exc) from exc
-    logger.info(
-        "connected to Docker engine at %s (API %s)", target.describe(), client.api.api_version
-    )
     return client
 
 

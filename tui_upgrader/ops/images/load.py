@@ -42,6 +42,7 @@ from tui_upgrader.ops.images.engine import (
     normalise_ref,
     tag_image,
 )
+from tui_upgrader.ops.images.load_check import unpack_error, verify_loaded
 
 logger = logging.getLogger(__name__)
 
@@ -193,10 +194,13 @@ def load_image_tar(
                         ids.append(line.removeprefix("Loaded image ID:").strip())
                     elif line.startswith("Loaded image:"):
                         refs.append(line.removeprefix("Loaded image:").strip())
+                    elif (failed := unpack_error(line)) is not None:
+                        raise DockerError(f"{what}: {failed}")
                     elif line.strip():
                         logger.info("%s: %s", what, line.strip())
     if not refs and not ids:
         raise DockerError(_("{what}: the engine reported no image loaded").format(what=what))
+    verify_loaded(client, index.entries, ids)
     progress.finish()
     logger.info("%s: loaded %s", what, ", ".join(refs + ids))
     return LoadResult(tuple(refs), tuple(ids))

@@ -40,6 +40,8 @@ def pull_image(
                 emit(layer_event)
             if not translated:
                 logger.debug("pull %s: %s %s", ref, event.get("id") or "", event.get("status"))
+        for layer_event in progress.finish():
+            emit(layer_event)
     found = image_id(client, f"{repo}:{tag}" if tag else repo)
     if found is None:
         raise DockerError(

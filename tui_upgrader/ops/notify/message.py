@@ -33,6 +33,7 @@ class Notice:
     error: str | None = None
     host: str = ""
     stack_kept_running: bool = False  # failed before the stop: no downtime at all
+    unclean_stop: tuple[str, ...] = ()  # services killed during the stop
 
     def _downtime(self) -> str:
         if self.downtime_s is not None:
@@ -53,6 +54,11 @@ class Notice:
             f"downtime: {self._downtime()}",
             f"backup: {self.backup_id if self.backup_id is not None else 'none'}",
         ]
+        if self.unclean_stop:
+            lines.append(
+                f"unclean stop: {', '.join(self.unclean_stop)} killed during the stop; "
+                "the pre-upgrade backup is crash-consistent"
+            )
         if self.error:
             lines.append(f"error: {self.error}")
         lines.append(f"log: {self.log_file}")
@@ -83,6 +89,8 @@ def result_notice(
     if result.success and result.from_version == result.to_version and not recovery:
         return None  # "already installed": no news, and a cron'd fleet would drown in them
     outcome, severity = _outcome(result)
+    if result.unclean_stop and severity == "success":
+        outcome, severity = f"{outcome}, but {', '.join(result.unclean_stop)} was killed", "warning"
     kept_running = BEFORE_STOP in outcome
     if recovery:
         outcome = f"recovery: {outcome}"
@@ -97,6 +105,7 @@ def result_notice(
         downtime_s=result.downtime_s,
         error=result.error,
         stack_kept_running=kept_running,
+        unclean_stop=result.unclean_stop,
     )
 
 

@@ -3,22 +3,34 @@
 Range, If-Range, ETag, Last-Modified and HEAD come from Werkzeug's
 ``send_from_directory`` (``Response.make_conditional``): we do not parse
 ranges ourselves. ``safe_join`` refuses ``..`` and absolute paths; we also
-refuse symlinks that resolve outside the root.
+refuse symlinks that resolve outside the root, dotfiles and temp files
+(``.part``, ``.tmp``: a publisher's half-written copy), and answer 400 to a
+path with a NUL or control byte.
+
+Connections are cheap and workers bounded: an accepted connection waits in a
+selector until its request starts arriving, and only then takes one of
+``WORKERS`` threads; it must then finish within ``IO_TIMEOUT_S`` per read or
+write. Idle connections are closed after ``IDLE_TIMEOUT_S`` and at most
+``MAX_CONNECTIONS`` wait at once, so a crowd of idle sockets neither holds a
+thread each nor stops the server answering.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import selectors
 import socket
 import threading
+import time
 from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 from werkzeug.http import parse_range_header
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 from werkzeug.utils import send_from_directory
 from werkzeug.wrappers import Request, Response
 from werkzeug.wsgi import FileWrapper
@@ -31,6 +43,12 @@ logger = logging.getLogger(__name__)
 # Werkzeug's default 8 KiB blocks cost one Python round trip per block; 256 KiB
 # lets a 512 MiB package leave at loopback speed with a flat memory profile.
 BLOCK_SIZE = 256 * 1024
+WORKERS = 16
+MAX_CONNECTIONS = 1024
+IDLE_TIMEOUT_S = 10.0
+IO_TIMEOUT_S = 10.0
+# What a publisher writes before renaming it into place: never served.
+UNPUBLISHED_SUFFIXES = (".part", ".tmp", "~")
 
 
 def _file_wrapper(file: IO[bytes], buffer_size: int = BLOCK_SIZE) -> Iterable[bytes]:
@@ -39,7 +57,14 @@ def _file_wrapper(file: IO[bytes], buffer_size: int = BLOCK_SIZE) -> Iterable[by
 
 class _QuietHandler(WSGIRequestHandler):
     """Access lines go to our logger, not to Werkzeug's stderr handler
-    (the TUI owns the terminal while the demo server runs)."""
+    (the TUI owns the terminal while the demo server runs).
+
+    One request per connection (HTTP/1.0 closes): a kept-alive idle
+    connection would hold a worker; ``timeout`` bounds every read and write.
+    """
+
+    protocol_version = "HTTP/1.0"
+    timeout = IO_TIMEOUT_S
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - Werkzeug's name
         level = logging.WARNING if type == "error" else logging.INFO
@@ -50,6 +75,79 @@ class _QuietHandler(WSGIRequestHandler):
         # in the log file and on a non-terminal stderr.
         line = self.requestline.translate(self._control_char_table)
         self.log("info", '"%s" %s %s', line, code, size)
+
+
+def _published(relative: str) -> bool:
+    parts = relative.split("/")
+    return not any(p.startswith(".") for p in parts) and not parts[-1].endswith(
+        UNPUBLISHED_SUFFIXES
+    )
+
+
+class _PooledServer(BaseWSGIServer):
+    """Werkzeug's server with a selector in front of a bounded pool (see the module doc)."""
+
+    multithread = True
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pool = ThreadPoolExecutor(WORKERS, thread_name_prefix="release-worker")
+        self._waiting = selectors.DefaultSelector()
+        self._lock = threading.Lock()
+        self._closed = threading.Event()
+        super().__init__(*args, **kwargs)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="release-dispatch", daemon=True
+        )
+        self._dispatcher.start()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._lock:
+            if len(self._waiting.get_map()) >= MAX_CONNECTIONS:
+                self.shutdown_request(request)
+                return
+            self._waiting.register(
+                request, selectors.EVENT_READ, (client_address, time.monotonic())
+            )
+
+    def _dispatch(self) -> None:
+        while not self._closed.is_set():
+            if not self._waiting.get_map():
+                self._closed.wait(0.02)
+                continue
+            ready = self._waiting.select(timeout=0.2)
+            now = time.monotonic()
+            with self._lock:
+                for key, _events in ready:
+                    self._waiting.unregister(key.fileobj)
+                    self._pool.submit(self._work, key.fileobj, key.data[0])
+                for key in list(self._waiting.get_map().values()):
+                    if now - key.data[1] > IDLE_TIMEOUT_S:
+                        self._waiting.unregister(key.fileobj)
+                        self.shutdown_request(cast(socket.socket, key.fileobj))
+
+    def _work(self, request: Any, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+
+    def server_close(self) -> None:
+        # Werkzeug closes during __init__ (the socket it made before taking fd=)
+        # and at the end of serve_forever; our shutdown closes too.
+        if not hasattr(self, "_dispatcher") or self._closed.is_set():
+            super().server_close()
+            return
+        self._closed.set()
+        self._dispatcher.join(timeout=5)
+        with self._lock:
+            for key in list(self._waiting.get_map().values()):
+                self._waiting.unregister(key.fileobj)
+                self.shutdown_request(cast(socket.socket, key.fileobj))
+            self._waiting.close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+        super().server_close()
 
 
 class ReleaseApp:
@@ -72,7 +170,9 @@ class ReleaseApp:
         if request.method not in ("GET", "HEAD"):
             raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
         relative = request.path.lstrip("/")
-        if not relative:
+        if any(ord(c) < 32 or c == "\x7f" for c in relative):
+            raise BadRequest()
+        if not relative or not _published(relative):
             raise NotFound()
         candidate = Path(os.path.realpath(self.root / relative))
         if not candidate.is_relative_to(self.root):
@@ -152,14 +252,7 @@ def make_release_server(root: Path, host: str = "127.0.0.1", port: int = 0) -> R
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             sock.bind((host, port))
             sock.listen(128)
-            server = make_server(
-                host,
-                port,
-                ReleaseApp(root),
-                threaded=True,
-                request_handler=_QuietHandler,
-                fd=sock.fileno(),
-            )
+            server = _PooledServer(host, port, ReleaseApp(root), _QuietHandler, fd=sock.fileno())
         # HTTPServer.server_bind normally records these; with fd= it is skipped.
         bound = server.socket.getsockname()
         server.server_name, server.server_port = str(bound[0]), int(bound[1])
@@ -181,5 +274,5 @@ def serve_directory(root: Path, host: str = "127.0.0.1", port: int = 0) -> Relea
 def iter_files(root: Path) -> Iterator[Path]:
     """Regular files a client could fetch (for the CLI's start-up listing)."""
     for path in sorted(root.rglob("*")):
-        if path.is_file():
+        if path.is_file() and _published(str(path.relative_to(root))):
             yield path.relative_to(root)

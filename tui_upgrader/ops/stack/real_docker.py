@@ -11,18 +11,20 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from typing import Any
 
 import docker
 
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.events import Emit, discard
 from tui_upgrader.core.i18n import _
-from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, pin_ref
+from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, StopReport, pin_ref
 from tui_upgrader.ops.images import engine as docker_engine
 from tui_upgrader.ops.images.load import load_image_tar, tag_loaded
 from tui_upgrader.ops.images.pull import pull_image
 from tui_upgrader.ops.stack._internal import health
 from tui_upgrader.ops.stack._internal.compose import Compose, ComposeCli, discover_compose
+from tui_upgrader.ops.stack._internal.stopping import stop_and_check
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ class RealDocker:
         self._client = client
         self._cli = compose_cli
         self._engine: docker_engine.EngineTarget | None = None
+        self._configs: dict[tuple[object, ...], dict[str, Any]] = {}
 
     @property
     def engine(self) -> docker_engine.EngineTarget:
@@ -63,7 +66,13 @@ class RealDocker:
         return self._cli
 
     def compose(self, project_dir: Path) -> Compose:
-        return Compose(self.compose_cli, project_dir, self.project_name, engine=self.engine)
+        return Compose(
+            self.compose_cli,
+            project_dir,
+            self.project_name,
+            engine=self.engine,
+            config_cache=self._configs,
+        )
 
     def compose_version(self) -> str:
         return self.compose_cli.describe()
@@ -76,6 +85,9 @@ class RealDocker:
 
     def compose_services(self, project_dir: Path) -> list[ServiceSpec]:
         return self.compose(project_dir).services()
+
+    def compose_project(self, project_dir: Path) -> str:
+        return self.compose(project_dir).project_name()
 
     def running_services(self, project_dir: Path) -> list[str]:
         compose = self.compose(project_dir)
@@ -125,21 +137,40 @@ class RealDocker:
             )
 
     def restore_snapshot(self, snapshot: StackSnapshot) -> None:
+        counts: dict[str, int] = {}
         for item in snapshot.services:
-            if docker_engine.image_id(self.client, item.image_id) is None:
-                raise DockerError(
-                    _(
-                        "cannot restore {image_ref} for service {service}: image "
-                        "{image_id} no longer exists"
-                    ).format(
-                        image_ref=item.image_ref, service=item.service, image_id=item.image_id[:19]
-                    )
-                )
+            index = counts[item.service] = counts.get(item.service, -1) + 1
+            pinned = self._pinned_image(snapshot.project, item, index)
             if "@" in item.image_ref or item.image_ref.startswith("sha256:"):
                 continue  # digest and ID references always name that exact image
             target = docker_engine.with_tag(item.image_ref)
-            if docker_engine.image_id(self.client, target) != item.image_id:
-                docker_engine.tag_image(self.client, item.image_id, target)
+            if docker_engine.image_id(self.client, target) != pinned:
+                docker_engine.tag_image(self.client, pinned, target)
+
+    def _pinned_image(self, project: str, item: ServiceImage, index: int) -> str:
+        """The ID of the image to go back to: the recorded one, else what its pin holds.
+
+        The recorded ID is the config digest on the classic store and the
+        manifest digest on the containerd store; one recorded under the other
+        store (the engine switched stores between the snapshot and the rollback)
+        does not resolve, and the pin tag the snapshot made still names the image.
+        """
+        if docker_engine.image_id(self.client, item.image_id) is not None:
+            return item.image_id
+        pin = pin_ref(project, item.service, index)
+        found = docker_engine.image_id(self.client, pin)
+        if found is None:
+            raise DockerError(
+                _(
+                    "cannot restore {image_ref} for service {service}: image "
+                    "{image_id} no longer exists"
+                ).format(
+                    image_ref=item.image_ref, service=item.service, image_id=item.image_id[:19]
+                )
+            )
+        logger.info("%s: image %s not found, going back to %s (%s)", item.service,
+                    item.image_id[:19], pin, found[:19])  # fmt: skip
+        return found
 
     def up(self, project_dir: Path) -> None:
         self.compose(project_dir).up()
@@ -149,6 +180,9 @@ class RealDocker:
 
     def stop(self, project_dir: Path) -> None:
         self.compose(project_dir).stop()
+
+    def stop_checked(self, project_dir: Path, *, min_grace_s: float | None) -> list[StopReport]:
+        return stop_and_check(self.compose(project_dir), self.client, min_grace_s=min_grace_s)
 
     def wait_healthy(
         self,

@@ -10,6 +10,8 @@ follows and keeps per repository under ``<data_dir>/trust/repos/``.
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -36,8 +38,21 @@ def trust_dir(settings: Settings) -> Path:
     return settings.data_dir / "trust"
 
 
+# Where a root pinned for the whole machine lives: found whoever runs the tool
+# (sudo, cron, Ansible become all change HOME and with it the data dir).
+SYSTEM_ROOT = Path(os.environ.get("TUI_UPGRADER_SYSTEM_ROOT", "/etc/tui-upgrader/root.json"))
+
+
 def pinned_root_path(settings: Settings) -> Path:
+    """Where ``trust`` pins a root: ``trusted_root`` if set, else the data dir."""
     return settings.trusted_root or trust_dir(settings) / "root.json"
+
+
+def root_candidates(settings: Settings) -> list[Path]:
+    """Where a pinned root is looked for, in order."""
+    if settings.trusted_root is not None:
+        return [settings.trusted_root]
+    return [trust_dir(settings) / "root.json", SYSTEM_ROOT]
 
 
 def read_root(data: bytes, where: str) -> RootInfo:
@@ -91,10 +106,33 @@ def read_root_file(path: Path) -> tuple[bytes, RootInfo]:
 
 def pinned_root(settings: Settings) -> bytes | None:
     """The pinned root's bytes, or None when nothing is trusted yet."""
-    path = pinned_root_path(settings)
-    if settings.trusted_root is None and not path.exists():
-        return None
-    return read_root_file(path)[0]
+    if settings.trusted_root is not None:
+        return read_root_file(settings.trusted_root)[0]
+    for path in root_candidates(settings):
+        if os.path.lexists(path):
+            _check_anchor(path)
+            return read_root_file(path)[0]
+    return None
+
+
+def _check_anchor(path: Path) -> None:
+    """The anchor decides what root installs: it must be a regular file in a dir
+    that is not a link, owned by this user or root, writable by no one else."""
+    st = os.lstat(path)
+    parent = os.lstat(path.parent)
+    for what, info in ((path, st), (path.parent, parent)):
+        if stat.S_ISLNK(info.st_mode):
+            raise TrustError(
+                _("{path}: a symbolic link; a trusted root is never read through one").format(
+                    path=what
+                )
+            )
+        if info.st_uid not in (0, os.geteuid()) or info.st_mode & 0o022:
+            raise TrustError(
+                _(
+                    "{path}: owned by uid {owner} or writable by others; not trusted as a root"
+                ).format(path=what, owner=info.st_uid)
+            )
 
 
 def pin_root(settings: Settings, data: bytes, where: str) -> Path:
@@ -112,10 +150,15 @@ def pin_root(settings: Settings, data: bytes, where: str) -> Path:
     return path
 
 
-def repo_state_dir(settings: Settings, base_url: str, root: bytes) -> Path:
-    """TUF's cache for one repository under one anchor: a re-pinned root starts afresh,
-    so versions seen under a revoked anchor cannot block the new one."""
-    key = hashlib.sha256(base_url.encode() + b"\0" + root).hexdigest()[:24]
+def repo_state_dir(settings: Settings, root: bytes) -> Path:
+    """TUF's state for the repository this anchor names, wherever it is read from.
+
+    Keyed by the pinned root alone, not by the URL: a root names one
+    repository, so the versions seen (rollback and freeze protection) hold
+    across mirrors, bundles and spellings of a URL (localhost vs 127.0.0.1).
+    A re-pinned root starts afresh, so versions seen under a revoked anchor
+    cannot block the new one."""
+    key = hashlib.sha256(b"root\0" + root).hexdigest()[:24]
     repos = private_dir(private_dir(trust_dir(settings)) / "repos")
     path = private_dir(repos / key)
     private_dir(path / "root_history")

@@ -19,8 +19,14 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
-from tui_upgrader.ops.trust._internal.bundle import is_bundle, unpack_bundle
-from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir
+from tui_upgrader.ops.trust._internal.bundle import (
+    MANIFEST_NAME,
+    BundleIndex,
+    bundle_base,
+    copy_out,
+    is_bundle,
+)
+from tui_upgrader.ops.trust.anchor import pinned_root, repo_state_dir, root_candidates
 
 if TYPE_CHECKING:
     from tuf.api.metadata import Metadata, TargetFile
@@ -104,20 +110,26 @@ def open_release(settings: Settings) -> Release:
         raise ConfigError(
             _("no manifest configured: pass --manifest URL|PATH or set manifest in config.toml")
         )
+    bundle = None
     if is_bundle(source):
-        source = str(
-            unpack_bundle(Path(source.removeprefix("file://")), settings.cache_dir / "bundles")
-        )
+        bundle = BundleIndex(Path(source.removeprefix("file://")))
     root = pinned_root(settings)
     if root is None:
+        if bundle is not None:
+            # A bundle is only ever a signed store: without a root nothing in it can be vouched for.
+            raise TrustError(NO_ROOT)
         if not settings.allow_unsigned:
             raise TrustError(NO_ROOT)
-        logger.warning("no trusted root and allow_unsigned = true: %s is not verified", source)
+        # Said where it looked: under sudo or cron HOME (and the data dir) differ.
+        looked = " or ".join(str(p) for p in root_candidates(settings))
+        logger.warning(
+            "no trusted root at %s and allow_unsigned = true: %s is not verified", looked, source
+        )
         return Release(source=source, manifest_bytes=None, trust=UNSIGNED)
-    return _verified(settings, source, root)
+    return _verified(settings, source, root, bundle)
 
 
-def _verified(settings: Settings, source: str, root: bytes) -> Release:
+def _verified(settings: Settings, source: str, root: bytes, bundle: BundleIndex | None) -> Release:
     # python-tuf and httpx only for a signed release: an unsigned one never loads them.
     from tuf.api import exceptions as tuf_errors
     from tuf.ngclient import UpdaterConfig
@@ -126,9 +138,9 @@ def _verified(settings: Settings, source: str, root: bytes) -> Release:
     from tui_upgrader.ops.trust._internal.fetcher import HttpxFetcher
     from tui_upgrader.ops.trust._internal.updater import DurableUpdater
 
-    base, name = _split(source)
-    state = repo_state_dir(settings, base, root)
-    fetcher = HttpxFetcher(settings)
+    base, name = (bundle_base(bundle.path), MANIFEST_NAME) if bundle else _split(source)
+    state = repo_state_dir(settings, root)
+    fetcher = HttpxFetcher(settings, bundle=bundle)
     try:
         updater = DurableUpdater(
             str(state),
@@ -155,6 +167,15 @@ def _verified(settings: Settings, source: str, root: bytes) -> Release:
         raise translate(exc, fetcher.last_name, fetcher.last_data, base) from exc
     finally:
         fetcher.close()
+    if bundle is not None:
+
+        def signed(path: str) -> tuple[int, str] | None:
+            target = _target(updater.get_targetinfo(path))
+            return None if target is None else (target.length, target.sha256)
+
+        manifest_path = copy_out(bundle, data, signed, settings.cache_dir / "bundles")
+        source = str(manifest_path)
+        base = "file://" + quote(str(manifest_path.parent)) + "/"
     trust = _summary(state, fetcher.bytes_fetched)
     logger.info(
         "%s verified through TUF (root v%d, targets key %s, expires %s, %d metadata bytes)",

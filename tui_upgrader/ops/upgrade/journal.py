@@ -22,7 +22,7 @@ from typing import Any, Literal
 from tui_upgrader.core.errors import JournalError
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.i18n import N_, Translated, _
-from tui_upgrader.core.paths import JOURNAL_FILE_NAME
+from tui_upgrader.core.paths import JOURNAL_FILE_NAME, normalise_operation_path
 from tui_upgrader.core.stack import ServiceImage, StackSnapshot
 from tui_upgrader.ops.fsutil import atomic_write_text, private_dir
 from tui_upgrader.ops.state import state_dir
@@ -94,6 +94,22 @@ def _snapshot(raw: Any) -> StackSnapshot | None:
     )
 
 
+def _relative(raw: Any) -> str:
+    """A path from the journal, held to the manifest's rules before anything moves:
+    the journal is our own file, but apply and undo rename and delete what it names."""
+    if not isinstance(raw, str) or normalise_operation_path(raw) != raw:
+        raise ValueError(_("path {raw!r} is not a plain relative path").format(raw=raw))
+    return raw
+
+
+def _move(raw: Any) -> Move:
+    if not isinstance(raw, dict) or raw.get("action") not in ("replace", "delete"):
+        raise ValueError(_("move {raw!r}: not a replace or delete").format(raw=raw))
+    if not isinstance(raw.get("existed"), bool):
+        raise ValueError(_("move {raw!r}: 'existed' is not true or false").format(raw=raw))
+    return Move(_relative(raw.get("path")), raw["action"], raw["existed"])
+
+
 def read_journal(deploy_dir: Path) -> Journal | None:
     path = journal_path(deploy_dir)
     try:
@@ -109,8 +125,8 @@ def read_journal(deploy_dir: Path) -> Journal | None:
             backup_archive=raw.get("backup_archive"),
             backup_sha256=raw.get("backup_sha256"),
             backup_catalogue=raw.get("backup_catalogue"),
-            moves=tuple(Move(**m) for m in raw.get("moves", [])),
-            created_dirs=tuple(raw.get("created_dirs", [])),
+            moves=tuple(_move(m) for m in raw.get("moves", [])),
+            created_dirs=tuple(_relative(d) for d in raw.get("created_dirs", [])),
             snapshot=_snapshot(raw.get("snapshot")),
             committed=bool(raw.get("committed", False)),
             extra=dict(raw.get("extra", {})),
@@ -170,6 +186,11 @@ def deploy_lock(deploy_dir: Path) -> Iterator[None]:
         os.close(fd)
 
 
+UNCLEAN_STOP = (
+    "unclean_stop"  # extra: services killed during the stop (ops.upgrade._internal.checked_stop)
+)
+
+
 def journal_result(
     journal: Journal,
     *,
@@ -191,6 +212,7 @@ def journal_result(
         downtime_s=downtime_s,
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
+        unclean_stop=tuple(str(name) for name in journal.extra.get(UNCLEAN_STOP) or ()),
     )
 
 

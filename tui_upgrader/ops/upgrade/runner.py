@@ -20,7 +20,9 @@ from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import (
     JournalError,
     OperationError,
+    PackageError,
     RollbackFailedError,
+    StateError,
     StrategyError,
     UnverifiableError,
     UpgraderError,
@@ -35,6 +37,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.images.archive_tags import check_archive_tags
 from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
@@ -47,6 +50,7 @@ from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
     finish_upgrade,
     rollback_incomplete,
 )
+from tui_upgrader.ops.upgrade._internal.host_requests import announce_host_access
 from tui_upgrader.ops.upgrade._internal.notifying import notify_result
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import (
@@ -256,13 +260,20 @@ class _Upgrade:
 
     def _merge_env(self, staged: Path) -> None:
         live, new = self.ctx.deploy_dir / ".env", staged / ".env"
-        if not (live.is_file() and new.is_file()):
+        if not new.is_file() or new.is_symlink():
             return
+        if not live.is_file():
+            # Packages carry .env as 0644: installed, it holds the admin's secrets.
+            new.chmod(0o600)
+            return
+        # The live one is the deploy's (bad input, exit 2); the staged one the package's.
         merged = merge_env(
-            live.read_text(encoding="utf-8"), new.read_text(encoding="utf-8"), self.to_version
+            _env_text(live, StateError), _env_text(new, PackageError), self.to_version
         )
+        staged_mode = new.stat().st_mode
         new.write_text(merged.text, encoding="utf-8")
-        new.chmod(live.stat().st_mode & 0o777)
+        # The stricter of the two: bits either copy lacks stay off (the owner keeps rw).
+        new.chmod((live.stat().st_mode & staged_mode & 0o777) | 0o600)
         if merged.added_keys:
             self.ctx.log(
                 "info",
@@ -294,6 +305,17 @@ class _Upgrade:
             or f"images/{t.name}" in replaced
         ]
         with ctx.step(Step.LOADING_IMAGES):
+            compose_dir = staged if find_compose_file(staged) else deploy
+            services = ctx.docker.compose_services(compose_dir)
+            live = (
+                ctx.docker.compose_services(deploy)
+                if compose_dir != deploy and find_compose_file(deploy)
+                else None
+            )
+            announce_host_access(
+                ctx, services, live, refuse_new=self.plan.settings.refuse_new_host_access
+            )
+            check_archive_tags(tars, (s.image for s in services if s.image))
             # Before anything is loaded: an image for another engine is refused
             # while the old stack runs and every tag is as it was.
             check_image_architectures(tars, self.plan.decision.arch)
@@ -302,8 +324,7 @@ class _Upgrade:
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
-            compose_dir = staged if find_compose_file(staged) else deploy
-            for service in ctx.docker.compose_services(compose_dir):
+            for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)
                     ctx.docker.pull_image(service.image, ctx.emit, ctx.cancel)
@@ -363,3 +384,15 @@ class _Upgrade:
                 "upgrade failed after the stop", error_text(exc), journal.backup_id
             )
             return replace(self._failed(failure), backup_id=journal.backup_id)
+
+
+def _env_text(path: Path, error: type[UpgraderError]) -> str:
+    """A ``.env`` as text: merging needs UTF-8, and a file that is not is named, in one line."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise error(
+            _("{path}: not UTF-8 text (byte {start}); .env files are merged as text").format(
+                path=path, start=exc.start
+            )
+        ) from None

@@ -96,3 +96,22 @@ def delete_modal(row: BackupRow) -> ConfirmModal:
         no=_("Keep"),
         danger=True,
     )
+
+
+def other_deploy_dir_modal(row: BackupRow, settings: Settings) -> ConfirmModal:
+    """Asked before the restore dialog when the backup is of another deploy dir."""
+    return ConfirmModal(
+        _("Restore a backup of ANOTHER deploy dir?"),
+        [
+            _("Backup #{id} was taken of {source}.").format(id=row.id, source=row.deploy_dir),
+            _("This deploy dir is {deploy}; restoring replaces it with that copy.").format(
+                deploy=settings.deploy_dir
+            ),
+            _("Only go on if {deploy} is meant to become a copy of {source}.").format(
+                deploy=settings.deploy_dir, source=row.deploy_dir
+            ),
+        ],
+        yes=_("Restore into this deploy dir"),
+        no=_("Cancel"),
+        danger=True,
+    )

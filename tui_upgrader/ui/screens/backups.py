@@ -11,6 +11,7 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
+from tui_upgrader.core.display import short_path
 from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import strategy_name
@@ -22,6 +23,7 @@ from tui_upgrader.ui.operations import backup_operation, restore_operation, upgr
 from tui_upgrader.ui.screens.backup_dialogs import (
     create_modal,
     delete_modal,
+    other_deploy_dir_modal,
     restore_modal,
     start_modal,
 )
@@ -41,6 +43,7 @@ class BackupsScreen(Screen[None]):
         Binding("r", "restore", N_("Restore"), id="backups-restore"),
         Binding("d", "delete", N_("Delete"), id="backups-delete"),
         Binding("p", "toggle_backup", N_("Pre-backup"), id="backups-toggle", show=False),
+        Binding("a", "toggle_all", N_("All deploy dirs"), id="backups-all"),
         Binding("escape", "app.pop_screen", N_("Back"), id="backups-back"),
         Binding("q", "app.quit", N_("Quit"), show=False),
     ]
@@ -50,6 +53,11 @@ class BackupsScreen(Screen[None]):
         translate_bindings(self)
         self.plan = plan
         self.rows: dict[int, BackupRow] = {}
+        self.all_rows: list[BackupRow] = []
+        self.problem = ""
+        # Only this deploy dir's backups unless asked (a typo'd deploy dir must
+        # not offer another one's backups as if they were its own).
+        self.show_all = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -88,7 +96,8 @@ class BackupsScreen(Screen[None]):
     def _list(self) -> None:
         factory = host(self).deps.backups
         try:
-            rows = rows_from_records(factory(host(self).settings).list())
+            settings = host(self).settings
+            rows = rows_from_records(factory(settings).list(), settings.deploy_dir)
         except Exception as exc:  # a worker must always answer, or the screen waits forever
             self.post_message(BackupsListed([], error_text(exc)))
         else:
@@ -96,22 +105,35 @@ class BackupsScreen(Screen[None]):
 
     @on(BackupsListed)
     def _listed(self, message: BackupsListed) -> None:
+        self.all_rows, self.problem = message.rows, message.problem
+        self._show_rows()
+
+    def _show_rows(self) -> None:
         table = self.query_one("#backups", DataTable)
         selected = self.selected
         now = host(self).deps.clock.now()
         table.clear()
-        self.rows = {row.id: row for row in message.rows}
-        for row in message.rows:
+        shown = [row for row in self.all_rows if self.show_all or row.ours]
+        self.rows = {row.id: row for row in shown}
+        for row in shown:
             table.add_row(*row.cells(now), key=str(row.id))
         if selected is not None and selected.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(selected.id)))
-        if message.problem:
-            self.query_one("#backup-detail", Static).update(f"⚠ {message.problem}")
-        elif not message.rows:
-            self.query_one("#backup-detail", Static).update(_("No backups yet: n creates one."))
+        others = len(self.all_rows) - len(shown)
+        if self.problem:
+            self.query_one("#backup-detail", Static).update(f"⚠ {self.problem}")
+        elif not shown:
+            text = _("No backups of this deploy dir yet: n creates one.")
+            if others:
+                text += " " + _("{count} of other deploy dirs: a shows them.").format(count=others)
+            self.query_one("#backup-detail", Static).update(text)
         else:
             self._detail()
         self.refresh_bindings()
+
+    def action_toggle_all(self) -> None:
+        self.show_all = not self.show_all
+        self._show_rows()
 
     @property
     def selected(self) -> BackupRow | None:
@@ -126,8 +148,14 @@ class BackupsScreen(Screen[None]):
         row = self.selected
         if row is None:
             return
-        where = str(row.path) if row.present else _("{path} (file missing)").format(path=row.path)
-        self.query_one("#backup-detail", Static).update(f"#{row.id}: {where}")
+        path = short_path(row.path, 60)
+        where = path if row.present else _("{path} (file missing)").format(path=path)
+        text = f"#{row.id}: {where}"
+        if not row.ours:
+            text += "\n" + _("⚠ taken of another deploy dir: {path}").format(
+                path=short_path(row.deploy_dir, 60)
+            )
+        self.query_one("#backup-detail", Static).update(text)
         self.refresh_bindings()
 
     def _describe_plan(self) -> None:
@@ -192,9 +220,34 @@ class BackupsScreen(Screen[None]):
         def answered(choice: RestoreChoice | None) -> None:
             if choice is not None:
                 op = restore_operation(h.deps, h.settings, choice.backup_id, choice.data_only)
-                self.app.push_screen(ProgressScreen(op), lambda _result: self.refresh_list())
+                self.app.push_screen(ProgressScreen(op), self._after_job)
 
-        self.app.push_screen(restore_modal(row, h.settings, h.deps.clock.now()), answered)
+        def ask() -> None:
+            self.app.push_screen(restore_modal(row, h.settings, h.deps.clock.now()), answered)
+
+        if row.ours:
+            ask()
+            return
+
+        def foreign(yes: bool | None) -> None:
+            if yes:
+                ask()
+
+        self.app.push_screen(other_deploy_dir_modal(row, h.settings), foreign)
+
+    def _after_job(self, _result: object) -> None:
+        """A restore changed the deploy dir: every screen under this one is stale.
+
+        Back to a freshly loaded manifest (installed version, strategy) with
+        this list on top, read again.
+        """
+        h = host(self)
+
+        async def reopen() -> None:
+            await h.restart_flow()
+            h.open_backups()
+
+        self.app.call_later(reopen)
 
     def action_verify(self) -> None:
         row = self.selected

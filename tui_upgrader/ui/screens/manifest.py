@@ -21,7 +21,7 @@ from textual.widgets import (
     Static,
 )
 
-from tui_upgrader.core.errors import NetworkError, UpgraderError
+from tui_upgrader.core.errors import InputError, NetworkError, UpgraderError
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
@@ -120,6 +120,14 @@ class ManifestScreen(Screen[None]):
         return _("Fetching {source} …").format(source=source)
 
     def action_reload(self) -> None:
+        h = host(self)
+        if h.deps.reload_settings is not None:
+            # r re-reads config.toml: the fix an error screen asked for takes effect.
+            try:
+                h.settings = h.deps.reload_settings()
+            except UpgraderError as exc:
+                self.post_message(PlanFailed(exc, _("The config cannot be used")))
+                return
         self.plan = None
         self.query_one(ContentSwitcher).current = "manifest-loading"
         self.query_one("#loading-text", Label).update(self._fetching_text())
@@ -139,6 +147,17 @@ class ManifestScreen(Screen[None]):
             # Imported here, off the UI thread, before the plan needs it.
             import textual.widgets._markdown  # noqa: F401
 
+            if deps.check_deploy_dir and not settings.deploy_dir.is_dir():
+                # Before anything is offered: a typo here must not become a
+                # "new install" or another deploy dir's restore.
+                missing = InputError(
+                    _(
+                        "{path} does not exist or is not a directory. Check --deploy-dir "
+                        "or deploy_dir in the config, then press r."
+                    ).format(path=settings.deploy_dir)
+                )
+                self.post_message(PlanFailed(missing, _("The deploy dir does not exist")))
+                return
             plan = deps.load_plan(settings, force_full)
         except Exception as exc:
             if not isinstance(exc, UpgraderError):
@@ -163,6 +182,9 @@ class ManifestScreen(Screen[None]):
 
         error = message.error
         self.problem = error
+        self.query_one("#problem-title", Label).update(
+            message.title or _("The manifest cannot be used")
+        )
         text = (
             error.message
             if isinstance(error, UpgraderError)

@@ -1,7 +1,7 @@
-"""ProgressScreen: runs one operation in a thread worker and shows it live.
+"""ProgressScreen: runs one operation in its own thread and shows it live.
 
-The screen owns the worker (group ``operation``) and renders every event the
-worker posts to it. It cannot be left while the operation runs; cancel is
+The screen owns the job thread (``ops.job_thread``) and renders every event
+the job posts to it. It cannot be left while the operation runs; cancel is
 honoured before the stop and refused, with the reason, after it.
 """
 
@@ -10,28 +10,23 @@ from __future__ import annotations
 import logging
 from typing import ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalGroup
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
-from textual.worker import Worker, WorkerState, get_current_worker
 
-from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.core.events import (
     Event,
-    LayerEvent,
     LogEvent,
-    ProgressEvent,
     ResultEvent,
-    ServiceEvent,
     Step,
     StepEvent,
 )
 from tui_upgrader.core.i18n import N_, _
-from tui_upgrader.core.overall import OverallProgress
-from tui_upgrader.ui.bridge import ThrottledEmit
+from tui_upgrader.core.run_model import RunModel, RunSnapshot
+from tui_upgrader.ops.job_thread import CriticalWatch, JobThread
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import JobEnded, UpgradeEvent
@@ -46,6 +41,8 @@ from tui_upgrader.ui.widgets.step_list import StepList
 from tui_upgrader.ui.widgets.transfer_bar import TransferBar
 
 logger = logging.getLogger(__name__)
+
+TICK_S = 0.25  # how often the widgets read the run model
 
 REFUSED = N_(
     "Cancel refused: the services are stopped. Stopping half-way would leave a "
@@ -71,12 +68,11 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.cancel_requested = False
         self._stopped = False
         self.timing = Timing()
-        self.overall = OverallProgress(
-            operation.steps,
-            package_bytes=operation.package_bytes,
-            past_downtimes=operation.past_downtimes,
-        )
-        self._worker: Worker[ResultEvent] | None = None
+        self.model: RunModel | None = None  # built on mount (it needs the app's clock)
+        self._seen = -1  # the model version last drawn
+        self._services_seen: dict[str, tuple[str, str, int]] = {}
+        self.job: JobThread | None = None
+        self.engine_watch: CriticalWatch | None = None
 
     # --- layout -------------------------------------------------------------------
 
@@ -98,39 +94,42 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     def on_mount(self) -> None:
         self.title = self.operation.title
-        self.timing.started = self.overall.started_at = self._now()
+        op = self.operation
+        self.model = RunModel(
+            op.steps,
+            host(self).deps.clock.monotonic,
+            package_bytes=op.package_bytes,
+            past_downtimes=op.past_downtimes,
+            # A recovery starts with the stack stopped by the interrupted run.
+            services_state="down" if op.kind == "recover" else "unknown",
+        )
+        self.timing.started = self.model.overall.started_at
         self.query_one("#layers", LayerList).add_class("-empty")
         self.query_one(TransferBar).add_class("-stale")
-        self.set_interval(0.5, self._tick)
+        # The widgets read the model at this pace, however fast bytes arrive.
+        self.set_interval(TICK_S, self._tick)
         self._tick()
-        self._worker = self._run_job()
+        model = self.model
+
+        def emit(event: Event) -> None:
+            model.feed(event)
+            if isinstance(event, StepEvent | LogEvent):
+                self.post_message(UpgradeEvent(event))  # discrete: shown as it happens
+
+        # Seen on the job's thread, so still true after the UI has gone (quit).
+        self.engine_watch = watch = CriticalWatch(emit, op.critical_from)
+
+        def ended(result: ResultEvent) -> None:
+            model.end(result)
+            self.post_message(JobEnded(result))  # the one end signal
+
+        # The job's own thread, not a Textual worker: quitting the app must hand
+        # the terminal back at once while a stopped stack is being brought back.
+        self.job = JobThread(op.job, watch, ended)
+        self.job.start()
 
     def _now(self) -> float:
         return host(self).deps.clock.monotonic()
-
-    # --- the worker -----------------------------------------------------------------
-
-    @work(
-        thread=True,
-        exclusive=True,
-        group="operation",
-        exit_on_error=False,
-        description=_("Upgrade, restore, backup or recovery job"),
-    )
-    def _run_job(self) -> ResultEvent:
-        worker = get_current_worker()
-        emit = ThrottledEmit(self.post_message)
-        try:
-            result = self.operation.job(emit, worker.cancelled_event)
-        except Exception as exc:
-            if not isinstance(exc, UpgraderError):
-                logger.exception("%s failed unexpectedly", self.operation.title)
-            result = ResultEvent.failure(exc)
-            emit(result)
-        finally:
-            emit.flush()
-        self.post_message(JobEnded(result))
-        return result
 
     @property
     def running(self) -> bool:
@@ -138,49 +137,37 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     @property
     def started(self) -> bool:
-        """Mounted and the worker launched (the clock started)."""
-        return self._worker is not None
+        """Mounted and the job thread launched (the clock started)."""
+        return self.job is not None
 
-    # --- events from the worker ---------------------------------------------------------
-
-    @on(UpgradeEvent)
-    def _on_event(self, message: UpgradeEvent) -> None:
-        self.apply_event(message.event)
+    # --- events from the job -----------------------------------------------------------
 
     def apply_event(self, event: Event) -> None:
-        """Render one engine event (UI thread only; screenshots call it directly)."""
-        now = self._now()
+        """One engine event on the UI thread (screenshots and tests call it directly)."""
+        assert self.model is not None
         if isinstance(event, StepEvent):
-            self._on_step(event, now)
-        elif isinstance(event, ProgressEvent):
-            self.overall.on_progress(event.step, event.done, event.total)
-            bar = self.query_one(TransferBar)
-            bar.remove_class("-stale")
-            bar.show(event, now)
-        elif isinstance(event, LayerEvent):
-            self.overall.on_layer(event.image, event.layer, event.done, event.total)
-            self.query_one(LayerList).show(event)
-        elif isinstance(event, ServiceEvent):
-            self.query_one(ServiceList).show(event, now)
-            detail = f" ({event.detail})" if event.detail else ""
-            restarts = f", {event.restarts} restarts" if event.restarts else ""
-            self._log(
-                "info",
-                _("service {service}: {state}{detail}{restarts}").format(
-                    service=event.service, state=event.state, detail=detail, restarts=restarts
-                ),
-            )
+            self.model.feed(event)
+            self._on_step(event, self._now())
         elif isinstance(event, LogEvent):
             self._log(event.level, event.message)
         elif isinstance(event, ResultEvent):
+            self.model.end(event)
             self._finish(event)
-        # The status line follows every event, not only the timer, so what it
-        # shows depends on the events seen and the clock, never on timer luck.
-        self._tick()
+        else:
+            self.model.feed(event)
+            self._tick()
+
+    @on(UpgradeEvent)
+    def _on_discrete(self, message: UpgradeEvent) -> None:
+        # Already in the model (fed on the job's thread); only the screen reacts.
+        event = message.event
+        if isinstance(event, StepEvent):
+            self._on_step(event, self._now())
+        elif isinstance(event, LogEvent):
+            self._log(event.level, event.message)
 
     def _on_step(self, event: StepEvent, now: float) -> None:
         self.query_one(StepList).apply(event.step, event.state, now)
-        self.overall.on_step(event.step, event.state, now)
         if event.state == "started":
             transfer = self.query_one(TransferBar)
             # A finished transfer's figures say nothing about the next step.
@@ -205,14 +192,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     @on(JobEnded)
     def _on_job_ended(self, message: JobEnded) -> None:
-        if self.result is None:  # the engine did not emit its result itself
-            self._finish(message.result)
-
-    @on(Worker.StateChanged)
-    def _on_worker(self, event: Worker.StateChanged) -> None:
-        if event.worker is self._worker and event.state is WorkerState.ERROR:
-            error = event.worker.error
-            self._finish(ResultEvent.failure(error or RuntimeError(_("the worker failed"))))
+        self._finish(message.result)
 
     def _finish(self, result: ResultEvent) -> None:
         if self.result is not None:
@@ -221,10 +201,10 @@ class ProgressScreen(Screen[ResultEvent | None]):
         now = self._now()
         self.timing.ended = now
         self.timing.downtime = result.downtime_s
-        self.overall.on_end(now, result.downtime_s)
         if self.timing.down_from is not None and self.timing.down_until is None:
             self.timing.down_until = now
         self.critical = False
+        self._tick()  # the last figures the job left in the model
         self.query_one(StepList).settle(success=result.success)
         outcome = describe(
             self.operation,
@@ -253,17 +233,50 @@ class ProgressScreen(Screen[ResultEvent | None]):
     # --- status line ---------------------------------------------------------------------
 
     def _tick(self) -> None:
+        if self.model is None:
+            return
         now = self._now()
-        self.query_one(OverallBar).show(self.overall.view(now))
+        snap = self.model.snapshot()
+        if snap.version != self._seen:
+            self._seen = snap.version
+            self._draw(snap, now)
+        overall = self.query_one(OverallBar)
+        overall.show(snap.overall)
         self.query_one(ServiceList).tick(now)
         text = status_text(
             self.timing,
-            self._now(),
+            now,
             running=self.running,
             critical=self.critical,
             cancelling=self.cancel_requested,
+            services=snap.services_state,
         )
         self.query_one(StatusLine).show(text)
+
+    def _draw(self, snap: RunSnapshot, now: float) -> None:
+        """What changed in the model since the last tick (bytes, layers, services)."""
+        if snap.transfer is not None:
+            bar = self.query_one(TransferBar)
+            if bar.shown is not snap.transfer:
+                bar.remove_class("-stale")
+                bar.show(snap.transfer, now)
+        if snap.layers:
+            self.query_one(LayerList).show_all(snap.layers)
+        services = self.query_one(ServiceList)
+        for event in snap.services:
+            key = (event.state, event.detail, event.restarts)
+            if self._services_seen.get(event.service) == key:
+                continue
+            self._services_seen[event.service] = key
+            services.show(event, now)
+            detail = f" ({event.detail})" if event.detail else ""
+            restarts = f", {event.restarts} restarts" if event.restarts else ""
+            self._log(
+                "info",
+                _("service {service}: {state}{detail}{restarts}").format(
+                    service=event.service, state=event.state, detail=detail, restarts=restarts
+                ),
+            )
 
     def _log(self, level: str, message: str) -> None:
         stamp = host(self).deps.clock.now().strftime("%H:%M:%S")
@@ -293,8 +306,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
         if not self.cancel_requested:
             self.cancel_requested = True
             self._log("warning", _("cancel requested: stopping at the next safe point"))
-            if self._worker is not None:
-                self._worker.cancel()
+            if self.job is not None:
+                self.job.cancel.set()
         self._tick()
         return True
 

@@ -6,6 +6,8 @@ row); this widget only turns them into text, one line each.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from textual.content import Content
 from textual.widgets import Static
 
@@ -69,8 +71,13 @@ class LayerList(Static):
         return self.table.layer_count
 
     def show(self, event: LayerEvent) -> None:
+        self.show_all((event,))
+
+    def show_all(self, events: Iterable[LayerEvent]) -> None:
+        """Add what the run model holds, then draw once."""
         self.remove_class("-empty")
-        self.table.add(event)
+        for event in events:
+            self.table.add(event)
         lines = [
             Content.styled(row_line(row), _STYLE[row.kind])
             for row in self.table.rows(LIVE_LAYER_ROWS)

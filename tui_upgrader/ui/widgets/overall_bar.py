@@ -29,6 +29,8 @@ class OverallBar(VerticalGroup):
         yield Label("", id="overall-downtime", markup=False, classes="-empty")
 
     def show(self, view: OverallView) -> None:
+        # A failed or cancelled job is never a full green bar (app.tcss: -failed).
+        self.set_class(view.failed, "-failed")
         self.query_one(ProgressBar).update(progress=round(view.fraction * RESOLUTION))
         text = _("Overall {progress}").format(progress=overall_line(view))
         if text != self.text:

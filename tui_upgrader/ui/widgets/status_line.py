@@ -31,16 +31,29 @@ def clock(seconds: float, *, running: bool) -> str:
 
 
 def status_text(
-    timing: Timing, now: float, *, running: bool, critical: bool, cancelling: bool
+    timing: Timing,
+    now: float,
+    *,
+    running: bool,
+    critical: bool,
+    cancelling: bool,
+    services: str = "unknown",
 ) -> str:
+    """``services`` is the run model's engine-given state: up only after a passed gate."""
     now = timing.ended if timing.ended is not None else now
     parts = [_("Elapsed {time}").format(time=clock(now - timing.started, running=running))]
     if timing.down_from is not None:
         end = timing.down_until if timing.down_until is not None else now
         down = timing.downtime or end - timing.down_from
         parts.append(_("downtime {time}").format(time=clock(down, running=running)))
-    else:
-        parts.append(_("services up"))
+    if services == "up":
+        parts.append(_("services up (health gate passed)"))
+    elif services == "rolling-back":
+        parts.append(_("rolling back: services not up"))
+    elif services == "down" and timing.down_from is None:
+        parts.append(_("services down"))
+    elif services == "unknown" and timing.down_from is None:
+        parts.append(_("services not stopped yet"))
     if running:
         if critical:
             parts.append(_("critical section: cancel locked"))

@@ -57,6 +57,7 @@ class TransferBar(VerticalGroup):
         self.meter = RateMeter()
         self.done = 0
         self.total: int | None = None
+        self.shown: ProgressEvent | None = None  # the event last drawn
 
     def compose(self) -> ComposeResult:
         yield Label(_("No transfer yet"), id="transfer-title", markup=False)
@@ -67,6 +68,7 @@ class TransferBar(VerticalGroup):
         self.query_one(ProgressBar).update(total=1, progress=0)
 
     def show(self, event: ProgressEvent, now: float) -> None:
+        self.shown = event
         if event.step is not self.step:
             self.step = event.step
             self.meter.reset()

@@ -10,6 +10,7 @@ sidecar names another URL or hash, is discarded rather than trusted.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import logging
 import time
@@ -17,11 +18,22 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from tui_upgrader.core.redact import redact_url
 from tui_upgrader.ops.fsutil import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
 META_VERSION = 1
+
+
+def url_key(url: str) -> str:
+    """The URL as the sidecar keeps it: shown without credentials or query values
+    (the sidecar is a file anyone with the cache may read), plus a digest of the
+    whole URL so another token still means another download."""
+    shown = redact_url(url)
+    if shown == url:
+        return url
+    return f"{shown} sha256:{hashlib.sha256(url.encode()).hexdigest()[:16]}"
 
 
 def part_path(dest: Path) -> Path:
@@ -55,7 +67,7 @@ class PartialMeta:
 
     def matches(self, url: str, expected_sha256: str | None, expected_size: int | None) -> bool:
         return (
-            self.url == url
+            self.url == url_key(url)
             and self.expected_sha256 == expected_sha256
             and self.expected_size == expected_size
         )

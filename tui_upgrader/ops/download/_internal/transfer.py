@@ -28,6 +28,7 @@ from tui_upgrader.ops.download._internal.resume_meta import (
     meta_path,
     part_path,
     read_meta,
+    url_key,
     write_meta,
 )
 from tui_upgrader.ops.http import (
@@ -97,7 +98,7 @@ class Transfer:
         self.total: int | None = ctx.expected_size
         self.use_range = True
         self.resumed = False
-        self.meta = PartialMeta(ctx.url, ctx.expected_sha256, ctx.expected_size)
+        self.meta = PartialMeta(url_key(ctx.url), ctx.expected_sha256, ctx.expected_size)
         self._received = 0  # bytes in the current attempt
         self._meta_noted = False
 

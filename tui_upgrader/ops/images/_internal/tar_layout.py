@@ -42,11 +42,21 @@ class TarLayer:
 
 
 @dataclass(frozen=True, slots=True)
+class ImageEntry:
+    """One image of the archive as the engine must have it after the load."""
+
+    refs: tuple[str, ...]  # its RepoTags (none: untagged)
+    config_digest: str  # sha256:<hex>, the image ID on the classic store
+    diff_ids: tuple[str, ...]  # its layers, as `image inspect` lists them (RootFS.Layers)
+
+
+@dataclass(frozen=True, slots=True)
 class TarIndex:
     layers: tuple[TarLayer, ...]
     images: tuple[str, ...]  # references, or sha256:<12> for untagged images
     compression: str | None  # None, "gzip", "xz", "bzip2" or "zstd"
     exact: bool  # False: archive unreadable by us, the whole file is one pseudo-layer
+    entries: tuple[ImageEntry, ...] = ()  # what ops.images.load_check verifies
 
 
 def compression_of(path: Path) -> str | None:
@@ -113,7 +123,7 @@ def _resolve(members: dict[str, tarfile.TarInfo], name: str) -> tarfile.TarInfo:
 
 
 def _layers_from_manifest(
-    members: dict[str, tarfile.TarInfo], small: dict[str, bytes]
+    members: dict[str, tarfile.TarInfo], small: dict[str, bytes], entries: list[ImageEntry]
 ) -> tuple[list[TarLayer], list[str]]:
     manifest: list[dict[str, Any]] = json.loads(small["manifest.json"])
     layers: list[TarLayer] = []
@@ -126,6 +136,7 @@ def _layers_from_manifest(
         tags = entry.get("RepoTags") or []
         label = str(tags[0]) if tags else f"sha256:{image_id[:12]}"
         images.append(label)
+        entries.append(ImageEntry(tuple(map(str, tags)), f"sha256:{image_id}", tuple(diff_ids)))
         for index, name in enumerate(entry["Layers"]):
             member = _resolve(members, name)
             if member.name in seen:
@@ -154,11 +165,12 @@ def index_image_tar(path: Path) -> TarIndex:
                 tarfile.open(fileobj=stream, mode="r|") as tar,
             ):
                 members, small = _scan(tar)
-        layers, images = _layers_from_manifest(members, small)
+        entries: list[ImageEntry] = []
+        layers, images = _layers_from_manifest(members, small, entries)
     except (tarfile.TarError, OSError, EOFError, KeyError, IndexError, TypeError, ValueError,
             zstandard.ZstdError) as exc:  # fmt: skip
         logger.warning("cannot index %s (%s); progress will cover the whole file", path, exc)
         size = path.stat().st_size
         whole = TarLayer(path.name, 0, size, path.name, path.name)
         return TarIndex((whole,), (path.name,), None, exact=False)
-    return TarIndex(tuple(layers), tuple(images), compression, exact=True)
+    return TarIndex(tuple(layers), tuple(images), compression, exact=True, entries=tuple(entries))

@@ -18,11 +18,13 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from tui_upgrader.core.errors import ComposeError, EngineUnavailableError
+from tui_upgrader.core.host_access import host_access
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.paths import COMPOSE_FILE_NAMES
 from tui_upgrader.core.redact import Redactor
@@ -62,6 +64,23 @@ def _version_of(argv: list[str]) -> str | None:
         return None
     version = proc.stdout.strip().removeprefix("v")
     return version if re.match(r"^\d+\.\d+", version) else None
+
+
+KEPT_VARIABLES = frozenset(
+    {"PATH", "HOME", "USER", "LOGNAME", "LANG", "TMPDIR", "XDG_RUNTIME_DIR", "TZ"}
+    # An ssh:// engine: compose runs ssh, which needs the agent.
+    | {"SSH_AUTH_SOCK", "SSH_AGENT_PID"}
+)
+KEPT_PREFIXES = ("DOCKER_", "COMPOSE_", "LC_")
+
+
+def minimal_environ(environ: Mapping[str, str]) -> dict[str, str]:
+    """The variables compose and the docker CLI need: engine, config, locale, ssh agent."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key in KEPT_VARIABLES or key.startswith(KEPT_PREFIXES)
+    }
 
 
 def discover_compose() -> ComposeCli:
@@ -116,7 +135,7 @@ def legacy_project_name(project_dir: Path) -> str:
     return re.sub(r"[^a-z0-9_-]", "", project_dir.resolve().name.lower()) or "default"
 
 
-def service_spec(name: str, body: dict[str, Any]) -> ServiceSpec:
+def service_spec(name: str, body: dict[str, Any], project_dir: Path | None = None) -> ServiceSpec:
     restart = body.get("restart")
     if restart is None:
         condition = ((body.get("deploy") or {}).get("restart_policy") or {}).get("condition")
@@ -125,7 +144,8 @@ def service_spec(name: str, body: dict[str, Any]) -> ServiceSpec:
     has_check = bool(health.get("test")) and not health.get("disable", False)
     if health.get("test") in (["NONE"], "NONE"):
         has_check = False
-    return ServiceSpec(name, body.get("image"), str(restart), has_check)
+    access = host_access(body, str(project_dir)) if project_dir is not None else ()
+    return ServiceSpec(name, body.get("image"), str(restart), has_check, access)
 
 
 class Compose:
@@ -139,12 +159,16 @@ class Compose:
         *,
         timeout_s: float = DEFAULT_TIMEOUT_S,
         engine: EngineTarget | None = None,
+        config_cache: dict[tuple[object, ...], dict[str, Any]] | None = None,
     ) -> None:
         self.cli = cli
         self.project_dir = project_dir
         self.explicit_name = project_name
         self.timeout_s = timeout_s
         self._engine = engine
+        # Shared by the Compose objects of one run (RealDocker's): an unchanged
+        # compose file is not parsed again by a process each time a name is needed.
+        self._config_cache = config_cache
 
     @property
     def engine(self) -> EngineTarget:
@@ -153,8 +177,11 @@ class Compose:
         return self._engine
 
     def environ(self) -> dict[str, str]:
-        """The environment compose runs in: this process's, with the engine named."""
-        return {**self.engine.environ(os.environ), "COMPOSE_ANSI": "never"}
+        """The environment compose runs in: what it needs of this process's, with the
+        engine named. Not the whole of it: compose interpolates the compose file
+        from the environment before ``.env``, so any variable root happens to
+        have (a token in a cron job's env, ``PORT``, ``IMAGE``) would win."""
+        return {**self.engine.environ(minimal_environ(os.environ)), "COMPOSE_ANSI": "never"}
 
     def argv(self, *args: str) -> list[str]:
         argv = [*self.cli.argv, "--project-directory", str(self.project_dir)]
@@ -239,6 +266,9 @@ class Compose:
                     describe=self.cli.describe()
                 )
             )
+        key = self._config_key()
+        if self._config_cache is not None and key in self._config_cache:
+            return self._config_cache[key]
         out = self.run("config", "--format", "json").stdout
         try:
             model: dict[str, Any] = json.loads(out)
@@ -248,14 +278,31 @@ class Compose:
                     project_dir=self.project_dir, exc=exc
                 )
             ) from exc
+        if self._config_cache is not None:
+            self._config_cache[key] = model
         return model
+
+    def _config_key(self) -> tuple[object, ...]:
+        """What ``config`` reads: the files by identity and version (an apply renames
+        new ones into place), the options and the engine."""
+        files = [compose_file_in(self.project_dir), find_override_file(self.project_dir)]
+        stats: list[object] = []
+        for path in [*files, self.project_dir / ".env"]:
+            try:
+                st = path.stat() if path is not None else None
+            except FileNotFoundError:
+                st = None
+            stats.append((str(path), st.st_ino, st.st_mtime_ns, st.st_size) if st else None)
+        return (str(self.project_dir), self.explicit_name, *stats)
 
     def services(self) -> list[ServiceSpec]:
         if self.cli.legacy:
             names = self.run("config", "--services").stdout.split()
             return [ServiceSpec(name, None) for name in names]
         body = self.config().get("services") or {}
-        return [service_spec(name, body[name]) for name in sorted(body)]
+        return [
+            service_spec(name, body[name], self.project_dir.absolute()) for name in sorted(body)
+        ]
 
     def project_and_services(self) -> tuple[str, list[ServiceSpec]]:
         """Both from one ``config`` call (the health gate needs both)."""
@@ -264,7 +311,7 @@ class Compose:
         model = self.config()
         body = model.get("services") or {}
         name = self.explicit_name or str(model["name"])
-        return name, [service_spec(n, body[n]) for n in sorted(body)]
+        return name, [service_spec(n, body[n], self.project_dir.absolute()) for n in sorted(body)]
 
     def project_name(self) -> str:
         """``-p``/config, else the compose ``name:``, else the directory name."""
@@ -289,4 +336,5 @@ class Compose:
         return [json.loads(line) for line in out.splitlines() if line.strip()]
 
     def logs(self, service: str, *, tail: int = 20) -> str:
-        return self.run("logs", "--no-color", "--tail", str(tail), service).stdout
+        # "--": a service named "-f" (or "--follow") is a name, not a flag.
+        return self.run("logs", "--no-color", "--tail", str(tail), "--", service).stdout

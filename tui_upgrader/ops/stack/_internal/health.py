@@ -50,11 +50,44 @@ class Verdict:
     ready: bool = False
     hopeless: bool = False  # will not get better by waiting
     restarts: int = 0  # the engine's RestartCount, shown live
+    output: str = ""  # a failed health check's whole output: for the log file
 
 
-def _one_line(text: str, limit: int = 120) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+CHECK_TAIL_LINES = 3
+CHECK_TAIL_CHARS = 300
+
+
+def check_tail(text: str, lines: int = CHECK_TAIL_LINES, limit: int = CHECK_TAIL_CHARS) -> str:
+    """The end of a health check's output on one line: where a traceback says its cause.
+
+    The first characters of a traceback are its least useful part ("Traceback
+    (most recent call last):"); the error (HTTP 503, connection refused) is last.
+    """
+    kept = [" ".join(line.split()) for line in text.splitlines() if line.strip()][-lines:]
+    flat = " | ".join(kept)
+    return flat if len(flat) <= limit else "…" + flat[-(limit - 1) :]
+
+
+# Docker's healthcheck defaults (docker run --health-*), in seconds.
+_CHECK_DEFAULTS = {"Interval": 30.0, "Timeout": 30.0, "StartPeriod": 0.0, "Retries": 3}
+
+
+def docker_verdict_after(attrs: dict[str, Any]) -> tuple[float, str]:
+    """About when the engine declares a never-healthy container unhealthy, and why.
+
+    Failures during ``start_period`` do not count; then ``retries`` failed
+    checks, one per ``interval``, make it ``unhealthy``.
+    """
+    check = (attrs.get("Config") or {}).get("Healthcheck") or {}
+
+    def seconds(key: str) -> float:
+        raw = check.get(key)
+        return float(raw) / 1e9 if raw else float(_CHECK_DEFAULTS[key])
+
+    retries = int(check.get("Retries") or _CHECK_DEFAULTS["Retries"])
+    start, interval = seconds("StartPeriod"), seconds("Interval")
+    why = f"start_period {start:g}s + retries {retries} x interval {interval:g}s"
+    return start + retries * interval, why
 
 
 class _Settle:
@@ -109,11 +142,13 @@ def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
                 return Verdict("healthy", f"settling {settle_s:g}s")
             if hstatus == "unhealthy":
                 log = health.get("Log") or [{}]
-                output = _one_line(str(log[-1].get("Output") or "")) or "no output"
+                output = str(log[-1].get("Output") or "")
+                tail = check_tail(output) or "no output"
                 # The engine says unhealthy only after `retries` failed checks
                 # past the start period, and never restarts such a container on
-                # its own: waiting out the timeout would only add downtime.
-                return Verdict("unhealthy", f"check failed: {output}", hopeless=True)
+                # its own: waiting out the timeout would only add downtime. How
+                # long a start may take is the compose file's start_period.
+                return Verdict("unhealthy", f"check failed: {tail}", hopeless=True, output=output)
             if restarts:
                 return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
             return Verdict("starting", "health check pending")
@@ -173,21 +208,44 @@ def _logs(containers: list[Container]) -> list[str]:
     return lines[-LOG_LINES:]
 
 
+def _short_bound(containers: list[Container], elapsed: float, timeout_s: float, emit: Emit) -> str:
+    """When Docker's own verdict ended the gate before ``health_timeout_s``: say which
+    compose settings bound it, since the timeout cannot extend them."""
+    if not containers or elapsed >= timeout_s:
+        return ""
+    after, why = docker_verdict_after(containers[0].attrs)
+    text = _(
+        "Docker declared it unhealthy after about {after:.0f}s ({why}); "
+        "health_timeout_s = {timeout:g} cannot extend that: give a slow start "
+        "(a migration) a longer healthcheck start_period in the compose file"
+    ).format(after=after, why=why, timeout=timeout_s)
+    emit(LogEvent("warning", text))
+    logger.warning("%s", text)
+    return text
+
+
 def _fail(
     bad: dict[str, Verdict],
     containers: dict[str, list[Container]],
     elapsed: float,
+    timeout_s: float,
     emit: Emit,
 ) -> HealthGateError:
     parts: list[str] = []
     for name, verdict in sorted(bad.items()):
+        if verdict.output:
+            # The whole output, where the admin looks after the one-line summary.
+            logger.error("health check output of %s:\n%s", name, redact(verdict.output.rstrip()))
         # Services print their settings (connection strings...) when they fail.
         lines = [redact(line) for line in _logs(containers.get(name, []))]
         for line in lines:
             emit(LogEvent("error", f"{name} | {line}"))
         state = verdict.state + (f" ({redact(verdict.detail)})" if verdict.detail else "")
         logs = " | ".join(lines) if lines else "(no output)"
-        parts.append(f"{name}: {state}; last logs: {logs}")
+        bound = ""
+        if verdict.state == "unhealthy":
+            bound = _short_bound(containers.get(name, []), elapsed, timeout_s, emit)
+        parts.append(f"{name}: {state}; last logs: {logs}" + (f"; {bound}" if bound else ""))
     return HealthGateError(f"services not healthy after {elapsed:.1f}s: " + "; ".join(parts))
 
 
@@ -233,5 +291,5 @@ def wait_healthy(
         now = clock()
         if now >= deadline or any(v.hopeless for v in bad.values()):
             with docker_errors(f"reading logs of project {project}"):
-                raise _fail(bad, containers, now - start, emit)
+                raise _fail(bad, containers, now - start, timeout_s, emit)
         waiter.wait(min(poll_s, max(0.0, deadline - now)))

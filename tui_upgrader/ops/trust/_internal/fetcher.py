@@ -23,6 +23,7 @@ from tui_upgrader.core.errors import NetworkError
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.http import check_deadline, fetch_deadline_s, make_client, request_error
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.trust._internal.bundle import SCHEME, BundleIndex
 
 logger = logging.getLogger(__name__)
 
@@ -33,8 +34,14 @@ MAX_KEPT = 1024 * 1024  # enough of a metadata file to read its expiry for the e
 class HttpxFetcher(FetcherInterface):
     """Streams metadata over httpx, or reads it from a local folder; counts the bytes."""
 
-    def __init__(self, settings: Settings, client: httpx.Client | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        client: httpx.Client | None = None,
+        bundle: BundleIndex | None = None,
+    ) -> None:
         self._settings = settings
+        self._bundle = bundle
         self._client = client
         self._own = client is None
         self.bytes_fetched = 0
@@ -58,6 +65,8 @@ class HttpxFetcher(FetcherInterface):
         self.last_data = b""
         if parts.scheme.lower() in ("http", "https"):
             return self._fetch_http(url)
+        if self._bundle is not None and url.startswith(SCHEME):
+            return self._fetch_member(self._bundle, url.rsplit("/", 1)[-1])
         return self._fetch_local(Path(unquote(parts.path)))
 
     def _fetch_http(self, url: str) -> Iterator[bytes]:
@@ -91,6 +100,13 @@ class HttpxFetcher(FetcherInterface):
             while block := fh.read(CHUNK):
                 self._count(block)
                 yield block
+
+    def _fetch_member(self, bundle: BundleIndex, name: str) -> Iterator[bytes]:
+        if name not in bundle.members:
+            raise DownloadHTTPError(f"{bundle.path}: no {name}", 404)
+        for block in bundle.read(name):
+            self._count(block)
+            yield block
 
     def _count(self, chunk: bytes) -> None:
         self.bytes_fetched += len(chunk)

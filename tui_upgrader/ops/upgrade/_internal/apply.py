@@ -121,6 +121,8 @@ def plan_patch_moves(
         if _exists(deploy_dir / path):
             moves.append(Move(path, "delete", True))
     _check_moves(moves)
+    _check_parents(deploy_dir, moves)
+    _check_parents(staging_dir(deploy_dir), [m for m in moves if m.action == "replace"])
     sync_filesystem(staging_dir(deploy_dir))
     return moves, skipped
 
@@ -149,6 +151,21 @@ def _check_moves(moves: Sequence[Move]) -> None:
                         "{path}: lies inside {parent}, also changed by this upgrade; a "
                         "path may not be listed inside another"
                     ).format(path=path, parent=parent)
+                )
+
+
+def _check_parents(root: Path, moves: Sequence[Move]) -> None:
+    """No move goes through a symlink: a link an earlier release shipped (``app`` ->
+    ``/etc``, ``cache`` -> ``data``) would carry a rename or a delete out of the
+    deploy dir or into a keep path. The moved path itself may be a link (a rename
+    moves the link, never what it points at)."""
+    for move in moves:
+        for parent in reversed(PurePosixPath(move.path).parents[:-1]):
+            if (root / parent).is_symlink():
+                raise PackageError(
+                    _("{path}: {parent} is a symbolic link; nothing is changed through it").format(
+                        path=move.path, parent=root / parent
+                    )
                 )
 
 
@@ -196,6 +213,7 @@ def apply_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[
     installed files are on disk.
     """
     _check_moves(moves)
+    _check_parents(deploy_dir, moves)
     staged, prev = staging_dir(deploy_dir), previous_dir(deploy_dir)
     for rel in created_dirs:
         (deploy_dir / rel).mkdir(exist_ok=True)
@@ -236,6 +254,7 @@ def undo_moves(deploy_dir: Path, moves: Sequence[Move], created_dirs: Iterable[s
     conflict: both are left in place and reported once every other path is back.
     """
     _check_moves(moves)
+    _check_parents(deploy_dir, moves)
     staged, prev = staging_dir(deploy_dir), previous_dir(deploy_dir)
     conflicts: list[str] = []
     for move in reversed(moves):

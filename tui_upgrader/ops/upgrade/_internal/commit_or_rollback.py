@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import (
@@ -28,11 +29,13 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.paths import STATE_DIR_NAME
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
 from tui_upgrader.ops.upgrade._internal.apply import apply_moves, discard_work_dirs, undo_moves
+from tui_upgrader.ops.upgrade._internal.checked_stop import backup_note, stop_stack
 from tui_upgrader.ops.upgrade._internal.pre_backup import restore_data, with_backup
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
@@ -61,7 +64,12 @@ def _services(journal: Journal) -> str:
 
 
 def _project(ctx: Context, journal: Journal) -> str:
-    return journal.snapshot.project if journal.snapshot is not None else ctx.deploy_dir.name
+    """The compose project that was used: the same one ``up`` just started."""
+    try:
+        return ctx.docker.compose_project(ctx.deploy_dir)
+    except UpgraderError as exc:  # a log line must never fail a started stack
+        logger.warning("could not name the compose project: %s", exc)
+        return journal.snapshot.project if journal.snapshot is not None else "?"
 
 
 def _gate_noted(ctx: Context, services: str) -> None:
@@ -85,7 +93,7 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
             with ctx.step(Step.STOPPING_SERVICES):
                 if find_compose_file(deploy) is not None:
                     ctx.note(Stage.STOP, services=_services(journal))
-                    ctx.docker.down(deploy)
+                    journal = stop_stack(ctx, journal)
                     ctx.note(Stage.STOPPED, services=_services(journal))
         if journal.step in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP):
             journal = _backup(ctx, journal, make_backup)
@@ -137,6 +145,11 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
         return journal
     if journal.backup_id is not None:
         return journal  # made before a kill; the journal says so
+    if _nothing_installed(deploy):
+        # A first install: an empty "pre-upgrade" backup would only take a
+        # backup_keep slot, and a rollback has nothing to take from it.
+        ctx.skip(Step.CREATING_BACKUP, "first install: the deploy dir is empty")
+        return journal
     with ctx.step(Step.CREATING_BACKUP):
         ctx.note(Stage.BACKUP_START, path=deploy)
         record = ctx.backups.create(
@@ -145,6 +158,7 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
             version=journal.from_version,
             from_version=journal.from_version,
             to_version=journal.to_version,
+            note=backup_note(journal),
             emit=ctx.emit,
         )
     journal = with_backup(journal, record, ctx.backups.settings.catalogue_path)
@@ -154,6 +168,13 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     write_journal(deploy, journal)
     ctx.note(Stage.BACKUP_DONE, backup_id=record.id, path=record.archive_path)
     return journal
+
+
+def _nothing_installed(deploy: Path) -> bool:
+    """Nothing in the deploy dir but the tool's own work files (journal, staging)."""
+    if not deploy.is_dir():
+        return True
+    return all(entry.name == STATE_DIR_NAME for entry in deploy.iterdir())
 
 
 def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEvent:
