@@ -19,7 +19,7 @@ import hashlib
 import shutil
 import tarfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -145,7 +145,7 @@ class FakeDocker:
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
+    ) -> float | None:
         for spec in self.services:
             emit(ServiceEvent(spec.name, "starting"))
         self._enter("wait_healthy", project_dir, cancel)
@@ -157,6 +157,7 @@ class FakeDocker:
         if not healthy:
             names = ", ".join(s.name for s in self.services)
             raise HealthGateError(f"services not healthy within {timeout_s:.0f} s: {names}")
+        return None  # the gate's end is all a fake knows
 
 
 # --- backups ---------------------------------------------------------------------
@@ -220,6 +221,8 @@ class FakeBackupStore:
         note: str = "",
         emit: Emit = discard,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        grafts: Mapping[str, Path] | None = None,
     ) -> FakeBackupRecord:
         self.calls.append(("create", kind))
         with self._lock:

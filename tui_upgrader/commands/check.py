@@ -8,9 +8,11 @@ from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core import display
+from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import Decision, strategy_name
 from tui_upgrader.core.trust import TrustSummary
+from tui_upgrader.ops.upgrade.estimate import expected_downtime
 from tui_upgrader.ops.upgrade.planning import load_decision
 
 
@@ -110,9 +112,20 @@ def trust_line(trust: TrustSummary) -> str:
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     plan = load_decision(settings, force_full=args.force_full)
+    estimate = expected_downtime(settings) if plan.decision.upgrades else None
     if args.json:
-        print(json.dumps(decision_json(plan.decision, plan.trust.signed)))
+        out = decision_json(plan.decision, plan.trust.signed)
+        # Additive: the expected stop window (core.downtime); null when nothing upgrades
+        # or no past upgrade of this deploy dir tells the non-backup part.
+        out["expected_downtime_s"] = (
+            None if estimate is None or estimate.total_s is None else round(estimate.total_s, 1)
+        )
+        out["expected_backup_s"] = None if estimate is None else round(estimate.backup_s, 2)
+        out["backup_precopy"] = settings.backup_precopy
+        print(json.dumps(out))
     else:
         print(decision_text(plan.decision))
         print(trust_line(plan.trust))
+        if estimate is not None:
+            print(estimate_line(estimate))
     return 0

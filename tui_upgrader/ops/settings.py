@@ -80,6 +80,9 @@ class Settings:
     backup_level: int | None = None  # None = codec default (zstd 3, gzip 6)
     backup_keep: int = 5  # newest pre-upgrade backups kept after a successful upgrade
     backup_excludes: tuple[str, ...] = ()
+    # Copy the deploy dir while the stack serves, then only what changed after the
+    # stop (README "Backups"); false: the whole cold backup inside the stop.
+    backup_precopy: bool = True
     # downloads
     download_retries: int = 5
     connect_timeout_s: float = 10.0

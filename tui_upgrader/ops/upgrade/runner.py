@@ -59,9 +59,11 @@ from tui_upgrader.ops.upgrade.journal import (
     new_journal,
     write_journal,
 )
+from tui_upgrader.ops.upgrade.outage import mark_stop
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
+from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
 logger = logging.getLogger(__name__)
 
@@ -132,6 +134,9 @@ class _Upgrade:
             self._extract(archive)
             ctx.check_cancel()
             self._load_images()
+            ctx.check_cancel()
+            assert self.journal is not None
+            self.journal = precopy(ctx, self.journal)
             ctx.check_cancel()
         except Exception as exc:  # before the stop: undo staging, leave the stack running
             return self._abort_before_stop(exc)
@@ -344,6 +349,7 @@ class _Upgrade:
                     "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
                 )
             discard_work_dirs(ctx.deploy_dir)
+            discard_snapshot(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
             ctx.log(
@@ -368,6 +374,7 @@ class _Upgrade:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
         assert self.journal is not None
         journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
+        mark_stop(journal)
         try:
             write_journal(deploy, journal)
         except Exception as exc:  # e.g. ENOSPC: nothing is stopped yet, so undo the staging

@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from tui_upgrader.core import display
+from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import Strategy, package_noun
@@ -25,6 +26,7 @@ from tui_upgrader.ui.planview import (
     blocked_text,
     kept,
     plan_steps,
+    shown,
     touched,
     version_line,
 )
@@ -59,6 +61,7 @@ class StrategyScreen(Screen[None]):
         self.plan = plan
         self.services: list[str] | None = None
         self.services_problem = ""
+        self.downtime = ""
 
     def compose(self) -> ComposeResult:
         decision = self.plan.decision
@@ -78,7 +81,7 @@ class StrategyScreen(Screen[None]):
 
     def _subtitle(self) -> str:
         decision = self.plan.decision
-        parts = [COMPARISON_WORDS[decision.comparison], str(decision.arch)]
+        parts = [COMPARISON_WORDS[decision.comparison], shown(str(decision.arch))]
         if decision.package is not None:
             parts.append(
                 _("{size} {package}").format(
@@ -108,27 +111,34 @@ class StrategyScreen(Screen[None]):
     )
     def _ask_services(self) -> None:
         settings = host(self).settings
+        downtime = ""
         try:
             if self.plan.decision.current_version is None:
                 names: list[str] = []  # first install: nothing runs yet
             else:
+                # A stat walk of what the final pass will look at: here, off the UI
+                # thread, and imported only now (it is not needed for the first frame).
+                from tui_upgrader.ops.upgrade.estimate import expected_downtime
+
+                downtime = estimate_line(expected_downtime(settings))
                 docker = host(self).deps.docker(settings)
                 names = [s.name for s in docker.compose_services(settings.deploy_dir)]
         except Exception as exc:  # a worker must always answer, or the screen waits forever
-            self.post_message(ServicesListed([], error_text(exc)))
+            self.post_message(ServicesListed([], error_text(exc), downtime))
         else:
-            self.post_message(ServicesListed(names, ""))
+            self.post_message(ServicesListed(names, "", downtime))
 
     @on(ServicesListed)
     def _services(self, message: ServicesListed) -> None:
         self.services = message.names
         self.services_problem = message.problem
+        self.downtime = message.downtime
         self._paint()
 
     def _fill(self, name: str, lines: list[Content | str]) -> None:
         self.query_one(f"#section-{name}").display = bool(lines)
         body = Content("\n").join(
-            Content(line) if isinstance(line, str) else line for line in lines
+            Content(shown(line)) if isinstance(line, str) else line for line in lines
         )
         self.query_one(f"#strategy-{name}", Static).update(body)
 
@@ -137,15 +147,15 @@ class StrategyScreen(Screen[None]):
         make_backup = host(self).make_backup
         self._fill("why", [f"• {reason}" for reason in decision.reasons])
         warnings: list[Content | str] = [
-            Content.styled(f"⚠ {w}", "$text-warning") for w in decision.warnings
+            Content.styled(f"⚠ {shown(w)}", "$text-warning") for w in decision.warnings
         ]
         blocked = blocked_text(decision)
         if blocked:
-            warnings.insert(0, Content.styled(f"⛔ {blocked}", "$text-error"))
+            warnings.insert(0, Content.styled(f"⛔ {shown(blocked)}", "$text-error"))
         if self.services_problem:
             warnings.append(
                 Content.styled(
-                    "⚠ " + _("Docker: {problem}").format(problem=self.services_problem),
+                    "⚠ " + _("Docker: {problem}").format(problem=shown(self.services_problem)),
                     "$text-warning",
                 )
             )
@@ -161,13 +171,16 @@ class StrategyScreen(Screen[None]):
             steps.append(
                 mark
                 + Content.styled(f"{index:>2} {display.pad(STEP_TITLES[item.step], 15)}", "bold")
-                + Content.styled(item.text, style)
+                + Content.styled(shown(item.text), style)
             )
         steps.append(
             Content.styled(
-                "▌ = " + _("downtime: from the stop until the health gate passes"), "$text-muted"
+                "▌ = " + _("downtime: from the stop until every service first passes its check"),
+                "$text-muted",
             )
         )
+        if self.downtime:
+            steps.append(Content.styled("▌ " + self.downtime, "$warning"))
         self._fill("plan", steps)
         self._fill("touched", list(touched(decision, settings, self.services)))
         self._fill("kept", list(kept(decision, settings, make_backup=make_backup)))
