@@ -195,7 +195,9 @@ def build_app(
     config_file = Path("/home/admin/.config/tui-upgrader/config.toml")
     written: dict[str, Any] = {}  # the wizard's answers; nothing is written to disk
 
-    def write_config(manifest: str, deploy_dir: Path, _root: Path | None) -> Path:
+    def write_config(
+        manifest: str, deploy_dir: Path, _root: Path | None, _allow_unsigned: bool
+    ) -> Path:
         written.update(manifest=manifest, deploy_dir=deploy_dir)
         return config_file
 

@@ -349,6 +349,7 @@ def write_initial_config(
     deploy_dir: Path,
     config_file: Path | None = None,
     trusted_root: Path | None = None,
+    allow_unsigned: bool = False,
 ) -> Path:
     """First-run wizard: write a new config file. Never overwrites one."""
     import tomli_w
@@ -356,9 +357,11 @@ def write_initial_config(
     path = config_file or config_path()
     if path.exists():
         raise ConfigError(_("{path}: already exists; edit it by hand").format(path=path))
-    values = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
+    values: dict[str, str | bool] = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
     if trusted_root is not None:
         values["trusted_root"] = str(trusted_root)
+    if allow_unsigned:
+        values["allow_unsigned"] = True
     body = tomli_w.dumps(values)
     atomic_write_bytes(path, b"# Written by tui-upgrader's first-run setup.\n" + body.encode())
     return path

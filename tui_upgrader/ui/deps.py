@@ -72,8 +72,8 @@ RunUpgrade = Callable[["UpgradePlan", "Ports", "Emit", threading.Event], "Result
 Recover = Callable[[Settings, "Ports", RecoverMode, "Emit", threading.Event], "ResultEvent"]
 ReadJournal = Callable[[Path], "Journal | None"]
 LoadPlan = Callable[[Settings, bool], "Plan"]
-# manifest, deploy dir, trusted root file (None: signed releases need `trust` later)
-WriteConfig = Callable[[str, Path, Path | None], Path]
+# manifest, deploy dir, trusted root file (None: not pinned), allow unsigned releases
+WriteConfig = Callable[[str, Path, Path | None, bool], Path]
 ReloadSettings = Callable[[], Settings]
 
 

@@ -89,6 +89,11 @@ class StrategyScreen(Screen[None]):
                     package=package_noun(decision.package.kind),
                 )
             )
+        found = self.plan.download
+        if found is not None and found.plan is not None:
+            parts.append(
+                _("{thin} to download (thin)").format(thin=display.size(found.plan.thin_bytes))
+            )
         return " · ".join(parts)
 
     def on_mount(self) -> None:
@@ -187,7 +192,8 @@ class StrategyScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.plan.decision.upgrades else None
+            # The footer offers only keys that do something now (False hides it).
+            return bool(self.plan.decision.upgrades)
         return True
 
     def action_next(self) -> None:
