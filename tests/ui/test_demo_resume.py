@@ -22,7 +22,7 @@ import pytest
 
 from tests.support.engine import free_port, unique_name
 from tests.support.tmux import demo_env, remove_demo
-from tests.ui.drive import wait_until
+from tests.support.ui_drive import wait_until
 from tui_upgrader.demo.session import resume_demo
 from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 from tui_upgrader.ops.stack.real_docker import RealDocker
