@@ -105,10 +105,12 @@ def unsigned_plan() -> Plan:
     """allow_unsigned = true and a store without TUF metadata."""
     from dataclasses import replace
 
+    from tui_upgrader.core.i18n import _
     from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING
 
     plan = make_plan()
-    warnings = (UNSIGNED_WARNING, *plan.decision.warnings)
+    # As ops.upgrade.planning adds it: translated where it is built.
+    warnings = (_(UNSIGNED_WARNING), *plan.decision.warnings)
     return replace(plan, trust=UNSIGNED, decision=replace(plan.decision, warnings=warnings))
 
 

@@ -280,7 +280,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     error = error_text(cause)
     ctx.note(Stage.ROLLBACK_START, reason=error)
     _mark_rolling_back(ctx, journal)
-    old = journal.from_version or "the previous state"
+    old = journal.from_version or _("the previous state")
     put_back: list[str] = []
     problems: list[str] = []
     healthy = False
@@ -288,38 +288,41 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     try:
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="stopping the new containers")
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("stopping the new containers"))
                 try:
-                    ctx.engine_retry("stopping the new containers", lambda: ctx.docker.down(deploy))
+                    ctx.engine_retry(
+                        _("stopping the new containers"), lambda: ctx.docker.down(deploy)
+                    )
                 except UpgraderError as exc:
                     ctx.log(
                         "warning",
                         _("could not stop the new containers cleanly: {exc}").format(exc=exc),
                     )
-            ctx.note(Stage.ROLLBACK_ACTION, action="putting back the previous files")
+            ctx.note(Stage.ROLLBACK_ACTION, action=_("putting back the previous files"))
             undo_moves(deploy, journal.moves, journal.created_dirs)
-            put_back.append(f"the files, compose file and .env of {old}")
+            put_back.append(_("the files, compose file and .env of {version}").format(version=old))
             if _takes_data(ctx, journal):
                 ctx.note(
                     Stage.ROLLBACK_ACTION,
-                    action=f"restoring data/ from backup #{journal.backup_id}",
+                    action=_("restoring data/ from backup #{id}").format(id=journal.backup_id),
                 )
                 problem = restore_data(ctx, journal)
                 if problem is None:
-                    put_back.append(f"data/ from backup #{journal.backup_id}")
+                    put_back.append(_("data/ from backup #{id}").format(id=journal.backup_id))
                 else:
                     problems.append(problem)
             snapshot = journal.snapshot
             if snapshot is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="restoring the previous image tags")
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("restoring the previous image tags"))
                 ctx.engine_retry(
-                    "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
+                    _("putting the old image tags back"),
+                    lambda: ctx.docker.restore_snapshot(snapshot),
                 )
-                put_back.append("the old image tags")
+                put_back.append(_("the old image tags"))
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="starting the previous stack")
-                ctx.engine_retry("starting the old stack", lambda: ctx.docker.up(deploy))
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("starting the previous stack"))
+                ctx.engine_retry(_("starting the old stack"), lambda: ctx.docker.up(deploy))
                 unhealthy = _old_stack_unhealthy(ctx)
                 healthy = unhealthy is None
                 if unhealthy is not None:
