@@ -14,6 +14,7 @@ from tests.support.engine import (
     ImageFactory,
     free_port,
     project_containers,
+    run_output,
     save_image_tar,
     two_service_stack,
 )
@@ -29,9 +30,7 @@ def test_busybox_image_has_requested_layers(
     image = docker_client.images.get(built.ref)
     assert image.id == built.image_id
     assert len(image.attrs["RootFS"]["Layers"]) == 3
-    out = docker_client.containers.run(
-        built.ref, ["cat", "/www/hello.txt"], remove=True, network_mode="none"
-    )
+    out = run_output(docker_client, built.ref, ["cat", "/www/hello.txt"])
     assert out == b"hello\n"
     tar = save_image_tar(docker_client, built.ref, tmp_path / "saved.tar")
     assert tar.stat().st_size > 1_000_000  # busybox alone is ~2 MB

@@ -19,6 +19,7 @@ from tests.support.engine import (
     ImageFactory,
     config_digest,
     free_port,
+    run_output,
     unique_name,
 )
 from tui_upgrader.core.arch import Arch
@@ -57,12 +58,9 @@ def test_built_image_tar_loads_and_runs(
 
     assert any(e.get("stream", "").strip() == f"Loaded image: {ref}" for e in events)
     assert config_digest(docker_client, ref) == image_id_of(tar)
-    out = docker_client.containers.run(ref, ["busybox", "true"], remove=True, network_mode="none")
+    out = run_output(docker_client, ref, ["busybox", "true"])
     assert out == b""
-    assert (
-        docker_client.containers.run(ref, ["cat", "/etc/v"], remove=True, network_mode="none")
-        == b"42\n"
-    )
+    assert run_output(docker_client, ref, ["cat", "/etc/v"]) == b"42\n"
 
 
 @pytest.mark.engine

@@ -144,6 +144,22 @@ def config_digest(client: docker.DockerClient, ref: str) -> str:
     raise AssertionError(f"docker save {ref}: not in its manifest.json")
 
 
+def run_output(client: docker.DockerClient, ref: str, argv: list[str]) -> bytes:
+    """Run ``argv`` in ``ref`` (no network) and return its stdout, the container removed.
+
+    Not ``containers.run(remove=True)``: the SDK removes the container before it
+    reads the log stream, and Docker 26 may then end that stream empty.
+    """
+    container = client.containers.run(ref, argv, detach=True, network_mode="none")
+    try:
+        status = container.wait(timeout=60)["StatusCode"]
+        out: bytes = container.logs(stdout=True, stderr=False)
+        assert status == 0, f"{argv} in {ref} exited {status}: {container.logs()!r}"
+        return out
+    finally:
+        container.remove(force=True)
+
+
 def save_image_tar(client: docker.DockerClient, ref: str, path: Path) -> Path:
     """``docker save ref > path``, streamed."""
     image = client.images.get(ref)
