@@ -3,7 +3,6 @@ so rows padded with ``len`` would push every later column right."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,18 +13,8 @@ from tests.ui.drive import SCENES
 from tui_upgrader.core.cells import crop_left, fit, fit_right
 from tui_upgrader.core.events import ServiceEvent
 from tui_upgrader.core.layer_table import Row
-from tui_upgrader.ops.language import install_language
 from tui_upgrader.ui.widgets.layer_list import row_line
 from tui_upgrader.ui.widgets.service_list import service_line
-
-
-@pytest.fixture
-def zh_cn() -> Iterator[None]:
-    assert install_language("zh_CN") == "zh_CN", "catalogue missing: run scripts/bootstrap.sh"
-    try:
-        yield
-    finally:
-        install_language(None, machine_output=True)
 
 
 def _column(line: str, mark: str) -> int:

@@ -110,7 +110,7 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         journal = journal.advance(Step.VERIFYING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.VERIFYING_SERVICES):
-            _gate_noted(ctx, "every service of the new release")
+            _gate_noted(ctx, _("every service of the new release"))
         downtime = time.monotonic() - t_stop
     except Exception as exc:  # every failure after the stop rolls back, whatever it is
         return rollback(ctx, journal, exc)
@@ -406,7 +406,7 @@ def _takes_data(ctx: Context, journal: Journal) -> bool:
 def _old_stack_unhealthy(ctx: Context) -> str | None:
     """Why the restored stack failed its gate, or None: reported, not hidden."""
     try:
-        _gate_noted(ctx, "every service of the previous release")
+        _gate_noted(ctx, _("every service of the previous release"))
     except UpgraderError as exc:
         ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
         return exc.message
