@@ -176,3 +176,28 @@ async def test_real_journeys_are_chinese(release_env: ReleaseEnv, tmp_path: Path
         problems += untranslated(app, "upgrade-rolled-back")
     assert outcome.headline == "升级失败：已回滚到 1.4.2", outcome  # the journey went there
     assert not problems, "untranslated visible text:\n" + "\n".join(sorted(set(problems)))
+
+
+@pytest.mark.usefixtures("zh_cn")
+async def test_the_missing_trusted_root_problem_is_chinese(tmp_path: Path) -> None:
+    """The real planning with no pinned root: the trust error the admin meets first."""
+    from tests.ui.drive import app_with, settled
+    from tui_upgrader.ops.settings import Settings
+    from tui_upgrader.ops.upgrade.planning import load_decision
+    from tui_upgrader.ui.screens.manifest import ManifestScreen
+
+    settings = Settings(
+        manifest="http://127.0.0.1:9/manifest.json",  # never fetched: no root to check it
+        deploy_dir=tmp_path / "deploy",
+        data_dir=tmp_path / "data",  # no root pinned in it
+    )
+    app = app_with(
+        tmp_path, settings=settings, load_plan=lambda s, force: load_decision(s, force_full=force)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: settled(app))
+        screen = app.screen
+        assert isinstance(screen, ManifestScreen) and screen.problem is not None, screen
+        assert "没有用于签名发布的受信任根" in str(screen.problem)
+        problems = untranslated(app, "no-trusted-root")
+    assert not problems, "untranslated visible text:\n" + "\n".join(sorted(set(problems)))
