@@ -162,10 +162,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         try:
             setup_logging(args, settings)
-        except OSError as exc:  # log_dir under a file, read-only, full disk
+        except (OSError, UpgraderError) as exc:  # log_dir read-only, foreign, a link
             # No log file: the one stderr line below is the whole report (without
             # a handler, logging's last resort would print it a second time).
             logging.getLogger().addHandler(logging.NullHandler())
+            if isinstance(exc, UpgraderError):
+                raise
             raise ConfigError(
                 _("{path}: cannot write the log: {strerror}").format(
                     path=exc.filename or "log_dir", strerror=exc.strerror or exc

@@ -12,7 +12,7 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
-from tui_upgrader.core.redact import MASK, Redactor, env_values
+from tui_upgrader.core.redact import MASK, Redactor, env_values, project_name_keys
 
 ENV = """\
 # a comment: COMMENTED=not-a-value
@@ -144,3 +144,24 @@ def test_an_ssh_login_is_not_a_secret_but_a_password_is() -> None:
 
     assert redact_url("ssh://deploy@host:22") == "ssh://deploy@host:22"
     assert redact_url("ssh://deploy:pw@host") == "ssh://***@host"
+
+
+def test_the_project_name_is_not_a_secret_but_a_password_is() -> None:
+    """#24: a project name taken from .env showed as "project ***" in stage lines."""
+    env = "COMPOSE_PROJECT_NAME=shop-prod\nPROJECT_NAME=shop-live\nDB_PASSWORD=s3cret-pw\n"
+    values = env_values(env, project_name_keys("services: {}\nname: ${PROJECT_NAME}\n"))
+    redactor = Redactor(values)
+    line = "containers started for project shop-live (shop-prod), password s3cret-pw"
+    assert (
+        redactor.redact(line)
+        == f"containers started for project shop-live (shop-prod), password {MASK}"
+    )
+    # Without the compose file's name: the value is an ordinary (secret) value.
+    assert "shop-live" in env_values(env)
+
+
+def test_a_project_name_value_also_used_as_a_secret_stays_masked() -> None:
+    values = env_values(
+        "PROJECT_NAME=shop-live\nDB_PASSWORD=shop-live\n", frozenset({"PROJECT_NAME"})
+    )
+    assert "shop-live" in values

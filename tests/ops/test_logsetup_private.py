@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tui_upgrader.core.redact import Redactor
 from tui_upgrader.ops import logsetup
 
 
@@ -100,3 +101,15 @@ def test_env_values_never_reach_the_log_file_from_any_logger(tmp_path: Path) -> 
     assert "token *** in a message" in text
     assert "Traceback" in text and "RuntimeError: boom with *** inside" in text
     assert "listening on port 80" in text, "values shorter than 4 are left alone"
+
+
+def test_a_project_name_from_env_is_shown_and_the_password_masked(tmp_path: Path) -> None:
+    """#24: ``name: ${PROJECT_NAME}`` or COMPOSE_PROJECT_NAME in .env is the project's
+    name, listed by the engine on every container: not masked in stage lines."""
+    (tmp_path / "compose.yaml").write_text("name: ${PROJECT_NAME}\nservices: {}\n")
+    (tmp_path / ".env").write_text(
+        "PROJECT_NAME=shop-live\nCOMPOSE_PROJECT_NAME=shop-other\nDB_PASSWORD=s3cret-pw\n"
+    )
+    redactor = logsetup.learn_env_secrets(Redactor(), tmp_path)
+    line = "containers started for project shop-live / shop-other, s3cret-pw"
+    assert redactor.redact(line) == "containers started for project shop-live / shop-other, ***"

@@ -8,7 +8,7 @@ at an exact point of an upgrade.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,8 @@ def make_plan(installed: str | None = "1.4.2", doc: dict[str, Any] | None = None
     manifest = parse_manifest(doc or manifest_doc())
     current = Version.parse(installed) if installed else None
     decision = decide(current, manifest, Deployment(current, installed is not None), Arch.X86_64)
+    # As planning sets it: the architecture the engine reported.
+    decision = replace(decision, arch_source="engine")
     # Three past upgrades of this deploy dir: the progress screen predicts the downtime.
     return Plan(
         manifest=manifest,
@@ -103,7 +105,6 @@ def make_plan(installed: str | None = "1.4.2", doc: dict[str, Any] | None = None
 
 def unsigned_plan() -> Plan:
     """allow_unsigned = true and a store without TUF metadata."""
-    from dataclasses import replace
 
     from tui_upgrader.core.i18n import _
     from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING

@@ -29,6 +29,7 @@ from tui_upgrader.ui.operations import Operation, describe
 from tui_upgrader.ui.planview import plan_steps, touched
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.journal import journal_lines
+from tui_upgrader.ui.screens.manifest_view import summary_lines
 from tui_upgrader.ui.widgets.big_text import render_big
 from tui_upgrader.ui.widgets.layer_list import layer_line
 from tui_upgrader.ui.widgets.status_line import Timing, status_text
@@ -226,3 +227,18 @@ def test_an_unclean_stop_is_a_line_of_the_outcome() -> None:
     assert any(
         "Not shut down cleanly during the stop (killed): db" in line for line in outcome.lines
     )
+
+
+@pytest.mark.parametrize(
+    ("arch_source", "wanted"),
+    [("engine", "engine: x86_64"), ("TUI_UPGRADER_ARCH", "TUI_UPGRADER_ARCH: x86_64"),
+     ("machine", "this machine: x86_64")],
+)  # fmt: skip
+def test_the_manifest_screen_says_where_the_architecture_came_from(
+    arch_source: str, wanted: str
+) -> None:
+    """#19: the engine's architecture is not "this machine" (ssh://, a VM engine)."""
+    plan = sc.make_plan()
+    decision = replace(plan.decision, arch_source=arch_source)
+    lines = summary_lines(plan.manifest, decision, plan.source, sc.NOW)
+    assert lines[1].endswith(f"{plan.source} · {wanted}"), lines[1]

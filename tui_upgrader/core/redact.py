@@ -78,11 +78,37 @@ def _multiline(rest: str, following: list[str]) -> str:
     return joined
 
 
-def env_values(text: str) -> set[str]:
-    """Every value assigned in a dotenv text, in each form a program may print it.
+# Which values are not secrets (the rule, kept simple on purpose): a value is
+# not masked when every key that assigns it is a name, not a secret. Those keys
+# are compose's own variables (``COMPOSE_PROJECT_NAME``, ``COMPOSE_FILE``,
+# ``COMPOSE_PROFILES``...: settings compose reads) and the keys the compose
+# file's top-level ``name:`` interpolates (``name: ${PROJECT_NAME}``): the
+# project name is on every container, network and volume the engine lists, so
+# masking it hides nothing and blanks the stage lines that name the project.
+# A value also assigned to any other key (``DB_NAME=shop`` next to
+# ``PROJECT_NAME=shop``) stays masked.
+_COMPOSE_KEY = re.compile(r"COMPOSE_[A-Z0-9_]+")
+_NAME_FROM_ENV = re.compile(r"""^name:\s*["']?\$\{?([A-Za-z_][A-Za-z0-9_]*)""", re.MULTILINE)
+
+
+def project_name_keys(compose_text: str) -> frozenset[str]:
+    """The variables a compose file's top-level ``name:`` is taken from."""
+    return frozenset(_NAME_FROM_ENV.findall(compose_text))
+
+
+def _forms(rest: str, following: list[str]) -> set[str]:
+    """One assigned value in each form a program may print it."""
+    if rest[0] in "\"'":
+        return set(_quoted(_multiline(rest, following)))
+    return {rest, _INLINE_COMMENT.split(rest, maxsplit=1)[0].strip()}
+
+
+def env_values(text: str, name_keys: frozenset[str] = frozenset()) -> set[str]:
+    """Every secret value assigned in a dotenv text, in each form a program may print it.
 
     Unquoted values count both with and without an inline ``# comment`` (tools
-    disagree on ``a #b``); quoted ones without their quotes.
+    disagree on ``a #b``); quoted ones without their quotes. Values only
+    assigned to compose's own keys or to ``name_keys`` are not secrets (above).
     """
     found: set[str] = set()
     lines = text.splitlines()
@@ -93,11 +119,9 @@ def env_values(text: str) -> set[str]:
         rest = line[match.end() :].strip()
         if not rest:
             continue
-        if rest[0] in "\"'":
-            found.update(_quoted(_multiline(rest, lines[i + 1 :])))
-        else:
-            found.add(rest)
-            found.add(_INLINE_COMMENT.split(rest, maxsplit=1)[0].strip())
+        key = match.group(1)
+        if key not in name_keys and _COMPOSE_KEY.fullmatch(key) is None:
+            found.update(_forms(rest, lines[i + 1 :]))
     # A multi-line value may be printed one line at a time.
     found |= {line for value in found for line in value.splitlines()}
     # JSON output (compose config, structured app logs) escapes quotes and backslashes.

@@ -81,12 +81,19 @@ def private_dir(path: Path) -> Path:
         missing.append(probe)
         probe = probe.parent
     _check_no_link_above(probe)  # before anything is made through a link
-    for level in reversed(missing):
-        with contextlib.suppress(FileExistsError):
-            os.mkdir(level, 0o700)
-    for level in [path, *missing[1:]]:
-        _check_owned_dir(level)
-    os.chmod(path, 0o700)  # checked above: a real dir of ours
+    try:
+        for level in reversed(missing):
+            with contextlib.suppress(FileExistsError):
+                os.mkdir(level, 0o700)
+        for level in [path, *missing[1:]]:
+            _check_owned_dir(level)
+        os.chmod(path, 0o700)  # checked above: a real dir of ours
+    except OSError as exc:  # read-only file system, no permission, full disk
+        raise ConfigError(
+            _("{path}: cannot create or use this directory: {strerror}").format(
+                path=exc.filename or path, strerror=exc.strerror or exc
+            )
+        ) from None
     return path
 
 

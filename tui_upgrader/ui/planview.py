@@ -12,6 +12,7 @@ from tui_upgrader.core import display
 from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.core.events import FORWARD_STEPS, Step
 from tui_upgrader.core.i18n import N_, Translated, _
+from tui_upgrader.core.redact import escape_controls, redact_urls
 from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.versions import Comparison
 from tui_upgrader.ops.settings import Settings
@@ -61,6 +62,14 @@ class PlanStep:
     text: str
     downtime: bool
     skipped: bool = False
+
+
+def shown(text: str) -> str:
+    """Text from the manifest (notes, paths, URLs, versions, warnings and errors
+    quoting them) as a screen may show it: terminal control characters as
+    ``\\xNN`` and URLs without their credentials, as in the text output. The
+    screens put it in ``Content`` (never markup), so ``[bold]`` stays literal."""
+    return escape_controls(redact_urls(text))
 
 
 def version_line(decision: Decision) -> str:

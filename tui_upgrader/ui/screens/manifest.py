@@ -10,6 +10,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.markup import escape
 from textual.screen import Screen
 from textual.widgets import (
     ContentSwitcher,
@@ -26,6 +27,7 @@ from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
 from tui_upgrader.ui.messages import PlanFailed, PlanLoaded
+from tui_upgrader.ui.planview import shown
 from tui_upgrader.ui.screens.manifest_view import (
     package_rows,
     patch_lines,
@@ -190,7 +192,7 @@ class ManifestScreen(Screen[None]):
             if isinstance(error, UpgraderError)
             else _("unexpected error: {error!r}").format(error=error)
         )
-        self.query_one("#problem-text", Static).update(text)
+        self.query_one("#problem-text", Static).update(Content(shown(text)))
         self.query_one(ContentSwitcher).current = "manifest-problem"
         self.refresh_bindings()
         if isinstance(error, NetworkError):
@@ -218,15 +220,16 @@ class ManifestScreen(Screen[None]):
     def _show(self, plan: Plan) -> None:
         manifest, decision = plan.manifest, plan.decision
         now = host(self).deps.clock.now()
+        # Manifest text is never markup: Content shows ``[bold]`` as it is.
         self.query_one("#manifest-summary", Static).update(
-            "\n".join(summary_lines(manifest, decision, plan.source, now))
+            Content("\n".join(summary_lines(manifest, decision, plan.source, now)))
         )
         trust = self.query_one("#manifest-trust", Static)
         trust.update(trust_line(plan.trust))
         trust.set_class(not plan.trust.signed, "-unsigned")
         problems = problem_lines(manifest, decision)
         box = self.query_one("#manifest-problems", Static)
-        box.update("\n".join(f"⚠ {line}" for line in problems))
+        box.update(Content("\n".join(f"⚠ {line}" for line in problems)))
         box.display = bool(problems)
         table = self.query_one("#packages", DataTable)
         table.clear()
@@ -236,20 +239,21 @@ class ManifestScreen(Screen[None]):
             )
             table.add_row(
                 "▶" if row.chosen else "",
-                row.arch,
+                # A str cell is markup to DataTable (a Content cell loses its width).
+                escape(row.arch),
                 row.kind,
-                row.host,
+                escape(row.host),
                 row.size,
                 hash_cell,
                 key=row.key,
             )
         ops = patch_lines(manifest)
         patch = self.query_one("#patch-ops", Static)
-        patch.update("\n".join(ops))
+        patch.update(Content("\n".join(ops)))
         patch.display = bool(ops)
         from textual.widgets import Markdown
 
-        text = manifest.release_notes or _("_No release notes._")
+        text = shown(manifest.release_notes or _("_No release notes._"))
         notes = self.query_one("#notes", VerticalScroll)
         existing = notes.query(Markdown)
         if existing:

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 
 from tui_upgrader.core import display
 from tui_upgrader.core.i18n import _
+from tui_upgrader.ui.planview import shown
 
 if TYPE_CHECKING:
     # Annotations only: the manifest worker loads these after the first frame.
@@ -45,9 +46,9 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
             PackageRow(
                 key,
                 key == chosen,
-                arch,
+                shown(arch),
                 kind,
-                host_of(url, source),
+                shown(host_of(url, source)),
                 display.size(size) if size is not None else "?",
                 display.short_hash(sha),
                 sha is not None,
@@ -62,6 +63,16 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
     for arch, patch in (manifest.patch or {}).items():
         add(f"patch.{arch}", str(arch), _("patch"), patch.url, patch.sha256, patch.size)
     return rows
+
+
+def arch_line(decision: Decision) -> str:
+    """The architecture the package was chosen for, and who said so (#19): the
+    engine runs the images, so its word is not "this machine" over ssh://."""
+    if decision.arch_source == "engine":
+        return _("engine: {arch}").format(arch=decision.arch)
+    if decision.arch_source == "TUI_UPGRADER_ARCH":
+        return f"TUI_UPGRADER_ARCH: {decision.arch}"
+    return _("this machine: {arch}").format(arch=decision.arch)
 
 
 def summary_lines(manifest: Manifest, decision: Decision, source: str, now: datetime) -> list[str]:
@@ -80,15 +91,14 @@ def summary_lines(manifest: Manifest, decision: Decision, source: str, now: date
         + _("Offered {version}, released {released}").format(
             version=manifest.version.short, released=released
         ),
-        source_label
-        + _("{source} · this machine: {arch}").format(source=source or "-", arch=decision.arch),
+        source_label + f"{source or '-'} · {arch_line(decision)}",
     ]
     if manifest.min_version is not None:
         lines.append(
             requires_label
             + _("{version} or later installed first").format(version=manifest.min_version.short)
         )
-    return lines
+    return [shown(line) for line in lines]
 
 
 def trust_line(trust: TrustSummary) -> str:
@@ -115,7 +125,7 @@ def patch_lines(manifest: Manifest) -> list[str]:
             lines.append("  " + delete_label + ", ".join(ops.deleted))
         if patch.notes:
             lines.append("  " + notes_label + patch.notes)
-    return lines
+    return [shown(line) for line in lines]
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
@@ -128,4 +138,4 @@ def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:
     ]
     if unverifiable:
         lines.append(_("No hash (unverifiable): {keys}").format(keys=", ".join(unverifiable)))
-    return lines
+    return [shown(line) for line in lines]

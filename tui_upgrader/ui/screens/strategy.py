@@ -25,6 +25,7 @@ from tui_upgrader.ui.planview import (
     blocked_text,
     kept,
     plan_steps,
+    shown,
     touched,
     version_line,
 )
@@ -78,7 +79,7 @@ class StrategyScreen(Screen[None]):
 
     def _subtitle(self) -> str:
         decision = self.plan.decision
-        parts = [COMPARISON_WORDS[decision.comparison], str(decision.arch)]
+        parts = [COMPARISON_WORDS[decision.comparison], shown(str(decision.arch))]
         if decision.package is not None:
             parts.append(
                 _("{size} {package}").format(
@@ -128,7 +129,7 @@ class StrategyScreen(Screen[None]):
     def _fill(self, name: str, lines: list[Content | str]) -> None:
         self.query_one(f"#section-{name}").display = bool(lines)
         body = Content("\n").join(
-            Content(line) if isinstance(line, str) else line for line in lines
+            Content(shown(line)) if isinstance(line, str) else line for line in lines
         )
         self.query_one(f"#strategy-{name}", Static).update(body)
 
@@ -137,15 +138,15 @@ class StrategyScreen(Screen[None]):
         make_backup = host(self).make_backup
         self._fill("why", [f"• {reason}" for reason in decision.reasons])
         warnings: list[Content | str] = [
-            Content.styled(f"⚠ {w}", "$text-warning") for w in decision.warnings
+            Content.styled(f"⚠ {shown(w)}", "$text-warning") for w in decision.warnings
         ]
         blocked = blocked_text(decision)
         if blocked:
-            warnings.insert(0, Content.styled(f"⛔ {blocked}", "$text-error"))
+            warnings.insert(0, Content.styled(f"⛔ {shown(blocked)}", "$text-error"))
         if self.services_problem:
             warnings.append(
                 Content.styled(
-                    "⚠ " + _("Docker: {problem}").format(problem=self.services_problem),
+                    "⚠ " + _("Docker: {problem}").format(problem=shown(self.services_problem)),
                     "$text-warning",
                 )
             )
@@ -161,7 +162,7 @@ class StrategyScreen(Screen[None]):
             steps.append(
                 mark
                 + Content.styled(f"{index:>2} {display.pad(STEP_TITLES[item.step], 15)}", "bold")
-                + Content.styled(item.text, style)
+                + Content.styled(shown(item.text), style)
             )
         steps.append(
             Content.styled(
