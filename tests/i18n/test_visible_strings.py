@@ -32,7 +32,7 @@ NAMES = re.compile(
 # The release notes are the publisher's text, shown verbatim in any language.
 NOTES_PREFIXES = ("What's new", "Faster start-up", "New `worker`", "New worker", "Config:",
                   "Upgrade notes", "The database schema", "the app container",
-                  "hotfix for the upload")  # fmt: skip
+                  "hotfix for the upload", "the UI test release")  # fmt: skip
 # Data the scenes pass in as the engine or the OS would word it in English (an
 # OS error text, a reason built by the fixtures, not by the product).
 FIXTURE_PHRASES = re.compile(
