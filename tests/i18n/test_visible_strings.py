@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 from textual.app import App
 from textual.command import CommandPalette
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable, Log, Static
 
 from tests.ui.drive import SCENES, wait_until
 
@@ -37,6 +37,7 @@ NOTES_PREFIXES = ("What's new", "Faster start-up", "New `worker`", "New worker",
 # OS error text, a reason built by the fixtures, not by the product).
 FIXTURE_PHRASES = re.compile(
     r"connection refused|expected 'sha256:<64 hex digits>'|services not healthy within \d+ s"
+    r"|changes the release|services not healthy: app"
 )
 
 URLISH = re.compile(
@@ -76,6 +77,8 @@ def visible_texts(app: App[Any]) -> list[str]:
             for row in range(widget.row_count):
                 texts.extend(str(cell) for cell in widget.get_row_at(row))
             texts.extend(str(column.label) for column in widget.columns.values())
+        elif isinstance(widget, Log):
+            texts.extend(widget.lines)  # whole lines: the pane clips them at 80 columns
         elif isinstance(widget, Static):
             visual = widget.visual
             plain = getattr(visual, "plain", None)

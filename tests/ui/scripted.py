@@ -22,6 +22,7 @@ from tui_upgrader.core.events import (
 )
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import Stage, stage_event
+from tui_upgrader.core.trust import SIGNED_TARGETS
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock
@@ -69,7 +70,7 @@ def happy_events(result: ResultEvent) -> list[Event]:
     ev += [
         *download_events(),
         stage_event(
-            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by="the signed targets"
+            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by=_(SIGNED_TARGETS)
         ),
         StepEvent(Step.DOWNLOADING_UPDATE, "finished"),
     ]
