@@ -19,7 +19,7 @@ import hashlib
 import shutil
 import tarfile
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -146,7 +146,7 @@ class FakeDocker:
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
+    ) -> float | None:
         for spec in self.services:
             emit(ServiceEvent(spec.name, "starting"))
         self._enter("wait_healthy", project_dir, cancel)
@@ -164,6 +164,7 @@ class FakeDocker:
                     seconds=float(timeout_s), services=names
                 )
             )
+        return None  # the gate's end is all a fake knows
 
 
 # --- backups ---------------------------------------------------------------------
@@ -227,6 +228,8 @@ class FakeBackupStore:
         note: str = "",
         emit: Emit = discard,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        grafts: Mapping[str, Path] | None = None,
     ) -> FakeBackupRecord:
         self.calls.append(("create", kind))
         with self._lock:

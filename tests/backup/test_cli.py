@@ -11,6 +11,7 @@ import pty
 import subprocess
 import sys
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -336,6 +337,9 @@ def test_a_failed_backup_keeps_its_error_when_the_restart_fails_too(
     docker = FakeDocker(running=True, fail={"up": "engine went away"})
     cancel = threading.Event()
     cancel.set()
+    # The cold path: cancelled while the backup is written inside the stop. (With the
+    # pre-copy, a cancel comes before the stop: nothing stops, nothing is recorded.)
+    store = BackupStore(replace(settings, backup_precopy=False))
 
     with pytest.raises(CancelledError, match="cancelled"):
         create_backup(store, docker, settings.deploy_dir, stop=True, version=None, cancel=cancel)

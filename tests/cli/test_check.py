@@ -198,3 +198,20 @@ def test_check_warns_about_an_interrupted_upgrade(tmp_path: Path, deploy: Path) 
     assert out.returncode == 0, out.stderr
     (warning,) = [w for w in json.loads(out.stdout)["warnings"] if "interrupted" in w]
     assert "StartingServices" in warning and "tui-upgrader recover" in warning
+
+
+def test_check_json_says_a_first_install_downloads_the_full_package(tmp_path: Path) -> None:
+    doc = enhanced()
+    doc["platforms"]["x86_64"]["images"] = {
+        "url": "/1/images-x86_64.json",
+        "hash": f"sha256:{HASH_A}",
+    }
+    manifest = _write(tmp_path / "m.json", doc)
+    empty = tmp_path / "fresh"
+    out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(empty))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["strategy"] == "full"
+    assert report["download"]["mode"] == "full" and report["download"]["thin_bytes"] is None
+    assert report["download"]["download_bytes"] == report["package"]["size"]
+    assert "first install" in report["download"]["reason"]

@@ -71,7 +71,7 @@ def test_recover_json_without_a_mode_still_ends_with_a_result(setup: tuple[Path,
     result = json.loads(out.stdout.splitlines()[-1])
     assert set(result) == {
         "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error",
-        "unclean_stop",
+        "unclean_stop", "downtime_s", "settle_s",
     }  # fmt: skip
     assert result["success"] is False and result["rolled_back"] is False
     assert (result["from_version"], result["to_version"]) == ("0.0.12.0", "0.0.13.2")
@@ -160,7 +160,7 @@ def test_every_json_refusal_ends_with_a_result(
     assert says in events[-1]["error"]
     assert set(events[-1]) == {
         "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error",
-        "unclean_stop",
+        "unclean_stop", "downtime_s", "settle_s",
     }  # fmt: skip
 
 

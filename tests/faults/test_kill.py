@@ -93,7 +93,11 @@ def test_kill_between_two_renames_of_the_apply_step(
 
 @pytest.mark.parametrize("mode", MODES)
 def test_kill_while_writing_the_pre_upgrade_backup(case: Case, mode: str) -> None:
-    """The dead run's half-written backup must not stay ``in_progress`` after recovery."""
+    """The dead run's half-written backup must not stay ``in_progress`` after recovery.
+
+    The cold path (the archive written inside the stop); the two-pass path's archive
+    is written after the commit: tests/faults/test_kill_two_pass.py."""
+    case.configure(backup_precopy=False)
     code, _events, err = case.run(
         "upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: "create-writing"}
     )

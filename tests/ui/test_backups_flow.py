@@ -76,7 +76,12 @@ async def test_create_then_restore_data_only_through_the_modal(
     assert (deploy / "data/db.txt").read_text() == "rows of 1.4.2\n"
     assert (deploy / "app/server.sh").read_text() == "echo hand-edited\n"  # data only
     calls = [c for c, _ in release_env.docker.calls if c in ("down", "up", "wait_healthy")]
-    assert calls == ["down", "up", "wait_healthy"] * 2  # cold create, then the restore
+    # cold create, the restore's safety backup (on by default), then the restore
+    assert calls == ["down", "up", "wait_healthy"] * 3
+    manual, safety = sorted(release_env.store.list(), key=lambda r: r.id)[:2]
+    assert manual.version is not None  # a manual backup records the installed version
+    assert safety.id == 2 and "before restoring #1" in (safety.note or "")
+    assert safety.version == manual.version
 
 
 async def test_verify_and_delete(release_env: ReleaseEnv, tmp_path: Path) -> None:

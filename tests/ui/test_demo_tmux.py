@@ -105,3 +105,10 @@ def test_demo_upgrade_and_restore_in_a_real_80x24_terminal(demo: Demo) -> None:
     restore_log = "\n".join(term.seen[restore_from:])
     assert "🛑 stopping services" in restore_log or "🛑 containers stopped" in restore_log
     assert read_state(demo.deploy).version == Version.parse("1.0.0")
+
+    # --- every screen shows the state as it is now (#20 item 2) -----------------------
+    term.keys("Enter")
+    term.wait_for("Backups", "#1  pre-upgrade  1.0.0")
+    term.keys("Escape")
+    reloaded = term.wait_for("Release manifest", "Installed 1.0.0", timeout=60)
+    assert "Installed 1.1.0.1" not in reloaded

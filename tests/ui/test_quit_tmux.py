@@ -56,12 +56,11 @@ def _wait_exit(demo: Demo, timeout: float = 120) -> int:
         if time.monotonic() > deadline:
             # What still holds the terminal (the process, or a child it left behind).
             tty = demo.term.tmux("display-message", "-p", "-t", demo.term.session, "#{pane_tty}")
-            ps = subprocess.run(
-                ["ps", "-o", "pid,ppid,stat,args", "-t", tty.strip()],
-                capture_output=True,
-                text=True,
-                check=False,
-            ).stdout
+            every = subprocess.run(
+                ["ps", "-eo", "pid,ppid,stat,tty,args"], capture_output=True, text=True, check=False
+            ).stdout.splitlines()
+            name = tty.strip().removeprefix("/dev/")
+            ps = "\n".join(line for line in every if f" {name} " in line)
             raise AssertionError(f"the process did not end:\n{ps}\n{demo.term.history()}")
         time.sleep(0.05)
     return status

@@ -89,7 +89,9 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
         tmp_path,
         settings=Settings(data_dir=tmp_path / "data"),
         needs_setup=True,
-        write_config=lambda m, d, r: write_initial_config(m, d, config_file=config, trusted_root=r),
+        write_config=lambda m, d, r, u: write_initial_config(
+            m, d, config_file=config, trusted_root=r, allow_unsigned=u
+        ),
         reload_settings=lambda: load_settings(config),
     )
     async with app.run_test(size=(80, 24)) as pilot:
@@ -116,6 +118,27 @@ async def test_first_run_asks_and_saves_the_config(release_env: ReleaseEnv, tmp_
         "trusted_root": str(tmp_path / "keys" / "root.json"),
     }
     assert config.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_wizard_offers_the_real_trust_choices() -> None:
+    """A root pinned now, or unsigned releases allowed explicitly; nothing is "trust later"."""
+    from tui_upgrader.ui.screens.wizard import validate
+
+    neither, problem = validate("https://u.example/m.json", "/srv/app", "", False)
+    assert neither is None and "Allow unsigned releases" in problem
+    pinned, _ = validate("https://u.example/m.json", "/srv/app", "/keys/root.json", False)
+    assert pinned is not None and pinned.trusted_root == Path("/keys/root.json")
+    assert not pinned.allow_unsigned
+    unsigned, _ = validate("https://u.example/m.json", "/srv/app", "", True)
+    assert unsigned is not None and unsigned.allow_unsigned and unsigned.trusted_root is None
+
+
+def test_an_unsigned_choice_is_written_to_the_config(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    write_initial_config(
+        "https://u.example/m.json", tmp_path, config_file=config, allow_unsigned=True
+    )
+    assert load_settings(config).allow_unsigned
 
 
 def test_the_production_journal_reader_answers_none_fast_and_finds_a_real_journal(

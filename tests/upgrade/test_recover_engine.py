@@ -38,7 +38,7 @@ pytestmark = pytest.mark.engine
 
 RESULT_KEYS = {
     "type", "success", "from_version", "to_version", "backup_id", "rolled_back", "error",
-    "unclean_stop",
+    "unclean_stop", "downtime_s", "settle_s",
 }  # fmt: skip
 
 

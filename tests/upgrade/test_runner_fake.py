@@ -65,7 +65,7 @@ def write_tree(root: Path, files: dict[str, str]) -> None:
 
 
 class Env:
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, *, precopy: bool = False) -> None:
         self.tmp = tmp
         self.deploy = tmp / "deploy"
         write_tree(self.deploy, OLD_FILES)
@@ -76,6 +76,9 @@ class Env:
             cache_dir=tmp / "cache",
             log_dir=tmp / "log",
             health_settle_s=0,
+            # These tests pin the cold backup's behaviour (backup made inside the
+            # stop); tests/upgrade/test_two_pass_fake.py runs the pre-copy path.
+            backup_precopy=precopy,
         )
         self.docker = FakeDocker()
         self.backups = FakeBackupStore(self.settings.backups_dir)

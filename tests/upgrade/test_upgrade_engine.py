@@ -171,6 +171,11 @@ def test_bad_packages_are_refused_before_any_stop(env: EngineEnv, spoil, message
     before = env.tree()
     ids = {n: c.id for n, c in env.containers().items()}
     store = _store_offering_110(env)
+    # These attacks are on the full package: a store without an image index
+    # (thin delivery is attacked in tests/upgrade/test_thin_engine.py).
+    doc = json.loads((store / "manifest.json").read_text())
+    del doc["platforms"]["x86_64"]["images"]
+    (store / "manifest.json").write_text(json.dumps(doc))
     spoil(store / "manifest.json")
     env.write_config(store / "manifest.json")
     code, events, err = env.cli("upgrade", "--yes", "--json")

@@ -157,11 +157,14 @@ class ResultEvent:
     not_restored: tuple[str, ...] = ()
     # Services killed during the stop (their files were not shut down cleanly).
     unclean_stop: tuple[str, ...] = ()
+    # The health gate's settle window after every service first passed its check
+    # (the stack already served then): not part of ``downtime_s``.
+    settle_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        # Exactly the contract's keys (plus ``unclean_stop``, service names,
-        # always present): consumers may compare the whole object. Downtime is
-        # in state.toml's history; the rest is in the log events.
+        # The contract's keys, plus ``unclean_stop`` (service names, always present)
+        # and the two downtime figures (seconds, null when nothing was stopped or not
+        # measured): added, never renamed.
         return {
             "type": "result",
             "success": self.success,
@@ -171,6 +174,8 @@ class ResultEvent:
             "rolled_back": self.rolled_back,
             "error": self.error,
             "unclean_stop": list(self.unclean_stop),
+            "downtime_s": None if self.downtime_s is None else round(self.downtime_s, 3),
+            "settle_s": None if self.settle_s is None else round(self.settle_s, 3),
         }
 
     def unclean_stop_text(self) -> str:

@@ -39,6 +39,8 @@ class PackageRef:
     hash_note: str = ""  # why sha256 is None: "<json path> = <value>", for the warning
     # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
     verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
+    # The image index for thin delivery (full packages of a platform entry only).
+    images: PackageRef | None = None
 
     @property
     def file_name(self) -> str:
@@ -149,6 +151,10 @@ def _full_package(manifest: Manifest, arch: Arch | str) -> tuple[PackageRef, str
         source,
         hash_note=entry.hash_note,
     )
+    if entry.images is not None:
+        index = entry.images
+        thin = PackageRef("images", index.url, index.sha256, index.size, source=f"{source}.images")
+        ref = replace(ref, images=thin)
     return ref, why
 
 

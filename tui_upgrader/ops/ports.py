@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import builtins
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -104,8 +104,12 @@ class DockerPort(Protocol):
         settle_s: float,
         emit: Emit,
         cancel: threading.Event | None,
-    ) -> None:
-        """The health gate; raises HealthGateError naming bad services with logs."""
+    ) -> float | None:
+        """The health gate; raises HealthGateError naming bad services with logs.
+
+        Returns the ``time.monotonic()`` at which every service first passed its
+        check (before the settle window), or None when that is not known.
+        """
         ...
 
 
@@ -169,7 +173,12 @@ class BackupPort(Protocol):
         note: str = ...,
         emit: Emit = ...,
         cancel: threading.Event | None = ...,
-    ) -> BackupRecordView: ...
+        source: Path | None = ...,
+        grafts: Mapping[str, Path] | None = ...,
+    ) -> BackupRecordView:
+        """``source``: read the tree from this copy of ``deploy_dir`` (the pre-copy
+        snapshot), ``grafts`` adding its parts kept on other filesystems."""
+        ...
 
     def verify(self, backup_id: int) -> VerifyReport: ...
 

@@ -80,6 +80,9 @@ class Settings:
     backup_level: int | None = None  # None = codec default (zstd 3, gzip 6)
     backup_keep: int = 5  # newest pre-upgrade backups kept after a successful upgrade
     backup_excludes: tuple[str, ...] = ()
+    # Copy the deploy dir while the stack serves, then only what changed after the
+    # stop (README "Backups"); false: the whole cold backup inside the stop.
+    backup_precopy: bool = True
     # downloads
     download_retries: int = 5
     connect_timeout_s: float = 10.0
@@ -346,6 +349,7 @@ def write_initial_config(
     deploy_dir: Path,
     config_file: Path | None = None,
     trusted_root: Path | None = None,
+    allow_unsigned: bool = False,
 ) -> Path:
     """First-run wizard: write a new config file. Never overwrites one."""
     import tomli_w
@@ -353,9 +357,11 @@ def write_initial_config(
     path = config_file or config_path()
     if path.exists():
         raise ConfigError(_("{path}: already exists; edit it by hand").format(path=path))
-    values = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
+    values: dict[str, str | bool] = {"manifest": manifest, "deploy_dir": str(deploy_dir)}
     if trusted_root is not None:
         values["trusted_root"] = str(trusted_root)
+    if allow_unsigned:
+        values["allow_unsigned"] = True
     body = tomli_w.dumps(values)
     atomic_write_bytes(path, b"# Written by tui-upgrader's first-run setup.\n" + body.encode())
     return path

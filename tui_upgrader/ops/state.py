@@ -37,6 +37,11 @@ class HistoryEntry:
     at: str
     backup_id: int | None = None
     downtime_s: float | None = None
+    # A rolled-back attempt: the version did not change, the outage still counts
+    # (it is the expensive case the expected downtime must learn).
+    rolled_back: bool = False
+    settle_s: float | None = None
+    backup_s: float | None = None  # the backup's share of downtime_s (inside the stop)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +105,9 @@ def read_state(deploy_dir: Path) -> DeployState:
                 at=str(item.get("at", "")),
                 backup_id=_opt_number(item, "backup_id", where, int),
                 downtime_s=_opt_number(item, "downtime_s", where, float),
+                rolled_back=item.get("rolled_back") is True,
+                settle_s=_opt_number(item, "settle_s", where, float),
+                backup_s=_opt_number(item, "backup_s", where, float),
             )
         )
     return DeployState(version=version, history=tuple(history))
@@ -141,6 +149,12 @@ def _entry_dict(entry: HistoryEntry) -> dict[str, Any]:
         out["backup_id"] = entry.backup_id
     if entry.downtime_s is not None:
         out["downtime_s"] = round(entry.downtime_s, 3)
+    if entry.settle_s is not None:
+        out["settle_s"] = round(entry.settle_s, 3)
+    if entry.backup_s is not None:
+        out["backup_s"] = round(entry.backup_s, 3)
+    if entry.rolled_back:
+        out["rolled_back"] = True
     return out
 
 
@@ -163,6 +177,8 @@ def record_upgrade(
     strategy: str,
     backup_id: int | None,
     downtime_s: float | None,
+    settle_s: float | None = None,
+    backup_s: float | None = None,
 ) -> DeployState:
     """Set the installed version and append history; called only after the health gate."""
     old = read_state(deploy_dir)
@@ -173,7 +189,34 @@ def record_upgrade(
         at=datetime.now(UTC).isoformat(timespec="seconds"),
         backup_id=backup_id,
         downtime_s=downtime_s,
+        settle_s=settle_s,
+        backup_s=backup_s,
     )
     new = DeployState(version=to_version, history=(*old.history, entry))
     write_state(deploy_dir, new)
     return new
+
+
+def record_outage(
+    deploy_dir: Path,
+    *,
+    from_version: str | None,
+    to_version: str,
+    strategy: str,
+    downtime_s: float,
+    settle_s: float | None,
+    backup_s: float | None = None,
+) -> None:
+    """Append a rolled-back attempt to the history; the installed version stays."""
+    old = read_state(deploy_dir)
+    entry = HistoryEntry(
+        from_version=from_version,
+        to_version=to_version,
+        strategy=strategy,
+        at=datetime.now(UTC).isoformat(timespec="seconds"),
+        downtime_s=downtime_s,
+        rolled_back=True,
+        settle_s=settle_s,
+        backup_s=backup_s,
+    )
+    write_state(deploy_dir, DeployState(version=old.version, history=(*old.history, entry)))

@@ -47,6 +47,8 @@ class UpgraderApp(TranslatedTextualApp):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", N_("Quit"), id="quit", priority=True),
         Binding("f2", "open_backups", N_("Backups"), id="backups", show=False),
+        Binding("question_mark,f1", "toggle_keys", N_("Keys"), id="keys", show=False),
+        Binding("escape", "hide_keys", N_("Close keys"), id="keys-close", priority=True),
     ]
 
     def __init__(self, deps: UiDeps) -> None:
@@ -149,6 +151,29 @@ class UpgraderApp(TranslatedTextualApp):
 
     def action_open_backups(self) -> None:
         self.open_backups()
+
+    # --- the keys panel -----------------------------------------------------------------------
+
+    def keys_shown(self) -> bool:
+        return bool(self.screen.query("HelpPanel"))
+
+    def action_toggle_keys(self) -> None:
+        """? and F1: the keys of the current screen (Textual's panel), again to close."""
+        if self.keys_shown():
+            self.action_hide_help_panel()
+        else:
+            self.action_show_help_panel()
+        self.refresh_bindings()
+
+    def action_hide_keys(self) -> None:
+        self.action_hide_help_panel()
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "hide_keys":
+            # Esc belongs to the screen (back, cancel) unless the panel is open.
+            return self.keys_shown()
+        return True
 
     def show_log_path(self) -> None:
         self.notify(str(self.deps.log_path), title=_("Log file"), timeout=10)

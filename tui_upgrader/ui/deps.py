@@ -90,8 +90,8 @@ RunUpgrade = Callable[["UpgradePlan", "Ports", "Emit", threading.Event], "Result
 Recover = Callable[[Settings, "Ports", RecoverMode, "Emit", threading.Event], "ResultEvent"]
 ReadJournal = Callable[[Path], JournalLike | None]
 LoadPlan = Callable[[Settings, bool], "Plan"]
-# manifest, deploy dir, trusted root file (None: signed releases need `trust` later)
-WriteConfig = Callable[[str, Path, Path | None], Path]
+# manifest, deploy dir, trusted root file (None: not pinned), allow unsigned releases
+WriteConfig = Callable[[str, Path, Path | None, bool], Path]
 ReloadSettings = Callable[[], Settings]
 
 
@@ -101,8 +101,9 @@ def _no_journal(_deploy_dir: Path) -> JournalLike | None:
 
 def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
     from tui_upgrader.ops.upgrade.planning import load_decision
+    from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
 
-    return load_decision(settings, force_full=force_full)
+    return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 
 
 @dataclass(frozen=True)

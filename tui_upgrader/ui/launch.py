@@ -85,12 +85,14 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
     settings = load_settings(given_file, deploy_dir=deploy_dir, manifest=manifest)
     needs_setup = not config_file.exists() and manifest is None and deploy_dir is None
 
-    def write_config(url: str, deploy: Path, root: Path | None) -> Path:
+    def write_config(url: str, deploy: Path, root: Path | None, allow_unsigned: bool) -> Path:
         if root is not None:
             from tui_upgrader.ops.trust.anchor import read_root_file
 
             read_root_file(root)  # a wrong file is refused in the wizard, not at first use
-        return write_initial_config(url, deploy, config_file=config_file, trusted_root=root)
+        return write_initial_config(
+            url, deploy, config_file=config_file, trusted_root=root, allow_unsigned=allow_unsigned
+        )
 
     def reload_settings() -> Settings:
         return load_settings(config_file, deploy_dir=deploy_dir, manifest=manifest)

@@ -56,6 +56,8 @@ class ServicesListed(Message):
     """Service names; empty on a first install or when Docker did not answer."""
     problem: str
     """Why the list is empty when Docker could not be asked."""
+    downtime: str = ""
+    """The expected downtime line (core.downtime), "" when not known."""
 
 
 @dataclass

@@ -30,6 +30,7 @@ from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
 from tui_upgrader.ui.restore_job import (
     CREATE_STEPS,
     RESTORE_STEPS,
+    SAFE_RESTORE_STEPS,
     create_backup,
     restore_backup,
 )
@@ -229,14 +230,16 @@ def recover_operation(
 
 
 def restore_operation(
-    deps: UiDeps, settings: Settings, backup_id: int, data_only: bool
+    deps: UiDeps, settings: Settings, backup_id: int, data_only: bool, safety_backup: bool = True
 ) -> Operation:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
         if deps.backups is None:
             raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
-        return restore_backup(settings, ports, store, backup_id, data_only, emit)
+        return restore_backup(
+            settings, ports, store, backup_id, data_only, emit, safety_backup=safety_backup
+        )
 
     if data_only:
         title = _("Restore data of backup #{id}").format(id=backup_id)
@@ -244,7 +247,8 @@ def restore_operation(
     else:
         title = _("Restore backup #{id}").format(id=backup_id)
         success = _("Restored backup #{id}; services are healthy").format(id=backup_id)
-    return Operation("restore", title, RESTORE_STEPS, job, None, details={"success": success})
+    steps = SAFE_RESTORE_STEPS if safety_backup else RESTORE_STEPS
+    return Operation("restore", title, steps, job, None, details={"success": success})
 
 
 def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> Operation:

@@ -37,6 +37,27 @@ def _failed(exc: Exception, emit: Emit, backup_id: int | None) -> ResultEvent:
     return result
 
 
+SAFE_RESTORE_STEPS = (
+    Step.STOPPING_SERVICES,
+    Step.CREATING_BACKUP,
+    Step.RESTORING_BACKUP,
+    Step.STARTING_SERVICES,
+    Step.VERIFYING_SERVICES,
+)
+
+
+def installed_version(settings: Settings) -> str | None:
+    """The version the deploy dir's state file records (None: unknown or unreadable)."""
+    from tui_upgrader.core.errors import UpgraderError
+    from tui_upgrader.ops.state import read_state
+
+    try:
+        version = read_state(settings.deploy_dir).version
+    except UpgraderError:
+        return None
+    return str(version) if version is not None else None
+
+
 def restore_backup(
     settings: Settings,
     ports: Ports,
@@ -44,11 +65,37 @@ def restore_backup(
     backup_id: int,
     data_only: bool,
     emit: Emit,
+    *,
+    safety_backup: bool = False,
 ) -> ResultEvent:
-    """Stop, restore, start, gate. Not cancellable: the store swaps the tree in one rename."""
+    """[Safety backup,] stop, restore, start, gate.
+
+    Not cancellable: the store swaps the tree in one rename. The safety backup
+    is a cold manual backup of the state being replaced, so a restore is
+    never a one-way door.
+    """
+    from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
     from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
 
     try:
+        if safety_backup:
+            made = create_backup(
+                store,
+                ports.docker,
+                settings.deploy_dir,
+                stop=True,
+                version=installed_version(settings),
+                note=_("safety backup before restoring #{id}").format(id=backup_id),
+                emit=emit,
+            )
+            emit(
+                LogEvent(
+                    "info",
+                    _("safety backup #{id} holds the state before the restore").format(
+                        id=made.record.id
+                    ),
+                )
+            )
         restore_backup(
             store,
             ports.docker,
@@ -77,6 +124,8 @@ def create_backup(
     """A cold manual backup: running services are stopped for it and started again."""
     from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 
+    # The version it holds, even when no manifest was loaded (Backups opened first).
+    version = version or installed_version(settings)
     try:
         made = create_backup(
             store,

@@ -61,7 +61,8 @@ import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -71,7 +72,7 @@ from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.archive.codec import DEFAULT_LEVEL, SUFFIX, TarBuilder, parse_codec
 from tui_upgrader.ops.backup._internal.by_path import record_for_archive
 from tui_upgrader.ops.backup._internal.restore import Throttled, restore_archive, verify_archive
-from tui_upgrader.ops.backup._internal.tree import exclusion, scan_tree, write_tree
+from tui_upgrader.ops.backup._internal.tree import exclusion, graft, scan_tree, write_tree
 from tui_upgrader.ops.backup.catalogue import KINDS, BackupRecord, Catalogue
 from tui_upgrader.ops.backup.swap import recover_leftovers, rename_noreplace
 from tui_upgrader.ops.fault_points import crash_point
@@ -84,6 +85,14 @@ __all__ = ["BackupRecord", "BackupStore", "VerifyReport"]
 logger = logging.getLogger(__name__)
 
 _NAME_ID = re.compile(r"^\.?backup-(\d+)-")
+
+
+@dataclass(frozen=True, slots=True)
+class _Source:
+    """Where a backup's tree is read from: the deploy dir, or a snapshot and its grafts."""
+
+    root: Path
+    grafts: dict[str, Path]
 
 
 class BackupStore:
@@ -182,7 +191,11 @@ class BackupStore:
         note: str = "",
         emit: Emit = discard,
         cancel: threading.Event | None = None,
+        source: Path | None = None,
+        grafts: Mapping[str, Path] | None = None,
     ) -> BackupRecord:
+        """Back up ``deploy_dir``; with ``source``, read from that copy of it instead
+        (the pre-copy snapshot), ``grafts`` adding its parts on other filesystems."""
         if kind not in KINDS:
             raise InputError(
                 _("unknown backup kind {kind!r} (expected one of {kinds})").format(
@@ -223,7 +236,8 @@ class BackupStore:
             final = record.archive_path
             partial = self._partial(record)
             try:
-                record = self._write(record, partial, level, emit, cancel)
+                tree = _Source(source or record.deploy_dir, dict(grafts or {}))
+                record = self._write(record, tree, partial, level, emit, cancel)
             except BaseException as exc:
                 # The final name too: a failure after the rename (recording the
                 # result) must not leave an archive the catalogue calls failed.
@@ -262,6 +276,7 @@ class BackupStore:
     def _write(
         self,
         record: BackupRecord,
+        tree: _Source,
         partial: Path,
         level: int,
         emit: Emit,
@@ -274,7 +289,9 @@ class BackupStore:
         excluded = exclusion(
             record.deploy_dir, self.settings.backup_excludes, self.settings.data_dir
         )
-        scan = scan_tree(record.deploy_dir, excluded)
+        scan = scan_tree(tree.root, excluded)
+        for name, root in sorted(tree.grafts.items()):
+            graft(scan, name, root, excluded)
         for rel in scan.skipped:
             emit(
                 LogEvent(

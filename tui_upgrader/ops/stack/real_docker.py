@@ -192,10 +192,10 @@ class RealDocker:
         settle_s: float,
         emit: Emit = discard,
         cancel: threading.Event | None = None,
-    ) -> None:
+    ) -> float | None:
         compose = self.compose(project_dir)
         project, services = compose.project_and_services()
-        health.wait_healthy(
+        return health.wait_healthy(
             self.client,
             project,
             services,

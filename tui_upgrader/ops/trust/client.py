@@ -229,3 +229,15 @@ def bind_package(release: Release, package: PackageRef) -> PackageRef:
             file_name=package.file_name, source=_(SIGNED_TARGETS), url=package.url
         )
     )
+
+
+def bind_index(release: Release, index: PackageRef | None) -> PackageRef | None:
+    """The image index bound to the signed targets; None (thin delivery off, the
+    full package is used) when the targets do not list it."""
+    if index is None:
+        return None
+    try:
+        return bind_package(release, index)
+    except TrustError as exc:
+        logger.warning("image index not usable, the full package will be used: %s", exc)
+        return None

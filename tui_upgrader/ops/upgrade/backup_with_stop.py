@@ -20,12 +20,18 @@ from pathlib import Path
 from tui_upgrader.core.errors import BackupError, InputError, UpgraderError
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import N_, _
+from tui_upgrader.ops.backup.snapshot import Snapshot
 from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal import stop_start
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade._internal.stop_mark import clear_mark, left_stopped, mark_stopped
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
+from tui_upgrader.ops.upgrade.two_pass import (
+    discard_snapshot,
+    standalone_final,
+    standalone_precopy,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,27 +86,45 @@ def create_backup(
         left = left_stopped(deploy_dir)
         if left:
             ctx.emit(LogEvent("warning", _(_LEFT_STOPPED).format(services=", ".join(left))))
+
+        def create(snapshot: Snapshot | None) -> BackupRecordView:
+            return store.create(
+                deploy_dir,
+                kind="manual",
+                version=version,
+                note=note,
+                emit=ctx.emit,
+                cancel=cancel,
+                source=None if snapshot is None else snapshot.parts[0].tree,
+                grafts=None if snapshot is None else snapshot.grafts(),
+            )
+
+        # Two passes (README "Backups"): the copy while the stack serves, only what
+        # changed while it is down, the archive once it is back up.
+        snapshot = standalone_precopy(settings, ctx.emit, cancel) if running else None
         if running:
             mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
             stop_start.stop(ctx, running)
         restart = bool(running or left)
         try:
             with ctx.step(Step.CREATING_BACKUP):
-                record = store.create(
-                    deploy_dir,
-                    kind="manual",
-                    version=version,
-                    note=note,
-                    emit=ctx.emit,
-                    cancel=cancel,
-                )
+                if snapshot is not None:
+                    standalone_final(snapshot, ctx.emit)
+                else:
+                    record = create(None)
         except BaseException:
             if restart:
                 stop_start.restart(ctx)  # the backup error matters more
                 clear_mark(deploy_dir)
+            discard_snapshot(deploy_dir)
             raise
         restart_error = stop_start.restart(ctx) if restart else None
         clear_mark(deploy_dir)
+        if snapshot is not None:
+            try:
+                record = create(snapshot)
+            finally:
+                discard_snapshot(deploy_dir)
         return CreatedBackup(record, running or left, restart_error)
 
 

@@ -200,6 +200,7 @@ def journal_result(
     downtime_s: float | None = None,
     rollback_healthy: bool | None = None,
     exit_code: int = 0,
+    settle_s: float | None = None,
 ) -> ResultEvent:
     """The outcome of the run this journal records (versions and backup from it)."""
     return ResultEvent(
@@ -213,6 +214,7 @@ def journal_result(
         rollback_healthy=rollback_healthy,
         exit_code=exit_code,
         unclean_stop=tuple(str(name) for name in journal.extra.get(UNCLEAN_STOP) or ()),
+        settle_s=settle_s,
     )
 
 

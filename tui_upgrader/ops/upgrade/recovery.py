@@ -47,6 +47,7 @@ from tui_upgrader.ops.upgrade.journal import (
 )
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
+from tui_upgrader.ops.upgrade.two_pass import discard_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +144,14 @@ def _recover(ctx: Context, journal: Journal, mode: RecoverMode) -> ResultEvent:
     with contextlib.suppress(UpgraderError):
         ctx.backups.list()
     if journal.committed:
-        cleanup_after_commit(ctx, journal)
+        journal = cleanup_after_commit(ctx, journal)
         return journal_result(journal, success=True, rolled_back=False, error=None)
     if not journal.stack_stopped:
         with ctx.step(Step.ROLLING_BACK):
             if journal.snapshot is not None:
                 ctx.docker.restore_snapshot(journal.snapshot)
             discard_work_dirs(deploy)
+            discard_snapshot(deploy)
             clear_journal(deploy)
         ctx.log("info", _("nothing had been stopped or changed; run the upgrade again when ready"))
         return journal_result(

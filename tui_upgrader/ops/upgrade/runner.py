@@ -59,9 +59,16 @@ from tui_upgrader.ops.upgrade.journal import (
     new_journal,
     write_journal,
 )
+from tui_upgrader.ops.upgrade.outage import mark_stop
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
+from tui_upgrader.ops.upgrade.thin_stage import (
+    ThinDelivery,
+    drop_staged_image_tars,
+    plan_delivery,
+)
+from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
 logger = logging.getLogger(__name__)
 
@@ -106,6 +113,7 @@ class _Upgrade:
         self.from_version = str(d.current_version) if d.current_version else None
         self.to_version = str(d.target_version)
         self.journal: Journal | None = None
+        self.thin: ThinDelivery | None = None
 
     def _failed(self, exc: Exception) -> ResultEvent:
         return ResultEvent.failure(exc, from_version=self.from_version, to_version=self.to_version)
@@ -125,6 +133,9 @@ class _Upgrade:
             self._extract(archive)
             ctx.check_cancel()
             self._load_images()
+            ctx.check_cancel()
+            assert self.journal is not None
+            self.journal = precopy(ctx, self.journal)
             ctx.check_cancel()
         except Exception as exc:  # before the stop: undo staging, leave the stack running
             return self._abort_before_stop(exc)
@@ -179,6 +190,11 @@ class _Upgrade:
         assert d.package is not None
         dest = package_cache_path(self.plan.settings.packages_dir, d)
         with ctx.step(Step.DOWNLOADING_UPDATE):
+            self.thin = plan_delivery(self.plan, ctx)
+            files = self.thin.fetch() if self.thin is not None else None
+            if files is not None:
+                return files
+            self.thin = None
             result = download(
                 d.package.url,
                 dest,
@@ -315,11 +331,14 @@ class _Upgrade:
             # Before anything is loaded: an image for another engine is refused
             # while the old stack runs and every tag is as it was.
             check_image_architectures(tars, self.plan.decision.arch)
+            if self.thin is not None:
+                self.thin.load()  # the files package has no images/: tars is empty
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
+            drop_staged_image_tars(staged, self.plan.decision)
             for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)
@@ -340,6 +359,7 @@ class _Upgrade:
                     "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
                 )
             discard_work_dirs(ctx.deploy_dir)
+            discard_snapshot(ctx.deploy_dir)
             clear_journal(ctx.deploy_dir)
         except Exception as cleanup:  # the stack still runs; say what is left over
             ctx.log(
@@ -364,6 +384,7 @@ class _Upgrade:
         ctx, deploy = self.ctx, self.ctx.deploy_dir
         assert self.journal is not None
         journal = self.journal.advance(Step.STOPPING_SERVICES, stack_stopped=True)
+        mark_stop(journal)
         try:
             write_journal(deploy, journal)
         except Exception as exc:  # e.g. ENOSPC: nothing is stopped yet, so undo the staging

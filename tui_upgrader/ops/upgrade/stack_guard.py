@@ -9,7 +9,8 @@ killed backup left stopped all run inside ``stack_guard``:
   (``journal.refuse_interrupted``), by everything but ``recover``, whose job
   is to resolve it;
 - the temp files a kill mid-write left beside the journal or state are swept
-  (safe only under the lock);
+  (safe only under the lock), and so is a pre-copy snapshot no journal names (a
+  killed ``backup create --stop``);
 - the operation reports its steps through the ``Context`` it was given
   (``Context.step``), so every one of them emits the same events.
 """
@@ -22,7 +23,8 @@ from typing import Literal
 
 from tui_upgrader.ops.upgrade._internal.apply import remove_state_temps
 from tui_upgrader.ops.upgrade._internal.steps import Context
-from tui_upgrader.ops.upgrade.journal import deploy_lock, refuse_interrupted
+from tui_upgrader.ops.upgrade.journal import deploy_lock, read_journal, refuse_interrupted
+from tui_upgrader.ops.upgrade.two_pass import discard_snapshot
 
 Action = Literal["upgrade", "recover", "backup", "restore"]
 
@@ -35,4 +37,6 @@ def stack_guard(ctx: Context, action: Action) -> Iterator[Context]:
         if action != "recover":
             refuse_interrupted(ctx.deploy_dir, action)
         remove_state_temps(ctx.deploy_dir)
+        if read_journal(ctx.deploy_dir) is None:
+            discard_snapshot(ctx.deploy_dir)
         yield ctx

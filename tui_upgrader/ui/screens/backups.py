@@ -222,7 +222,9 @@ class BackupsScreen(Screen[None]):
 
         def answered(choice: RestoreChoice | None) -> None:
             if choice is not None:
-                op = restore_operation(h.deps, h.settings, choice.backup_id, choice.data_only)
+                op = restore_operation(
+                    h.deps, h.settings, choice.backup_id, choice.data_only, choice.safety_backup
+                )
                 self.app.push_screen(ProgressScreen(op), self._after_job)
 
         def ask() -> None:

@@ -75,16 +75,18 @@ class ConfirmModal(ModalScreen[bool]):
 class RestoreChoice:
     backup_id: int
     data_only: bool
+    safety_backup: bool = True
 
 
 class RestoreModal(ModalScreen[RestoreChoice | None]):
-    """States what the restore replaces; ``d`` switches to data only."""
+    """States what the restore replaces; ``d`` switches to data only; ``b`` the safety backup."""
 
     CSS_PATH = "dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "restore", N_("Restore"), id="restore-yes"),
         Binding("d", "toggle_data_only", N_("Data only"), id="restore-data-only"),
+        Binding("b", "toggle_safety", N_("Safety backup"), id="restore-safety"),
         Binding("n,escape", "cancel", N_("Cancel"), id="restore-no"),
     ]
 
@@ -110,6 +112,12 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
                 id="data-only",
                 compact=True,
             )
+            yield Checkbox(
+                Content(_("First back up the current state, so this can be undone [b]")),
+                True,
+                id="safety-backup",
+                compact=True,
+            )
             with HorizontalGroup(id="dialog-buttons"):
                 yield Button(Content(_("Restore [y]")), id="yes", variant="error", compact=True)
                 yield Button(Content(_("Cancel [n]")), id="no", compact=True)
@@ -125,18 +133,24 @@ class RestoreModal(ModalScreen[RestoreChoice | None]):
         return self.query_one("#data-only", Checkbox).value
 
     def _describe(self) -> None:
-        lines = self._data if self.data_only else self._full
+        lines = list(self._data if self.data_only else self._full)
+        if not self.query_one("#safety-backup", Checkbox).value:
+            lines.append(_("NO safety backup: what is replaced cannot be brought back."))
         self.query_one("#restore-replaces", Static).update(" ".join(lines))
 
     @on(Checkbox.Changed)
     def _changed(self) -> None:
         self._describe()
 
+    def action_toggle_safety(self) -> None:
+        self.query_one("#safety-backup", Checkbox).toggle()
+
     def action_toggle_data_only(self) -> None:
         self.query_one("#data-only", Checkbox).toggle()
 
     def action_restore(self) -> None:
-        self.dismiss(RestoreChoice(self.backup_id, self.data_only))
+        safety = self.query_one("#safety-backup", Checkbox).value
+        self.dismiss(RestoreChoice(self.backup_id, self.data_only, safety))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

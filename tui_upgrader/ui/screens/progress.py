@@ -280,7 +280,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "cancel_job":
-            return self.running
+            # Not offered once the stack is stopped (the status line says why).
+            return self.running and not self.critical
         if action == "finish":
             return not self.running
         return True

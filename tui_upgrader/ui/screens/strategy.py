@@ -13,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Label, Static
 
 from tui_upgrader.core import display
+from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.i18n import N_, Translated, _
 from tui_upgrader.core.strategy import Strategy, package_noun
@@ -60,6 +61,7 @@ class StrategyScreen(Screen[None]):
         self.plan = plan
         self.services: list[str] | None = None
         self.services_problem = ""
+        self.downtime = ""
 
     def compose(self) -> ComposeResult:
         decision = self.plan.decision
@@ -87,6 +89,11 @@ class StrategyScreen(Screen[None]):
                     package=package_noun(decision.package.kind),
                 )
             )
+        found = self.plan.download
+        if found is not None and found.plan is not None:
+            parts.append(
+                _("{thin} to download (thin)").format(thin=display.size(found.plan.thin_bytes))
+            )
         return " · ".join(parts)
 
     def on_mount(self) -> None:
@@ -109,21 +116,28 @@ class StrategyScreen(Screen[None]):
     )
     def _ask_services(self) -> None:
         settings = host(self).settings
+        downtime = ""
         try:
             if self.plan.decision.current_version is None:
                 names: list[str] = []  # first install: nothing runs yet
             else:
+                # A stat walk of what the final pass will look at: here, off the UI
+                # thread, and imported only now (it is not needed for the first frame).
+                from tui_upgrader.ops.upgrade.estimate import expected_downtime
+
+                downtime = estimate_line(expected_downtime(settings))
                 docker = host(self).deps.docker(settings)
                 names = [s.name for s in docker.compose_services(settings.deploy_dir)]
         except Exception as exc:  # a worker must always answer, or the screen waits forever
-            self.post_message(ServicesListed([], error_text(exc)))
+            self.post_message(ServicesListed([], error_text(exc), downtime))
         else:
-            self.post_message(ServicesListed(names, ""))
+            self.post_message(ServicesListed(names, "", downtime))
 
     @on(ServicesListed)
     def _services(self, message: ServicesListed) -> None:
         self.services = message.names
         self.services_problem = message.problem
+        self.downtime = message.downtime
         self._paint()
 
     def _fill(self, name: str, lines: list[Content | str]) -> None:
@@ -166,16 +180,20 @@ class StrategyScreen(Screen[None]):
             )
         steps.append(
             Content.styled(
-                "▌ = " + _("downtime: from the stop until the health gate passes"), "$text-muted"
+                "▌ = " + _("downtime: from the stop until every service first passes its check"),
+                "$text-muted",
             )
         )
+        if self.downtime:
+            steps.append(Content.styled("▌ " + self.downtime, "$warning"))
         self._fill("plan", steps)
         self._fill("touched", list(touched(decision, settings, self.services)))
         self._fill("kept", list(kept(decision, settings, make_backup=make_backup)))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "next":
-            return True if self.plan.decision.upgrades else None
+            # The footer offers only keys that do something now (False hides it).
+            return bool(self.plan.decision.upgrades)
         return True
 
     def action_next(self) -> None:

@@ -10,8 +10,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalGroup, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Checkbox, Footer, Header, Input, Label, Static
 from textual.worker import Worker, WorkerState
 
 from tui_upgrader.core.errors import UpgraderError
@@ -25,10 +26,11 @@ class SetupAnswers:
     manifest: str
     deploy_dir: Path
     trusted_root: Path | None = None
+    allow_unsigned: bool = False
 
 
 def validate(
-    manifest: str, deploy_dir: str, trusted_root: str = ""
+    manifest: str, deploy_dir: str, trusted_root: str = "", allow_unsigned: bool = False
 ) -> tuple[SetupAnswers | None, str]:
     manifest, deploy_dir, trusted_root = manifest.strip(), deploy_dir.strip(), trusted_root.strip()
     if not manifest:
@@ -48,7 +50,13 @@ def validate(
     if trusted_root and not trusted_root.startswith(("/", "~")):
         return None, _("The trusted root must be an absolute path (root.json from the publisher).")
     root = Path(trusted_root).expanduser() if trusted_root else None
-    return SetupAnswers(manifest, Path(deploy_dir).expanduser(), root), ""
+    if root is None and not allow_unsigned:
+        # The two real choices; "trust later" only led to a hard error on the next screen.
+        return None, _(
+            "Give the publisher's root.json to verify releases, or tick "
+            "'Allow unsigned releases' if this server has no signed releases."
+        )
+    return SetupAnswers(manifest, Path(deploy_dir).expanduser(), root, root is None), ""
 
 
 class WizardScreen(Screen[SetupAnswers]):
@@ -84,8 +92,18 @@ class WizardScreen(Screen[SetupAnswers]):
                 yield Label(_("Deploy dir (holds the compose file)"))
                 yield Input(str(self._default_deploy_dir), id="deploy-dir")
             with VerticalGroup(classes="field"):
-                yield Label(_("Trusted root (the publisher's root.json; empty: trust later)"))
+                yield Label(_("Trusted root (the publisher's root.json, pinned now)"))
                 yield Input(placeholder="/root/keys/root.json", id="trusted-root")
+            yield Checkbox(
+                Content(
+                    _(
+                        "Or allow unsigned releases: NOT verified, anyone who can change the "
+                        "server's files can change what is installed"
+                    )
+                ),
+                id="allow-unsigned",
+                compact=True,
+            )
             yield Static("", id="wizard-problem", markup=False)
         yield Footer(compact=True)
 
@@ -109,6 +127,7 @@ class WizardScreen(Screen[SetupAnswers]):
             self.query_one("#manifest", Input).value,
             self.query_one("#deploy-dir", Input).value,
             self.query_one("#trusted-root", Input).value,
+            self.query_one("#allow-unsigned", Checkbox).value,
         )
         self.query_one("#wizard-problem", Static).update(problem)
         if answers is not None:
@@ -124,7 +143,9 @@ class WizardScreen(Screen[SetupAnswers]):
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
         writer = host(self).deps.write_config
         if writer is not None:
-            writer(answers.manifest, answers.deploy_dir, answers.trusted_root)
+            writer(
+                answers.manifest, answers.deploy_dir, answers.trusted_root, answers.allow_unsigned
+            )
         return answers
 
     @on(Worker.StateChanged)

@@ -104,6 +104,7 @@ class TreeEntry:
     rel: str  # "." for the root
     st: os.stat_result
     link_target: str | None = None
+    path: str | None = None  # where it is read from, when not ``root/rel`` (a graft)
 
 
 @dataclass(slots=True)
@@ -185,6 +186,28 @@ def scan_tree(root: Path, excluded: Excluded) -> TreeScan:
     for rel in scan.skipped:
         logger.warning("backup of %s: skipped %s (socket, fifo or device)", root, rel)
     return scan
+
+
+def graft(scan: TreeScan, name: str, root: Path, excluded: Excluded) -> None:
+    """Add ``root``'s tree to ``scan`` as its top-level entry ``name`` (read from ``root``),
+    in name order, as if it lay there: a snapshot part kept on another filesystem."""
+    inner = scan_tree(root, lambda rel: excluded(f"{name}/{rel}"))
+    moved = [
+        TreeEntry(
+            name if e.rel == "." else f"{name}/{e.rel}",
+            e.st,
+            e.link_target,
+            str(root) if e.rel == "." else os.path.join(root, e.rel),
+        )
+        for e in inner.entries
+    ]
+    at = next(
+        (i for i, e in enumerate(scan.entries) if e.rel != "." and e.rel.split("/")[0] > name),
+        len(scan.entries),
+    )
+    scan.entries[at:at] = moved
+    scan.files += inner.files
+    scan.content_bytes += inner.content_bytes
 
 
 class _Names:
@@ -272,7 +295,7 @@ def write_tree(
                 header(entry.rel, st, names, kind=tarfile.SYMTYPE, linkname=entry.link_target)
             )
             continue
-        path = os.path.join(root, entry.rel)
+        path = entry.path or os.path.join(root, entry.rel)
         if st.st_nlink > 1:
             key = (st.st_dev, st.st_ino, entry.rel.split("/", 1)[0])
             first = seen_inodes.setdefault(key, entry.rel)

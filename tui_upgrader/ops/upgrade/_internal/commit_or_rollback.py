@@ -35,10 +35,21 @@ from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.state import read_state, record_upgrade
 from tui_upgrader.ops.upgrade._internal.apply import apply_moves, discard_work_dirs, undo_moves
-from tui_upgrader.ops.upgrade._internal.checked_stop import backup_note, stop_stack
+from tui_upgrader.ops.upgrade._internal.checked_stop import stop_stack
 from tui_upgrader.ops.upgrade._internal.pre_backup import restore_data, with_backup
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, clear_journal, journal_result, write_journal
+from tui_upgrader.ops.upgrade.outage import BACKUP_S, Outage, mark_stop, measure
+from tui_upgrader.ops.upgrade.outage import record_rolled_back as outage_recorded
+from tui_upgrader.ops.upgrade.two_pass import (
+    SNAPSHOT,
+    archive_snapshot,
+    discard_snapshot,
+    final_pass,
+    pre_upgrade_archive,
+    restore_from_snapshot,
+    snapshot_state,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +58,9 @@ HAD_DATA = "had_data"  # journal.extra: data/ existed when the backup was taken
 ROLLING_BACK = "rolling_back"
 
 
-def _gate(ctx: Context) -> None:
-    ctx.docker.wait_healthy(
+def _gate(ctx: Context) -> float | None:
+    """The health gate; returns when every service first passed (monotonic) if known."""
+    return ctx.docker.wait_healthy(
         ctx.deploy_dir,
         timeout_s=ctx.settings.health_timeout_s,
         settle_s=ctx.settings.health_settle_s,
@@ -72,22 +84,23 @@ def _project(ctx: Context, journal: Journal) -> str:
         return journal.snapshot.project if journal.snapshot is not None else "?"
 
 
-def _gate_noted(ctx: Context, services: str) -> None:
+def _gate_noted(ctx: Context, services: str) -> float | None:
     """The health gate, with its verdict as a stage line either way."""
     started = time.monotonic()
     try:
-        _gate(ctx)
+        first_passing = _gate(ctx)
     except Exception as exc:
         ctx.note(Stage.HEALTH_FAILED, reason=error_text(exc))
         raise
     waited = display.duration(time.monotonic() - started)
     ctx.note(Stage.HEALTH_OK, waited=waited, services=services)
+    return first_passing
 
 
 def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> ResultEvent:
     """Stop -> backup -> apply -> start -> health gate -> commit; rolls back on failure."""
     deploy = ctx.deploy_dir
-    t_stop = time.monotonic()  # downtime counts from the start of the stop
+    mark_stop(journal)  # normally done by the runner; journals from before #21 lack it
     try:
         if journal.step is Step.STOPPING_SERVICES:
             with ctx.step(Step.STOPPING_SERVICES):
@@ -96,7 +109,10 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
                     journal = stop_stack(ctx, journal)
                     ctx.note(Stage.STOPPED, services=_services(journal))
         if journal.step in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP):
+            t_backup = time.monotonic()
             journal = _backup(ctx, journal, make_backup)
+            # The backup's share of the stop window, for the next expected downtime.
+            journal.extra.setdefault(BACKUP_S, time.monotonic() - t_backup)
         journal = journal.advance(Step.APPLYING_UPDATE)
         write_journal(deploy, journal)
         with ctx.step(Step.APPLYING_UPDATE):
@@ -110,11 +126,11 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         journal = journal.advance(Step.VERIFYING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.VERIFYING_SERVICES):
-            _gate_noted(ctx, _("every service of the new release"))
-        downtime = time.monotonic() - t_stop
+            first_passing = _gate_noted(ctx, _("every service of the new release"))
+        outage = measure(journal, first_passing)
     except Exception as exc:  # every failure after the stop rolls back, whatever it is
         return rollback(ctx, journal, exc)
-    return commit(ctx, journal, downtime)
+    return commit(ctx, journal, outage)
 
 
 def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> RollbackFailedError:
@@ -151,19 +167,15 @@ def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
     if _nothing_installed(deploy):
         # A first install: an empty "pre-upgrade" backup would only take a
         # backup_keep slot, and a rollback has nothing to take from it.
+        discard_snapshot(deploy)
+        journal.extra.pop(SNAPSHOT, None)
         ctx.skip(Step.CREATING_BACKUP, "first install: the deploy dir is empty")
         return journal
+    if snapshot_state(journal) in ("precopied", "final"):
+        return final_pass(ctx, journal, HAD_DATA)
     with ctx.step(Step.CREATING_BACKUP):
         ctx.note(Stage.BACKUP_START, path=deploy)
-        record = ctx.backups.create(
-            deploy,
-            kind="pre-upgrade",
-            version=journal.from_version,
-            from_version=journal.from_version,
-            to_version=journal.to_version,
-            note=backup_note(journal),
-            emit=ctx.emit,
-        )
+        record = pre_upgrade_archive(ctx, journal, None)
     journal = with_backup(journal, record, ctx.backups.settings.catalogue_path)
     # Whether a rollback takes data/ from this backup is decided by what the
     # backup holds, not by what the failed version left behind.
@@ -180,7 +192,7 @@ def _nothing_installed(deploy: Path) -> bool:
     return all(entry.name == STATE_DIR_NAME for entry in deploy.iterdir())
 
 
-def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEvent:
+def commit(ctx: Context, journal: Journal, outage: Outage) -> ResultEvent:
     """The health gate passed: mark the journal committed, then record the version.
 
     Until the committed journal is on disk the old version is the one on record,
@@ -188,15 +200,17 @@ def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEven
     the upgrade stands: a failed clean-up is reported with the command that
     finishes it.
     """
+    downtime = outage.downtime_s
     committed = journal.advance(Step.CLEANING_UP, committed=True)
     committed.extra["downtime_s"] = downtime
+    committed.extra["settle_s"] = outage.settle_s
     try:
         write_journal(ctx.deploy_dir, committed)
     except Exception as exc:
         return rollback(ctx, journal, exc)
     journal = committed
     try:
-        cleanup_after_commit(ctx, journal)
+        journal = cleanup_after_commit(ctx, journal)
     except Exception as exc:
         logger.exception("clean-up after the commit failed")
         text = (
@@ -212,6 +226,7 @@ def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEven
             error=text,
             downtime_s=downtime,
             exit_code=EXIT_FAILED,
+            settle_s=outage.settle_s,
         )
     return journal_result(
         journal,
@@ -219,16 +234,22 @@ def commit(ctx: Context, journal: Journal, downtime: float | None) -> ResultEven
         rolled_back=False,
         error=None,
         downtime_s=downtime,
+        settle_s=outage.settle_s,
     )
 
 
-def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
-    """Idempotent: writes the state (if a kill came first), drops work dirs, prunes."""
+def cleanup_after_commit(ctx: Context, journal: Journal) -> Journal:
+    """Idempotent: the archive from the pre-copy snapshot (if any), the state (if a
+    kill came first), work dirs dropped, old backups pruned; returns the journal."""
     deploy = ctx.deploy_dir
     with ctx.step(Step.CLEANING_UP):
+        if snapshot_state(journal) == "final":
+            journal = archive_snapshot(ctx, journal)
         target = Version.parse(journal.to_version)
         if read_state(deploy).version != target:
             downtime = journal.extra.get("downtime_s")
+            settle = journal.extra.get("settle_s")
+            backup_s = journal.extra.get(BACKUP_S)
             record_upgrade(
                 deploy,
                 from_version=Version.parse(journal.from_version) if journal.from_version else None,
@@ -236,6 +257,8 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
                 strategy=journal.strategy,
                 backup_id=journal.backup_id,
                 downtime_s=float(downtime) if isinstance(downtime, int | float) else None,
+                settle_s=float(settle) if isinstance(settle, int | float) else None,
+                backup_s=float(backup_s) if isinstance(backup_s, int | float) else None,
             )
         discard_work_dirs(deploy)
         if journal.backup_id is not None:
@@ -259,6 +282,7 @@ def cleanup_after_commit(ctx: Context, journal: Journal) -> None:
             else "nothing",
             to_version=Version.parse(journal.to_version).short,
         )
+    return journal
 
 
 class _IncompleteError(Exception):
@@ -284,6 +308,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     put_back: list[str] = []
     problems: list[str] = []
     healthy = False
+    outage = Outage(None, None)
     was_running = journal.snapshot is not None and bool(journal.snapshot.services)
     try:
         with ctx.step(Step.ROLLING_BACK):
@@ -306,7 +331,10 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                     Stage.ROLLBACK_ACTION,
                     action=_("restoring data/ from backup #{id}").format(id=journal.backup_id),
                 )
-                problem = restore_data(ctx, journal)
+                if snapshot_state(journal) == "final":
+                    problem = restore_from_snapshot(ctx, journal)
+                else:
+                    problem = restore_data(ctx, journal)
                 if problem is None:
                     put_back.append(_("data/ from backup #{id}").format(id=journal.backup_id))
                 else:
@@ -323,14 +351,20 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
             if was_running and find_compose_file(deploy) is not None:
                 ctx.note(Stage.ROLLBACK_ACTION, action=_("starting the previous stack"))
                 ctx.engine_retry(_("starting the old stack"), lambda: ctx.docker.up(deploy))
-                unhealthy = _old_stack_unhealthy(ctx)
+                unhealthy, first_passing = _old_stack_unhealthy(ctx)
                 healthy = unhealthy is None
+                if healthy:
+                    outage = measure(journal, first_passing)
                 if unhealthy is not None:
                     problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
                 elif problems:
                     put_back.append("the old stack running and healthy on data/ as it was left")
                 else:
                     put_back.append("the old stack running and healthy")
+            # The old stack serves again: removing the failed version's data (now in
+            # the snapshot) costs no downtime.
+            discard_snapshot(deploy)
+            outage_recorded(ctx, journal, outage)
             clear_journal(deploy)
             if problems:
                 raise _IncompleteError  # marks the step failed
@@ -351,6 +385,8 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
             error=error,
             rollback_healthy=healthy if was_running else None,
             exit_code=EXIT_FAILED,
+            downtime_s=outage.downtime_s,
+            settle_s=outage.settle_s,
         )
     # Part of the way back is missing: the admin must act, and must know on what.
     text = (
@@ -400,14 +436,16 @@ def _takes_data(ctx: Context, journal: Journal) -> bool:
     applied = journal.step not in (Step.STOPPING_SERVICES, Step.CREATING_BACKUP)
     # Journals from before HAD_DATA was recorded: the live tree is all we know.
     had_data = journal.extra.get(HAD_DATA, (ctx.deploy_dir / "data").is_dir())
-    return journal.backup_id is not None and applied and bool(had_data)
+    backed_up = journal.backup_id is not None or snapshot_state(journal) == "final"
+    return backed_up and applied and bool(had_data)
 
 
-def _old_stack_unhealthy(ctx: Context) -> str | None:
-    """Why the restored stack failed its gate, or None: reported, not hidden."""
+def _old_stack_unhealthy(ctx: Context) -> tuple[str | None, float | None]:
+    """Why the restored stack failed its gate (None: it passed), and when every
+    service first passed: reported, not hidden."""
     try:
-        _gate_noted(ctx, _("every service of the previous release"))
+        first_passing = _gate_noted(ctx, _("every service of the previous release"))
     except UpgraderError as exc:
         ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
-        return exc.message
-    return None
+        return exc.message, None
+    return None, first_passing
