@@ -213,11 +213,11 @@ def commit(ctx: Context, journal: Journal, outage: Outage) -> ResultEvent:
         journal = cleanup_after_commit(ctx, journal)
     except Exception as exc:
         logger.exception("clean-up after the commit failed")
-        text = (
-            f"upgraded to {journal.to_version} and the new stack passed its health gate, "
-            f"but the clean-up failed: {error_text(exc)}; run 'tui-upgrader recover --resume' "
+        text = _(
+            "upgraded to {version} and the new stack passed its health gate, "
+            "but the clean-up failed: {error}; run 'tui-upgrader recover --resume' "
             "to finish it"
-        )
+        ).format(version=journal.to_version, error=error_text(exc))
         ctx.log("error", text)
         return journal_result(
             journal,
@@ -356,11 +356,15 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
                 if healthy:
                     outage = measure(journal, first_passing)
                 if unhealthy is not None:
-                    problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
+                    problems.append(
+                        _("the old stack was put back but is not healthy: {reason}").format(
+                            reason=unhealthy
+                        )
+                    )
                 elif problems:
-                    put_back.append("the old stack running and healthy on data/ as it was left")
+                    put_back.append(_("the old stack running and healthy on data/ as it was left"))
                 else:
-                    put_back.append("the old stack running and healthy")
+                    put_back.append(_("the old stack running and healthy"))
             # The old stack serves again: removing the failed version's data (now in
             # the snapshot) costs no downtime.
             discard_snapshot(deploy)
@@ -372,7 +376,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         pass
     except Exception as exc:  # the files may not all be back: the worst case
         failure = rollback_incomplete(
-            f"upgrade failed: {error}", error_text(exc), journal.backup_id
+            _("upgrade failed: {error}").format(error=error), error_text(exc), journal.backup_id
         )
         ctx.note(Stage.ROLLBACK_FAILED, reason=failure.message)
         raise failure from exc
