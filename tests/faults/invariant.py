@@ -21,8 +21,8 @@ from typing import Any
 
 from tests.faults.case import Case
 from tests.faults.snapshot import Tree, tree_diff
-from tests.faults.waiting import wait_for
 from tests.faults.world import STATE_DIR, VERSIONS
+from tests.support.waiting import wait_for
 from tui_upgrader.ops.state import read_state
 
 SERVICES = {"web", "worker"}

@@ -13,7 +13,7 @@ import pytest
 
 from tests.faults.case import Case, Events
 from tests.faults.invariant import check_invariant
-from tests.faults.tmpfs import small_tmpfs, used_bytes
+from tests.support.tmpfs import small_tmpfs, used_bytes
 
 pytestmark = pytest.mark.engine
 

@@ -9,7 +9,7 @@ import pytest
 from rich.cells import cell_len
 
 from tests.i18n.test_visible_strings import _painted
-from tests.ui.drive import SCENES
+from tests.support.ui_drive import SCENES
 from tui_upgrader.core.cells import crop_left, fit, fit_right
 from tui_upgrader.core.events import ServiceEvent
 from tui_upgrader.core.layer_table import Row

@@ -17,7 +17,7 @@ from textual.app import App
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Log, Static
 
-from tests.ui.drive import SCENES, wait_until
+from tests.support.ui_drive import SCENES, wait_until
 
 # Two or more words of letters in a row, e.g. "result: ok" -> no, "health check pending" -> yes.
 PROSE = re.compile(r"[A-Za-z][a-z]+(?:[ ']+[A-Za-z][a-z]+)+")
@@ -133,13 +133,13 @@ async def test_every_scene_is_chinese_at_80x24(tmp_path: Path) -> None:
 # (FakeDocker stands in for the engine, as in tests/ui/test_flows.py), so the
 # words come from the product's ops code, not from scripted events.
 
-from tests.ui.conftest import ReleaseEnv  # noqa: E402
+from tests.support.ui_release import ReleaseEnv  # noqa: E402
 
 
 @pytest.mark.usefixtures("zh_cn")
 async def test_real_journeys_are_chinese(release_env: ReleaseEnv, tmp_path: Path) -> None:
-    from tests.ui.drive import ended, loaded, upgrade_through_ui
-    from tests.ui.test_flows import engine_app
+    from tests.support.ui_drive import ended, loaded, upgrade_through_ui
+    from tests.support.ui_release import engine_app
     from tui_upgrader.ui.screens.backups import BackupsScreen
     from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 
@@ -184,7 +184,7 @@ async def test_real_journeys_are_chinese(release_env: ReleaseEnv, tmp_path: Path
 @pytest.mark.usefixtures("zh_cn")
 async def test_the_missing_trusted_root_problem_is_chinese(tmp_path: Path) -> None:
     """The real planning with no pinned root: the trust error the admin meets first."""
-    from tests.ui.drive import app_with, settled
+    from tests.support.ui_drive import app_with, settled
     from tui_upgrader.ops.settings import Settings
     from tui_upgrader.ops.upgrade.planning import load_decision
     from tui_upgrader.ui.screens.manifest import ManifestScreen

@@ -6,8 +6,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from tests.release.helpers import release, sha256, zip_names
 from tests.support.images import busybox_image, write_image_tar
+from tests.support.release_trees import release, sha256, zip_names
 from tests.support.signing import sign
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.image_index import chain_ids, parse_index, plan_thin

@@ -16,7 +16,7 @@ import docker
 import pytest
 
 from tests.support import signing
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory

@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.ops.images.arch_check import engine_architecture
 

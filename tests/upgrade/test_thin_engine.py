@@ -21,10 +21,10 @@ import docker
 import pytest
 
 from tests.support.engine import config_digest, load_image_tar, remove_image_quietly
+from tests.support.engine_env import EngineEnv
 from tests.support.engines import selected
 from tests.support.images import busybox_image, write_image_tar
 from tests.support.signing import sign, trust
-from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.core.image_index import parse_index
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release

@@ -12,18 +12,20 @@ from tui_upgrader.core.versions import Comparison, Version
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.thin_stage import estimate
 
-INDEX = PackageRef("images", "/1.1.0/images-x86_64.json", "a" * 64, 900)
-FULL = PackageRef("full", "/1.1.0/docker-x86_64.zip", "b" * 64, 10_000, images=INDEX)
+INDEX = PackageRef(kind="images", url="/1.1.0/images-x86_64.json", sha256="a" * 64, size=900)
+FULL = PackageRef(
+    kind="full", url="/1.1.0/docker-x86_64.zip", sha256="b" * 64, size=10_000, images=INDEX
+)
 
 
 def _decision(package: PackageRef | None, strategy: Strategy = Strategy.FULL) -> Decision:
     return Decision(
-        strategy,
-        Comparison.FULL_UPGRADE_REQUIRED,
-        Version.parse("1.0.0"),
-        Version.parse("1.1.0"),
-        package,
-        ("why",),
+        strategy=strategy,
+        comparison=Comparison.FULL_UPGRADE_REQUIRED,
+        current_version=Version.parse("1.0.0"),
+        target_version=Version.parse("1.1.0"),
+        package=package,
+        reasons=("why",),
     )
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.events import FORWARD_STEPS
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo.broken import build_broken_release

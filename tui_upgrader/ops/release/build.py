@@ -71,7 +71,7 @@ from tui_upgrader.ops.release.blobs import publish_thin
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuiltPackage:
     path: Path
     sha256: str
@@ -89,7 +89,7 @@ class BuiltPackage:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
     manifest: Path
     version: Version
@@ -128,7 +128,9 @@ def _write_package(
             else:
                 assert item.source is not None  # only old-side trees hold source-less images
                 writer.add_file(name, item.source)
-    built = BuiltPackage(path, sha256_file(path), path.stat().st_size, kind, arch)
+    built = BuiltPackage(
+        path=path, sha256=sha256_file(path), size=path.stat().st_size, kind=kind, arch=arch
+    )
     logger.info("%s package %s: %d bytes, sha256 %s", kind, path, built.size, built.sha256)
     return built
 
@@ -267,4 +269,10 @@ def build_release(
         patches=patches,
         min_version=min_version,
     )
-    return BuildResult(manifest, version, tuple(packages), operations, tuple(warnings))
+    return BuildResult(
+        manifest=manifest,
+        version=version,
+        packages=tuple(packages),
+        operations=operations,
+        warnings=tuple(warnings),
+    )

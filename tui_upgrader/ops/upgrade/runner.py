@@ -126,7 +126,14 @@ class _Upgrade:
                     ctx.skip(step, "no upgrade needed")
                 with ctx.step(Step.COMPLETED):
                     pass
-                return ResultEvent(True, self.from_version, self.from_version, None, False, None)
+                return ResultEvent(
+                    success=True,
+                    from_version=self.from_version,
+                    to_version=self.from_version,
+                    backup_id=None,
+                    rolled_back=False,
+                    error=None,
+                )
             ctx.check_cancel()
             archive = self._download()
             ctx.check_cancel()
