@@ -11,7 +11,10 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
+from tui_upgrader.core.cells import fit
 from tui_upgrader.core.events import ServiceEvent
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.state_words import service_state
 
 _GOOD = {"healthy", "running"}
 _BAD = {"unhealthy", "exited", "missing", "dead"}
@@ -38,8 +41,11 @@ class _Seen:
 def service_line(event: ServiceEvent, waited_s: float, width: int = 10) -> str:
     kind = service_kind(event)
     icon = _ICON.get(event.state, "✕" if kind == "bad" else ("●" if kind == "good" else "○"))
-    text = f"{icon} {event.service[:width]:<{width}} {event.state:<9}"
-    text += f" restarts {event.restarts}  waited {int(waited_s)} s"
+    # Widths in terminal cells: a translated state may be CJK (two cells a character).
+    text = f"{icon} {fit(event.service, width)} {fit(service_state(event.state), 9)}"
+    text += _(" restarts {restarts}  waited {seconds} s").format(
+        restarts=event.restarts, seconds=int(waited_s)
+    )
     if event.detail and kind != "good":
         text += f"  {event.detail}"
     return text
