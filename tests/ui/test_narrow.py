@@ -1,0 +1,62 @@
+"""At 80x24 what the admin must read is readable: the visible text, as drawn.
+
+Paths are shortened in the middle (``~``, ``…``) instead of wrapping mid-word,
+and a scrolling area says when there is more below the fold.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.ui import scripted as sx
+from tests.ui.drive import SCENES, app_with, progress, wait_until
+from tui_upgrader.ui.app import UpgraderApp
+
+
+def visible(app: UpgraderApp) -> list[str]:
+    """The screen's rows as the terminal shows them."""
+    return [strip.text for strip in app.screen._compositor.render_strips()]
+
+
+async def _scene(pilot: Pilot[Any], name: str) -> None:
+    await SCENES[name].run_before(pilot)
+    await pilot.pause()
+
+
+async def test_the_strategy_says_there_is_more_below_until_it_is_read(tmp_path: Path) -> None:
+    app = SCENES["strategy"].build(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _scene(pilot, "strategy")
+        await wait_until(pilot, lambda: any("↓ more below" in r for r in visible(app)))
+        assert not any(r.strip() == "Kept" for r in visible(app))  # really below the fold
+        await pilot.press("end")
+        await wait_until(pilot, lambda: not any("↓ more below" in r for r in visible(app)))
+        assert any(r.strip() == "Kept" for r in visible(app))
+
+
+LONG_LOG = "/home/admin/.local/state/tui-upgrader/log/tui-upgrader-2026-06-04-upgrade.log"
+
+
+@pytest.mark.parametrize(
+    "events", [lambda: sx.happy_events(sx.SUCCESS), lambda: sx.rollback_events(sx.ROLLED_BACK)]
+)
+async def test_the_result_box_shortens_the_log_path_instead_of_wrapping_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, events: Any
+) -> None:
+    monkeypatch.setenv("HOME", "/home/admin")
+    app = app_with(tmp_path, log_path=Path(LONG_LOG))
+    async with app.run_test(size=(80, 24)) as pilot:
+        await progress(events)(pilot)
+        await wait_until(pilot, lambda: any("Log file:" in r for r in visible(app)))
+        rows = visible(app)
+        (line,) = [r for r in rows if "Log file:" in r]
+        shown = line.split("Log file:", 1)[1].split("▕")[0].strip()
+        # One row, home as ~, the middle dropped, the file name whole.
+        assert shown.startswith("~/") and "…" in shown, shown
+        assert shown.endswith("upgrade.log"), shown
+        below = rows[rows.index(line) + 1]
+        assert "upgrade.log" not in below and ".log" not in below, below
