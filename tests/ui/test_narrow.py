@@ -60,3 +60,28 @@ async def test_the_result_box_shortens_the_log_path_instead_of_wrapping_it(
         assert shown.endswith("upgrade.log"), shown
         below = rows[rows.index(line) + 1]
         assert "upgrade.log" not in below and ".log" not in below, below
+
+
+def _long_names(events: list[Any]) -> list[Any]:
+    from dataclasses import replace
+
+    from tui_upgrader.core.events import ServiceEvent
+
+    longer = {"app": "customer-portal-backend-api", "worker": "customer-portal-queue-worker"}
+    return [
+        replace(e, service=longer[e.service]) if isinstance(e, ServiceEvent) else e for e in events
+    ]
+
+
+async def test_service_rows_shorten_the_name_not_the_state(tmp_path: Path) -> None:
+    app = app_with(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await progress(lambda: _long_names(sx.happy_events(sx.SUCCESS)))(pilot)
+        await wait_until(pilot, lambda: any("● cust" in r for r in visible(app)))
+        rows = [r.split("▕", 1)[1] for r in visible(app) if "● cust" in r]
+        assert len(rows) == 2, rows
+        api, worker = rows
+        # Shortened in the middle (the two still told apart by their end), whole states.
+        assert "cust" in api and "…" in api and "api " in api and " healthy " in api, api
+        assert "…" in worker and "worker " in worker and " running " in worker, worker
+        assert "restarts 0" in api, api

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from textual.content import Content
 from textual.widgets import Static
 
+from tui_upgrader.core import display
 from tui_upgrader.core.events import ServiceEvent
 
 _GOOD = {"healthy", "running"}
@@ -35,10 +36,29 @@ class _Seen:
     until: float | None = None
 
 
+# icon, spaces, the state and "restarts N  waited N s": what a name must leave room for.
+_AFTER_NAME = 36
+_MIN_NAME = 8
+_MIN_COLUMN = 10  # short names keep one column, so the states line up
+
+
+def name_width(names: list[str], columns: int) -> int:
+    """The name column: as wide as the longest name when the row has room.
+
+    On a narrow screen the names are shortened (``…`` in the middle), never the state:
+    the row's end is what the ellipsis may cut, and that is only the counters.
+    """
+    longest = max([_MIN_COLUMN, *(len(n) for n in names)])
+    room = columns - _AFTER_NAME if columns > 0 else longest
+    return max(1, min(longest, max(_MIN_NAME, room)))
+
+
 def service_line(event: ServiceEvent, waited_s: float, width: int = 10) -> str:
     kind = service_kind(event)
     icon = _ICON.get(event.state, "✕" if kind == "bad" else ("●" if kind == "good" else "○"))
-    text = f"{icon} {event.service[:width]:<{width}} {event.state:<9}"
+    # The middle goes: "portal-queue-worker" and "portal-web" differ at the end.
+    name = display.short_path(event.service, width, home="")[:width]
+    text = f"{icon} {name:<{width}} {event.state:<9}"
     text += f" restarts {event.restarts}  waited {int(waited_s)} s"
     if event.detail and kind != "good":
         text += f"  {event.detail}"
@@ -65,8 +85,9 @@ class ServiceList(Static):
         if not self.states:
             return
         lines = []
+        width = name_width(list(self.states), self.content_region.width)
         for seen in self.states.values():
             end = seen.until if seen.until is not None else now
-            line = service_line(seen.event, max(0.0, end - seen.since))
+            line = service_line(seen.event, max(0.0, end - seen.since), width)
             lines.append(Content.styled(line, _STYLE[service_kind(seen.event)]))
         self.update(Content("\n").join(lines))
