@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/bench_backup.py [--scale 1.0] [--reps 3] [--workdir DIR]
 
-Builds a ~1 GiB mixed tree (benchmarks/bench_tree.py), then, interleaved per
+Builds a ~1 GiB mixed tree (benchmarks/_tree.py), then, interleaved per
 repetition so background load hits both sides alike:
 
 - create zstd: ``BackupStore.create`` vs ``tar -I 'zstd -3 -T0' -cf``
@@ -42,7 +42,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench_tree import build_tree  # noqa: E402
+from benchmarks._tree import build_tree  # noqa: E402
 
 
 def _settings(work: Path, codec: str, deploy: Path) -> object:
@@ -108,7 +108,12 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None)
     parser.add_argument("--child", nargs="+")
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.scale, args.reps = 0.01, 1
     if args.child:
         child(args.child)
         return

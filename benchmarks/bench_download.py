@@ -61,7 +61,12 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=512)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temp dir")
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.size_mib, args.rounds = 16, 1
     for tool in ("curl", "sha256sum"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is required for the comparison")
@@ -78,9 +83,13 @@ def main() -> None:
         sha = write_package(release / "docker.zip", size)
         server, base = start_server(release, env)
         write_manifest(release, base + "docker.zip", sha, size)
+        # An unsigned store: this measures the transfer, bench_verify the signed channel.
+        config = home / "config.toml"
+        config.write_text("allow_unsigned = true\n")
         fetch = [
             sys.executable, "-m", "tui_upgrader", "fetch", "--json",
             "--manifest", base + "manifest.json", "--deploy-dir", str(deploy),
+            "--config", str(config),
         ]  # fmt: skip
         curl_out = work / "curl.bin"
         ours_s: list[float] = []

@@ -84,7 +84,12 @@ def main() -> None:
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workdir", type=Path, default=None, help="where the tar is written")
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.size_mb, args.rounds = 20, 1
     docker_bin = shutil.which("docker") or "docker"
     client = connect()
     ref = f"tuitest/bench-load-{uuid.uuid4().hex[:10]}:1.0.0-amd64"

@@ -171,12 +171,25 @@ def bench_app() -> Any:
     from tui_upgrader.ops.settings import Settings
     from tui_upgrader.ui.deps import UiDeps
 
+    def unused(*_args: Any) -> Any:
+        raise AssertionError("the progress screen reads no other dependency")
+
     class Host(App[int]):
         CSS_PATH = str(REPO / "tui_upgrader/ui/app.tcss")
 
         def __init__(self) -> None:
             super().__init__()
-            self.deps = UiDeps(settings=Settings(), docker=lambda _s: None)  # type: ignore[arg-type, return-value]
+            self.deps = UiDeps(
+                settings=Settings(),
+                docker=unused,
+                run_upgrade=unused,
+                backups=unused,
+                recover=unused,
+                read_journal=unused,
+                load_plan=unused,
+                write_config=unused,
+                reload_settings=unused,
+            )
             self.settings = self.deps.settings
             self.make_backup = True
 
@@ -219,7 +232,14 @@ def download_job(url: str, dest: Path, sha: str, size: int) -> Callable[..., Any
         dest.unlink(missing_ok=True)
         download(url, dest, expected_sha256=sha, expected_size=size, settings=Settings(),
                  emit=emit, cancel=cancel)  # fmt: skip
-        result = ResultEvent(True, None, None, None, False, None)
+        result = ResultEvent(
+            success=True,
+            from_version=None,
+            to_version=None,
+            backup_id=None,
+            rolled_back=False,
+            error=None,
+        )
         emit(result)
         return result
 
@@ -234,7 +254,14 @@ def flood_job(size: int, counter: list[int]) -> Callable[..., Any]:
         for done in range(0, size + 1, chunk):
             emit(ProgressEvent(Step.DOWNLOADING_UPDATE, done, size, "flood"))
             counter[0] += 1
-        result = ResultEvent(True, None, None, None, False, None)
+        result = ResultEvent(
+            success=True,
+            from_version=None,
+            to_version=None,
+            backup_id=None,
+            rolled_back=False,
+            error=None,
+        )
         emit(result)
         return result
 
@@ -245,7 +272,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--size-mib", type=int, default=1024)
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
     args = parser.parse_args()
+    if args.quick:
+        args.rounds, args.size_mib = 1, 64
     size = args.size_mib * 1024 * 1024
     with tempfile.TemporaryDirectory(prefix="bench-tui-") as tmp:
         home = Path(tmp) / "home"

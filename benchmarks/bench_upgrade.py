@@ -12,6 +12,7 @@ Last line: {"total_s", "downtime_s", "rollback_s", "ratio"}.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import tempfile
@@ -53,6 +54,12 @@ def _step_time(events: list[tuple[float, Event]], step: Step) -> float:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # The demo release is small already: --quick is accepted so every benchmark takes it.
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
+    parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-upgrade-") as tmp:
         root = Path(tmp)
         layout = build_demo(root / "demo", port=18971, project=PROJECT, image_repo="tuibench/web")
@@ -72,6 +79,7 @@ def main() -> None:
                 cache_dir=root / "cache",
                 health_timeout_s=60,
                 health_settle_s=2,
+                allow_unsigned=True,  # the demo's store is unsigned; bench_verify times TUF
             )
             total, result, _ = _upgrade(settings, docker)
             if not getattr(result, "success", False):

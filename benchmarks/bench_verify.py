@@ -16,6 +16,7 @@ for the children's CPU time (steadier on a loaded machine).
 
 from __future__ import annotations
 
+import argparse
 import compileall
 import json
 import resource
@@ -51,6 +52,13 @@ def _config(path: Path, url: str, home: Path, **extra: object) -> Path:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=RUNS)
+    parser.add_argument(
+        "--quick", action="store_true", help="small size, for CI (scripts/bench_quick.sh)"
+    )
+    args = parser.parse_args()
+    runs = 2 if args.quick else args.runs
     # As an installed package would be: byte-compiled (PYTHONDONTWRITEBYTECODE
     # would otherwise leave the newest modules compiling from source every run).
     compileall.compile_dir(REPO / "tui_upgrader", quiet=1)
@@ -103,7 +111,7 @@ def main() -> int:
             cold = run(signed_cfg)
             run(plain_cfg)  # warm the page cache for the reference too
             signed_times, plain_times = [], []
-            for _ in range(RUNS):
+            for _ in range(runs):
                 signed_times.append(run(signed_cfg))
                 plain_times.append(run(plain_cfg))
         finally:
@@ -113,8 +121,8 @@ def main() -> int:
     s, u = median(signed_times), median(plain_times)
     # CPU time of the child is steadier than wall time on a shared, loaded machine.
     cs, cu = median(cpu[signed_cfg][1:]), median(cpu[plain_cfg][1:])
-    print(f"check, signed (warm TUF state): median {s:.3f} s over {RUNS} runs")
-    print(f"check, unsigned (reference):    median {u:.3f} s over {RUNS} runs")
+    print(f"check, signed (warm TUF state): median {s:.3f} s over {runs} runs")
+    print(f"check, unsigned (reference):    median {u:.3f} s over {runs} runs")
     print(f"check, signed, first run (cold): {cold:.3f} s")
     print(f"CPU time per check: signed {cs:.3f} s, unsigned {cu:.3f} s")
     print(f"metadata fetched: {cold_bytes} bytes cold, {warm_bytes} bytes warm")

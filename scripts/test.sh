@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine (as root): venv, Docker engine +
 # compose v2 (and Docker 26 unpacked beside it), then ruff, mypy --strict,
-# import-linter, pytest, and the `compat` selection on Docker 26 (both image stores).
+# import-linter, pytest, the `compat` selection on Docker 26 (both image stores) and every
+# benchmark at its quick size (scripts/bench_quick.sh).
 # Usage: bash scripts/test.sh [extra pytest args]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,4 +47,8 @@ if [ "$#" -eq 0 ] && [ "${TUI_UPGRADER_NO_COMPAT:-}" != "1" ]; then
     [ "$rc" -ne 0 ] || rc=$code
   done
 fi
-exit "$rc"
+if [ "$rc" -ne 0 ]; then
+  exit "$rc"
+fi
+echo "== benchmarks, quick (every benchmarks/bench_*.py --quick)"
+bash scripts/bench_quick.sh

@@ -3,7 +3,7 @@
     .venv/bin/python -m tests.make_screenshots [--size 120x36] [--out screenshots]
         [--language zh_CN] [NAME ...]
 
-The scenes are the snapshot tests' (tests/ui/drive.py): a FrozenClock, a
+The scenes are the snapshot tests' (tests/support/ui_drive.py): a FrozenClock, a
 parked runner fed events on the UI thread and fixed paths, so running this
 twice writes identical files. Nothing touches Docker or the network.
 """
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.ui.drive import SCENES
+from tests.support.ui_drive import SCENES
 from tui_upgrader.ops.language import install_language
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backup.conftest import make_tree, snapshot
+from tests.support.backup_trees import make_tree, snapshot
 from tui_upgrader.core.errors import CancelledError
 from tui_upgrader.core.events import Event, ProgressEvent
 from tui_upgrader.ops.archive.tar_header import FastTarInfo, ustar_header

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.backup.conftest import make_tree, snapshot
+from tests.support.backup_trees import make_tree, snapshot
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backup.conftest import IS_ROOT, make_tree
+from tests.support.backup_trees import IS_ROOT, make_tree
 from tui_upgrader.core.errors import BackupError, InputError
 from tui_upgrader.ops.backup import catalogue as catalogue_module
 from tui_upgrader.ops.backup.catalogue import MIGRATIONS, Catalogue

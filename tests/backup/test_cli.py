@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from tests.backup.conftest import make_tree, snapshot
-from tests.fakes import FakeDocker
+from tests.support.backup_trees import make_tree, snapshot
+from tests.support.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError

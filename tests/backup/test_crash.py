@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.backup.conftest import make_runtime_items, make_tree, runtime_item, snapshot
+from tests.support.backup_trees import make_runtime_items, make_tree, runtime_item, snapshot
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.backup.swap import recover_leftovers
 from tui_upgrader.ops.settings import Settings

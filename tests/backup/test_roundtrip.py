@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from tests.backup.conftest import (
+from tests.support.backup_trees import (
     IS_ROOT,
     LONG_NAME,
     make_runtime_items,

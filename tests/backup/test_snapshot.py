@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.faults.tmpfs import small_tmpfs
+from tests.support.tmpfs import small_tmpfs
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.ops.backup import snapshot as snapshot_mod
 from tui_upgrader.ops.backup import snapshot_copy

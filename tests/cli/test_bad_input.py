@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.inprocess import assert_refusal_shape, make_world, run_cli
-from tests.core.original_corpus import LEGACY
+from tests.support.original_corpus import LEGACY
 from tui_upgrader.cli import main
 from tui_upgrader.core.errors import ConfigError, UpgraderError
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from functools import partial
@@ -14,7 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.core.manifests import HASH_A, enhanced
+from tests.support.cli import run_cli
+from tests.support.manifests import HASH_A, enhanced
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state
@@ -28,21 +27,6 @@ CONTRACT_KEYS = {
     "reasons",
     "package",
 }
-
-
-def _cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    import os
-
-    env = dict(os.environ)
-    env["TUI_UPGRADER_ARCH"] = "x86_64"
-    env.update(env_extra or {})
-    return subprocess.run(
-        [sys.executable, "-m", "tui_upgrader", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
 
 
 @pytest.fixture
@@ -76,7 +60,7 @@ def _write(path: Path, doc: dict[str, Any]) -> Path:
 
 def test_check_json_local_file(tmp_path: Path, deploy: Path) -> None:
     manifest = _write(tmp_path / "m.json", enhanced())
-    out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 0, out.stderr
     obj = json.loads(out.stdout)
     assert obj.keys() >= CONTRACT_KEYS
@@ -100,7 +84,7 @@ def test_check_json_over_http_resolves_relative_urls(
     doc["platforms"]["x86_64"]["url"] = "/releases/docker-x86_64.zip"
     _write(root / "manifest.json", doc)
     write_state(deploy, DeployState(version=Version.parse("0.0.13")))
-    out = _cli(
+    out = run_cli(
         "check",
         "--json",
         "--manifest",
@@ -119,7 +103,7 @@ def test_check_patch_over_http(served: tuple[str, Path], deploy: Path) -> None:
     base, root = served
     _write(root / "manifest.json", enhanced())
     write_state(deploy, DeployState(version=Version.parse("0.0.13")))
-    out = _cli(
+    out = run_cli(
         "check", "--json", "--manifest", f"{base}/manifest.json", "--deploy-dir", str(deploy)
     )
     obj = json.loads(out.stdout)
@@ -128,7 +112,7 @@ def test_check_patch_over_http(served: tuple[str, Path], deploy: Path) -> None:
 
 def test_check_human_output_explains(tmp_path: Path, deploy: Path) -> None:
     manifest = _write(tmp_path / "m.json", enhanced())
-    out = _cli("check", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("check", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 0
     assert "Strategy:  full" in out.stdout
     assert "new release" in out.stdout
@@ -138,7 +122,7 @@ def test_bad_manifest_is_exit_2_with_json_path(tmp_path: Path, deploy: Path) -> 
     doc = enhanced()
     doc["patch"]["x86_64"]["operations"]["replace"]["files"][1] = "../../etc/passwd"
     manifest = _write(tmp_path / "m.json", doc)
-    out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 2
     assert "patch.x86_64.operations.replace.files[1]" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
@@ -146,7 +130,7 @@ def test_bad_manifest_is_exit_2_with_json_path(tmp_path: Path, deploy: Path) -> 
 
 def test_http_404_is_a_one_line_error(served: tuple[str, Path], deploy: Path) -> None:
     base, _ = served
-    out = _cli("check", "--manifest", f"{base}/missing.json", "--deploy-dir", str(deploy))
+    out = run_cli("check", "--manifest", f"{base}/missing.json", "--deploy-dir", str(deploy))
     assert out.returncode == 1
     assert "HTTP 404" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
@@ -157,7 +141,7 @@ def test_connection_refused_is_a_one_line_error(deploy: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    out = _cli(
+    out = run_cli(
         "check", "--manifest", f"http://127.0.0.1:{port}/m.json", "--deploy-dir", str(deploy)
     )
     assert out.returncode == 1
@@ -165,13 +149,13 @@ def test_connection_refused_is_a_one_line_error(deploy: Path) -> None:
 
 
 def test_missing_manifest_file_is_exit_2(tmp_path: Path, deploy: Path) -> None:
-    out = _cli("check", "--manifest", str(tmp_path / "nope.json"), "--deploy-dir", str(deploy))
+    out = run_cli("check", "--manifest", str(tmp_path / "nope.json"), "--deploy-dir", str(deploy))
     assert out.returncode == 2 and "manifest file not found" in out.stderr
 
 
 def test_example_shipped_in_repo() -> None:
     root = Path(__file__).resolve().parents[2]
-    out = _cli(
+    out = run_cli(
         "check",
         "--json",
         "--manifest",
@@ -184,7 +168,7 @@ def test_example_shipped_in_repo() -> None:
 
 
 def test_version_flag() -> None:
-    out = _cli("--version")
+    out = run_cli("--version")
     assert out.returncode == 0 and out.stdout.startswith("tui-upgrader ")
 
 
@@ -193,8 +177,25 @@ def test_check_warns_about_an_interrupted_upgrade(tmp_path: Path, deploy: Path) 
     write_journal(deploy, journal)
     manifest = _write(tmp_path / "m.json", enhanced())
 
-    out = _cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy))
 
     assert out.returncode == 0, out.stderr
     (warning,) = [w for w in json.loads(out.stdout)["warnings"] if "interrupted" in w]
     assert "StartingServices" in warning and "tui-upgrader recover" in warning
+
+
+def test_check_json_says_a_first_install_downloads_the_full_package(tmp_path: Path) -> None:
+    doc = enhanced()
+    doc["platforms"]["x86_64"]["images"] = {
+        "url": "/1/images-x86_64.json",
+        "hash": f"sha256:{HASH_A}",
+    }
+    manifest = _write(tmp_path / "m.json", doc)
+    empty = tmp_path / "fresh"
+    out = run_cli("check", "--json", "--manifest", str(manifest), "--deploy-dir", str(empty))
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout)
+    assert report["strategy"] == "full"
+    assert report["download"]["mode"] == "full" and report["download"]["thin_bytes"] is None
+    assert report["download"]["download_bytes"] == report["package"]["size"]
+    assert "first install" in report["download"]["reason"]

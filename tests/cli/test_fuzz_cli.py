@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.cli.inprocess import assert_refusal_shape, make_world, run_cli
-from tests.core.original_corpus import CASES, json_paths
+from tests.support.original_corpus import CASES, json_paths
 
 SEED = int(os.environ.get("FUZZ_SEED", "1926"))
 PER_SHAPE = int(os.environ.get("FUZZ_PER_SHAPE", "60"))

@@ -46,8 +46,23 @@ def result_line(event: ResultEvent) -> str:
 
 
 def test_the_summary_tells_nothing_done_from_a_forced_reinstall() -> None:
-    nothing = ResultEvent(True, "1.1.0.1", "1.1.0.1", None, False, None)
-    forced = ResultEvent(True, "1.1.0.1", "1.1.0.1", 4, False, None, downtime_s=2.0)
+    nothing = ResultEvent(
+        success=True,
+        from_version="1.1.0.1",
+        to_version="1.1.0.1",
+        backup_id=None,
+        rolled_back=False,
+        error=None,
+    )
+    forced = ResultEvent(
+        success=True,
+        from_version="1.1.0.1",
+        to_version="1.1.0.1",
+        backup_id=4,
+        rolled_back=False,
+        error=None,
+        downtime_s=2.0,
+    )
 
     assert result_line(nothing).startswith("Nothing to do")
     assert result_line(forced).startswith("Reinstalled 1.1.0.1.")
@@ -56,7 +71,13 @@ def test_the_summary_tells_nothing_done_from_a_forced_reinstall() -> None:
 
 def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
     failed = ResultEvent(
-        False, "1.0.0.0", "1.1.0.0", 3, True, "the upgrade was interrupted", rollback_healthy=True
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error="the upgrade was interrupted",
+        rollback_healthy=True,
     )
 
     assert result_line(failed) == (
@@ -100,14 +121,37 @@ def test_stage_marks_show_on_a_utf8_terminal_and_not_on_a_dumb_one(
 
 
 def test_a_whole_rollback_asked_for_says_only_that() -> None:
-    done = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, None, rollback_healthy=True)
-    nothing_ran = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, None)
+    done = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error=None,
+        rollback_healthy=True,
+    )
+    nothing_ran = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error=None,
+    )
 
     assert result_line(done) == "Rolled back to 1.0.0.0; the old stack is healthy."
     assert result_line(nothing_ran) == (
         "Rolled back to 1.0.0.0; no stack was running before, so none was started."
     )
-    failed = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, "boom", exit_code=1)
+    failed = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error="boom",
+        exit_code=1,
+    )
     assert result_line(failed) == (
         "Upgrade failed: boom. Rolled back to 1.0.0.0; no stack was running before, so none was "
         "started."
@@ -121,7 +165,14 @@ def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
     )
     # rolled_back/rollback_healthy as a careless caller might leave them: exit 3 decides.
     partial = ResultEvent(
-        False, "1.0.0.0", "1.1.0.0", 3, True, error, rollback_healthy=True, exit_code=3
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error=error,
+        rollback_healthy=True,
+        exit_code=3,
     )
 
     line = result_line(partial)
@@ -134,7 +185,14 @@ def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
 
 def test_an_unclean_stop_is_said_after_the_outcome_and_in_the_json() -> None:
     done = ResultEvent(
-        True, "1.0.0.0", "1.1.0.0", 5, False, None, downtime_s=9.0, unclean_stop=("db",)
+        success=True,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=5,
+        rolled_back=False,
+        error=None,
+        downtime_s=9.0,
+        unclean_stop=("db",),
     )
 
     assert result_line(done).endswith(

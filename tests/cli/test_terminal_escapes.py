@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.release.helpers import write_tree
-from tests.ui.conftest import release_files
+from tests.support.release_trees import write_tree
+from tests.support.ui_release import release_files
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.state import DeployState, write_state

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.test_check import _cli
-from tests.core.manifests import enhanced
+from tests.support.cli import run_cli
+from tests.support.manifests import enhanced
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.state import DeployState, write_state
@@ -28,14 +28,16 @@ def setup(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_no_backup_needs_yes(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
-    out = _cli("upgrade", "--no-backup", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli(
+        "upgrade", "--no-backup", "--manifest", str(manifest), "--deploy-dir", str(deploy)
+    )
     assert out.returncode == 2
     assert "--no-backup needs --yes" in out.stderr
 
 
 def test_upgrade_without_yes_and_without_a_terminal_refuses(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
-    out = _cli("upgrade", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("upgrade", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 2
     assert "pass --yes" in out.stderr
     assert "Strategy:  full" in out.stdout  # the plan is shown before asking
@@ -44,21 +46,21 @@ def test_upgrade_without_yes_and_without_a_terminal_refuses(setup: tuple[Path, P
 def test_upgrade_refuses_over_an_unresolved_journal(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
     write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
-    out = _cli("upgrade", "--yes", "--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("upgrade", "--yes", "--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 2
     assert "recover --rollback" in out.stderr
 
 
 def test_recover_without_journal_is_a_no_op(setup: tuple[Path, Path]) -> None:
     deploy, _ = setup
-    out = _cli("recover", "--rollback", "--deploy-dir", str(deploy))
+    out = run_cli("recover", "--rollback", "--deploy-dir", str(deploy))
     assert out.returncode == 0 and "Nothing to recover" in out.stdout
 
 
 def test_recover_needs_a_mode_without_a_terminal(setup: tuple[Path, Path]) -> None:
     deploy, _ = setup
     write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
-    out = _cli("recover", "--deploy-dir", str(deploy))
+    out = run_cli("recover", "--deploy-dir", str(deploy))
     assert out.returncode == 2 and "--rollback or --resume" in out.stderr
     assert "interrupted" in out.stdout
 
@@ -66,7 +68,7 @@ def test_recover_needs_a_mode_without_a_terminal(setup: tuple[Path, Path]) -> No
 def test_recover_json_without_a_mode_still_ends_with_a_result(setup: tuple[Path, Path]) -> None:
     deploy, _ = setup
     write_journal(deploy, new_journal("full", "0.0.12.0", "0.0.13.2"))
-    out = _cli("recover", "--json", "--deploy-dir", str(deploy))
+    out = run_cli("recover", "--json", "--deploy-dir", str(deploy))
     assert out.returncode == 2
     result = json.loads(out.stdout.splitlines()[-1])
     assert set(result) == {
@@ -85,7 +87,7 @@ def test_recover_json_while_another_run_holds_the_deploy_dir_ends_with_a_result(
     journal = new_journal("full", "0.0.12.0", "0.0.13.2")
     write_journal(deploy, journal.advance(Step.APPLYING_UPDATE, stack_stopped=True))
     with deploy_lock(deploy):
-        out = _cli("recover", "--rollback", "--json", "--deploy-dir", str(deploy))
+        out = run_cli("recover", "--rollback", "--json", "--deploy-dir", str(deploy))
     assert out.returncode == 2, "nothing was attempted"
     result = json.loads(out.stdout.splitlines()[-1])
     assert result["type"] == "result" and result["success"] is False
@@ -95,12 +97,12 @@ def test_recover_json_while_another_run_holds_the_deploy_dir_ends_with_a_result(
 
 def test_rollback_and_resume_are_exclusive(setup: tuple[Path, Path]) -> None:
     deploy, _ = setup
-    out = _cli("recover", "--rollback", "--resume", "--deploy-dir", str(deploy))
+    out = run_cli("recover", "--rollback", "--resume", "--deploy-dir", str(deploy))
     assert out.returncode == 2
 
 
 def test_demo_without_an_engine_says_what_to_install(tmp_path: Path) -> None:
-    out = _cli("demo", "--headless", env_extra={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
+    out = run_cli("demo", "--headless", env_extra={"DOCKER_HOST": f"unix://{tmp_path}/none.sock"})
     assert out.returncode == 1
     assert "apt-get install docker.io busybox-static" in out.stderr
     assert len(out.stderr.strip().splitlines()) == 1
@@ -113,7 +115,7 @@ def test_serve_port_in_use_is_one_line(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        out = _cli("serve", str(tmp_path), "--port", str(port))
+        out = run_cli("serve", str(tmp_path), "--port", str(port))
     assert out.returncode == 1
     assert out.stderr.strip() == (
         f"tui-upgrader: error: cannot listen on 127.0.0.1:{port}: Address already in use"
@@ -121,14 +123,14 @@ def test_serve_port_in_use_is_one_line(tmp_path: Path) -> None:
 
 
 def test_serve_port_out_of_range_is_bad_input(tmp_path: Path) -> None:
-    out = _cli("serve", str(tmp_path), "--port", "65536")
+    out = run_cli("serve", str(tmp_path), "--port", "65536")
     assert out.returncode == 2 and "expected 0 to 65535" in out.stderr
 
 
 def test_json_mode_ends_with_a_result_even_without_a_plan(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
     manifest.write_text('{"version": "1.2"}')
-    out = _cli(
+    out = run_cli(
         "upgrade", "--yes", "--json", "--manifest", str(manifest), "--deploy-dir", str(deploy)
     )
     assert out.returncode == 2
@@ -150,7 +152,7 @@ def test_every_json_refusal_ends_with_a_result(
     setup: tuple[Path, Path], flags: tuple[str, ...], says: str
 ) -> None:
     deploy, manifest = setup
-    out = _cli(
+    out = run_cli(
         "upgrade", "--json", *flags, "--manifest", str(manifest), "--deploy-dir", str(deploy)
     )
 
@@ -166,5 +168,5 @@ def test_every_json_refusal_ends_with_a_result(
 
 def test_tui_without_a_terminal_refuses_instead_of_hanging(setup: tuple[Path, Path]) -> None:
     deploy, manifest = setup
-    out = _cli("--manifest", str(manifest), "--deploy-dir", str(deploy))
+    out = run_cli("--manifest", str(manifest), "--deploy-dir", str(deploy))
     assert out.returncode == 2 and "needs a terminal" in out.stderr

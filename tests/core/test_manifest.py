@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.manifests import HASH_A, HASH_B, HASH_C, enhanced, legacy, with_value, without
+from tests.support.manifests import HASH_A, HASH_B, HASH_C, enhanced, legacy, with_value, without
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import ManifestError
 from tui_upgrader.core.manifest import parse_manifest, parse_manifest_bytes

@@ -10,7 +10,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.core.original_corpus import CASES, json_paths
+from tests.support.original_corpus import CASES, json_paths
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.core.manifest import parse_manifest, parse_manifest_bytes
 

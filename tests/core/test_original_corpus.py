@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.original_corpus import CASES, FIXTURE, X86_ONLY, Case, doc_of
+from tests.support.original_corpus import CASES, FIXTURE, X86_ONLY, Case, doc_of
 from tui_upgrader.core.arch import named_arch
 from tui_upgrader.core.errors import StrategyError
 from tui_upgrader.core.manifest import parse_manifest

@@ -90,7 +90,17 @@ def test_flags_and_port_numbers_are_settings_not_secrets() -> None:
         (LogEvent("error", "web | password=plain-secret"), "message"),
         (ServiceEvent("web", "unhealthy", "check failed: plain-secret"), "detail"),
         (StepEvent(Step.ROLLING_BACK, "skipped", "plain-secret"), "detail"),
-        (ResultEvent(False, "1.0.0", "1.1.0", None, True, "boom plain-secret"), "error"),
+        (
+            ResultEvent(
+                success=False,
+                from_version="1.0.0",
+                to_version="1.1.0",
+                backup_id=None,
+                rolled_back=True,
+                error="boom plain-secret",
+            ),
+            "error",
+        ),
     ],
 )
 def test_events_are_masked_field_by_field(event: object, field: str) -> None:
@@ -106,7 +116,14 @@ def test_events_without_a_secret_are_passed_through_unchanged() -> None:
     for event in (
         LogEvent("info", "nothing here"),
         LayerEvent("img", "abc", "loading", 1, 2),
-        ResultEvent(True, "1", "2", None, False, None),
+        ResultEvent(
+            success=True,
+            from_version="1",
+            to_version="2",
+            backup_id=None,
+            rolled_back=False,
+            error=None,
+        ),
     ):
         assert redactor.event(event) is event
 

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from tests.core.manifests import HASH_A, HASH_B, enhanced, legacy, with_value, without
+from tests.support.manifests import HASH_A, HASH_B, enhanced, legacy, with_value, without
 from tui_upgrader.core.arch import Arch, parse_arch
 from tui_upgrader.core.errors import StrategyError
 from tui_upgrader.core.manifest import parse_manifest

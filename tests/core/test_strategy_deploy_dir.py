@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.core.manifests import enhanced
+from tests.support.manifests import enhanced
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.manifest import parse_manifest
 from tui_upgrader.core.strategy import Deployment, Strategy, decide

@@ -6,12 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tui_upgrader.core.events import Event
-from tui_upgrader.ops.download.fetch import RetryPolicy
+from tests.support.download_helpers import Recorder
 from tui_upgrader.ops.settings import Settings
-
-# No waiting between retries in tests; Retry-After is still honoured.
-FAST_RETRY = RetryPolicy(retries=5, base_delay_s=0.0)
 
 
 @pytest.fixture
@@ -29,16 +25,6 @@ def settings(tmp_path: Path) -> Settings:
 @pytest.fixture
 def dest(settings: Settings) -> Path:
     return settings.packages_dir / "1.2.3.0" / "full" / "docker-x86_64.zip"
-
-
-class Recorder:
-    """An ``Emit`` that keeps every event."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def __call__(self, event: Event) -> None:
-        self.events.append(event)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.download.conftest import FAST_RETRY, Recorder
+from tests.support.download_helpers import FAST_RETRY, Recorder
 from tests.support.http_servers import Fault, FaultServer, payload, sha256
 from tui_upgrader.core.errors import CancelledError, DownloadError, HashMismatchError
 from tui_upgrader.core.events import LogEvent, ProgressEvent

@@ -39,8 +39,8 @@ import pytest
 import zstandard
 from docker.models.containers import Container
 
-from tests.faults.waiting import wait_for
 from tests.support.engine import free_port, unique_name
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.engine
 

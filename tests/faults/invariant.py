@@ -21,8 +21,8 @@ from typing import Any
 
 from tests.faults.case import Case
 from tests.faults.snapshot import Tree, tree_diff
-from tests.faults.waiting import wait_for
 from tests.faults.world import STATE_DIR, VERSIONS
+from tests.support.waiting import wait_for
 from tui_upgrader.ops.state import read_state
 
 SERVICES = {"web", "worker"}
@@ -64,7 +64,12 @@ def check_invariant(
     assert not left, f"left behind in {STATE_DIR}/: {sorted(left)}"
     _check_stack(case, which, health_timeout_s)
     _check_catalogue(case)
-    _check_cache(case.cache_dir / "packages", [world.package, *case.packages])
+    # Thin delivery (#23) caches the store's image index and files package there too.
+    packages = [world.package, *case.packages]
+    thin = [f for p in packages for f in p.parent.glob("*") if f.name.startswith("images-")]
+    thin += [f for p in packages for f in p.parent.glob("docker-*-files.zip")]
+    _check_cache(case.cache_dir / "packages", [*packages, *thin])
+    _check_blobs(case.cache_dir / "blobs" / "sha256")
     return which
 
 
@@ -119,6 +124,17 @@ def _check_catalogue(case: Case) -> None:
         assert Path(archive).is_file(), f"completed backup #{backup_id}: its archive is gone"
         code, report, err = case.run("backup", "verify", str(backup_id), "--json")
         assert code == 0, f"backup #{backup_id} does not verify: {report or err}"
+
+
+def _check_blobs(blobs: Path) -> None:
+    """A blob under its final name is exactly the bytes its name is the hash of."""
+    if not blobs.exists():
+        return
+    for path in sorted(p for p in blobs.iterdir() if p.is_file()):
+        if path.name.endswith((".part", ".part.json")):
+            continue
+        got = hashlib.sha256(path.read_bytes()).hexdigest()
+        assert got == path.name, f"{path}: in the blob cache but sha256 {got}"
 
 
 def _check_cache(cached: Path, packages: list[Path]) -> None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import docker
 import docker.errors
 
-from tests.faults.waiting import wait_for
+from tests.support.waiting import wait_for
 
 
 @dataclass(frozen=True, slots=True)

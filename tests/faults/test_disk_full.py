@@ -6,11 +6,14 @@ with one clear line and change nothing; after it, roll back fully.
 
 from __future__ import annotations
 
+import json
+from urllib.parse import urljoin
+
 import pytest
 
 from tests.faults.case import Case, Events
 from tests.faults.invariant import check_invariant
-from tests.faults.tmpfs import small_tmpfs, used_bytes
+from tests.support.tmpfs import small_tmpfs, used_bytes
 
 pytestmark = pytest.mark.engine
 
@@ -34,14 +37,35 @@ def _failed_clearly(case: Case, *, may_stop: bool) -> Events:
     return events
 
 
+def _download_bytes(case: Case) -> int:
+    """What this engine's upgrade downloads: thin (only missing layers) or full (#23)."""
+    code, events, err = case.run("check", "--json")
+    assert code == 0, err
+    return int(events[-1]["download"]["download_bytes"])
+
+
+def _full_package_only(case: Case) -> None:
+    """The store without its image index: the full package, as before #23 (the staged
+    images are what fills the disk here; a thin upgrade stages only the files)."""
+    doc = json.loads((case.world.store / "manifest.json").read_text(encoding="utf-8"))
+    entry = doc["platforms"]["x86_64"]
+    del entry["images"]
+    entry["url"] = urljoin(case.world.manifest_url, entry["url"])
+    path = case.root / "manifest-full.json"
+    path.write_text(json.dumps(doc), encoding="utf-8")
+    case.configure(str(path))
+
+
 def test_cache_on_a_full_disk_fails_before_the_stop(case: Case) -> None:
-    with small_tmpfs(case.cache_dir, 256 * 1024):
+    # Smaller than what is downloaded, whichever way the images come.
+    with small_tmpfs(case.cache_dir, min(256 * 1024, _download_bytes(case) // 2)):
         events = _failed_clearly(case, may_stop=False)
         assert not _stopped(events)
         assert check_invariant(case) == "old"
 
 
 def test_staging_on_a_full_disk_fails_before_the_stop(case: Case) -> None:
+    _full_package_only(case)
     case.compose("down", "--timeout", "2")
     size = used_bytes(case.deploy) + 512 * 1024
     with small_tmpfs(case.deploy, size):

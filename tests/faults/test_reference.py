@@ -18,6 +18,11 @@ def test_the_new_tree_is_the_release_plus_kept_data(world: World) -> None:
     for path, entry in release.items():
         if path.split("/")[0] in ("data", ".env") or path == "RELEASE_NOTES.md":
             continue
+        if path.startswith("images/") and path.endswith(".tar"):
+            # The store publishes an image index: the images live in the engine,
+            # not as tars in the deploy dir, whichever way they came (#23).
+            assert path not in new, path
+            continue
         assert new.get(path) == entry, f"{path}: {new.get(path)!r} != release {entry!r}"
     assert new["data/current.csv"] == "link -> users.csv"
     assert new["data/exports"].startswith("dir ")

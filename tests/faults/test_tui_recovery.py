@@ -14,7 +14,7 @@ import pytest
 
 from tests.faults.case import Case
 from tests.faults.invariant import check_invariant
-from tests.ui.drive import ended, wait_until
+from tests.support.ui_drive import ended, wait_until
 from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.launch import real_deps

@@ -27,9 +27,9 @@ import docker
 import docker.errors
 
 from tests.faults.snapshot import Tree
-from tests.faults.waiting import wait_for
 from tests.support.engine import free_port, unique_name
-from tests.upgrade.engine_env import remove_images
+from tests.support.engine_env import remove_images
+from tests.support.waiting import wait_for
 from tui_upgrader.demo.releases import DemoLayout, build_demo
 
 OLD, NEW = "1.0.0", "1.1.0"

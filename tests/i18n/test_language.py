@@ -126,9 +126,17 @@ def test_the_ui_splits_a_translated_rollback_failure_at_its_seam() -> None:
     with i18n.installed(language.load("zh_CN"), "zh_CN"):
         failure = rollback_incomplete("健康检查失败", "data/ 无法恢复", 3)
         result = ResultEvent(
-            False, "1.0.0", "1.1.0", 3, False, failure.message,
-            exit_code=EXIT_ROLLBACK_FAILED, put_back=("文件",), not_restored=("data/",),
-        )  # fmt: skip
+            success=False,
+            from_version="1.0.0",
+            to_version="1.1.0",
+            backup_id=3,
+            rolled_back=False,
+            error=failure.message,
+            exit_code=EXIT_ROLLBACK_FAILED,
+            put_back=("文件",),
+            not_restored=("data/",),
+            cause=failure.cause,
+        )
         outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert "；回滚失败：data/ 无法恢复；服务栈可能已停止" in failure.message
     assert outcome.headline == "中断恢复失败，且回滚也失败了"

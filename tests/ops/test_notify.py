@@ -37,12 +37,12 @@ def _deploy(tmp_path: Path) -> Path:
 
 def _notice(deploy: Path, tmp_path: Path) -> Notice:
     result = ResultEvent(
-        False,
-        "1.0.0.0",
-        "1.1.0.1",
-        7,
-        True,
-        f"service web is unhealthy: login failed for {SECRET}",
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.1",
+        backup_id=7,
+        rolled_back=True,
+        error=f"service web is unhealthy: login failed for {SECRET}",
         downtime_s=None,
         rollback_healthy=True,
         exit_code=EXIT_FAILED,
@@ -110,17 +110,60 @@ def test_outcomes_of_results() -> None:
         notice = result_notice(result, Path("/d"), Path("/l"))
         return None if notice is None else f"{notice.severity}: {notice.outcome}"
 
-    ok = ResultEvent(True, "1.0.0.0", "1.1.0.0", 3, False, None, downtime_s=2.0)
+    ok = ResultEvent(
+        success=True,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=False,
+        error=None,
+        downtime_s=2.0,
+    )
     assert outcome(ok) == "success: upgraded"
-    assert outcome(ResultEvent(True, "1.1.0.0", "1.1.0.0", None, False, None)) is None
-    before_stop = ResultEvent(False, "1.0.0.0", "1.1.0.0", None, False, "bad hash", exit_code=1)
+    assert (
+        outcome(
+            ResultEvent(
+                success=True,
+                from_version="1.1.0.0",
+                to_version="1.1.0.0",
+                backup_id=None,
+                rolled_back=False,
+                error=None,
+            )
+        )
+        is None
+    )
+    before_stop = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=None,
+        rolled_back=False,
+        error="bad hash",
+        exit_code=1,
+    )
     assert outcome(before_stop) == "failure: failed before the stop, nothing was changed"
     notice = result_notice(before_stop, Path("/d"), Path("/l"))
     assert notice is not None and "downtime: none, the stack kept running" in notice.body
-    worst = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, False, "x", exit_code=EXIT_ROLLBACK_FAILED)
+    worst = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=False,
+        error="x",
+        exit_code=EXIT_ROLLBACK_FAILED,
+    )
     assert outcome(worst) == "failure: failed, ROLLBACK FAILED: the stack needs you"
     unhealthy = ResultEvent(
-        False, "1.0.0.0", "1.1.0.0", 3, True, "x", rollback_healthy=False, exit_code=3
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error="x",
+        rollback_healthy=False,
+        exit_code=3,
     )
     assert outcome(unhealthy) == "failure: failed, ROLLBACK FAILED: the stack needs you"
     recovered = result_notice(ok, Path("/d"), Path("/l"), recovery=True)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.release.helpers import sha256, zip_names, zip_read
+from tests.support.release_trees import sha256, zip_names, zip_read
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError, OperationError
 from tui_upgrader.core.manifest import PatchOperations, parse_manifest_bytes

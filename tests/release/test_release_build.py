@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.release.helpers import release, sha256, write_tree, zip_names, zip_read
+from tests.support.release_trees import release, sha256, write_tree, zip_names, zip_read
 from tui_upgrader.cli import main
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import InputError

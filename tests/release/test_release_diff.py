@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.release.helpers import release, zip_names, zip_read
+from tests.support.release_trees import release, zip_names, zip_read
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.manifest import PatchOperations, parse_manifest_bytes
 from tui_upgrader.core.versions import Version

@@ -13,7 +13,6 @@ from typing import Any
 import docker
 import pytest
 
-from tests.release.helpers import write_tree, zip_names, zip_read
 from tests.support.engine import (
     ComposeProject,
     ImageFactory,
@@ -22,6 +21,7 @@ from tests.support.engine import (
     run_output,
     unique_name,
 )
+from tests.support.release_trees import write_tree, zip_names, zip_read
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.errors import EngineUnavailableError
 from tui_upgrader.core.manifest import PatchOperations

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.release.helpers import write_tree
+from tests.support.release_trees import write_tree
 from tui_upgrader.core.errors import InputError
 from tui_upgrader.ops.release._internal.images import compose_images, image_file_name
 

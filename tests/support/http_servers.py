@@ -15,11 +15,13 @@ import hashlib
 import random
 import re
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,6 +93,13 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.republish is not None:
                 srv.publish_locked(fault.republish)
             data, etag, modified = srv.state.data, srv.state.etag, srv.state.last_modified
+        if srv.root is not None:  # directory mode: each path is its own file
+            found = srv.read_file(self.path)
+            if found is None:
+                self._record("GET", 404, 0)
+                self._simple(404)
+                return
+            data, etag = found, f'"{sha256(found)[:16]}"'
         if fault.status is not None:
             self._record("GET", fault.status, 0)
             self._simple(fault.status, fault.retry_after)
@@ -131,7 +140,7 @@ class _Handler(BaseHTTPRequestHandler):
         sent = body if limit is None else body[:limit]
         self._record("GET", status, len(sent))
         try:
-            self.wfile.write(sent)
+            srv.write_throttled(self.wfile, sent)
             self.wfile.flush()
             if fault.stall_after is not None:
                 srv.stopping.wait(30)  # silent until the client gives up (or teardown)
@@ -172,8 +181,29 @@ class _Server(ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.stopping = threading.Event()
         self.send_length = send_length
+        self.root: Path | None = None
+        self.rate_bps: int | None = None  # None: as fast as loopback goes
         self.state = _State(data=b"", etag="", last_modified="")
         self.publish_locked(data)
+
+    def read_file(self, url_path: str) -> bytes | None:
+        assert self.root is not None
+        path = (self.root / url_path.split("?")[0].lstrip("/")).resolve()
+        if not path.is_relative_to(self.root.resolve()) or not path.is_file():
+            return None
+        return path.read_bytes()
+
+    def write_throttled(self, out: Any, body: bytes) -> None:
+        """``body`` at ``rate_bps`` at most (a slow link), in 64 KiB slices."""
+        if self.rate_bps is None:
+            out.write(body)
+            return
+        started, step = time.monotonic(), 64 * 1024
+        for sent in range(0, len(body), step):
+            out.write(body[sent : sent + step])
+            ahead = (sent + step) / self.rate_bps - (time.monotonic() - started)
+            if ahead > 0 and self.stopping.wait(ahead):
+                return
 
     def publish_locked(self, data: bytes) -> None:
         state = self.state
@@ -228,6 +258,11 @@ class FaultServer:
 
     def set_send_length(self, value: bool) -> None:
         self._server.send_length = value
+
+    def serve_directory(self, root: Path, rate_bps: int | None = None) -> None:
+        """Serve the files under ``root`` by path (faults still apply), at most ``rate_bps``."""
+        self._server.root = root
+        self._server.rate_bps = rate_bps
 
     def shutdown(self) -> None:
         self._server.stopping.set()

@@ -13,7 +13,7 @@ from securesystemslib.signer import CryptoSigner
 from tuf.api.metadata import Metadata, Root
 
 from tests.support.http_servers import FaultServer
-from tests.trust.conftest import PACKAGE, Channel, assert_refused
+from tests.support.trust_channel import PACKAGE, Channel, assert_refused
 from tui_upgrader.ops.release.keys import generate_keys, load_signers
 from tui_upgrader.ops.release.signing import Expiry, sign_store
 

@@ -13,8 +13,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from tests.trust.conftest import Channel
-from tests.trust.test_channel import _config
+from tests.support.trust_channel import Channel, channel_config, cli_with_config
 from tui_upgrader.ops.release.bundle import write_bundle
 
 
@@ -77,16 +76,6 @@ def _cve_2025_4517_bundle(out: Path, channel: Channel, unpack_dir: Path) -> None
         _add(tar, "escape/newfile", content="created")
 
 
-def _cli(config: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "tui_upgrader", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_cve_2025_4517_bundle_writes_nothing_anywhere(channel: Channel) -> None:
     flag = channel.tmp / "flag"
     flag.write_text("untouched")
@@ -96,10 +85,10 @@ def test_cve_2025_4517_bundle_writes_nothing_anywhere(channel: Channel) -> None:
     # The old client unpacked into <cache>/bundles/<16 hex>.part.
     unpack_dir = channel.settings.cache_dir / "bundles" / ("0" * 16 + ".part")
     _cve_2025_4517_bundle(bundle, channel, unpack_dir)
-    config = _config(channel)
+    config = channel_config(channel)
     before = _tree(channel.tmp)
     for command in (["check", "--json"], ["fetch"], ["upgrade", "--yes", "--json"]):
-        proc = _cli(config, "--manifest", str(bundle), *command)
+        proc = cli_with_config(config, "--manifest", str(bundle), *command)
         assert proc.returncode == 2, (command, proc.returncode, proc.stderr)
         said = (proc.stdout + proc.stderr).strip().splitlines()
         assert "only regular files" in said[-1], said
@@ -115,9 +104,9 @@ def test_a_bundle_with_a_symlink_is_refused_before_any_write(channel: Channel) -
             if path.is_file():
                 tar.add(path, arcname=str(path.relative_to(channel.store)))
         _add(tar, "1.5.0/notes.txt", symlink_to="/etc/passwd")
-    config = _config(channel)
+    config = channel_config(channel)
     before = _tree(channel.tmp)
-    proc = _cli(config, "--manifest", str(bundle), "check")
+    proc = cli_with_config(config, "--manifest", str(bundle), "check")
     assert proc.returncode == 2 and "notes.txt" in proc.stderr, proc.stderr
     assert _tree(channel.tmp) == before
 
@@ -126,7 +115,7 @@ def test_a_good_bundle_copies_out_only_signed_bytes(channel: Channel) -> None:
     bundle = write_bundle(channel.store, channel.tmp / "usb" / "release.tar").path
     with tarfile.open(bundle, "a") as tar:
         _add(tar, "stray.sh", content="#!/bin/sh\nrm -rf /\n")  # listed in no signed target
-    proc = _cli(_config(channel), "--manifest", str(bundle), "check", "--json")
+    proc = cli_with_config(channel_config(channel), "--manifest", str(bundle), "check", "--json")
     assert proc.returncode == 0, proc.stderr
     folders = list((channel.settings.cache_dir / "bundles").iterdir())
     assert len(folders) == 1
@@ -139,9 +128,9 @@ def test_an_older_bundle_after_a_newer_one_is_refused(channel: Channel) -> None:
     old = write_bundle(channel.store, channel.tmp / "usb-old" / "release.tar").path
     channel.sign()  # version 2 of every role
     new = write_bundle(channel.store, channel.tmp / "usb-new" / "release.tar").path
-    config = _config(channel)
-    assert _cli(config, "--manifest", str(new), "check").returncode == 0
-    proc = _cli(config, "--manifest", str(old), "check")
+    config = channel_config(channel)
+    assert cli_with_config(config, "--manifest", str(new), "check").returncode == 0
+    proc = cli_with_config(config, "--manifest", str(old), "check")
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "rollback refused" in proc.stderr, proc.stderr
 
@@ -153,18 +142,18 @@ def test_rollback_protection_holds_across_url_spellings(channel: Channel) -> Non
         (old / name).write_bytes((channel.mirror / name).read_bytes())
     channel.sign()
     channel.publish()
-    config = _config(channel)
-    assert _cli(config, "check").returncode == 0  # seen v2 at 127.0.0.1
+    config = channel_config(channel)
+    assert cli_with_config(config, "check").returncode == 0  # seen v2 at 127.0.0.1
     for name in ("timestamp.json", "snapshot.json", "targets.json"):
         (channel.mirror / name).write_bytes((old / name).read_bytes())
     other = channel.server.url_for("manifest.json").replace("127.0.0.1", "localhost")
-    proc = _cli(config, "--manifest", other, "check")
+    proc = cli_with_config(config, "--manifest", other, "check")
     assert proc.returncode == 2 and "rollback refused" in proc.stderr, proc.stderr
 
 
 def _local_fetch(channel: Channel) -> subprocess.CompletedProcess[str] | None:
     """`fetch` from the store as a local folder (USB); None if it did not end in 20 s."""
-    config, manifest = str(_config(channel)), str(channel.store / "manifest.json")
+    config, manifest = str(channel_config(channel)), str(channel.store / "manifest.json")
     try:
         return subprocess.run(
             [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.trust.conftest import Channel, assert_refused
+from tests.support.trust_channel import Channel, assert_refused, channel_config
 from tui_upgrader import cli
 from tui_upgrader.ops.release.bundle import write_bundle
 from tui_upgrader.ops.release.keys import generate_keys
@@ -70,25 +70,11 @@ def test_a_tampered_bundle_is_refused(channel: Channel) -> None:
     assert_refused(channel.attempt(), channel, "manifest.json:")
 
 
-def _config(channel: Channel, **extra: object) -> Path:
-    s = channel.settings
-    values: dict[str, object] = {
-        "manifest": s.manifest,
-        "deploy_dir": str(s.deploy_dir),
-        "data_dir": str(s.data_dir),
-        "cache_dir": str(s.cache_dir),
-        **extra,
-    }
-    path = channel.tmp / "config.toml"
-    path.write_text("".join(f"{k} = {json.dumps(v)}\n" for k, v in values.items()))
-    return path
-
-
 def test_trust_then_check_json_says_signed(
     channel: Channel, tmp_path: Path, capsys: pytest.CaptureFixture[str], restored_logging: None
 ) -> None:
     (channel.settings.data_dir / "trust" / "root.json").unlink()  # start untrusted
-    config = _config(channel)
+    config = channel_config(channel)
     assert cli.main(["--config", str(config), "check", "--json"]) == 2
     assert "tui-upgrader trust ROOT.json" in capsys.readouterr().err
     root = channel.keys / "root.json"
@@ -110,13 +96,13 @@ def test_unsigned_store_refused_unless_allowed(
 ) -> None:
     for name in ("timestamp.json", "snapshot.json", "targets.json", "root.json", "1.root.json"):
         (channel.mirror / name).unlink()
-    config = _config(channel)
+    config = channel_config(channel)
     assert cli.main(["--config", str(config), "check", "--json"]) == 2
     assert "timestamp.json: not found: the repository has no signed metadata" in (
         capsys.readouterr().err
     )
     (channel.settings.data_dir / "trust" / "root.json").unlink()
-    config = _config(channel, allow_unsigned=True)
+    config = channel_config(channel, allow_unsigned=True)
     assert cli.main(["--config", str(config), "check", "--json"]) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["signed"] is False and any("UNSIGNED" in w for w in body["warnings"])

@@ -8,9 +8,9 @@ import shutil
 
 import pytest
 
-from tests.release.helpers import write_tree
-from tests.trust.conftest import Channel
-from tests.ui.conftest import release_files
+from tests.support.release_trees import write_tree
+from tests.support.trust_channel import Channel
+from tests.support.ui_release import release_files
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release
 

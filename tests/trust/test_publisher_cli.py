@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.release.helpers import release
+from tests.support.release_trees import release
 from tui_upgrader import cli
 
 

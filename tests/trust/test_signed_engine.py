@@ -6,6 +6,7 @@ The client pins the publisher's root through config ``trusted_root`` and runs
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,7 +16,7 @@ import docker
 import pytest
 
 from tests.support import signing
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory
@@ -33,6 +34,11 @@ def env(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[EngineEn
 def test_signed_full_upgrade_on_the_real_engine(env: EngineEnv) -> None:
     store = env.tmp / "store110"
     build_release(env.layout.sources["1.1.0"], version=Version.parse("1.1.0"), out=store)
+    # Published without an image index (as before #23): the full package is what is
+    # attacked here; thin delivery's blobs: tests/upgrade/test_thin_engine.py.
+    manifest = json.loads((store / "manifest.json").read_text())
+    del manifest["platforms"]["x86_64"]["images"]
+    (store / "manifest.json").write_text(json.dumps(manifest))
     keys = signing.sign(store, env.tmp / "keys")
     mirror = env.tmp / "mirror"
     shutil.copytree(store, mirror)

@@ -4,50 +4,21 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 from textual.widgets import Input
 
-from tests.fakes import FakeDocker
 from tests.support import signing
+from tests.support.fakes import FakeDocker
+from tests.support.ui_release import ReleaseEnv, release_files, write_tree
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.release.build import build_release
-from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
+from tui_upgrader.ops.release.server import serve_directory
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, write_state
-
-COMPOSE = "name: uitest\nservices:\n  app:\n    image: uitest/app:{v}\n    pull_policy: never\n"
-
-
-def write_tree(root: Path, files: dict[str, str]) -> Path:
-    for rel, body in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(body)
-    return root
-
-
-def release_files(version: str) -> dict[str, str]:
-    return {
-        "compose.yaml": COMPOSE.format(v=version),
-        ".env": "PORT=8080\n",
-        "app/server.sh": f"echo {version}\n",
-        "config/app.conf": f"version = {version}\n",
-        "images/app.tar": "pretend image tar\n",
-    }
-
-
-@dataclass
-class ReleaseEnv:
-    deploy: Path
-    settings: Settings
-    docker: FakeDocker
-    store: BackupStore
-    server: ReleaseServer
 
 
 @pytest.fixture(autouse=True)

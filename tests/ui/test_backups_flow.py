@@ -8,11 +8,10 @@ from pathlib import Path
 
 from textual.widgets import DataTable
 
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.drive import ended, loaded, wait_until
-from tests.ui.scenarios import build_app
-from tests.ui.scripted import SUCCESS, ScriptedRunner, happy_events
-from tests.ui.test_flows import engine_app
+from tests.support.ui_drive import ended, loaded, wait_until
+from tests.support.ui_release import ReleaseEnv, engine_app
+from tests.support.ui_scenarios import build_app
+from tests.support.ui_scripted import SUCCESS, ScriptedRunner, happy_events
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.confirm import ConfirmModal, RestoreModal
 from tui_upgrader.ui.screens.progress import ProgressScreen
@@ -135,8 +134,8 @@ async def test_only_this_deploy_dirs_backups_and_a_foreign_restore_names_both(
 ) -> None:
     from dataclasses import replace
 
-    from tests.fakes import FakeBackupStore
-    from tests.ui.scenarios import backup_records
+    from tests.support.fakes import FakeBackupStore
+    from tests.support.ui_scenarios import backup_records
 
     records = backup_records()
     records[-1] = replace(records[-1], deploy_dir=Path("/srv/other"))  # #4, the newest

@@ -17,7 +17,7 @@ import docker
 import pytest
 
 from tests.support.engine import free_port, unique_name
-from tests.ui.drive import upgrade_through_ui
+from tests.support.ui_drive import upgrade_through_ui
 from tui_upgrader.core.errors import TrustError
 from tui_upgrader.demo.session import DemoSession, prepare_demo
 from tui_upgrader.ops.stack.real_docker import RealDocker

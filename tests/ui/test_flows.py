@@ -4,39 +4,19 @@ with FakeDocker and a tar-backed fake backup store standing in for the engine.""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from textual.message import Message
 
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.drive import ended, loaded, upgrade_through_ui, wait_until
-from tests.ui.scenarios import build_app
+from tests.support.ui_drive import ended, loaded, upgrade_through_ui, wait_until
+from tests.support.ui_release import ReleaseEnv, engine_app
 from tui_upgrader.core.events import FORWARD_STEPS, StepEvent
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.upgrade.runner import run_upgrade
-from tui_upgrader.ui.app import UpgraderApp
-from tui_upgrader.ui.deps import SystemClock
 from tui_upgrader.ui.messages import UpgradeEvent
 from tui_upgrader.ui.screens.backups import BackupsScreen
 from tui_upgrader.ui.screens.confirm import ConfirmModal
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.screens.strategy import StrategyScreen
-
-
-def engine_app(env: ReleaseEnv, tmp: Path, **overrides: Any) -> UpgraderApp:
-    from tui_upgrader.ops.upgrade.planning import load_decision
-
-    values: dict[str, Any] = {
-        "settings": env.settings,
-        "docker": env.docker,
-        "store": env.store,
-        "runner": run_upgrade,
-        "load_plan": lambda s, force: load_decision(s, force_full=force),
-        "clock": SystemClock(),
-    }
-    values.update(overrides)
-    return build_app(tmp, **values)
 
 
 async def test_manifest_to_result_against_fake_docker(

@@ -8,8 +8,8 @@ from pathlib import Path
 from textual.content import Content
 from textual.widgets import DataTable, Markdown, Static
 
-from tests.ui import scenarios as sc
-from tests.ui.drive import loaded, wait_until
+from tests.support import ui_scenarios as sc
+from tests.support.ui_drive import loaded, wait_until
 from tui_upgrader.ui.screens.strategy import StrategyScreen
 
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J\x9b31m"

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.ui import scenarios as sc
-from tests.ui import scripted as sx
-from tests.ui.drive import loaded, wait_until
+from tests.support import ui_scenarios as sc
+from tests.support import ui_scripted as sx
+from tests.support.ui_drive import loaded, wait_until
 from tui_upgrader.core.errors import ManifestError
 from tui_upgrader.core.events import Step, StepEvent
 from tui_upgrader.ops.settings import Settings

@@ -6,9 +6,8 @@ import dataclasses
 from pathlib import Path
 
 from tests.support.receiver import NotifyReceiver
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.drive import upgrade_through_ui
-from tests.ui.test_flows import engine_app
+from tests.support.ui_drive import upgrade_through_ui
+from tests.support.ui_release import ReleaseEnv, engine_app
 
 
 async def test_a_rollback_in_the_tui_is_announced(

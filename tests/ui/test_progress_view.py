@@ -8,8 +8,8 @@ from pathlib import Path
 
 from rich.text import Text
 
-from tests.ui import scripted as sx
-from tests.ui.drive import app_with, to_screen, wait_until
+from tests.support import ui_scripted as sx
+from tests.support.ui_drive import app_with, to_screen, wait_until
 from tui_upgrader.core.events import Event, LayerEvent, Step, StepEvent
 from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.widgets.event_log import EventLog

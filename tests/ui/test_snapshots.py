@@ -2,7 +2,7 @@
 
 Time is a FrozenClock, the runner is parked and the progress screen is fed
 events on the UI thread, backup paths are fixed, and the input cursor does
-not blink (conftest). The scenes live in drive.py, shared with
+not blink (conftest). The scenes live in tests/support/ui_drive.py, shared with
 tests/make_screenshots.py. Regenerate on purpose only:
 ``pytest tests/ui/test_snapshots.py --snapshot-update``, then look at the SVGs.
 """
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ui.drive import SCENES
+from tests.support.ui_drive import SCENES
 
 SIZES = {"80x24": (80, 24), "120x36": (120, 36)}
 

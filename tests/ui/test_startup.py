@@ -8,10 +8,9 @@ from pathlib import Path
 
 from textual.widgets import Input
 
-from tests.ui.conftest import ReleaseEnv
-from tests.ui.drive import ended, loaded, wait_until
-from tests.ui.scenarios import build_app
-from tests.ui.test_flows import engine_app
+from tests.support.ui_drive import ended, loaded, wait_until
+from tests.support.ui_release import ReleaseEnv, engine_app
+from tests.support.ui_scenarios import build_app
 from tui_upgrader.core.events import Step
 from tui_upgrader.ops.settings import Settings, load_settings, write_initial_config
 from tui_upgrader.ops.upgrade.journal import new_journal, read_journal, write_journal
@@ -65,7 +64,11 @@ async def test_unreachable_server_shows_the_error_modal(tmp_path: Path, closed_p
 
     app = build_app(tmp_path, settings=settings, load_plan=load)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(app.screen, ErrorModal))
+        # Composed, not only pushed: on a loaded box the query can come first.
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, ErrorModal) and bool(app.screen.query("#error-message")),
+        )
         message = str(app.screen.query_one("#error-message").render())
         assert f"127.0.0.1:{closed_port}" in message and "connection refused" in message
         await pilot.press("r")  # retry: same server, same answer

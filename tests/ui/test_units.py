@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeBackupStore
-from tests.ui import scenarios as sc
-from tests.ui import scripted as sx
-from tests.ui.drive import wait_until
+from tests.support import ui_scenarios as sc
+from tests.support import ui_scripted as sx
+from tests.support.fakes import FakeBackupStore
+from tests.support.ui_drive import wait_until
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     FORWARD_STEPS,
@@ -115,17 +115,64 @@ def _op() -> Operation:
     ("result", "cancelled", "stopped", "tone", "headline", "code"),
     [
         (sx.SUCCESS, False, True, "success", "Upgraded 1.4.2 → 1.5.0", EXIT_OK),
-        (sx.ROLLED_BACK, False, True, "failure", "Upgrade failed: rolled back to 1.4.2",
-         EXIT_FAILED),
-        (ResultEvent(False, "1.4.2.0", "1.5.0.0", 5, False, "rollback failed too: boom",
-                     exit_code=EXIT_ROLLBACK_FAILED), False, True, "danger",
-         "Upgrade failed and the rollback failed too", EXIT_ROLLBACK_FAILED),
-        (ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, "cancelled", exit_code=1), True,
-         False, "failure", "Cancelled before the stop: nothing was changed", EXIT_FAILED),
-        (ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, "sha256 mismatch", exit_code=1),
-         False, False, "failure", "Upgrade failed", EXIT_FAILED),
+        (
+            sx.ROLLED_BACK,
+            False,
+            True,
+            "failure",
+            "Upgrade failed: rolled back to 1.4.2",
+            EXIT_FAILED,
+        ),
+        (
+            ResultEvent(
+                success=False,
+                from_version="1.4.2.0",
+                to_version="1.5.0.0",
+                backup_id=5,
+                rolled_back=False,
+                error="rollback failed too: boom",
+                exit_code=EXIT_ROLLBACK_FAILED,
+            ),
+            False,
+            True,
+            "danger",
+            "Upgrade failed and the rollback failed too",
+            EXIT_ROLLBACK_FAILED,
+        ),
+        (
+            ResultEvent(
+                success=False,
+                from_version="1.4.2.0",
+                to_version="1.5.0.0",
+                backup_id=None,
+                rolled_back=False,
+                error="cancelled",
+                exit_code=1,
+            ),
+            True,
+            False,
+            "failure",
+            "Cancelled before the stop: nothing was changed",
+            EXIT_FAILED,
+        ),
+        (
+            ResultEvent(
+                success=False,
+                from_version="1.4.2.0",
+                to_version="1.5.0.0",
+                backup_id=None,
+                rolled_back=False,
+                error="sha256 mismatch",
+                exit_code=1,
+            ),
+            False,
+            False,
+            "failure",
+            "Upgrade failed",
+            EXIT_FAILED,
+        ),
     ],
-)  # fmt: skip
+)
 def test_outcomes(
     result: ResultEvent, cancelled: bool, stopped: bool, tone: str, headline: str, code: int
 ) -> None:
@@ -154,7 +201,7 @@ def test_plan_marks_the_downtime_window_and_a_skipped_backup() -> None:
 
 
 def test_journal_lines_and_backup_rows() -> None:
-    lines = journal_lines(sc.FakeJournal(), sc.NOW)
+    lines = journal_lines(sc.interrupted_journal(), sc.NOW)
     assert lines[0].startswith("Upgrade 1.4.2 → 1.5.0, started 2026-06-04 09:12 UTC")
     assert "Pre-upgrade backup: #5." in lines
     records = sc.backup_records()
@@ -194,13 +241,19 @@ def test_a_layer_finished_without_a_reported_size_reads_done() -> None:
 def test_a_partly_failed_rollback_lists_what_is_and_is_not_back() -> None:
     op = Operation("recover", "Roll back", (Step.ROLLING_BACK,), lambda e, c: sx.SUCCESS, None)
     result = ResultEvent(
-        False, "1.0.0.0", "1.1.0.0", 3, False,
-        "upgrade failed: the upgrade was interrupted; rollback failed: data/ could not be "
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=False,
+        error="upgrade failed: the upgrade was interrupted; rollback failed: data/ could not be "
         "restored from backup #3 (gone); put back: the files of 1.0.0.0, the old image tags",
-        rollback_healthy=True, exit_code=EXIT_ROLLBACK_FAILED,
+        rollback_healthy=True,
+        exit_code=EXIT_ROLLBACK_FAILED,
         put_back=("the files of 1.0.0.0", "the old image tags"),
         not_restored=("data/ could not be restored from backup #3 (gone)",),
-    )  # fmt: skip
+        cause="upgrade failed: the upgrade was interrupted",
+    )
     outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert (outcome.tone, outcome.exit_code) == ("danger", EXIT_ROLLBACK_FAILED)
     assert outcome.headline == "Recovery failed and the rollback failed too"
@@ -213,8 +266,16 @@ def test_a_partly_failed_rollback_lists_what_is_and_is_not_back() -> None:
 
 def test_a_resume_that_ended_in_a_rollback_is_not_a_success() -> None:
     op = Operation("recover", "Resume", FORWARD_STEPS, lambda e, c: sx.SUCCESS, None)
-    result = ResultEvent(False, "1.0.0.0", "1.1.0.0", 3, True, "services not healthy",
-                         rollback_healthy=True, exit_code=EXIT_FAILED)  # fmt: skip
+    result = ResultEvent(
+        success=False,
+        from_version="1.0.0.0",
+        to_version="1.1.0.0",
+        backup_id=3,
+        rolled_back=True,
+        error="services not healthy",
+        rollback_healthy=True,
+        exit_code=EXIT_FAILED,
+    )
     outcome = describe(op, result, Path("/l"), cancelled=False, stopped=True)
     assert (outcome.tone, outcome.exit_code) == ("failure", EXIT_FAILED)
     assert outcome.headline == "Recovery failed: rolled back to 1.0.0"

@@ -12,7 +12,7 @@ from rich.cells import cell_len
 from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
-from tests.ui.drive import SCENES
+from tests.support.ui_drive import SCENES
 from tui_upgrader.ops.language import install_language
 from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.screens.strategy import StrategyScreen

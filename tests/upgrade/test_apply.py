@@ -2,37 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 from pathlib import Path
 
 import pytest
 
+from tests.support.upgrade_env import tree
 from tui_upgrader.core.envfile import merge_env
 from tui_upgrader.core.errors import PackageError
 from tui_upgrader.core.manifest import PatchOperations
 from tui_upgrader.ops.upgrade._internal import apply as ap
 from tui_upgrader.ops.upgrade.journal import Move
-
-
-def tree(root: Path) -> dict[str, str]:
-    """Path -> content hash / link target / 'dir', ignoring our state dir."""
-    out: dict[str, str] = {}
-    for dirpath, dirnames, filenames in os.walk(root):
-        rel_dir = Path(dirpath).relative_to(root)
-        if rel_dir.parts[:1] == (".tui-upgrader",):
-            continue
-        for d in dirnames:
-            if (rel_dir / d).parts[:1] != (".tui-upgrader",):
-                out[str(rel_dir / d)] = "dir"
-        for f in filenames:
-            p = Path(dirpath) / f
-            out[str(rel_dir / f)] = (
-                "->" + os.readlink(p)
-                if p.is_symlink()
-                else hashlib.sha256(p.read_bytes()).hexdigest()
-            )
-    return out
 
 
 def make(root: Path, files: dict[str, str]) -> None:

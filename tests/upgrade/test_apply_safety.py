@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.upgrade.test_apply import tree
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, write_tree
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree, write_tree
 from tui_upgrader.core.events import ResultEvent, Step
 from tui_upgrader.core.manifest import PatchOperations, PatchPackage
 from tui_upgrader.ops.settings import Settings

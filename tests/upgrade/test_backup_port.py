@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeBackupStore
+from tests.support.fakes import FakeBackupStore
 from tui_upgrader.core.errors import UpgraderError
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.ports import BackupPort

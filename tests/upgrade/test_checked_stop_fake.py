@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.upgrade.test_apply import tree
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree
 from tui_upgrader.core.events import LogEvent, ResultEvent, StepEvent
 from tui_upgrader.core.stack import StopReport
 from tui_upgrader.ops.notify.message import result_notice

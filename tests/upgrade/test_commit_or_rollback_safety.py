@@ -20,8 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.upgrade.test_apply import tree
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, unhealthy_once
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree, unhealthy_once
 from tui_upgrader.core.errors import BackupError, HealthGateError
 from tui_upgrader.core.events import Emit, Event, LogEvent, ServiceEvent, Step, StepEvent
 from tui_upgrader.ops import logsetup

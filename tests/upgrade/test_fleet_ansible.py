@@ -21,8 +21,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.support.engine_env import EngineEnv
 from tests.support.receiver import NotifyReceiver
-from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.demo.broken import build_broken_release
 from tui_upgrader.ops.state import read_state
 

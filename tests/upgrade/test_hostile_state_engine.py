@@ -18,8 +18,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
-from tests.upgrade.test_safety_engine import _release
+from tests.support.engine_env import EngineEnv, release_with_compose
 from tui_upgrader.core.stack import PIN_REPOSITORY
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
@@ -134,7 +133,7 @@ def test_what_a_release_asks_of_the_host_is_said_before_the_stop(env: EngineEnv)
         text = text.replace(anchor, anchor + "      - /etc/hostname:/host-hostname:ro\n", 1)
         return text.replace("    init: true\n", "    init: true\n    cap_add: [NET_ADMIN]\n", 1)
 
-    store = _release(env, "1.2.0", compose)
+    store = release_with_compose(env, "1.2.0", compose)
     env.write_config(store / "manifest.json")
 
     code, events, err = env.cli("upgrade", "--yes", "--json")
@@ -165,7 +164,7 @@ def test_a_setting_makes_new_host_access_a_refusal_before_anything_is_loaded(
         text = content.compose_text(env.layout.project, ref)
         return text.replace("    init: true\n", "    init: true\n    pid: host\n", 1)
 
-    store = _release(env, "1.2.0", compose)
+    store = release_with_compose(env, "1.2.0", compose)
     env.write_config(store / "manifest.json", refuse_new_host_access=True)
     before = _tags_of(env)
 

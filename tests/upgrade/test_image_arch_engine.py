@@ -14,7 +14,7 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.arch import docker_arch
 from tui_upgrader.ops.images.arch_check import engine_architecture
 
@@ -64,6 +64,8 @@ def test_a_foreign_image_is_refused_before_the_stop(
         digest = "sha256:" + hashlib.sha256(package.read_bytes()).hexdigest()
         for entry in (manifest["packages"]["full"], *manifest["platforms"].values()):
             entry.update(hash=digest, size=package.stat().st_size)
+            # The foreign image is in the full package only: no image index (#23).
+            entry.pop("images", None)
         (store / "manifest.json").write_text(json.dumps(manifest))
         env.write_config(store / "manifest.json")
         before = {

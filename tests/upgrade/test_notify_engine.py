@@ -10,8 +10,8 @@ import docker
 import pytest
 
 from tests.support.engine import free_port
+from tests.support.engine_env import EngineEnv
 from tests.support.receiver import NotifyReceiver
-from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.ops.state import read_state
 
 pytestmark = pytest.mark.engine

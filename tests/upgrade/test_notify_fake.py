@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.receiver import NotifyReceiver
-from tests.upgrade.test_recovery_fake import Killed, _kill_at
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
+from tests.support.upgrade_env import NEW_FILES, Env, Killed, kill_at, make_zip
 from tui_upgrader.core.events import LogEvent, ResultEvent
 from tui_upgrader.ops.upgrade._internal import notifying
 from tui_upgrader.ops.upgrade._internal import steps as steps_module
@@ -31,7 +30,7 @@ def test_a_recovery_by_rollback_is_announced(
 ) -> None:
     env.settings = dataclasses.replace(env.settings, notify=(notify_receiver.url("json"),))
     pkg = env.tmp / "p.zip"
-    _kill_at(monkeypatch, "StartingServices")
+    kill_at(monkeypatch, "StartingServices")
     with pytest.raises(Killed):
         env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
     assert notify_receiver.received == [], "a killed run tells nobody anything"

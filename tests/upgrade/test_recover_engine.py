@@ -22,8 +22,8 @@ from pathlib import Path
 import docker
 import pytest
 
-from tests.ui.drive import ended, wait_until
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
+from tests.support.ui_drive import ended, wait_until
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 from tui_upgrader.ops.release.build import build_release

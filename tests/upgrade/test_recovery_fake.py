@@ -12,19 +12,21 @@ from pathlib import Path
 
 import pytest
 
-from tests.upgrade.test_apply import tree
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip
+from tests.support.upgrade_env import (
+    NEW_FILES,
+    Env,
+    Killed,
+    kill_at,
+    make_zip,
+    tree,
+    unhealthy_once,
+)
 from tui_upgrader.core.events import FORWARD_STEPS
 from tui_upgrader.ops.state import read_state
 from tui_upgrader.ops.upgrade._internal import steps as steps_module
 from tui_upgrader.ops.upgrade.journal import read_journal
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.recovery import recover
-
-
-class Killed(BaseException):
-    pass
-
 
 BOUNDARIES = [s.value for s in FORWARD_STEPS[:-1]] + [f"{s.value}:end" for s in FORWARD_STEPS[:-2]]
 
@@ -33,14 +35,6 @@ BOUNDARIES = [s.value for s in FORWARD_STEPS[:-1]] + [f"{s.value}:end" for s in 
 def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Env:
     monkeypatch.setenv("TUI_UPGRADER_ARCH", "x86_64")
     return Env(tmp_path)
-
-
-def _kill_at(monkeypatch: pytest.MonkeyPatch, point: str) -> None:
-    def hook(name: str) -> None:
-        if name == point:
-            raise Killed(point)
-
-    monkeypatch.setattr(steps_module, "crash_point", hook)
 
 
 def _new_tree(tmp: Path) -> dict[str, str]:
@@ -58,7 +52,7 @@ def test_kill_then_recover_is_never_a_mix(
     old = tree(env.deploy)
     new = _new_tree(tmp_path)
     pkg = env.tmp / "p.zip"
-    _kill_at(monkeypatch, point)
+    kill_at(monkeypatch, point)
     with pytest.raises(Killed):
         env.run(env.manifest("1.1.0", pkg, make_zip(pkg, NEW_FILES)))
     monkeypatch.setattr(steps_module, "crash_point", lambda name: None)
@@ -96,7 +90,6 @@ def test_kill_during_rollback_then_recover_finishes_the_rollback(
 ) -> None:
     """A rollback interrupted after putting the old files back must never be 'resumed'
     into recording the new version over old files."""
-    from tests.upgrade.test_runner_fake import unhealthy_once
     from tui_upgrader.ops.upgrade._internal import commit_or_rollback as after_stop
 
     old = tree(env.deploy)

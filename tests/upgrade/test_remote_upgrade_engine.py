@@ -10,8 +10,8 @@ from pathlib import Path
 import docker
 import pytest
 
+from tests.support.engine_env import EngineEnv
 from tests.support.sshd import SshEngine
-from tests.upgrade.engine_env import EngineEnv
 from tui_upgrader.ops.state import read_state
 
 pytestmark = pytest.mark.engine

@@ -14,17 +14,16 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv, release_with_compose
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo import content
-from tui_upgrader.demo.releases import OFFERED, write_release_folder
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory
 from tui_upgrader.ops.state import read_state
@@ -40,23 +39,6 @@ UPGRADE = (sys.executable, "-m", "tui_upgrader", "upgrade", "--yes", "--json")
 def env(tmp_path: Path, docker_client: docker.DockerClient) -> Iterator[EngineEnv]:
     with EngineEnv.installed(tmp_path, docker_client) as e:
         yield e
-
-
-def _release(
-    env: EngineEnv, version: str, compose: Callable[[str], str], extra_env: str = ""
-) -> Path:
-    """A full release of the demo with its own compose file; returns its store."""
-    ref = f"{env.layout.images[OFFERED].rsplit(':', 1)[0]}:{version}"
-    secrets = content.DemoSecrets(port=env.layout.port, secret=env.layout.secret)
-    files = content.release_files(OFFERED, env.layout.project, ref, secrets)
-    files["app/VERSION"] = version + "\n"
-    files[".env"] += extra_env
-    files[content.COMPOSE_FILE] = compose(ref)
-    folder = env.tmp / "sources" / version
-    write_release_folder(folder, files, ref, image_version=version, project=env.layout.project)
-    store = env.tmp / f"store-{version}"
-    build_release(folder, version=Version.parse(version), out=store, arches=(env.layout.arch,))
-    return store
 
 
 def _upgrade(env: EngineEnv, store: Path) -> tuple[int, list[dict[str, Any]], str, str]:
@@ -89,7 +71,7 @@ def test_env_secrets_printed_by_a_failing_container_are_masked_everywhere(
         assert anchor in text
         return text.replace(anchor, anchor + extra, 1)
 
-    store = _release(env, "1.2.0", compose, extra_env=f"NEW_TOKEN={STAGED_TOKEN}\n")
+    store = release_with_compose(env, "1.2.0", compose, extra_env=f"NEW_TOKEN={STAGED_TOKEN}\n")
     code, events, err, logs = _upgrade(env, store)
     result = events[-1]
     assert code == 1, err
@@ -113,7 +95,7 @@ def test_a_secret_quoted_by_compose_in_its_error_is_masked(env: EngineEnv) -> No
         text = content.compose_text(env.layout.project, ref)
         return text.replace("    init: true\n", "    init: true\n    cpus: ${DEMO_SECRET}\n", 1)
 
-    store = _release(env, "1.2.0", compose)
+    store = release_with_compose(env, "1.2.0", compose)
     code, events, err, logs = _upgrade(env, store)
     result = events[-1]
     assert code == 1, err

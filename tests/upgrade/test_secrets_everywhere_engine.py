@@ -22,9 +22,8 @@ import docker
 import pytest
 
 from tests.support.engine import free_port
+from tests.support.engine_env import EngineEnv, release_with_compose
 from tests.support.receiver import NotifyReceiver
-from tests.upgrade.engine_env import EngineEnv
-from tests.upgrade.test_safety_engine import _release
 from tui_upgrader.demo import content
 from tui_upgrader.ops.release.server import serve_directory
 
@@ -71,7 +70,7 @@ def test_a_failing_upgrade_leaks_no_secret_anywhere(
         anchor = "      DEMO_SECRET: ${DEMO_SECRET}\n"
         return text.replace(anchor, anchor + "      MULTI: ${MULTI_KEY}\n", 1)
 
-    store = _release(env, "1.2.0", compose)
+    store = release_with_compose(env, "1.2.0", compose)
     log_dir = env.tmp / "logs"
     with serve_directory(store) as server:
         manifest = f"http://admin:{URL_PASS}@127.0.0.1:{server.port}/manifest.json"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, unhealthy_once
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, unhealthy_once
 from tui_upgrader.core.events import LogEvent
 from tui_upgrader.core.stages import STAGES, Stage
 

@@ -9,9 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeDocker
-from tests.upgrade.test_apply import tree
-from tests.upgrade.test_runner_fake import NEW_FILES, Env, make_zip, unhealthy_once
+from tests.support.fakes import FakeDocker
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree, unhealthy_once
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import LogEvent, ProgressEvent, Step
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot, snapshot_root

@@ -19,7 +19,7 @@ from typing import Any
 import docker
 import pytest
 
-from tests.upgrade.engine_env import EngineEnv
+from tests.support.engine_env import EngineEnv
 from tui_upgrader.core.events import FORWARD_STEPS
 from tui_upgrader.core.versions import Version
 from tui_upgrader.demo.broken import build_broken_release
@@ -171,6 +171,11 @@ def test_bad_packages_are_refused_before_any_stop(env: EngineEnv, spoil, message
     before = env.tree()
     ids = {n: c.id for n, c in env.containers().items()}
     store = _store_offering_110(env)
+    # These attacks are on the full package: a store without an image index
+    # (thin delivery is attacked in tests/upgrade/test_thin_engine.py).
+    doc = json.loads((store / "manifest.json").read_text())
+    del doc["platforms"]["x86_64"]["images"]
+    (store / "manifest.json").write_text(json.dumps(doc))
     spoil(store / "manifest.json")
     env.write_config(store / "manifest.json")
     code, events, err = env.cli("upgrade", "--yes", "--json")

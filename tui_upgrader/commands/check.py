@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from typing import Any
 
 from tui_upgrader.commands._runtime import settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.downtime import estimate_line
 from tui_upgrader.core.i18n import N_, _
-from tui_upgrader.core.strategy import Decision, strategy_name
+from tui_upgrader.core.image_index import ThinEstimate, static_reason
+from tui_upgrader.core.strategy import Decision, Strategy, strategy_name
 from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.ops.upgrade.estimate import expected_downtime
 from tui_upgrader.ops.upgrade.planning import load_decision
@@ -58,6 +60,7 @@ _LABELS = {
     "changes": N_("Changes:"),
     "warning": N_("Warning:"),
     "signed": N_("Signed:"),
+    "download": N_("Download:"),
 }
 
 
@@ -109,9 +112,22 @@ def trust_line(trust: TrustSummary) -> str:
     )
 
 
+def download_line(found: ThinEstimate) -> str:
+    return line("download", found.describe())
+
+
 def run(args: argparse.Namespace) -> int:
     settings = settings_from_args(args)
     plan = load_decision(settings, force_full=args.force_full)
+    decision = plan.decision
+    reason = static_reason(decision)
+    if reason is None:
+        # Only now the engine and HTTP libraries: `check` of a plain release stays light.
+        from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
+
+        plan = with_download_estimate(plan, settings)
+    elif decision.package is not None and decision.strategy is Strategy.FULL:
+        plan = replace(plan, download=ThinEstimate(decision.package.size, None, reason))
     estimate = expected_downtime(settings) if plan.decision.upgrades else None
     if args.json:
         out = decision_json(plan.decision, plan.trust.signed)
@@ -122,9 +138,13 @@ def run(args: argparse.Namespace) -> int:
         )
         out["expected_backup_s"] = None if estimate is None else round(estimate.backup_s, 2)
         out["backup_precopy"] = settings.backup_precopy
+        # Additive: thin_bytes vs full_bytes of image delivery (null when not a full upgrade).
+        out["download"] = plan.download.to_json() if plan.download is not None else None
         print(json.dumps(out))
     else:
         print(decision_text(plan.decision))
+        if plan.download is not None:
+            print(download_line(plan.download))
         print(trust_line(plan.trust))
         if estimate is not None:
             print(estimate_line(estimate))

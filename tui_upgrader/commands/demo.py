@@ -1,7 +1,9 @@
 """``tui-upgrader demo``: the whole flow on a self-contained demo.
 
 A local release server on 127.0.0.1, a busybox demo stack installed at 1.0.0,
-and releases 1.1.0 (full) and 1.1.0.1 (patch). Re-running resets everything.
+and releases 1.1.0 (full) and 1.1.0.1 (patch). Re-running resets everything,
+except with ``--resume`` or when an upgrade was interrupted there: then the demo
+is reopened as it is (see ``resume_demo``), so the admin can recover it.
 """
 
 from __future__ import annotations
@@ -33,12 +35,23 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
         default=None,
         help=_("compose project (and image repository) name, to run beside another demo"),
     )
+    again = parser.add_mutually_exclusive_group()
+    again.add_argument(
+        "--resume",
+        action="store_true",
+        help=_("reopen the existing demo as it is (no reset; an interrupted upgrade kept)"),
+    )
+    again.add_argument(
+        "--reset",
+        action="store_true",
+        help=_("rebuild the demo even when an upgrade was interrupted there"),
+    )
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tui_upgrader.core.events import Step
-    from tui_upgrader.demo.session import prepare_demo
+    from tui_upgrader.demo.session import interrupted_demo, prepare_demo, resume_demo
     from tui_upgrader.ops.job_thread import CriticalWatch
     from tui_upgrader.ops.stack.real_docker import RealDocker
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
@@ -47,15 +60,30 @@ def run(args: argparse.Namespace) -> int:
     say = (lambda text: print(text, file=sys.stderr)) if args.json else print
     named = {"project": args.project} if args.project else {}
     docker = RealDocker(project_name=args.project)
-    session = prepare_demo(docker, root=args.dir, port=args.port, say=say, **named)
+    resume = args.resume
+    if not resume and not args.reset and interrupted_demo(args.dir):
+        say(_("An upgrade was interrupted in this demo: reopened as it is (--reset rebuilds it)."))
+        resume = True
+    session = (
+        resume_demo(docker, root=args.dir, say=say)
+        if resume
+        else prepare_demo(docker, root=args.dir, port=args.port, say=say, **named)
+    )
     settings = session.settings
     try:
         if not args.headless:
             from tui_upgrader.ui.launch import run_tui
 
             return run_tui(args, settings=settings, needs_setup=False, reload_settings=None)
+        from tui_upgrader.ops.upgrade.journal import read_journal
         from tui_upgrader.ops.upgrade.runner import run_upgrade
 
+        journal = read_journal(settings.deploy_dir)
+        if journal is not None:
+            # Headless has no dialog: finish what was interrupted, as `recover --resume`.
+            from tui_upgrader.commands.recover import recover_journal
+
+            return recover_journal(args.json, lambda: "resume", settings, journal)
         plan = load_decision(settings)
         upgrade = UpgradePlan(settings, plan.manifest, plan.decision)
         ports = Ports(docker=RealDocker(project_name=settings.project_name))

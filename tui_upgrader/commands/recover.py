@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from tui_upgrader.commands._runtime import printer, run_cancellable, settings_from_args
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         journal = read_journal(settings.deploy_dir)
         if journal is None:
             return _no_journal(args, settings)
-        return _recover(args, settings, journal)
+        return recover_journal(args.json, lambda: _chosen_mode(args), settings, journal)
     except UpgraderError as exc:
         if not args.json:
             raise
@@ -87,14 +88,22 @@ def _no_journal(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if done.startswith("started") else EXIT_FAILED
 
 
-def _recover(args: argparse.Namespace, settings: Settings, journal: Journal) -> int:
-    print(describe(journal), file=sys.stderr if args.json else sys.stdout)
-    mode: RecoverMode = "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
+def _chosen_mode(args: argparse.Namespace) -> RecoverMode:
+    return "rollback" if args.rollback else "resume" if args.resume else _ask_mode()
+
+
+def recover_journal(
+    as_json: bool, choose: Callable[[], RecoverMode], settings: Settings, journal: Journal
+) -> int:
+    """Finish the interrupted upgrade ``journal`` records (also ``demo --resume --headless``);
+    ``choose`` is asked after the journal is described."""
+    print(describe(journal), file=sys.stderr if as_json else sys.stdout)
+    mode = choose()
 
     from tui_upgrader.ops.stack.real_docker import RealDocker
 
     ports = Ports(docker=RealDocker(project_name=settings.project_name))
-    emit = printer(args.json)
+    emit = printer(as_json)
     result = run_cancellable(
         lambda cancel: recover(settings, ports, mode, emit, cancel),
         lambda: None,

@@ -154,15 +154,34 @@ class CancelledError(OperationError):
 
 
 # The seam in every rollback-failed message between what failed and what the
-# rollback could not do; readers split on ``_(ROLLBACK_FAILED)``.
+# rollback could not do; a reader wanting the parts reads the error's fields.
 ROLLBACK_FAILED = N_("; rollback failed: ")
 
 
 class RollbackFailedError(UpgraderError):
-    """The upgrade failed and so did the rollback: the admin must act."""
+    """The upgrade failed and so did the rollback: the admin must act.
+
+    The message says it all in one line; the parts travel as fields: ``cause``
+    (what the rollback was for), ``backup_id`` (the way back by hand, when there
+    is one), ``restored`` and ``not_restored`` (when known, what is back and what is not).
+    """
 
     exit_code = EXIT_ROLLBACK_FAILED
-    backup_id: int | None = None  # the way back by hand, when there is one
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        cause: str,
+        backup_id: int | None = None,
+        restored: tuple[str, ...] = (),
+        not_restored: tuple[str, ...] = (),
+    ) -> None:
+        super().__init__(message)
+        self.cause = cause
+        self.backup_id = backup_id
+        self.restored = restored
+        self.not_restored = not_restored
 
 
 def error_text(exc: BaseException) -> str:

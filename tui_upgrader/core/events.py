@@ -1,6 +1,6 @@
 """Events the engine emits; the UI and the headless printer render them.
 
-The JSON shapes are the CLI contract in architecture.md (``to_json``).
+The JSON shapes are the CLI contract in docs/architecture.md (``to_json``).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tui_upgrader.core.errors import error_text, exit_code_of
+from tui_upgrader.core.errors import RollbackFailedError, error_text, exit_code_of
 from tui_upgrader.core.i18n import _
 
 
@@ -139,7 +139,7 @@ class LogEvent:
         return {"type": "log", "level": self.level, "message": self.message}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ResultEvent:
     success: bool
     from_version: str | None
@@ -160,6 +160,9 @@ class ResultEvent:
     # The health gate's settle window after every service first passed its check
     # (the stack already served then): not part of ``downtime_s``.
     settle_s: float | None = None
+    # The failure the rollback was for, without what the rollback could not do
+    # (``error`` says both): set when the rollback failed too.
+    cause: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         # The contract's keys, plus ``unclean_stop`` (service names, always present)
@@ -198,13 +201,14 @@ class ResultEvent:
     ) -> ResultEvent:
         """The outcome of a run that an error stopped with nothing rolled back."""
         return cls(
-            False,
-            from_version,
-            to_version,
-            backup_id,
-            False,
-            error_text(exc),
+            success=False,
+            from_version=from_version,
+            to_version=to_version,
+            backup_id=backup_id,
+            rolled_back=False,
+            error=error_text(exc),
             exit_code=exit_code_of(exc),
+            cause=exc.cause if isinstance(exc, RollbackFailedError) else None,
         )
 
 

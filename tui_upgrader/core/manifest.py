@@ -37,6 +37,8 @@ class PackageInfo:
     size: int | None = None  # None = unknown (the original used 0 for that)
     # Why sha256 is None, for the warning: "<json path> = <value>" (or "is missing").
     hash_note: str = ""
+    # Platform entries only: the image index for thin delivery (core.image_index).
+    images: PackageInfo | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,15 +222,19 @@ def _optional_str(obj: dict[str, Any], key: str, path: str) -> str:
     return "" if value is None else _str(value, _join(path, key))
 
 
-def _package(value: Any, path: str) -> PackageInfo:
+def _package(value: Any, path: str, *, images: bool = False) -> PackageInfo:
     obj = _obj(value, path)
     sha256, note = _hash(obj.get("hash"), _join(path, "hash"))
+    index = None
+    if images and obj.get("images") is not None:
+        index = _package(obj["images"], _join(path, "images"))
     return PackageInfo(
         url=_url(_required(obj, "url", path), _join(path, "url")),
         sha256=sha256,
         signature=_optional_str(obj, "signature", path),
         size=_size(obj.get("size"), _join(path, "size")),
         hash_note=note,
+        images=index,
     )
 
 
@@ -366,7 +372,7 @@ def parse_manifest(value: Any) -> Manifest:
     platforms = None
     if root.get("platforms") is not None:
         platforms = {
-            arch: _package(obj, here)
+            arch: _package(obj, here, images=True)
             for arch, (here, obj) in _per_arch(root["platforms"], "platforms").items()
         }
     patch = None

@@ -233,15 +233,19 @@ class Redactor:
 
     def result(self, result: ResultEvent) -> ResultEvent:
         masked = self.redact(result.error) if result.error else result.error
+        cause = self.redact(result.cause) if result.cause else result.cause
         put_back = tuple(self.redact(t) for t in result.put_back)
         not_restored = tuple(self.redact(t) for t in result.not_restored)
-        if (masked, put_back, not_restored) == (
+        if (masked, cause, put_back, not_restored) == (
             result.error,
+            result.cause,
             result.put_back,
             result.not_restored,
         ):
             return result
-        return replace(result, error=masked, put_back=put_back, not_restored=not_restored)
+        return replace(
+            result, error=masked, cause=cause, put_back=put_back, not_restored=not_restored
+        )
 
 
 class RedactingStream(io.TextIOBase):

@@ -28,7 +28,7 @@ class Deployment:
     exists: bool = True  # False: a typo in --deploy-dir looks just like a first install
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PackageRef:
     kind: str  # "full" | "patch"
     url: str
@@ -39,6 +39,8 @@ class PackageRef:
     hash_note: str = ""  # why sha256 is None: "<json path> = <value>", for the warning
     # Who vouches for sha256 and size: "the manifest", or "the signed targets" (TUF).
     verified_by: str = N_("the manifest")  # who vouches for hash and size; _() where shown
+    # The image index for thin delivery (full packages of a platform entry only).
+    images: PackageRef | None = None
 
     @property
     def file_name(self) -> str:
@@ -53,7 +55,7 @@ class PackageRef:
         return self.sha256 is not None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Decision:
     strategy: Strategy
     comparison: Comparison
@@ -141,14 +143,24 @@ def _full_package(manifest: Manifest, arch: Arch | str) -> tuple[PackageRef, str
             ).format(arch=arch, offered=_offered(manifest))
         )
     ref = PackageRef(
-        "full",
-        entry.url,
-        entry.sha256,
-        entry.size,
-        entry.signature,
-        source,
+        kind="full",
+        url=entry.url,
+        sha256=entry.sha256,
+        size=entry.size,
+        signature=entry.signature,
+        source=source,
         hash_note=entry.hash_note,
     )
+    if entry.images is not None:
+        index = entry.images
+        thin = PackageRef(
+            kind="images",
+            url=index.url,
+            sha256=index.sha256,
+            size=index.size,
+            source=f"{source}.images",
+        )
+        ref = replace(ref, images=thin)
     return ref, why
 
 
@@ -171,7 +183,7 @@ def decide(
     force_full: bool = False,
     allow_unverified: bool = False,
 ) -> Decision:
-    """Apply the strategy rules of architecture.md, collecting the reasons."""
+    """Apply the strategy rules of docs/architecture.md, collecting the reasons."""
     target = manifest.version
     reasons: list[str] = []
     warnings: list[str] = []
@@ -192,17 +204,17 @@ def decide(
             ).format(target=target.short, minimum=manifest.min_version.short)
         )
         return Decision(
-            Strategy.NONE,
-            comparison,
-            current,
-            target,
-            None,
-            tuple(reasons),
-            (),
-            None,
-            blocked,
-            arch,
-            force_full,
+            strategy=Strategy.NONE,
+            comparison=comparison,
+            current_version=current,
+            target_version=target,
+            package=None,
+            reasons=tuple(reasons),
+            warnings=(),
+            operations=None,
+            blocked_by=blocked,
+            arch=arch,
+            force_full=force_full,
         )
 
     strategy: Strategy
@@ -251,7 +263,13 @@ def decide(
     if strategy is Strategy.PATCH and manifest.patch is not None:
         p = manifest.patch[Arch(arch)]
         package = PackageRef(
-            "patch", p.url, p.sha256, p.size, p.signature, f"patch.{arch}", hash_note=p.hash_note
+            kind="patch",
+            url=p.url,
+            sha256=p.sha256,
+            size=p.size,
+            signature=p.signature,
+            source=f"patch.{arch}",
+            hash_note=p.hash_note,
         )
     elif strategy is Strategy.FULL:
         package, why = _full_package(manifest, arch)
@@ -284,15 +302,15 @@ def decide(
                 ).format(paths=", ".join(sorted(overlap)))
             )
     return Decision(
-        strategy,
-        comparison,
-        current,
-        target,
-        package,
-        tuple(reasons),
-        tuple(warnings),
-        operations,
-        None,
-        arch,
-        force_full,
+        strategy=strategy,
+        comparison=comparison,
+        current_version=current,
+        target_version=target,
+        package=package,
+        reasons=tuple(reasons),
+        warnings=tuple(warnings),
+        operations=operations,
+        blocked_by=None,
+        arch=arch,
+        force_full=force_full,
     )

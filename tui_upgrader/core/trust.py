@@ -10,7 +10,7 @@ from tui_upgrader.core.i18n import N_
 SIGNED_TARGETS = N_("the signed targets")  # who vouched for a package; _() where shown
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrustSummary:
     """How the manifest was obtained: verified through TUF metadata, or unsigned."""
 

@@ -5,19 +5,23 @@ Builds the demo releases under the user data dir (``build_demo``), loads the
 127.0.0.1 with our own ``serve``, and returns settings pointing at all of it.
 The demo has its own backups catalogue, cache and signing keys (its store is
 signed, its root pinned in its own data dir), so it never touches the admin's
-real ones.
+real ones. Its settings are written to ``<root>/config.toml``; ``resume_demo``
+reopens an existing demo from it (same deploy dir, journal and store, a new
+release server) without resetting anything.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
+import urllib.parse
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from tui_upgrader.core.errors import EngineUnavailableError, UpgraderError
+from tui_upgrader.core.errors import EngineUnavailableError, InputError, UpgraderError
 from tui_upgrader.core.events import discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.demo.releases import (
     DEFAULT_PORT,
     DEFAULT_PROJECT,
@@ -25,13 +29,14 @@ from tui_upgrader.demo.releases import (
     DemoLayout,
     build_demo,
 )
+from tui_upgrader.ops.fsutil import atomic_write_bytes
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.release.keys import generate_keys
 from tui_upgrader.ops.release.server import ReleaseServer, serve_directory
 from tui_upgrader.ops.release.signing import sign_store
-from tui_upgrader.ops.settings import Settings, default_data_dir
+from tui_upgrader.ops.settings import Settings, default_data_dir, load_settings
 from tui_upgrader.ops.trust.anchor import pin_root
-from tui_upgrader.ops.upgrade.journal import clear_journal
+from tui_upgrader.ops.upgrade.journal import clear_journal, journal_path
 
 logger = logging.getLogger(__name__)
 
@@ -50,8 +55,51 @@ class DemoSession:
     server: ReleaseServer
 
 
+@dataclass(frozen=True, slots=True)
+class ReopenedDemo:
+    """A demo reopened as it was: nothing built this time, so no layout."""
+
+    settings: Settings
+    server: ReleaseServer
+
+
 def demo_root() -> Path:
     return default_data_dir() / "demo"
+
+
+def demo_config(root: Path) -> Path:
+    return root / "config.toml"
+
+
+def interrupted_demo(root: Path | None) -> bool:
+    """An existing demo whose deploy dir holds an interrupted upgrade's journal."""
+    root = root or demo_root()
+    return (root / MARKER).is_file() and journal_path(root / "deploy").exists()
+
+
+def _write_config(root: Path, settings: Settings) -> None:
+    """The demo's own config (never the admin's): ``--config`` opens the TUI on it."""
+    import tomli_w
+
+    values: dict[str, str | float] = {
+        "manifest": settings.manifest or "",
+        "deploy_dir": str(settings.deploy_dir),
+        "data_dir": str(settings.data_dir),
+        "cache_dir": str(settings.cache_dir),
+        "health_timeout_s": settings.health_timeout_s,
+        "health_settle_s": settings.health_settle_s,
+    }
+    if settings.project_name:
+        values["project_name"] = settings.project_name
+    body = b"# Written by tui-upgrader demo; rewritten on every run.\n"
+    atomic_write_bytes(demo_config(root), body + tomli_w.dumps(values).encode())
+
+
+def _engine(docker: DockerPort) -> str:
+    try:
+        return docker.engine_version()
+    except EngineUnavailableError as exc:
+        raise EngineUnavailableError(f"{exc}; {ENGINE_HINT}") from exc
 
 
 def _port_free(port: int) -> bool:
@@ -94,10 +142,7 @@ def prepare_demo(
     say: Callable[[str], None] = print,
 ) -> DemoSession:
     root = root or demo_root()
-    try:
-        engine = docker.engine_version()
-    except EngineUnavailableError as exc:
-        raise EngineUnavailableError(f"{exc}; {ENGINE_HINT}") from exc
+    engine = _engine(docker)
     say(f"Docker engine {engine}. Building the demo under {root} ...")
     _teardown_previous(root, docker)
     layout = build_demo(root, port=_pick_port(port), project=project, image_repo=image_repo)
@@ -121,5 +166,40 @@ def prepare_demo(
         health_settle_s=2,
     )
     pin_root(settings, keys.root.read_bytes(), str(keys.root))
+    _write_config(layout.root, settings)
     say(f"Release server on {server.url} offering {layout.builds['1.1.0.1'].version}.")
     return DemoSession(layout=layout, settings=settings, server=server)
+
+
+def resume_demo(
+    docker: DockerPort, *, root: Path | None = None, say: Callable[[str], None] = print
+) -> ReopenedDemo:
+    """Reopen an existing demo as it is: no reset, no build, the stack and any
+    interrupted upgrade left alone; only its release server is started again
+    (on its previous port when free, so the config stays right)."""
+    root = (root or demo_root()).resolve()
+    store = root / "store"
+    if not (root / MARKER).is_file() or not (root / "deploy").is_dir() or not store.is_dir():
+        raise InputError(
+            _("{root}: no demo to reopen there; run 'tui-upgrader demo' to build one").format(
+                root=root
+            )
+        )
+    config = demo_config(root)
+    # A demo built before the config existed: its layout's fixed places.
+    base = (
+        load_settings(config)
+        if config.is_file()
+        else Settings(deploy_dir=root / "deploy", data_dir=root / "state", cache_dir=root / "cache")
+    )
+    engine = _engine(docker)
+    previous = urllib.parse.urlsplit(base.manifest or "").port
+    server = serve_directory(store, "127.0.0.1", _pick_port(previous) if previous else 0)
+    settings = replace(base, manifest=server.url_for("manifest.json"))
+    _write_config(root, settings)
+    say(
+        _(
+            "Docker engine {engine}. Reopened the demo in {root} as it is; releases on {url}."
+        ).format(engine=engine, root=root, url=server.url)
+    )
+    return ReopenedDemo(settings=settings, server=server)

@@ -1,12 +1,12 @@
 """The seams the runner and the UI depend on.
 
 ``DockerPort`` is implemented for real by ``ops.stack.real_docker.RealDocker`` and by
-``tests.fakes.FakeDocker`` for fast UI/runner tests. Everything takes the
+``tests.support.fakes.FakeDocker`` for fast UI/runner tests. Everything takes the
 project directory explicitly because the compose file there changes during an
 upgrade (old file before apply, new file after).
 
 ``BackupPort`` is implemented by ``ops.backup.store.BackupStore`` and by
-``tests.fakes.FakeBackupStore``. Its records are read through
+``tests.support.fakes.FakeBackupStore``. Its records are read through
 ``BackupRecordView`` because the fake keeps its own record type: UI snapshots
 show fixed archive paths that do not exist, so the fake must be able to claim
 an archive is present without a file on disk.
@@ -27,7 +27,7 @@ from tui_upgrader.core.stack import ServiceSpec, StackSnapshot, StopReport
 from tui_upgrader.ops.settings import Settings
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
     """What verifying one backup found (``BackupPort.verify``)."""
 

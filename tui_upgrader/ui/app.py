@@ -18,11 +18,12 @@ from tui_upgrader.core.errors import EXIT_OK, UpgraderError
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.commands import screen_commands
-from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.deps import RecoverMode, UiDeps
 from tui_upgrader.ui.lang import translate_bindings, translate_commands
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 
 if TYPE_CHECKING:
+    from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ui.screens.progress import ProgressScreen
     from tui_upgrader.ui.screens.wizard import SetupAnswers
 
@@ -84,14 +85,7 @@ class UpgraderApp(App[int]):
         if answers is None:
             self.exit(EXIT_OK)
             return
-        reload = self.deps.reload_settings
-        from dataclasses import replace
-
-        self.settings = (
-            reload()
-            if reload is not None
-            else replace(self.settings, manifest=answers.manifest, deploy_dir=answers.deploy_dir)
-        )
+        self.settings = self.deps.reload_settings()
         self._open()
 
     def _open(self) -> None:
@@ -120,7 +114,7 @@ class UpgraderApp(App[int]):
                 lambda choice: self._recover(journal, choice),
             )
 
-    def _recover(self, journal: JournalLike, choice: str | None) -> None:
+    def _recover(self, journal: Journal, choice: str | None) -> None:
         if choice in ("rollback", "resume"):
             from tui_upgrader.ui.operations import recover_operation
             from tui_upgrader.ui.screens.progress import ProgressScreen

@@ -15,16 +15,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tui_upgrader.ops.settings import Settings
 
 if TYPE_CHECKING:
-    from tui_upgrader.core.events import Emit, ResultEvent, Step
+    from tui_upgrader.core.events import Emit, ResultEvent
 
     # Annotations only: these pull in the manifest and strategy modules, which
     # the manifest worker loads off the UI thread after the first frame.
     from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import Plan
 
@@ -67,60 +68,33 @@ class FrozenClock:
         self._now += timedelta(seconds=seconds)
 
 
-class JournalLike(Protocol):
-    """What ``ops.upgrade.journal.read_journal`` returns (an interrupted upgrade)."""
-
-    @property
-    def step(self) -> Step: ...
-
-    @property
-    def from_version(self) -> Any: ...
-
-    @property
-    def to_version(self) -> Any: ...
-
-    @property
-    def started_at(self) -> Any: ...
-
-    @property
-    def backup_id(self) -> int | None: ...
-
-
 RunUpgrade = Callable[["UpgradePlan", "Ports", "Emit", threading.Event], "ResultEvent"]
 Recover = Callable[[Settings, "Ports", RecoverMode, "Emit", threading.Event], "ResultEvent"]
-ReadJournal = Callable[[Path], JournalLike | None]
+ReadJournal = Callable[[Path], "Journal | None"]
 LoadPlan = Callable[[Settings, bool], "Plan"]
 # manifest, deploy dir, trusted root file (None: not pinned), allow unsigned releases
 WriteConfig = Callable[[str, Path, Path | None, bool], Path]
 ReloadSettings = Callable[[], Settings]
 
 
-def _no_journal(_deploy_dir: Path) -> JournalLike | None:
-    return None
-
-
-def _default_load_plan(settings: Settings, force_full: bool) -> Plan:
-    from tui_upgrader.ops.upgrade.planning import load_decision
-
-    return load_decision(settings, force_full=force_full)
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class UiDeps:
+    """Every engine callable is required: a UI without one is a wiring bug, not a mode."""
+
     settings: Settings
     docker: Callable[[Settings], DockerPort]
-    run_upgrade: RunUpgrade | None = None
-    backups: Callable[[Settings], BackupPort] | None = None
-    recover: Recover | None = None
-    read_journal: ReadJournal = _no_journal
-    load_plan: LoadPlan = _default_load_plan
+    run_upgrade: RunUpgrade
+    backups: Callable[[Settings], BackupPort]
+    recover: Recover
+    read_journal: ReadJournal
+    load_plan: LoadPlan
+    write_config: WriteConfig
+    reload_settings: ReloadSettings
     clock: Clock = field(default_factory=SystemClock)
     log_path: Path = Path("tui-upgrader.log")
     # First run: no config file and nothing given on the command line.
     needs_setup: bool = False
     config_file: Path | None = None  # shown by the first-run wizard
-    write_config: WriteConfig | None = None
-    reload_settings: ReloadSettings | None = None
     theme: str = "textual-dark"
     # Say so before anything is offered when the deploy dir does not exist
     # (off for the fakes, whose fixed on-screen paths are not on this disk).

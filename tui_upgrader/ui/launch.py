@@ -22,12 +22,14 @@ from tui_upgrader.ops.settings import (
     load_settings,
     write_initial_config,
 )
-from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.deps import RecoverMode, UiDeps
 
 if TYPE_CHECKING:
     from tui_upgrader.core.events import Emit, ResultEvent
     from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
+    from tui_upgrader.ops.upgrade.planning import Plan
     from tui_upgrader.ui.screens.progress import ProgressScreen
 
 
@@ -53,12 +55,19 @@ def _recover(
     return recover(settings, ports, mode, emit, cancel)
 
 
-def _read_journal(deploy_dir: Path) -> JournalLike | None:
+def _read_journal(deploy_dir: Path) -> Journal | None:
     if not (deploy_dir / STATE_DIR_NAME / JOURNAL_FILE_NAME).exists():
         return None  # the usual answer, without loading the journal code first
     from tui_upgrader.ops.upgrade.journal import read_journal
 
     return read_journal(deploy_dir)
+
+
+def _load_plan(settings: Settings, force_full: bool) -> Plan:
+    from tui_upgrader.ops.upgrade.planning import load_decision
+    from tui_upgrader.ops.upgrade.thin_stage import with_download_estimate
+
+    return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 
 
 def _backups(settings: Settings) -> BackupPort:
@@ -104,6 +113,7 @@ def real_deps(args: argparse.Namespace, **overrides: Any) -> UiDeps:
         "backups": _backups,
         "recover": _recover,
         "read_journal": _read_journal,
+        "load_plan": _load_plan,
         "log_path": log_file(),
         "needs_setup": needs_setup,
         "config_file": config_file,

@@ -17,7 +17,6 @@ from tui_upgrader.core.errors import (
     EXIT_FAILED,
     EXIT_OK,
     EXIT_ROLLBACK_FAILED,
-    ROLLBACK_FAILED,
     UpgraderError,
 )
 from tui_upgrader.core.events import FORWARD_STEPS, Emit, ResultEvent, Step
@@ -26,7 +25,7 @@ from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
-from tui_upgrader.ui.deps import JournalLike, RecoverMode, UiDeps
+from tui_upgrader.ui.deps import RecoverMode, UiDeps
 from tui_upgrader.ui.restore_job import (
     CREATE_STEPS,
     RESTORE_STEPS,
@@ -36,6 +35,7 @@ from tui_upgrader.ui.restore_job import (
 )
 
 if TYPE_CHECKING:
+    from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.planning import Plan
 
 Job = Callable[[Emit, threading.Event], ResultEvent]
@@ -178,10 +178,8 @@ def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
             else _("Act now: check the deploy dir and the services by hand.")
         )
         return (_("Error: {error}").format(error=error), hint)
-    # The engine writes the seam in the same language as this reader.
-    cause = error.split(_(ROLLBACK_FAILED), 1)[0]
     return (
-        _("Error: {error}").format(error=cause),
+        _("Error: {error}").format(error=result.cause or error),
         *(_("NOT restored: {problem}").format(problem=p) for p in result.not_restored),
         _("Put back: {paths}.").format(paths=", ".join(result.put_back) or _("nothing")),
         _("Act now: finish what is NOT restored as each line says."),
@@ -190,8 +188,7 @@ def _incomplete(result: ResultEvent, error: str) -> tuple[str, ...]:
 
 def _ports(deps: UiDeps, settings: Settings) -> Ports:
     # Built in the worker: constructing the real Docker client may block.
-    store = deps.backups(settings) if deps.backups is not None else None
-    return Ports(docker=deps.docker(settings), backups=store)
+    return Ports(docker=deps.docker(settings), backups=deps.backups(settings))
 
 
 def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup: bool) -> Operation:
@@ -200,8 +197,6 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
     upgrade_plan = UpgradePlan(settings, plan.manifest, decision, make_backup=make_backup)
 
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if runner is None:
-            raise RuntimeError("the upgrade engine is not available in this build")
         return runner(upgrade_plan, _ports(deps, settings), emit, cancel)
 
     current = decision.current_version.short if decision.current_version else _("new install")
@@ -222,13 +217,11 @@ def upgrade_operation(deps: UiDeps, settings: Settings, plan: Plan, make_backup:
 
 
 def recover_operation(
-    deps: UiDeps, settings: Settings, mode: RecoverMode, journal: JournalLike
+    deps: UiDeps, settings: Settings, mode: RecoverMode, journal: Journal
 ) -> Operation:
     recover = deps.recover
 
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if recover is None:
-            raise RuntimeError("recovery is not available in this build")
         return recover(settings, _ports(deps, settings), mode, emit, cancel)
 
     if mode == "rollback":
@@ -245,8 +238,6 @@ def restore_operation(
     deps: UiDeps, settings: Settings, backup_id: int, data_only: bool, safety_backup: bool = True
 ) -> Operation:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if deps.backups is None:
-            raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
         return restore_backup(
@@ -265,8 +256,6 @@ def restore_operation(
 
 def backup_operation(deps: UiDeps, settings: Settings, version: str | None) -> Operation:
     def job(emit: Emit, cancel: threading.Event) -> ResultEvent:
-        if deps.backups is None:
-            raise RuntimeError("backups are not available in this build")
         store = deps.backups(settings)
         ports = Ports(docker=deps.docker(settings), backups=store)
         return create_backup(store, ports, settings, version, emit, cancel)

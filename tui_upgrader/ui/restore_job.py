@@ -108,7 +108,14 @@ def restore_backup(
     except Exception as exc:
         result = _failed(exc, emit, backup_id)
     else:
-        result = ResultEvent(True, None, None, backup_id, False, None)
+        result = ResultEvent(
+            success=True,
+            from_version=None,
+            to_version=None,
+            backup_id=backup_id,
+            rolled_back=False,
+            error=None,
+        )
     emit(result)
     return result
 
@@ -142,16 +149,23 @@ def create_backup(
     else:
         rid = made.record.id
         if made.restart_error is None:
-            result = ResultEvent(True, version, None, rid, False, None)
+            result = ResultEvent(
+                success=True,
+                from_version=version,
+                to_version=None,
+                backup_id=rid,
+                rolled_back=False,
+                error=None,
+            )
         else:
             # The backup exists; the admin must still learn the stack is down.
             result = ResultEvent(
-                False,
-                version,
-                None,
-                rid,
-                False,
-                _("backup {id} was made, but the stack did not come back up: {error}").format(
+                success=False,
+                from_version=version,
+                to_version=None,
+                backup_id=rid,
+                rolled_back=False,
+                error=_("backup {id} was made, but the stack did not come back up: {error}").format(
                     id=rid, error=made.restart_error
                 ),
                 exit_code=EXIT_FAILED,

@@ -1,4 +1,4 @@
-"""Resumable, verified package downloads (model: pip's ``network/download.py``).
+"""Resumable, verified package downloads (model: pip's ``pip._internal.network.download``).
 
 Bytes stream to ``<dest>.part`` and are hashed in a second thread as they
 arrive. An interrupted transfer resumes with ``Range`` + ``If-Range``; the
@@ -55,7 +55,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 MANIFEST = N_("the manifest")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DownloadResult:
     path: Path
     sha256: str
@@ -148,7 +148,9 @@ def _reuse_complete(
         logger.warning("%s: reusing an unverifiable cached package", dest)
     logger.info("%s: already downloaded and verified, no request made", dest)
     progress(size, size, force=True)
-    return DownloadResult(dest, actual, size, 0, False, 0)
+    return DownloadResult(
+        path=dest, sha256=actual, size=size, bytes_transferred=0, resumed=False, requests=0
+    )
 
 
 def _verify(
@@ -250,7 +252,9 @@ def _copy_local(
         raise problem
     _commit(dest)
     progress(done, done, force=True)
-    return DownloadResult(dest, sha, done, 0, False, 0)
+    return DownloadResult(
+        path=dest, sha256=sha, size=done, bytes_transferred=0, resumed=False, requests=0
+    )
 
 
 def download(
@@ -328,7 +332,12 @@ def download(
                 progress(size, size, force=True)
                 logger.info("%s: %d bytes verified (%s)", dest, size, sha)
                 return DownloadResult(
-                    dest, sha, size, ctx.bytes_transferred, transfer.resumed, ctx.requests
+                    path=dest,
+                    sha256=sha,
+                    size=size,
+                    bytes_transferred=ctx.bytes_transferred,
+                    resumed=transfer.resumed,
+                    requests=ctx.requests,
                 )
             discard_partial(dest)
             if attempt == 2:

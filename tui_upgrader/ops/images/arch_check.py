@@ -72,7 +72,6 @@ def check_image_architectures(tars: Sequence[Path], arch: Arch | str) -> None:
     An archive we cannot read is left to ``docker load`` to judge (its message
     is the one to show); an image whose config names no architecture passes.
     """
-    want = docker_arch(arch)
     for tar in tars:
         try:
             images = image_architectures(tar)
@@ -81,10 +80,16 @@ def check_image_architectures(tars: Sequence[Path], arch: Arch | str) -> None:
             logger.warning("cannot read the image configs of %s (%s)", tar, exc)
             continue
         for image, have in images:
-            if have and named_arch(have) != named_arch(want):
-                raise PackageError(
-                    _(
-                        "{tar}: image {image} is built for {have}, but the Docker engine "
-                        "runs {want}; nothing was stopped"
-                    ).format(tar=tar.name, image=image, have=have, want=want)
-                )
+            refuse_foreign(tar.name, image, have, arch)
+
+
+def refuse_foreign(source: str, image: str, have: str, arch: Arch | str) -> None:
+    """PackageError when ``image`` (from ``source``) is built for another engine."""
+    want = docker_arch(arch)
+    if have and named_arch(have) != named_arch(want):
+        raise PackageError(
+            _(
+                "{tar}: image {image} is built for {have}, but the Docker engine "
+                "runs {want}; nothing was stopped"
+            ).format(tar=source, image=image, have=have, want=want)
+        )

@@ -117,20 +117,22 @@ class LayerProgress:
         self._emit(LayerEvent(layer.image, layer.layer_id, "loading", done, layer.size))
 
 
+def _plain_chunks(path: Path, compression: str | None) -> Iterator[bytes]:
+    with open_plain(path, compression) as stream:
+        while chunk := stream.read(CHUNK):
+            yield chunk
+
+
 def _body(
-    path: Path, index: TarIndex, progress: LayerProgress, cancel: threading.Event | None
+    chunks: Iterator[bytes], name: str, progress: LayerProgress, cancel: threading.Event | None
 ) -> Iterator[bytes]:
     position = 0
-    with open_plain(path, index.compression) as stream:
-        while True:
-            if cancel is not None and cancel.is_set():
-                raise CancelledError(_("loading {name} cancelled").format(name=path.name))
-            chunk = stream.read(CHUNK)
-            if not chunk:
-                return
-            yield chunk
-            progress.sent(position, position + len(chunk))
-            position += len(chunk)
+    for chunk in chunks:
+        if cancel is not None and cancel.is_set():
+            raise CancelledError(_("loading {name} cancelled").format(name=name))
+        yield chunk
+        progress.sent(position, position + len(chunk))
+        position += len(chunk)
 
 
 def _post_load(client: docker.DockerClient, body: Iterator[bytes]) -> requests.Response:
@@ -163,14 +165,27 @@ def load_image_tar(
     stream, which arrives with HTTP 200) raises ``DockerError`` with its text.
     """
     index = index_image_tar(path)
+    chunks = _plain_chunks(path, index.compression)
+    return load_stream(client, index, chunks, path.name, emit, cancel)
+
+
+def load_stream(
+    client: docker.DockerClient,
+    index: TarIndex,
+    chunks: Iterator[bytes],
+    name: str,
+    emit: Emit,
+    cancel: threading.Event | None = None,
+) -> LoadResult:
+    """Stream an archive laid out as ``index`` says (the plain tar) to the engine."""
     progress = LayerProgress(index.layers, emit)
     progress.start()
     refs: list[str] = []
     ids: list[str] = []
-    what = f"loading image archive {path.name}"
+    what = f"loading image archive {name}"
     logger.info("%s: %d layer(s) of %s", what, len(index.layers), ", ".join(index.images))
     with docker_errors(what):
-        response = _post_load(client, _body(path, index, progress, cancel))
+        response = _post_load(client, _body(chunks, name, progress, cancel))
         with response:
             for raw_event in json_stream(response.iter_content(chunk_size=None)):
                 if not isinstance(raw_event, dict):
@@ -179,7 +194,7 @@ def load_image_tar(
                 if cancel is not None and cancel.is_set():
                     # The engine has the whole archive and may still finish
                     # the load; nothing stops yet, so that is harmless.
-                    raise CancelledError(_("loading {name} cancelled").format(name=path.name))
+                    raise CancelledError(_("loading {name} cancelled").format(name=name))
                 message = event_error(event)
                 if message is not None:
                     raise DockerError(f"{what}: {message}")
@@ -188,7 +203,7 @@ def load_image_tar(
                     layer_id = str(event.get("id") or "")
                     current, total = int(detail.get("current") or 0), int(detail.get("total") or 0)
                     if not progress.engine(layer_id, current, total):
-                        emit(LayerEvent(path.name, layer_id, "loading", current, total or None))
+                        emit(LayerEvent(name, layer_id, "loading", current, total or None))
                 for line in str(event.get("stream") or "").splitlines():
                     if line.startswith("Loaded image ID:"):
                         ids.append(line.removeprefix("Loaded image ID:").strip())

@@ -20,7 +20,7 @@ Severity = Literal["success", "warning", "failure"]
 BEFORE_STOP = "failed before the stop, nothing was changed"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Notice:
     outcome: str  # "upgraded", "failed, rolled back", "ROLLBACK FAILED", "restored" ...
     severity: Severity
@@ -95,15 +95,15 @@ def result_notice(
     if recovery:
         outcome = f"recovery: {outcome}"
     return Notice(
-        outcome,
-        severity,
-        deploy_dir,
-        log_file,
-        result.from_version,
-        result.to_version,
-        result.backup_id,
-        result.downtime_s,
-        result.error,
+        outcome=outcome,
+        severity=severity,
+        deploy_dir=deploy_dir,
+        log_file=log_file,
+        from_version=result.from_version,
+        to_version=result.to_version,
+        backup_id=result.backup_id,
+        downtime_s=result.downtime_s,
+        error=result.error,
         stack_kept_running=kept_running,
         unclean_stop=result.unclean_stop,
     )
@@ -131,13 +131,13 @@ def restore_notice(
     else:
         outcome = f"restore of backup {backup_id} FAILED"
     return Notice(
-        outcome,
-        "success" if error is None else "failure",
-        deploy_dir,
-        log_file,
-        from_version,
-        to_version,
-        backup_id,
-        downtime_s,
-        error,
+        outcome=outcome,
+        severity="success" if error is None else "failure",
+        deploy_dir=deploy_dir,
+        log_file=log_file,
+        from_version=from_version,
+        to_version=to_version,
+        backup_id=backup_id,
+        downtime_s=downtime_s,
+        error=error,
     )

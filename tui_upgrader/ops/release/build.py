@@ -19,6 +19,11 @@ every ``replace.directories`` entry of the manifest's ``patch.<arch>``
 operations; deletions travel in the manifest only. See ``release_diff`` for
 how the operations are computed.
 
+Thin image delivery (``release_blobs``): each full package also gets its
+images as content-addressed blobs (``blobs/sha256/<hex>``), the package
+minus ``images/`` (``docker-<arch>-files.zip``) and an image index
+(``images-<arch>.json``), named by the platform entry's ``images`` field.
+
 Packages are deterministic: the same release folder gives byte-identical zips
 (sorted entries, fixed timestamps, normalised modes; see ``release_zip`` for
 the compression choice, measured). ``RELEASE_NOTES.md`` in the release folder
@@ -33,7 +38,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -61,16 +66,17 @@ from tui_upgrader.ops.release._internal.manifest import (
     write_manifest,
 )
 from tui_upgrader.ops.release._internal.zipwriter import atomic_package, sha256_file
+from tui_upgrader.ops.release.blobs import publish_thin
 
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuiltPackage:
     path: Path
     sha256: str
     size: int
-    kind: str  # "full" | "patch"
+    kind: str  # "full" | "patch" | "files" (the full package minus images/, thin delivery)
     arch: Arch
 
     def to_json(self) -> dict[str, Any]:
@@ -83,7 +89,7 @@ class BuiltPackage:
         }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BuildResult:
     manifest: Path
     version: Version
@@ -122,9 +128,21 @@ def _write_package(
             else:
                 assert item.source is not None  # only old-side trees hold source-less images
                 writer.add_file(name, item.source)
-    built = BuiltPackage(path, sha256_file(path), path.stat().st_size, kind, arch)
+    built = BuiltPackage(
+        path=path, sha256=sha256_file(path), size=path.stat().st_size, kind=kind, arch=arch
+    )
     logger.info("%s package %s: %d bytes, sha256 %s", kind, path, built.size, built.sha256)
     return built
+
+
+def _files_packer(
+    tree: ReleaseTree, arch: Arch
+) -> Callable[[Path, Sequence[str]], tuple[str, int]]:
+    def pack(path: Path, files: Sequence[str]) -> tuple[str, int]:
+        built = _write_package(path, tree, sorted(tree.dirs), sorted(files), "files", arch)
+        return built.sha256, built.size
+
+    return pack
 
 
 class _Engine:
@@ -221,6 +239,9 @@ def build_release(
             )
             packages.append(full)
             platforms[arch] = package_entry(package_url(base_url, rel), full.sha256, full.size)
+            thin = publish_thin(out, short, arch, tree, _files_packer(tree, arch), base_url)
+            if thin is not None:
+                platforms[arch]["images"] = thin
             if patch_from is None:
                 continue
             ops = diff_trees(_old_tree(patch_from, tree, arch, engine), tree)
@@ -248,4 +269,10 @@ def build_release(
         patches=patches,
         min_version=min_version,
     )
-    return BuildResult(manifest, version, tuple(packages), operations, tuple(warnings))
+    return BuildResult(
+        manifest=manifest,
+        version=version,
+        packages=tuple(packages),
+        operations=operations,
+        warnings=tuple(warnings),
+    )

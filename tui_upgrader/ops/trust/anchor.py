@@ -25,7 +25,7 @@ from tui_upgrader.ops.settings import Settings
 MAX_ROOT_BYTES = 512_000  # python-tuf's own cap for root metadata
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RootInfo:
     version: int
     expires: datetime
@@ -81,7 +81,11 @@ def read_root(data: bytes, where: str) -> RootInfo:
         ) from None
     roles = {name: tuple(role.keyids) for name, role in root.roles.items()}
     return RootInfo(
-        root.version, root.expires, root.roles[Root.type].threshold, roles[Root.type], roles
+        version=root.version,
+        expires=root.expires,
+        threshold=root.roles[Root.type].threshold,
+        key_ids=roles[Root.type],
+        role_keys=roles,
     )
 
 

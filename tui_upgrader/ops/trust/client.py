@@ -48,7 +48,7 @@ class SignedTarget:
     sha256: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Release:
     """Where the manifest came from and, when signed, its verified bytes."""
 
@@ -84,7 +84,13 @@ def _summary(state: Path, fetched: int) -> TrustSummary:
     expiries = [_read(state / f"{role}.json").signed.expires for role in ("timestamp", "snapshot")]
     expiries.append(_read(state / "targets.json").signed.expires)
     keys = root.roles["targets"].keyids
-    return TrustSummary(True, keys[0] if keys else "", min(expiries), root.version, fetched)
+    return TrustSummary(
+        signed=True,
+        key_id=keys[0] if keys else "",
+        expires=min(expiries),
+        root_version=root.version,
+        metadata_bytes=fetched,
+    )
 
 
 def _target(info: TargetFile | None) -> SignedTarget | None:
@@ -119,7 +125,7 @@ def open_release(settings: Settings) -> Release:
         logger.warning(
             "no trusted root at %s and allow_unsigned = true: %s is not verified", looked, source
         )
-        return Release(source, None, UNSIGNED)
+        return Release(source=source, manifest_bytes=None, trust=UNSIGNED)
     return _verified(settings, source, root, bundle)
 
 
@@ -186,7 +192,7 @@ def _verified(settings: Settings, source: str, root: bytes, bundle: BundleIndex 
         except Exception as exc:
             raise translate(exc, path, b"", base) from exc
 
-    return Release(source, data, trust, lookup, base)
+    return Release(source=source, manifest_bytes=data, trust=trust, lookup=lookup, base_url=base)
 
 
 def _candidates(url: str, base: str) -> list[str]:
@@ -229,3 +235,15 @@ def bind_package(release: Release, package: PackageRef) -> PackageRef:
             file_name=package.file_name, source=_(SIGNED_TARGETS), url=package.url
         )
     )
+
+
+def bind_index(release: Release, index: PackageRef | None) -> PackageRef | None:
+    """The image index bound to the signed targets; None (thin delivery off, the
+    full package is used) when the targets do not list it."""
+    if index is None:
+        return None
+    try:
+        return bind_package(release, index)
+    except TrustError as exc:
+        logger.warning("image index not usable, the full package will be used: %s", exc)
+        return None

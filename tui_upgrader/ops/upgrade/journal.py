@@ -39,7 +39,7 @@ class Move:
     existed: bool  # the live path existed before the apply
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Journal:
     step: Step
     strategy: str

@@ -11,6 +11,7 @@ from pathlib import Path
 from tui_upgrader.core.arch import Arch, named_arch, parse_arch
 from tui_upgrader.core.errors import DockerError
 from tui_upgrader.core.i18n import _
+from tui_upgrader.core.image_index import ThinEstimate
 from tui_upgrader.core.manifest import Manifest, parse_manifest_bytes
 from tui_upgrader.core.strategy import Decision, Deployment, PackageRef, decide, resolve_url
 from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING, TrustSummary
@@ -18,7 +19,7 @@ from tui_upgrader.ops.deploy_files import find_compose_file
 from tui_upgrader.ops.download.manifest import fetch_manifest, is_remote
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
-from tui_upgrader.ops.trust.client import bind_package, open_release
+from tui_upgrader.ops.trust.client import bind_index, bind_package, open_release
 from tui_upgrader.ops.upgrade.journal import interrupted_message, read_journal
 
 logger = logging.getLogger(__name__)
@@ -63,6 +64,8 @@ class Plan:
     # what the progress screen expects the next one to take.
     past_downtimes: tuple[float | None, ...] = ()
     trust: TrustSummary = UNSIGNED
+    # What a full upgrade downloads here, thin or full (thin_stage.with_download_estimate).
+    download: ThinEstimate | None = None
 
 
 def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
@@ -93,6 +96,9 @@ def load_decision(settings: Settings, *, force_full: bool = False) -> Plan:
         package = decision.package
         if release.trust.signed:
             package = bind_package(release, package)
+            package = replace(package, images=bind_index(release, package.images))
+        if package.images is not None:
+            package = replace(package, images=_locate(package.images, source))
         decision = replace(decision, package=_locate(package, source))
     if not release.trust.signed:
         decision = replace(decision, warnings=(_(UNSIGNED_WARNING), *decision.warnings))

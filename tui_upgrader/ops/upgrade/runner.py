@@ -63,6 +63,11 @@ from tui_upgrader.ops.upgrade.outage import mark_stop
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ops.upgrade.planning import package_cache_path
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
+from tui_upgrader.ops.upgrade.thin_stage import (
+    ThinDelivery,
+    drop_staged_image_tars,
+    plan_delivery,
+)
 from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
 logger = logging.getLogger(__name__)
@@ -108,6 +113,7 @@ class _Upgrade:
         self.from_version = str(d.current_version) if d.current_version else None
         self.to_version = str(d.target_version)
         self.journal: Journal | None = None
+        self.thin: ThinDelivery | None = None
 
     def _failed(self, exc: Exception) -> ResultEvent:
         return ResultEvent.failure(exc, from_version=self.from_version, to_version=self.to_version)
@@ -120,7 +126,14 @@ class _Upgrade:
                     ctx.skip(step, "no upgrade needed")
                 with ctx.step(Step.COMPLETED):
                     pass
-                return ResultEvent(True, self.from_version, self.from_version, None, False, None)
+                return ResultEvent(
+                    success=True,
+                    from_version=self.from_version,
+                    to_version=self.from_version,
+                    backup_id=None,
+                    rolled_back=False,
+                    error=None,
+                )
             ctx.check_cancel()
             archive = self._download()
             ctx.check_cancel()
@@ -184,6 +197,11 @@ class _Upgrade:
         assert d.package is not None
         dest = package_cache_path(self.plan.settings.packages_dir, d)
         with ctx.step(Step.DOWNLOADING_UPDATE):
+            self.thin = plan_delivery(self.plan, ctx)
+            files = self.thin.fetch() if self.thin is not None else None
+            if files is not None:
+                return files
+            self.thin = None
             result = download(
                 d.package.url,
                 dest,
@@ -317,11 +335,14 @@ class _Upgrade:
             # Before anything is loaded: an image for another engine is refused
             # while the old stack runs and every tag is as it was.
             check_image_architectures(tars, self.plan.decision.arch)
+            if self.thin is not None:
+                self.thin.load()  # the files package has no images/: tars is empty
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)
                 ctx.note(Stage.LOAD_PARSED, names=", ".join(loaded) or f"{tar.name} (untagged)")
                 ctx.check_cancel()
+            drop_staged_image_tars(staged, self.plan.decision)
             for service in services:
                 if service.image and not ctx.docker.image_exists(service.image):
                     ctx.note(Stage.PULL_START, image=service.image, service=service.name)

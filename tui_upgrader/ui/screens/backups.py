@@ -12,7 +12,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Header, Static
 
 from tui_upgrader.core.display import short_path
-from tui_upgrader.core.errors import UpgraderError, error_text
+from tui_upgrader.core.errors import error_text
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import strategy_name
 from tui_upgrader.ui.backup_rows import COLUMNS, BackupRow, rows_from_records
@@ -95,9 +95,6 @@ class BackupsScreen(Screen[None]):
     )
     def _list(self) -> None:
         factory = host(self).deps.backups
-        if factory is None:
-            self.post_message(BackupsListed([], _("backups are not available in this build")))
-            return
         try:
             settings = host(self).settings
             rows = rows_from_records(factory(settings).list(), settings.deploy_dir)
@@ -281,8 +278,6 @@ class BackupsScreen(Screen[None]):
     def _check(self, backup_id: int, action: str) -> None:
         factory = host(self).deps.backups
         try:
-            if factory is None:
-                raise UpgraderError(_("backups are not available in this build"))
             store = factory(host(self).settings)
             if action == "verify":
                 report = store.verify(backup_id)

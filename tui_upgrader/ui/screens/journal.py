@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
@@ -16,12 +16,13 @@ from textual.widgets import Button, Footer, Label, Static
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import UpgraderError
-from tui_upgrader.core.events import Step
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.versions import Version
-from tui_upgrader.ui.deps import JournalLike
 from tui_upgrader.ui.lang import translate_bindings
-from tui_upgrader.ui.planview import DOWNTIME_STEPS, STEP_TITLES
+from tui_upgrader.ui.planview import STEP_TITLES
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.upgrade.journal import Journal
 
 
 def _version(value: object) -> str:
@@ -33,18 +34,18 @@ def _version(value: object) -> str:
     return str(getattr(value, "short", value))
 
 
-def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
+def journal_lines(journal: Journal, now: datetime) -> list[str]:
     step = journal.step
-    started = journal.started_at
-    if isinstance(started, str):
-        with contextlib.suppress(ValueError):
-            started = datetime.fromisoformat(started)
+    try:
+        started: datetime | None = datetime.fromisoformat(journal.started_at)
+    except ValueError:
+        started = None
     when = (
         _("{time} UTC ({age})").format(
             time=f"{started:%Y-%m-%d %H:%M}", age=display.age(started, now)
         )
-        if isinstance(started, datetime)
-        else str(started)
+        if started is not None
+        else journal.started_at
     )
     lines = [
         _("Upgrade {old} → {new}, started {when}, was interrupted during: {step}.").format(
@@ -54,16 +55,13 @@ def journal_lines(journal: JournalLike, now: datetime) -> list[str]:
             step=STEP_TITLES.get(step, str(step)),
         ),
     ]
-    stopped = getattr(journal, "stack_stopped", None)
-    if stopped is None:
-        stopped = step in DOWNTIME_STEPS or step is Step.ROLLING_BACK
-    if stopped:
+    if journal.stack_stopped:
         lines.append(_("The services were stopped at that point and may still be down."))
     else:
         lines.append(_("It stopped before the services were stopped: nothing was changed yet."))
     if journal.backup_id is not None:
         # The archive itself: the id means nothing under another catalogue (#15).
-        archive = getattr(journal, "backup_archive", None)
+        archive = journal.backup_archive
         where = f", {archive}" if archive else ""
         lines.append(
             _("Pre-upgrade backup: #{id}{where}.").format(id=journal.backup_id, where=where)
@@ -85,7 +83,7 @@ class JournalModal(ModalScreen[str]):
         Binding("q,escape", "choose('quit')", N_("Quit"), id="journal-quit"),
     ]
 
-    def __init__(self, journal: JournalLike, now: datetime) -> None:
+    def __init__(self, journal: Journal, now: datetime) -> None:
         super().__init__(classes="dialog")
         translate_bindings(self)
         self._lines = journal_lines(journal, now)

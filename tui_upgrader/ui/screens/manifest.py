@@ -220,10 +220,11 @@ class ManifestScreen(Screen[None]):
     def _show(self, plan: Plan) -> None:
         manifest, decision = plan.manifest, plan.decision
         now = host(self).deps.clock.now()
+        summary = summary_lines(manifest, decision, plan.source, now)
+        if plan.download is not None:
+            summary.append(_("Download: {what}").format(what=plan.download.describe()))
         # Manifest text is never markup: Content shows ``[bold]`` as it is.
-        self.query_one("#manifest-summary", Static).update(
-            Content("\n".join(summary_lines(manifest, decision, plan.source, now)))
-        )
+        self.query_one("#manifest-summary", Static).update(Content("\n".join(summary)))
         trust = self.query_one("#manifest-trust", Static)
         trust.update(trust_line(plan.trust))
         trust.set_class(not plan.trust.signed, "-unsigned")

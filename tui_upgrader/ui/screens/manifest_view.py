@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from tui_upgrader.core.trust import TrustSummary
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PackageRow:
     key: str  # where in the manifest: platforms.x86_64, packages.full, patch.aarch64
     chosen: bool
@@ -44,14 +44,14 @@ def package_rows(manifest: Manifest, decision: Decision, source: str) -> list[Pa
     def add(key: str, arch: str, kind: str, url: str, sha: str | None, size: int | None) -> None:
         rows.append(
             PackageRow(
-                key,
-                key == chosen,
-                shown(arch),
-                kind,
-                shown(host_of(url, source)),
-                display.size(size) if size is not None else "?",
-                display.short_hash(sha),
-                sha is not None,
+                key=key,
+                chosen=key == chosen,
+                arch=shown(arch),
+                kind=kind,
+                host=shown(host_of(url, source)),
+                size=display.size(size) if size is not None else "?",
+                hash=display.short_hash(sha),
+                verifiable=sha is not None,
             )
         )
 

@@ -91,6 +91,11 @@ class StrategyScreen(Screen[None]):
                     package=package_noun(decision.package.kind),
                 )
             )
+        found = self.plan.download
+        if found is not None and found.plan is not None:
+            parts.append(
+                _("{thin} to download (thin)").format(thin=display.size(found.plan.thin_bytes))
+            )
         return " · ".join(parts)
 
     def on_mount(self) -> None:

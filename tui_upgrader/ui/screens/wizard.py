@@ -141,11 +141,9 @@ class WizardScreen(Screen[SetupAnswers]):
         description=_("Save config"),
     )
     def _write(self, answers: SetupAnswers) -> SetupAnswers:
-        writer = host(self).deps.write_config
-        if writer is not None:
-            writer(
-                answers.manifest, answers.deploy_dir, answers.trusted_root, answers.allow_unsigned
-            )
+        host(self).deps.write_config(
+            answers.manifest, answers.deploy_dir, answers.trusted_root, answers.allow_unsigned
+        )
         return answers
 
     @on(Worker.StateChanged)

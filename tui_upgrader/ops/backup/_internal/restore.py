@@ -58,7 +58,10 @@ def verify_archive(record: BackupRecord) -> VerifyReport:
     label = f"backup {record.id}"
     if not record.archive_exists():
         return VerifyReport(
-            record.id, "missing", f"{record.archive_path} does not exist", record.sha256
+            id=record.id,
+            status="missing",
+            detail=f"{record.archive_path} does not exist",
+            expected_sha256=record.sha256,
         )
     members = files = 0
     try:
@@ -73,17 +76,45 @@ def verify_archive(record: BackupRecord) -> VerifyReport:
                     files += member.isreg()
             actual, _size = reader.drain()
     except (BackupError, tarfile.TarError, EOFError, OSError) as exc:
-        return VerifyReport(record.id, "corrupt", str(exc), record.sha256, None, members)
+        return VerifyReport(
+            id=record.id,
+            status="corrupt",
+            detail=str(exc),
+            expected_sha256=record.sha256,
+            actual_sha256=None,
+            members=members,
+        )
     if actual != record.sha256:
         detail = f"sha256 mismatch: catalogue has {record.sha256}, archive hashes to {actual}"
-        return VerifyReport(record.id, "corrupt", detail, record.sha256, actual, members)
+        return VerifyReport(
+            id=record.id,
+            status="corrupt",
+            detail=detail,
+            expected_sha256=record.sha256,
+            actual_sha256=actual,
+            members=members,
+        )
     if (record.file_count, record.entry_count) != (files, members):
         detail = (
             f"holds {files} files in {members} entries; "
             f"the catalogue recorded {record.file_count} in {record.entry_count}"
         )
-        return VerifyReport(record.id, "corrupt", detail, record.sha256, actual, members)
-    return VerifyReport(record.id, "ok", f"{files} files, sha256 matches", actual, actual, members)
+        return VerifyReport(
+            id=record.id,
+            status="corrupt",
+            detail=detail,
+            expected_sha256=record.sha256,
+            actual_sha256=actual,
+            members=members,
+        )
+    return VerifyReport(
+        id=record.id,
+        status="ok",
+        detail=f"{files} files, sha256 matches",
+        expected_sha256=actual,
+        actual_sha256=actual,
+        members=members,
+    )
 
 
 def _check_target(record: BackupRecord, deploy_dir: Path, data_only: bool) -> None:

@@ -1,6 +1,6 @@
 """One pass of a download: resume what is on disk, retry until the body is complete.
 
-The caller (download.py) verifies the hash and decides about a fresh retry;
+The caller (fetch.py) verifies the hash and decides about a fresh retry;
 this module only moves bytes, keeping the partial file and its sidecar
 consistent at every point where it can stop (error, cancel, kill).
 """

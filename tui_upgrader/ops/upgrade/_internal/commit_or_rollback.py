@@ -139,7 +139,6 @@ def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> Rollback
     The journal is still there (it is cleared only by a finished rollback), so
     ``recover --rollback`` picks the rollback up again.
     """
-    # Built around ROLLBACK_FAILED so a reader can split the cause off (ui.operations).
     message = (
         cause
         + _(ROLLBACK_FAILED)
@@ -150,9 +149,7 @@ def rollback_incomplete(cause: str, why: str, backup_id: int | None) -> Rollback
     )
     if backup_id is not None:
         message += _(" (the pre-upgrade backup is #{id})").format(id=backup_id)
-    failure = RollbackFailedError(message)
-    failure.backup_id = backup_id
-    return failure
+    return RollbackFailedError(message, cause=cause, backup_id=backup_id)
 
 
 def _backup(ctx: Context, journal: Journal, make_backup: bool) -> Journal:
@@ -386,8 +383,9 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
             settle_s=outage.settle_s,
         )
     # Part of the way back is missing: the admin must act, and must know on what.
+    failed = _("upgrade failed: {error}").format(error=error)
     text = (
-        _("upgrade failed: {error}").format(error=error)
+        failed
         + _(ROLLBACK_FAILED)
         + _("{problems}; put back: {put_back}").format(
             problems="; ".join(problems), put_back=", ".join(put_back)
@@ -405,6 +403,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         ),
         put_back=tuple(put_back),
         not_restored=tuple(problems),
+        cause=failed,
     )
 
 

@@ -8,13 +8,13 @@ at an exact point of an upgrade.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-from tests.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
-from tests.ui.scripted import SUCCESS, ScriptedRunner, happy_events
+from tests.support.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
+from tests.support.ui_scripted import SUCCESS, ScriptedRunner, happy_events
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.events import (
     ResultEvent,
@@ -25,9 +25,10 @@ from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade.journal import Journal
 from tui_upgrader.ops.upgrade.planning import Plan
 from tui_upgrader.ui.app import UpgraderApp
-from tui_upgrader.ui.deps import FrozenClock, JournalLike, UiDeps
+from tui_upgrader.ui.deps import FrozenClock, UiDeps
 
 NOW = datetime(2026, 6, 4, 9, 30, tzinfo=UTC)
 SOURCE = "http://127.0.0.1:8765/manifest.json"
@@ -150,13 +151,21 @@ def backup_records(root: Path = BACKUPS_DIR) -> list[FakeBackupRecord]:
     ]
 
 
-@dataclass
-class FakeJournal:
-    step: Step = Step.APPLYING_UPDATE
-    from_version: str | None = "1.4.2.0"
-    to_version: str = "1.5.0.0"
-    started_at: str = "2026-06-04T09:12:00+00:00"
-    backup_id: int | None = 5
+def interrupted_journal() -> Journal:
+    """The journal of an upgrade killed while applying (what the start-up modal shows)."""
+    return Journal(
+        step=Step.APPLYING_UPDATE,
+        strategy="full",
+        from_version="1.4.2.0",
+        to_version="1.5.0.0",
+        started_at="2026-06-04T09:12:00+00:00",
+        stack_stopped=True,
+        backup_id=5,
+    )
+
+
+def _not_scripted(*_args: object) -> NoReturn:
+    raise AssertionError("this test did not script a recovery")
 
 
 def build_app(
@@ -166,7 +175,7 @@ def build_app(
     runner: Callable[..., ResultEvent] | None = None,
     docker: FakeDocker | None = None,
     store: FakeBackupStore | None = None,
-    journal: JournalLike | None = None,
+    journal: Journal | None = None,
     load_plan: Callable[[Settings, bool], Plan] | None = None,
     settings: Settings | None = None,
     **overrides: Any,
@@ -175,16 +184,25 @@ def build_app(
     the_plan = plan or make_plan()
     the_docker = docker or FakeDocker()
     the_store = store if store is not None else FakeBackupStore(tmp / "backups", now=NOW)
+    the_settings = settings or Settings(
+        manifest=SOURCE,
+        deploy_dir=Path("/srv/demo"),
+        # Fixed, never written to: the paths appear on screen.
+        data_dir=Path("/var/lib/tui-upgrader"),
+        cache_dir=Path("/var/cache/tui-upgrader"),
+        log_dir=Path("/var/log/tui-upgrader"),
+    )
+    config_file = Path("/home/admin/.config/tui-upgrader/config.toml")
+    written: dict[str, Any] = {}  # the wizard's answers; nothing is written to disk
+
+    def write_config(
+        manifest: str, deploy_dir: Path, _root: Path | None, _allow_unsigned: bool
+    ) -> Path:
+        written.update(manifest=manifest, deploy_dir=deploy_dir)
+        return config_file
+
     values: dict[str, Any] = {
-        "settings": settings
-        or Settings(
-            manifest=SOURCE,
-            deploy_dir=Path("/srv/demo"),
-            # Fixed, never written to: the paths appear on screen.
-            data_dir=Path("/var/lib/tui-upgrader"),
-            cache_dir=Path("/var/cache/tui-upgrader"),
-            log_dir=Path("/var/log/tui-upgrader"),
-        ),
+        "settings": the_settings,
         "docker": lambda _s: the_docker,
         "run_upgrade": runner or ScriptedRunner(happy_events(SUCCESS)),
         "backups": lambda _s: the_store,
@@ -192,7 +210,10 @@ def build_app(
         "load_plan": load_plan or (lambda _s, _f: the_plan),
         "clock": FrozenClock(NOW),
         "log_path": Path("/var/log/tui-upgrader/tui-upgrader.log"),
-        "config_file": Path("/home/admin/.config/tui-upgrader/config.toml"),
+        "config_file": config_file,
+        "recover": _not_scripted,
+        "write_config": write_config,
+        "reload_settings": lambda: replace(the_settings, **written),
     }
     values.update(overrides)
     return UpgraderApp(UiDeps(**values))

@@ -1,7 +1,7 @@
 """Driving the app to a given screen: shared by the snapshot tests and make_screenshots.py.
 
 Each ``Scene`` names a screen state, builds a deterministic app for it
-(scenarios.py) and knows the keys that lead there.
+(ui_scenarios.py) and knows the keys that lead there.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from tests.fakes import FakeBackupStore
-from tests.ui import scenarios as sc
-from tests.ui import scripted as sx
+from tests.support import ui_scenarios as sc
+from tests.support import ui_scripted as sx
+from tests.support.fakes import FakeBackupStore
 from tui_upgrader.core.errors import ManifestError, NetworkError
 from tui_upgrader.core.events import Event, Step, StepEvent
 from tui_upgrader.ui.app import UpgraderApp
@@ -170,7 +170,7 @@ SCENES: dict[str, Scene] = {
         Scene("progress", {}, progress(running_events)),
         Scene("result-success", {}, progress(lambda: sx.happy_events(sx.SUCCESS))),
         Scene("result-rollback", {}, progress(lambda: sx.rollback_events(sx.ROLLED_BACK))),
-        Scene("journal", {"journal": sc.FakeJournal}, to_screen(until=JournalModal)),
+        Scene("journal", {"journal": sc.interrupted_journal()}, to_screen(until=JournalModal)),
         Scene("first-run", {"needs_setup": True}, to_screen(until=WizardScreen)),
     )
 }  # fmt: skip

@@ -253,10 +253,14 @@ class FakeBackupStore:
         self.calls.append(("verify", backup_id))
         record = self._get(backup_id)
         if not record.present:
-            return VerifyReport(backup_id, "missing", f"{record.archive_path} does not exist")
+            return VerifyReport(
+                id=backup_id, status="missing", detail=f"{record.archive_path} does not exist"
+            )
         if record.status != "completed":
-            return VerifyReport(backup_id, "corrupt", f"backup {backup_id} is {record.status}")
-        return VerifyReport(backup_id, "ok", "archive intact")
+            return VerifyReport(
+                id=backup_id, status="corrupt", detail=f"backup {backup_id} is {record.status}"
+            )
+        return VerifyReport(id=backup_id, status="ok", detail="archive intact")
 
     def restore(
         self,

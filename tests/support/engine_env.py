@@ -7,7 +7,7 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,10 +15,13 @@ from typing import Any
 import docker
 
 from tests.support.engine import free_port, unique_name
-from tests.upgrade.test_apply import tree
+from tests.support.upgrade_env import tree
 from tui_upgrader.core.events import discard
 from tui_upgrader.core.stack import PIN_REPOSITORY
-from tui_upgrader.demo.releases import DemoLayout, build_demo
+from tui_upgrader.core.versions import Version
+from tui_upgrader.demo import content
+from tui_upgrader.demo.releases import OFFERED, DemoLayout, build_demo, write_release_folder
+from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.stack.real_docker import RealDocker
 
 
@@ -128,3 +131,20 @@ def remove_images(client: docker.DockerClient, refs: Iterable[str], project: str
             if tag.startswith(prefix):
                 with contextlib.suppress(docker.errors.DockerException):
                     client.images.remove(tag)
+
+
+def release_with_compose(
+    env: EngineEnv, version: str, compose: Callable[[str], str], extra_env: str = ""
+) -> Path:
+    """A full release of the demo with its own compose file; returns its store."""
+    ref = f"{env.layout.images[OFFERED].rsplit(':', 1)[0]}:{version}"
+    secrets = content.DemoSecrets(port=env.layout.port, secret=env.layout.secret)
+    files = content.release_files(OFFERED, env.layout.project, ref, secrets)
+    files["app/VERSION"] = version + "\n"
+    files[".env"] += extra_env
+    files[content.COMPOSE_FILE] = compose(ref)
+    folder = env.tmp / "sources" / version
+    write_release_folder(folder, files, ref, image_version=version, project=env.layout.project)
+    store = env.tmp / f"store-{version}"
+    build_release(folder, version=Version.parse(version), out=store, arches=(env.layout.arch,))
+    return store

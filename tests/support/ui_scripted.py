@@ -133,10 +133,26 @@ def rollback_events(result: ResultEvent) -> list[Event]:
     ]
 
 
-SUCCESS = ResultEvent(True, "1.4.2.0", "1.5.0.0", 5, False, None, downtime_s=14.2)
-ROLLED_BACK = ResultEvent(False, "1.4.2.0", "1.5.0.0", 5, True,
-                          "services not healthy within 120 s: app", downtime_s=41.7,
-                          rollback_healthy=True, exit_code=1)  # fmt: skip
+SUCCESS = ResultEvent(
+    success=True,
+    from_version="1.4.2.0",
+    to_version="1.5.0.0",
+    backup_id=5,
+    rolled_back=False,
+    error=None,
+    downtime_s=14.2,
+)
+ROLLED_BACK = ResultEvent(
+    success=False,
+    from_version="1.4.2.0",
+    to_version="1.5.0.0",
+    backup_id=5,
+    rolled_back=True,
+    error="services not healthy within 120 s: app",
+    downtime_s=41.7,
+    rollback_healthy=True,
+    exit_code=1,
+)
 
 
 @dataclass
@@ -172,7 +188,15 @@ def _after_stop(events: Sequence[Event]) -> bool:
 def _cancelled(emit: Emit) -> ResultEvent:
     error = CancelledError("cancelled by the user before anything was stopped")
     emit(StepEvent(Step.LOADING_IMAGES, "failed"))
-    result = ResultEvent(False, "1.4.2.0", "1.5.0.0", None, False, str(error), exit_code=1)
+    result = ResultEvent(
+        success=False,
+        from_version="1.4.2.0",
+        to_version="1.5.0.0",
+        backup_id=None,
+        rolled_back=False,
+        error=str(error),
+        exit_code=1,
+    )
     emit(result)
     return result
 
