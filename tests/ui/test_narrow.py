@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from tests.ui import scripted as sx
-from tests.ui.drive import SCENES, app_with, progress, wait_until
+from tests.support import ui_scripted as sx
+from tests.support.ui_drive import SCENES, app_with, progress, wait_until
 from tui_upgrader.ui.app import UpgraderApp
 
 
