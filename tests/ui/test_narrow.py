@@ -77,10 +77,13 @@ async def test_service_rows_shorten_the_name_not_the_state(tmp_path: Path) -> No
     app = app_with(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await progress(lambda: _long_names(sx.happy_events(sx.SUCCESS)))(pilot)
-        await wait_until(pilot, lambda: any("● cust" in r for r in visible(app)))
-        rows = [r.split("▕", 1)[1] for r in visible(app) if "● cust" in r]
-        assert len(rows) == 2, rows
-        api, worker = rows
+
+        def rows() -> list[str]:
+            return [r.split("▕", 1)[1] for r in visible(app) if "● cust" in r]
+
+        # The screen redraws from the run model on its tick: wait for both verdicts.
+        await wait_until(pilot, lambda: len(rows()) == 2 and "running" in rows()[1])
+        api, worker = rows()
         # Shortened in the middle (the two still told apart by their end), whole states.
         assert "cust" in api and "…" in api and "api " in api and " healthy " in api, api
         assert "…" in worker and "worker " in worker and " running " in worker, worker
