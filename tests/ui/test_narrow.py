@@ -82,9 +82,36 @@ async def test_service_rows_shorten_the_name_not_the_state(tmp_path: Path) -> No
             return [r.split("▕", 1)[1] for r in visible(app) if "● cust" in r]
 
         # The screen redraws from the run model on its tick: wait for both verdicts.
-        await wait_until(pilot, lambda: len(rows()) == 2 and "running" in rows()[1])
+        await wait_until(
+            pilot, lambda: len(rows()) == 2 and "running" in rows()[1] and "…" in rows()[0]
+        )
         api, worker = rows()
         # Shortened in the middle (the two still told apart by their end), whole states.
         assert "cust" in api and "…" in api and "api " in api and " healthy " in api, api
         assert "…" in worker and "worker " in worker and " running " in worker, worker
         assert "restarts 0" in api, api
+
+
+async def test_a_long_patch_list_keeps_to_one_row_and_the_notes_stay_visible(
+    tmp_path: Path,
+) -> None:
+    from tests.support import ui_scenarios as sc
+    from tui_upgrader.ui.screens.manifest import ManifestScreen
+
+    section = sc.patch_section("1.5.0.1")
+    files = [f"app/modules/feature_{i:02d}/handler.js" for i in range(12)]
+    section["x86_64"]["operations"]["replace"]["files"] = files
+    section["x86_64"]["notes"] = "fixes the upload limit and the session timeout"
+    plan = sc.make_plan("1.5.0", sc.manifest_doc("1.5.0.1", patch=section))
+    app = app_with(tmp_path, plan=plan)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, ManifestScreen))
+        await wait_until(pilot, lambda: any("Patch for" in r for r in visible(app)))
+        rows = visible(app)
+        notes = [r for r in rows if r.strip().startswith("notes ")]
+        assert notes and "session timeout" in notes[0], rows
+        (replace,) = [r for r in rows if r.strip().startswith("replace ")]
+        assert "… and " in replace and " more" in replace, replace
+        assert "feature_00/handler.js" in replace, replace
+        # The list did not wrap: no row holds only list continuation.
+        assert not any("feature_11" in r for r in rows), rows

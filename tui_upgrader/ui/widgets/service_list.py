@@ -69,6 +69,7 @@ class ServiceList(Static):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__("", id=id)
         self.states: dict[str, _Seen] = {}
+        self._now = 0.0
         self.add_class("-empty")
 
     def show(self, event: ServiceEvent, now: float) -> None:
@@ -81,7 +82,12 @@ class ServiceList(Static):
         seen.until = now if service_kind(event) == "good" else None
         self.tick(now)
 
+    def on_resize(self) -> None:
+        # The name column depends on the width: the first rows may be drawn before layout.
+        self.tick(self._now)
+
     def tick(self, now: float) -> None:
+        self._now = now
         if not self.states:
             return
         lines = []
