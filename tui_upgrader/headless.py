@@ -12,6 +12,7 @@ import threading
 from typing import TextIO
 
 from tui_upgrader.core import display
+from tui_upgrader.core.cells import fit_right
 from tui_upgrader.core.errors import EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
     Event,
@@ -24,6 +25,7 @@ from tui_upgrader.core.events import (
 )
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import without_mark
+from tui_upgrader.core.state_words import LOG_LEVELS, layer_phase, service_message
 from tui_upgrader.core.throttle import RateGate
 
 
@@ -60,8 +62,9 @@ class TextPrinter:
 
     def _line(self, event: Event) -> str | None:
         if isinstance(event, StepEvent):
-            mark = {"started": "..", "finished": "ok", "failed": "FAILED", "skipped": "skipped"}
-            return f"[{mark[event.state]:>7}] {event.step.value}" + (
+            mark = {"started": "..", "finished": _("ok"), "failed": _("FAILED"),
+                    "skipped": _("skipped")}  # fmt: skip
+            return f"[{fit_right(mark[event.state], 7)}] {event.step.value}" + (
                 f": {event.detail}" if event.detail else ""
             )
         if isinstance(event, ProgressEvent):
@@ -77,13 +80,14 @@ class TextPrinter:
                 if event.total == 0
                 else display.transfer(event.done, event.total)
             )
-            return f"          {event.image} layer {event.layer} {event.phase}: {amount}"
-        if isinstance(event, ServiceEvent | LogEvent):
-            payload = event.to_json()
-            message = payload["message"]
-            if isinstance(event, LogEvent) and not self._marks:
-                message = without_mark(message, event.mark)
-            return f"  {payload['level']:>7}: {message}"
+            return _("          {image} layer {layer} {phase}: {amount}").format(
+                image=event.image, layer=event.layer, phase=layer_phase(event.phase), amount=amount
+            )
+        if isinstance(event, ServiceEvent):
+            return f"  {fit_right(LOG_LEVELS['info'], 7)}: {service_message(event)}"
+        if isinstance(event, LogEvent):
+            message = event.message if self._marks else without_mark(event.message, event.mark)
+            return f"  {fit_right(LOG_LEVELS.get(event.level, event.level), 7)}: {message}"
         if isinstance(event, ResultEvent):
             return _result_text(event)
         return None  # pragma: no cover - Event is a closed union

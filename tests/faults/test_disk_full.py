@@ -77,6 +77,28 @@ def test_staging_on_a_full_disk_fails_before_the_stop(case: Case) -> None:
 
 
 def test_backups_on_a_full_disk_roll_back(case: Case) -> None:
+    # The cold path writes the archive inside the stop: a full disk there rolls back.
+    case.configure(backup_precopy=False)
     with small_tmpfs(case.data_dir, 512 * 1024):
         _failed_clearly(case, may_stop=True)
         assert check_invariant(case) == "old"
+
+
+def test_two_pass_archive_on_a_full_disk_keeps_the_new_version_and_its_snapshot(
+    case: Case,
+) -> None:
+    """The two-pass path (#21) writes the archive after the commit: a full backups disk
+    then fails the archive, not the upgrade. The new version stays, healthy, and the
+    snapshot stays as the pre-upgrade copy until `recover --resume` writes the archive:
+    a snapshot or a verified archive, never neither."""
+    with small_tmpfs(case.data_dir, 512 * 1024):
+        code, events, err = case.run("upgrade", "--yes", "--json")
+        result = events[-1]
+        assert code == 1 and result["type"] == "result", f"exit {code}: {err}\n{result}"
+        error = result["error"] or ""
+        assert any(word in error for word in NO_SPACE), error
+        assert "\n" not in error and "recover --resume" in error, error
+        assert result["rolled_back"] is False, result
+        assert case.tree() == case.world.new_tree
+        snapshot = case.deploy / ".tui-upgrader" / "snapshot"
+        assert snapshot.is_dir() and any(snapshot.iterdir()), "the snapshot was removed"

@@ -27,6 +27,7 @@ from typing import Any
 
 from tui_upgrader.core.errors import BackupError, DockerError, HealthGateError
 from tui_upgrader.core.events import Emit, LayerEvent, ServiceEvent, discard
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stack import ServiceImage, ServiceSpec, StackSnapshot, StopReport
 from tui_upgrader.ops.ports import VerifyReport
 from tui_upgrader.ops.settings import Settings
@@ -153,10 +154,16 @@ class FakeDocker:
         self.unhealthy_gates -= 1
         for spec in self.services:
             state = "healthy" if healthy else "unhealthy"
-            emit(ServiceEvent(spec.name, state, "" if healthy else "healthcheck failed"))
+            detail = "" if healthy else _("check failed: {output}").format(output="exit 1")
+            emit(ServiceEvent(spec.name, state, detail))
         if not healthy:
             names = ", ".join(s.name for s in self.services)
-            raise HealthGateError(f"services not healthy within {timeout_s:.0f} s: {names}")
+            # Worded as ops.stack words it, so it follows the language like the real one.
+            raise HealthGateError(
+                _("services not healthy after {seconds:.1f}s: {services}").format(
+                    seconds=float(timeout_s), services=names
+                )
+            )
         return None  # the gate's end is all a fake knows
 
 

@@ -107,10 +107,12 @@ def make_plan(installed: str | None = "1.4.2", doc: dict[str, Any] | None = None
 def unsigned_plan() -> Plan:
     """allow_unsigned = true and a store without TUF metadata."""
 
+    from tui_upgrader.core.i18n import _
     from tui_upgrader.core.trust import UNSIGNED, UNSIGNED_WARNING
 
     plan = make_plan()
-    warnings = (UNSIGNED_WARNING, *plan.decision.warnings)
+    # As ops.upgrade.planning adds it: translated where it is built.
+    warnings = (_(UNSIGNED_WARNING), *plan.decision.warnings)
     return replace(plan, trust=UNSIGNED, decision=replace(plan.decision, warnings=warnings))
 
 

@@ -20,7 +20,9 @@ from tui_upgrader.core.events import (
     Step,
     StepEvent,
 )
+from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import Stage, stage_event
+from tui_upgrader.core.trust import SIGNED_TARGETS
 from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
 from tui_upgrader.ui.app import UpgraderApp
 from tui_upgrader.ui.deps import FrozenClock
@@ -68,7 +70,7 @@ def happy_events(result: ResultEvent) -> list[Event]:
     ev += [
         *download_events(),
         stage_event(
-            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by="the signed targets"
+            Stage.DOWNLOAD_DONE, size="46.0 MiB", sha256=SHA, verified_by=_(SIGNED_TARGETS)
         ),
         StepEvent(Step.DOWNLOADING_UPDATE, "finished"),
     ]
@@ -96,7 +98,7 @@ def happy_events(result: ResultEvent) -> list[Event]:
     ]
     ev += [
         StepEvent(Step.VERIFYING_SERVICES, "started"),
-        ServiceEvent("app", "starting", "health check pending"),
+        ServiceEvent("app", "starting", _("health check pending")),
         ServiceEvent("app", "healthy"),
         ServiceEvent("worker", "running"),
         stage_event(Stage.HEALTH_OK, waited="2.4 s", services="app, worker"),
@@ -115,17 +117,19 @@ def rollback_events(result: ResultEvent) -> list[Event]:
     cut = ev.index(StepEvent(Step.VERIFYING_SERVICES, "started")) + 1
     return [
         *ev[:cut],
-        ServiceEvent("app", "restarting", "2 restarts", restarts=2),
+        ServiceEvent("app", "restarting", _("{count} restarts").format(count=2), restarts=2),
         ServiceEvent("app", "unhealthy", "healthcheck: connection refused", restarts=2),
         ServiceEvent("worker", "running"),
         stage_event(Stage.HEALTH_FAILED, reason="app: unhealthy (connection refused)"),
         StepEvent(Step.VERIFYING_SERVICES, "failed"),
         stage_event(Stage.ROLLBACK_START, reason="services not healthy: app"),
         StepEvent(Step.ROLLING_BACK, "started"),
-        stage_event(Stage.ROLLBACK_ACTION, action="putting back the previous files"),
-        stage_event(Stage.ROLLBACK_ACTION, action="restoring the previous image tags"),
-        LogEvent("warning", "could not stop the new containers cleanly: timeout"),
-        stage_event(Stage.ROLLBACK_ACTION, action="starting the previous stack"),
+        stage_event(Stage.ROLLBACK_ACTION, action=_("putting back the previous files")),
+        stage_event(Stage.ROLLBACK_ACTION, action=_("restoring the previous image tags")),
+        LogEvent(
+            "warning", _("could not stop the new containers cleanly: {exc}").format(exc="timeout")
+        ),
+        stage_event(Stage.ROLLBACK_ACTION, action=_("starting the previous stack")),
         ServiceEvent("app", "healthy"),
         stage_event(Stage.ROLLBACK_DONE, version="1.4.2"),
         StepEvent(Step.ROLLING_BACK, "finished"),

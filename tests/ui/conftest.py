@@ -15,6 +15,7 @@ from tests.support.ui_release import ReleaseEnv, release_files, write_tree
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.backup.store import BackupStore
+from tui_upgrader.ops.language import install_language
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory
 from tui_upgrader.ops.settings import Settings
@@ -25,6 +26,16 @@ from tui_upgrader.ops.state import DeployState, write_state
 def no_cursor_blink(monkeypatch: pytest.MonkeyPatch) -> None:
     """A blinking cursor makes two screenshots of the same state differ."""
     monkeypatch.setattr(Input, "_toggle_cursor", lambda self: None)
+
+
+@pytest.fixture
+def zh_cn() -> Iterator[None]:
+    """The process in Simplified Chinese for one test, then English again."""
+    assert install_language("zh_CN") == "zh_CN", "catalogue missing: run scripts/bootstrap.sh"
+    try:
+        yield
+    finally:
+        install_language(None, machine_output=True)
 
 
 @pytest.fixture

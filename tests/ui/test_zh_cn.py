@@ -4,7 +4,7 @@ screen, plus checks that nothing spills past the edge or is cut off."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -13,20 +13,10 @@ from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
 from tests.support.ui_drive import SCENES
-from tui_upgrader.ops.language import install_language
 from tui_upgrader.ui.screens.progress import ProgressScreen
 from tui_upgrader.ui.screens.strategy import StrategyScreen
 
 SIZE = (80, 24)
-
-
-@pytest.fixture
-def zh_cn() -> Iterator[None]:
-    assert install_language("zh_CN") == "zh_CN", "catalogue missing: run scripts/bootstrap.sh"
-    try:
-        yield
-    finally:
-        install_language(None, machine_output=True)
 
 
 @pytest.mark.usefixtures("zh_cn")

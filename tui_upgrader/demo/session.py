@@ -143,7 +143,11 @@ def prepare_demo(
 ) -> DemoSession:
     root = root or demo_root()
     engine = _engine(docker)
-    say(f"Docker engine {engine}. Building the demo under {root} ...")
+    say(
+        _("Docker engine {engine}. Building the demo under {root} ...").format(
+            engine=engine, root=root
+        )
+    )
     _teardown_previous(root, docker)
     layout = build_demo(root, port=_pick_port(port), project=project, image_repo=image_repo)
     # Signed end to end like a real channel: the demo's own keys, its root
@@ -152,7 +156,11 @@ def prepare_demo(
     sign_store(layout.store, keys.keydir)
     for tar in layout.installed_images:
         docker.load_image(tar, discard, None)
-    say(f"Starting the 1.0.0 demo stack (web on http://127.0.0.1:{layout.port}/) ...")
+    say(
+        _("Starting the 1.0.0 demo stack (web on http://127.0.0.1:{port}/) ...").format(
+            port=layout.port
+        )
+    )
     docker.up(layout.deploy_dir)
     docker.wait_healthy(layout.deploy_dir, timeout_s=60, settle_s=1, emit=discard, cancel=None)
     server = serve_directory(layout.store, "127.0.0.1", 0)
@@ -167,7 +175,11 @@ def prepare_demo(
     )
     pin_root(settings, keys.root.read_bytes(), str(keys.root))
     _write_config(layout.root, settings)
-    say(f"Release server on {server.url} offering {layout.builds['1.1.0.1'].version}.")
+    say(
+        _("Release server on {url} offering {version}.").format(
+            url=server.url, version=layout.builds["1.1.0.1"].version
+        )
+    )
     return DemoSession(layout=layout, settings=settings, server=server)
 
 

@@ -10,7 +10,7 @@ import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App, SystemCommand
+from textual.app import SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
@@ -19,7 +19,7 @@ from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ui.commands import screen_commands
 from tui_upgrader.ui.deps import RecoverMode, UiDeps
-from tui_upgrader.ui.lang import translate_bindings, translate_commands
+from tui_upgrader.ui.lang import TranslatedTextualApp, translate_bindings, translate_commands
 from tui_upgrader.ui.screens.manifest import ManifestScreen
 
 if TYPE_CHECKING:
@@ -42,7 +42,7 @@ CRITICAL_QUIT = [
 ]
 
 
-class UpgraderApp(App[int]):
+class UpgraderApp(TranslatedTextualApp):
     CSS_PATH = "app.tcss"
     TITLE = "tui-upgrader"
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 
-from textual.app import SystemCommand
+from textual.app import App, SystemCommand
+from textual.command import CommandPalette
 from textual.dom import DOMNode
 
 from tui_upgrader.core.i18n import ENGLISH, N_, _, active_language
@@ -53,3 +54,22 @@ def translate_commands(commands: Iterable[SystemCommand]) -> Iterator[SystemComm
     """Textual's system commands with their title and help in the active language."""
     for command in commands:
         yield command._replace(title=_(command.title), help=_(command.help))
+
+
+class TranslatedTextualApp(App[int]):
+    """Textual's own toasts and prompts that reach the admin, in the active language."""
+
+    def action_help_quit(self) -> None:
+        # Textual's Ctrl+C hint ("Press ctrl+q to quit the app"), translated.
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(
+                    _("Press [b]{key}[/b] to quit the app").format(key=key),
+                    title=_("Do you want to quit?"),
+                )
+                return
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not isinstance(self.screen, CommandPalette):
+            palette = CommandPalette(placeholder=_("Search for commands…"), id="--command-palette")
+            self.push_screen(palette)

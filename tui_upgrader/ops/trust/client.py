@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote, unquote, urlsplit
 
 from tui_upgrader.core.errors import ConfigError, TrustError
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.strategy import PackageRef
 from tui_upgrader.core.trust import SIGNED_TARGETS, UNSIGNED, TrustSummary
 from tui_upgrader.ops.settings import Settings
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "tui-upgrader"
-NO_ROOT = (
+NO_ROOT = N_(
     "no trusted root for signed releases: run `tui-upgrader trust ROOT.json` with the "
     "publisher's root (or set trusted_root in config.toml; allow_unsigned = true accepts "
     "unsigned releases)"
@@ -117,9 +117,9 @@ def open_release(settings: Settings) -> Release:
     if root is None:
         if bundle is not None:
             # A bundle is only ever a signed store: without a root nothing in it can be vouched for.
-            raise TrustError(NO_ROOT)
+            raise TrustError(_(NO_ROOT))
         if not settings.allow_unsigned:
-            raise TrustError(NO_ROOT)
+            raise TrustError(_(NO_ROOT))
         # Said where it looked: under sudo or cron HOME (and the data dir) differ.
         looked = " or ".join(str(p) for p in root_candidates(settings))
         logger.warning(

@@ -271,7 +271,10 @@ class _Upgrade:
             )
             # The staged .env may bring values the live one has not got.
             ctx.learn_secrets()
-            changed = ", ".join(f"{m.action} {m.path}" for m in moves) or "nothing"
+            words = {"replace": _("replace {path}"), "delete": _("delete {path}")}
+            changed = ", ".join(
+                words.get(m.action, m.action + " {path}").format(path=m.path) for m in moves
+            ) or _("nothing")
             ctx.log("info", _("apply plan: {changed}").format(changed=changed))
 
     def _merge_env(self, staged: Path) -> None:

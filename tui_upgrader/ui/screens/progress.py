@@ -26,6 +26,7 @@ from tui_upgrader.core.events import (
 )
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.run_model import RunModel, RunSnapshot
+from tui_upgrader.core.state_words import service_message
 from tui_upgrader.ops.job_thread import CriticalWatch, JobThread
 from tui_upgrader.ui.host import host
 from tui_upgrader.ui.lang import translate_bindings
@@ -226,7 +227,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
         self.query_one("#result-headline", Label).update(outcome.headline)
         self.query_one("#result-lines", Static).update("\n".join(outcome.lines))
         level = "info" if outcome.tone == "success" else "error"
-        self._log(level, f"result: {outcome.headline}")
+        self._log(level, _("result: {headline}").format(headline=outcome.headline))
         log = self.query_one(EventLog)
         self.call_after_refresh(log.scroll_end, animate=False)
         self.refresh_bindings()
@@ -271,14 +272,7 @@ class ProgressScreen(Screen[ResultEvent | None]):
                 continue
             self._services_seen[event.service] = key
             services.show(event, now)
-            detail = f" ({event.detail})" if event.detail else ""
-            restarts = f", {event.restarts} restarts" if event.restarts else ""
-            self._log(
-                "info",
-                _("service {service}: {state}{detail}{restarts}").format(
-                    service=event.service, state=event.state, detail=detail, restarts=restarts
-                ),
-            )
+            self._log("info", service_message(event))
 
     def _log(self, level: str, message: str) -> None:
         stamp = host(self).deps.clock.now().strftime("%H:%M:%S")

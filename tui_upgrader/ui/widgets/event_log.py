@@ -12,7 +12,10 @@ from rich.highlighter import Highlighter
 from rich.text import Text
 from textual.widgets import Log
 
-LEVEL_WORDS = {"warning": "warning", "error": "error"}
+from tui_upgrader.core.i18n import N_, Translated
+
+# The level word in the active language (the highlighter reads it back).
+LEVEL_WORDS: Translated[str] = Translated({"warning": N_("warning"), "error": N_("error")})
 
 
 class _LevelHighlighter(Highlighter):
@@ -24,8 +27,8 @@ class _LevelHighlighter(Highlighter):
         stamp = plain.find(" ")
         if stamp > 0:
             text.stylize(self._log.get_component_rich_style("event-log--time"), 0, stamp)
-        for level in LEVEL_WORDS.values():
-            if plain[stamp + 1 :].startswith(level + ":"):
+        for level, word in LEVEL_WORDS.items():
+            if plain[stamp + 1 :].startswith(word + ":"):
                 text.stylize(self._log.get_component_rich_style(f"event-log--{level}"), stamp + 1)
                 break
 

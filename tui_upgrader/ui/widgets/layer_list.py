@@ -12,9 +12,11 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_upgrader.core import display
+from tui_upgrader.core.cells import crop_left, fit, fit_right
 from tui_upgrader.core.events import LayerEvent
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.layer_table import LayerTable, Row
+from tui_upgrader.core.state_words import layer_phase
 
 BAR_WIDTH = 8
 LIVE_LAYER_ROWS = 4
@@ -31,7 +33,7 @@ def text_bar(done: int, total: int | None, width: int = BAR_WIDTH) -> str:
 
 def _pct(done: int, total: int | None) -> str:
     if total == 0:
-        return "done"
+        return _("done")
     return f"{min(100, 100 * done // total):>3d}%" if total else "   ?"
 
 
@@ -39,21 +41,21 @@ def row_line(row: Row) -> str:
     bar = text_bar(row.done, row.total)
     if row.kind == "more":
         return f"  {row.label}"
+    # Widths in terminal cells: a translated phase may be CJK (two cells a character).
+    phase = fit(layer_phase(row.phase), 8)
     if row.kind == "layer" and row.total == 0:  # finished, but no size was reported
-        return f"  {row.label:<12} {row.phase[:8]:<8} {'━' * BAR_WIDTH} done"
+        return f"  {fit(row.label, 12)} {phase} {'━' * BAR_WIDTH} {_('done')}"
     if row.kind == "layer":
         amount = display.size(row.done) if row.total is None else display.size(row.total)
-        return f"  {row.label:<12} {row.phase[:8]:<8} {bar} {_pct(row.done, row.total)} {amount}"
+        pct = fit_right(_pct(row.done, row.total), 4)
+        return f"  {fit(row.label, 12)} {phase} {bar} {pct} {amount}"
     # Fits the 51 columns left of an 80-column terminal: name, bar, %, layers, size.
     label = _("All {label}").format(label=row.label) if row.kind == "total" else row.label
     size = display.size(row.done) if row.total is None else display.size(row.total)
     layers = f"{row.layers_done}/{row.layers}"
-    return f"{_left_crop(label, 20):<20} {bar} {_pct(row.done, row.total)} {layers:>5} {size}"
-
-
-def _left_crop(text: str, width: int) -> str:
+    pct = fit_right(_pct(row.done, row.total), 4)
     # An image's tag is at its end: keep ``…/web:1.1.0`` rather than ``registry.exa``.
-    return text if len(text) <= width else "…" + text[-(width - 1) :]
+    return f"{fit(crop_left(label, 20), 20)} {bar} {pct} {layers:>5} {size}"
 
 
 def layer_line(event: LayerEvent) -> str:

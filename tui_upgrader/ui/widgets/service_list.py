@@ -12,7 +12,10 @@ from textual.content import Content
 from textual.widgets import Static
 
 from tui_upgrader.core import display
+from tui_upgrader.core.cells import fit
 from tui_upgrader.core.events import ServiceEvent
+from tui_upgrader.core.i18n import _
+from tui_upgrader.core.state_words import service_state
 
 _GOOD = {"healthy", "running"}
 _BAD = {"unhealthy", "exited", "missing", "dead"}
@@ -56,10 +59,15 @@ def name_width(names: list[str], columns: int) -> int:
 def service_line(event: ServiceEvent, waited_s: float, width: int = 10) -> str:
     kind = service_kind(event)
     icon = _ICON.get(event.state, "✕" if kind == "bad" else ("●" if kind == "good" else "○"))
-    # The middle goes: "portal-queue-worker" and "portal-web" differ at the end.
-    name = display.short_path(event.service, width, home="")[:width]
-    text = f"{icon} {name:<{width}} {event.state:<9}"
-    text += f" restarts {event.restarts}  waited {int(waited_s)} s"
+    # Widths in terminal cells: a translated state may be CJK (two cells a character).
+    # The middle of a name goes ("portal-queue-worker" and "portal-web" differ at
+    # the end); the state is never cut, it only pads to its column.
+    name = fit(display.short_path(event.service, width, home=""), width)
+    state = service_state(event.state)
+    text = f"{icon} {name} {fit(state, max(9, display.cells(state)))}"
+    text += _(" restarts {restarts}  waited {seconds} s").format(
+        restarts=event.restarts, seconds=int(waited_s)
+    )
     if event.detail and kind != "good":
         text += f"  {event.detail}"
     return text

@@ -29,8 +29,9 @@ from docker.models.containers import Container
 
 from tui_upgrader.core.errors import CancelledError, HealthGateError
 from tui_upgrader.core.events import Emit, LogEvent, ServiceEvent
-from tui_upgrader.core.i18n import _
+from tui_upgrader.core.i18n import _, ngettext
 from tui_upgrader.core.stack import ServiceSpec
+from tui_upgrader.core.state_words import service_state
 from tui_upgrader.ops.images.engine import docker_errors
 from tui_upgrader.ops.logsetup import redact
 
@@ -143,26 +144,33 @@ def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
                 stable = settle.stable_for(key, str(state.get("StartedAt")), restarts)
                 if stable >= settle_s:
                     return Verdict("healthy", ready=True, passing=True)
-                return Verdict("healthy", f"settling {settle_s:g}s", passing=True)
+                settling = _("settling {seconds:g}s").format(seconds=settle_s)
+                return Verdict("healthy", settling, passing=True)
             if hstatus == "unhealthy":
                 log = health.get("Log") or [{}]
                 output = str(log[-1].get("Output") or "")
-                tail = check_tail(output) or "no output"
+                tail = check_tail(output) or _("no output")
                 # The engine says unhealthy only after `retries` failed checks
                 # past the start period, and never restarts such a container on
                 # its own: waiting out the timeout would only add downtime. How
                 # long a start may take is the compose file's start_period.
-                return Verdict("unhealthy", f"check failed: {tail}", hopeless=True, output=output)
+                return Verdict(
+                    "unhealthy",
+                    _("check failed: {output}").format(output=tail),
+                    hopeless=True,
+                    output=output,
+                )
             if restarts:
-                return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
-            return Verdict("starting", "health check pending")
+                return Verdict("restarting", _restarts(restarts), hopeless=_crash_loop(restarts))
+            return Verdict("starting", _("health check pending"))
         stable = settle.stable_for(str(attrs.get("Id")), str(state.get("StartedAt")), restarts)
         if stable >= settle_s:
             return Verdict("running", ready=True, passing=True)
         if restarts:
             # ExitCode is reset when the container starts again: not worth showing.
-            return Verdict("restarting", f"{restarts} restarts", hopeless=_crash_loop(restarts))
-        return Verdict("starting", f"settling {settle_s:g}s", passing=True)
+            return Verdict("restarting", _restarts(restarts), hopeless=_crash_loop(restarts))
+        settling = _("settling {seconds:g}s").format(seconds=settle_s)
+        return Verdict("starting", settling, passing=True)
     if status == "exited":
         if policy in _ONE_SHOT_POLICIES and code == 0:
             return Verdict("exited", "exit 0", ready=True, passing=True)
@@ -172,13 +180,13 @@ def _judge(attrs: dict[str, Any], settle: _Settle, settle_s: float) -> Verdict:
             "restarting", f"{restarts} restarts, last exit {code}", hopeless=_crash_loop(restarts)
         )
     if status == "created":
-        return Verdict("starting", "created")
+        return Verdict("starting", _("created"))
     return Verdict(status, hopeless=status == "dead")
 
 
 def _combine(verdicts: list[Verdict]) -> Verdict:
     if not verdicts:
-        return Verdict("missing", "no container")
+        return Verdict("missing", _("no container"))
     for verdict in verdicts:
         if not verdict.ready:
             return verdict
@@ -244,13 +252,21 @@ def _fail(
         lines = [redact(line) for line in _logs(containers.get(name, []))]
         for line in lines:
             emit(LogEvent("error", f"{name} | {line}"))
-        state = verdict.state + (f" ({redact(verdict.detail)})" if verdict.detail else "")
-        logs = " | ".join(lines) if lines else "(no output)"
+        state = service_state(verdict.state)
+        state += f" ({redact(verdict.detail)})" if verdict.detail else ""
+        logs = " | ".join(lines) if lines else _("(no output)")
         bound = ""
         if verdict.state == "unhealthy":
             bound = _short_bound(containers.get(name, []), elapsed, timeout_s, emit)
-        parts.append(f"{name}: {state}; last logs: {logs}" + (f"; {bound}" if bound else ""))
-    return HealthGateError(f"services not healthy after {elapsed:.1f}s: " + "; ".join(parts))
+        part = _("{service}: {state}; last logs: {logs}").format(
+            service=name, state=state, logs=logs
+        )
+        parts.append(part + (f"; {bound}" if bound else ""))
+    return HealthGateError(
+        _("services not healthy after {seconds:.1f}s: {services}").format(
+            seconds=elapsed, services="; ".join(parts)
+        )
+    )
 
 
 def wait_healthy(
@@ -307,3 +323,7 @@ def wait_healthy(
         # downtime, and a 0.5 s poll would add up to 0.5 s to it.
         interval = poll_s if first_passing is not None else min(poll_s, FIRST_PASS_POLL_S)
         waiter.wait(min(interval, max(0.0, deadline - now)))
+
+
+def _restarts(count: int) -> str:
+    return ngettext("{count} restart", "{count} restarts", count).format(count=count)

@@ -126,7 +126,7 @@ def finish_upgrade(ctx: Context, journal: Journal, *, make_backup: bool) -> Resu
         journal = journal.advance(Step.VERIFYING_SERVICES)
         write_journal(deploy, journal)
         with ctx.step(Step.VERIFYING_SERVICES):
-            first_passing = _gate_noted(ctx, "every service of the new release")
+            first_passing = _gate_noted(ctx, _("every service of the new release"))
         outage = measure(journal, first_passing)
     except Exception as exc:  # every failure after the stop rolls back, whatever it is
         return rollback(ctx, journal, exc)
@@ -210,11 +210,11 @@ def commit(ctx: Context, journal: Journal, outage: Outage) -> ResultEvent:
         journal = cleanup_after_commit(ctx, journal)
     except Exception as exc:
         logger.exception("clean-up after the commit failed")
-        text = (
-            f"upgraded to {journal.to_version} and the new stack passed its health gate, "
-            f"but the clean-up failed: {error_text(exc)}; run 'tui-upgrader recover --resume' "
+        text = _(
+            "upgraded to {version} and the new stack passed its health gate, "
+            "but the clean-up failed: {error}; run 'tui-upgrader recover --resume' "
             "to finish it"
-        )
+        ).format(version=journal.to_version, error=error_text(exc))
         ctx.log("error", text)
         return journal_result(
             journal,
@@ -301,7 +301,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     error = error_text(cause)
     ctx.note(Stage.ROLLBACK_START, reason=error)
     _mark_rolling_back(ctx, journal)
-    old = journal.from_version or "the previous state"
+    old = journal.from_version or _("the previous state")
     put_back: list[str] = []
     problems: list[str] = []
     healthy = False
@@ -310,51 +310,58 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
     try:
         with ctx.step(Step.ROLLING_BACK):
             if find_compose_file(deploy) is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="stopping the new containers")
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("stopping the new containers"))
                 try:
-                    ctx.engine_retry("stopping the new containers", lambda: ctx.docker.down(deploy))
+                    ctx.engine_retry(
+                        _("stopping the new containers"), lambda: ctx.docker.down(deploy)
+                    )
                 except UpgraderError as exc:
                     ctx.log(
                         "warning",
                         _("could not stop the new containers cleanly: {exc}").format(exc=exc),
                     )
-            ctx.note(Stage.ROLLBACK_ACTION, action="putting back the previous files")
+            ctx.note(Stage.ROLLBACK_ACTION, action=_("putting back the previous files"))
             undo_moves(deploy, journal.moves, journal.created_dirs)
-            put_back.append(f"the files, compose file and .env of {old}")
+            put_back.append(_("the files, compose file and .env of {version}").format(version=old))
             if _takes_data(ctx, journal):
                 ctx.note(
                     Stage.ROLLBACK_ACTION,
-                    action=f"restoring data/ from backup #{journal.backup_id}",
+                    action=_("restoring data/ from backup #{id}").format(id=journal.backup_id),
                 )
                 if snapshot_state(journal) == "final":
                     problem = restore_from_snapshot(ctx, journal)
                 else:
                     problem = restore_data(ctx, journal)
                 if problem is None:
-                    put_back.append(f"data/ from backup #{journal.backup_id}")
+                    put_back.append(_("data/ from backup #{id}").format(id=journal.backup_id))
                 else:
                     problems.append(problem)
             snapshot = journal.snapshot
             if snapshot is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="restoring the previous image tags")
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("restoring the previous image tags"))
                 ctx.engine_retry(
-                    "putting the old image tags back", lambda: ctx.docker.restore_snapshot(snapshot)
+                    _("putting the old image tags back"),
+                    lambda: ctx.docker.restore_snapshot(snapshot),
                 )
-                put_back.append("the old image tags")
+                put_back.append(_("the old image tags"))
             discard_work_dirs(deploy)
             if was_running and find_compose_file(deploy) is not None:
-                ctx.note(Stage.ROLLBACK_ACTION, action="starting the previous stack")
-                ctx.engine_retry("starting the old stack", lambda: ctx.docker.up(deploy))
+                ctx.note(Stage.ROLLBACK_ACTION, action=_("starting the previous stack"))
+                ctx.engine_retry(_("starting the old stack"), lambda: ctx.docker.up(deploy))
                 unhealthy, first_passing = _old_stack_unhealthy(ctx)
                 healthy = unhealthy is None
                 if healthy:
                     outage = measure(journal, first_passing)
                 if unhealthy is not None:
-                    problems.append(f"the old stack was put back but is not healthy: {unhealthy}")
+                    problems.append(
+                        _("the old stack was put back but is not healthy: {reason}").format(
+                            reason=unhealthy
+                        )
+                    )
                 elif problems:
-                    put_back.append("the old stack running and healthy on data/ as it was left")
+                    put_back.append(_("the old stack running and healthy on data/ as it was left"))
                 else:
-                    put_back.append("the old stack running and healthy")
+                    put_back.append(_("the old stack running and healthy"))
             # The old stack serves again: removing the failed version's data (now in
             # the snapshot) costs no downtime.
             discard_snapshot(deploy)
@@ -366,7 +373,7 @@ def rollback(ctx: Context, journal: Journal, cause: BaseException) -> ResultEven
         pass
     except Exception as exc:  # the files may not all be back: the worst case
         failure = rollback_incomplete(
-            f"upgrade failed: {error}", error_text(exc), journal.backup_id
+            _("upgrade failed: {error}").format(error=error), error_text(exc), journal.backup_id
         )
         ctx.note(Stage.ROLLBACK_FAILED, reason=failure.message)
         raise failure from exc
@@ -440,7 +447,7 @@ def _old_stack_unhealthy(ctx: Context) -> tuple[str | None, float | None]:
     """Why the restored stack failed its gate (None: it passed), and when every
     service first passed: reported, not hidden."""
     try:
-        first_passing = _gate_noted(ctx, "every service of the previous release")
+        first_passing = _gate_noted(ctx, _("every service of the previous release"))
     except UpgraderError as exc:
         ctx.log("error", _("the restored stack is not healthy: {exc}").format(exc=exc))
         return exc.message, None

@@ -61,7 +61,7 @@ def start(ctx: Context) -> None:
             ctx.note(Stage.HEALTH_FAILED, reason=str(exc) or type(exc).__name__)
             raise
         waited = display.duration(time.monotonic() - started)
-        ctx.note(Stage.HEALTH_OK, waited=waited, services="every service")
+        ctx.note(Stage.HEALTH_OK, waited=waited, services=_("every service"))
 
 
 def restart(ctx: Context) -> str | None:
