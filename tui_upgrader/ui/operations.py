@@ -84,18 +84,30 @@ def _v(version: str | None) -> str:
 
 
 def describe(
-    op: Operation, result: ResultEvent, log_path: Path, *, cancelled: bool, stopped: bool
+    op: Operation,
+    result: ResultEvent,
+    log_path: Path,
+    *,
+    cancelled: bool,
+    stopped: bool,
+    width: int | None = None,
 ) -> Outcome:
+    """``width``: the cells the lines get on screen; the log path is then shortened
+    to fit on its line (a path without spaces would otherwise wrap mid-word)."""
+    from tui_upgrader.core import display  # humanize: not needed for the first frame
+
     took = []
     if result.downtime_s is not None:
-        from tui_upgrader.core import display
-
         took.append(_("Downtime {duration}.").format(duration=display.duration(result.downtime_s)))
     if result.backup_id is not None and op.kind in ("upgrade", "recover"):
         took.append(_("Pre-upgrade backup #{id}.").format(id=result.backup_id))
     if result.unclean_stop:
         took.append(result.unclean_stop_text())
-    log = _("Log file: {path}").format(path=log_path)
+    path = str(log_path)
+    if width is not None:
+        room = width - display.cells(_("Log file: {path}").format(path=""))
+        path = display.short_path(log_path, room)
+    log = _("Log file: {path}").format(path=path)
     if result.success:
         headline = {
             "upgrade": _("Upgraded {old} → {new}").format(

@@ -248,7 +248,7 @@ class ManifestScreen(Screen[None]):
                 hash_cell,
                 key=row.key,
             )
-        ops = patch_lines(manifest)
+        ops = patch_lines(manifest, self.size.width - 2)  # #patch-ops's padding
         patch = self.query_one("#patch-ops", Static)
         patch.update(Content("\n".join(ops)))
         patch.display = bool(ops)

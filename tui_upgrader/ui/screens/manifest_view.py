@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -111,21 +112,39 @@ def trust_line(trust: TrustSummary) -> str:
     )
 
 
-def patch_lines(manifest: Manifest) -> list[str]:
+def patch_lines(manifest: Manifest, width: int | None = None) -> list[str]:
+    """The patch's notes, then what it replaces and deletes.
+
+    ``width``: the cells a line gets. A path list then keeps to one line ("… and
+    N more"), so a long list cannot push the notes out of the box's few rows.
+    """
     lines: list[str] = []
     for arch, patch in (manifest.patch or {}).items():
         ops = patch.operations
         lines.append(_("Patch for {arch}:").format(arch=arch))
         labels = (_("replace"), _("delete"), _("notes"))
-        width = max(display.cells(label) for label in labels) + 1
-        replace_label, delete_label, notes_label = (display.pad(x, width) for x in labels)
-        if ops.replaced:
-            lines.append("  " + replace_label + ", ".join(ops.replaced))
-        if ops.deleted:
-            lines.append("  " + delete_label + ", ".join(ops.deleted))
+        label_width = max(display.cells(label) for label in labels) + 1
+        replace_label, delete_label, notes_label = (display.pad(x, label_width) for x in labels)
+        room = None if width is None else width - 2 - label_width
         if patch.notes:
             lines.append("  " + notes_label + patch.notes)
+        if ops.replaced:
+            lines.append("  " + replace_label + _one_line(ops.replaced, room))
+        if ops.deleted:
+            lines.append("  " + delete_label + _one_line(ops.deleted, room))
     return [shown(line) for line in lines]
+
+
+def _one_line(paths: Sequence[str], room: int | None) -> str:
+    text = ", ".join(paths)
+    if room is None or display.cells(text) <= room:
+        return text
+    for count in range(len(paths) - 1, 0, -1):
+        more = _("… and {count} more").format(count=len(paths) - count)
+        text = ", ".join(paths[:count]) + " " + more
+        if display.cells(text) <= room:
+            return text
+    return _("{count} paths").format(count=len(paths))
 
 
 def problem_lines(manifest: Manifest, decision: Decision) -> list[str]:

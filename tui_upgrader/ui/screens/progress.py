@@ -213,6 +213,8 @@ class ProgressScreen(Screen[ResultEvent | None]):
             host(self).deps.log_path,
             cancelled=self.cancel_requested,
             stopped=self._stopped,
+            # #result's padding is 1 on each side.
+            width=self.query_one("#progress-work").content_region.width - 2,
         )
         self.outcome = outcome
         host(self).record_result(outcome.exit_code)

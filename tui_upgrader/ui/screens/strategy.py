@@ -31,6 +31,7 @@ from tui_upgrader.ui.planview import (
     version_line,
 )
 from tui_upgrader.ui.widgets.big_text import BigText
+from tui_upgrader.ui.widgets.more_hint import MoreHint
 
 if TYPE_CHECKING:
     from tui_upgrader.ops.upgrade.planning import Plan
@@ -72,11 +73,12 @@ class StrategyScreen(Screen[None]):
             with VerticalGroup(id="strategy-versions"):
                 yield Label(version_line(decision), id="strategy-version-line", markup=False)
                 yield Label(self._subtitle(), id="strategy-subtitle", markup=False)
-        with VerticalScroll(id="strategy-body"):
+        with VerticalScroll(id="strategy-body") as body:
             for name in SECTIONS:
                 with VerticalGroup(id=f"section-{name}", classes="section"):
                     yield Label(SECTION_TITLES[name], classes="section-title")
                     yield Static(id=f"strategy-{name}", classes="section-body")
+        yield MoreHint(body, id="strategy-more")
         yield Footer(compact=True)
 
     def _subtitle(self) -> str:
