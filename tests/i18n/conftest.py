@@ -1,3 +1,3 @@
 """The zh_CN screen tests use the UI tests' fixtures: the language and the release store."""
 
-from tests.ui.conftest import no_cursor_blink, release_env, zh_cn  # noqa: F401 (fixtures)
+from tests.support.ui_fixtures import no_cursor_blink, release_env, zh_cn  # noqa: F401 (fixtures)

@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from rich.cells import cell_len
 
-from tests.i18n.test_visible_strings import _painted
-from tests.support.ui_drive import SCENES
+from tests.support.ui_drive import SCENES, painted
 from tui_upgrader.core.cells import crop_left, fit, fit_right
 from tui_upgrader.core.events import ServiceEvent
 from tui_upgrader.core.layer_table import Row
@@ -71,6 +70,6 @@ async def test_the_progress_rows_align_at_80x24(
     async with app.run_test(size=(80, 24)) as pilot:
         await the_scene.run_before(pilot)
         await pilot.pause()
-        rows = [line for line in _painted(app).splitlines() if row_word in line]
+        rows = [line for line in painted(app).splitlines() if row_word in line]
     assert len(rows) == 2, rows
     assert len({_column(line, column_mark) for line in rows}) == 1, rows

@@ -6,18 +6,16 @@ prose are listed. Names, commands, paths, versions and hashes are not prose."""
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
-from rich.console import Console
 from textual.app import App
 from textual.command import CommandPalette
 from textual.widgets import DataTable, Log, Static
 
-from tests.support.ui_drive import SCENES, wait_until
+from tests.support.ui_drive import SCENES, painted, wait_until
 
 # Two or more words of letters in a row, e.g. "result: ok" -> no, "health check pending" -> yes.
 PROSE = re.compile(r"[A-Za-z][a-z]+(?:[ ']+[A-Za-z][a-z]+)+")
@@ -60,18 +58,9 @@ def english_runs(text: str) -> list[str]:
     return found
 
 
-def _painted(app: App[Any]) -> str:
-    console = Console(
-        width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
-        force_terminal=True, legacy_windows=False, safe_box=False,
-    )  # fmt: skip
-    console.print(app.screen._compositor.render_update(full=True))
-    return console.export_text(styles=False)
-
-
 def visible_texts(app: App[Any]) -> list[str]:
     """The painted screen plus the whole text of widgets that may be clipped or scrolled."""
-    texts = [_painted(app)]
+    texts = [painted(app)]
     for widget in app.screen.query("*"):
         if isinstance(widget, DataTable):
             for row in range(widget.row_count):

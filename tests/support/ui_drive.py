@@ -6,12 +6,15 @@ Each ``Scene`` names a screen state, builds a deterministic app for it
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rich.console import Console
+from textual.app import App
 from textual.pilot import Pilot
 
 from tests.support import ui_scenarios as sc
@@ -174,3 +177,13 @@ SCENES: dict[str, Scene] = {
         Scene("first-run", {"needs_setup": True}, to_screen(until=WizardScreen)),
     )
 }  # fmt: skip
+
+
+def painted(app: App[Any]) -> str:
+    """The screen as painted, as plain text (what a terminal would show)."""
+    console = Console(
+        width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
+        force_terminal=True, legacy_windows=False, safe_box=False,
+    )  # fmt: skip
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text(styles=False)
