@@ -60,7 +60,9 @@ def _killed_while_the_new_stack_runs(env: EngineEnv) -> None:
     """SIGKILL once 1.1.0 is started, then data/ changed as a migrating release would."""
     store = env.tmp / "store110"
     build_release(env.layout.sources["1.1.0"], version=Version.parse("1.1.0"), out=store)
-    env.write_config(store / "manifest.json")
+    # The cold path: these cases are about the pre-upgrade *archive* the journal names
+    # (the two-pass path's snapshot recovery: tests/faults/test_kill_two_pass.py).
+    env.write_config(store / "manifest.json", backup_precopy=False)
     code, _, _ = env.cli("upgrade", "--yes", "--json", env={CRASH_HOOK_ENV: "StartingServices:end"})
     assert code == -signal.SIGKILL
     data = env.deploy / "data"
