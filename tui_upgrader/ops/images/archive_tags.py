@@ -100,15 +100,22 @@ def archive_tags(path: Path) -> set[str]:
     return found
 
 
+def check_tags(source: str, tags: Iterable[str], allowed: Iterable[str]) -> None:
+    """Refuse, before any load, tags of ``source`` (an archive, or a thin image index)
+    outside ``allowed``: the thin path and its fallback pass here as the full path does."""
+    wanted = {normalise_ref(ref) for ref in allowed}
+    foreign = sorted({t for t in tags if normalise_ref(t) not in wanted})
+    if foreign:
+        raise PackageError(
+            _(
+                "{archive}: would re-tag {tags}, which the release's compose file does "
+                "not use; refused before loading anything"
+            ).format(archive=source, tags=", ".join(foreign))
+        )
+
+
 def check_archive_tags(archives: Iterable[Path], allowed: Iterable[str]) -> None:
     """Refuse, before any load, an archive that names a tag outside ``allowed``."""
-    wanted = {normalise_ref(ref) for ref in allowed}
+    allowed = list(allowed)
     for path in archives:
-        foreign = sorted(t for t in archive_tags(path) if normalise_ref(t) not in wanted)
-        if foreign:
-            raise PackageError(
-                _(
-                    "{archive}: would re-tag {tags}, which the release's compose file does "
-                    "not use; refused before loading anything"
-                ).format(archive=path.name, tags=", ".join(foreign))
-            )
+        check_tags(path.name, archive_tags(path), allowed)

@@ -334,12 +334,13 @@ class _Upgrade:
             announce_host_access(
                 ctx, services, live, refuse_new=self.plan.settings.refuse_new_host_access
             )
-            check_archive_tags(tars, (s.image for s in services if s.image))
+            allowed_tags = [s.image for s in services if s.image]
+            check_archive_tags(tars, allowed_tags)
             # Before anything is loaded: an image for another engine is refused
             # while the old stack runs and every tag is as it was.
             check_image_architectures(tars, self.plan.decision.arch)
             if self.thin is not None:
-                self.thin.load()  # the files package has no images/: tars is empty
+                self.thin.load(allowed_tags)  # the files package has no images/: tars is empty
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
                 loaded = ctx.docker.load_image(tar, ctx.emit, ctx.cancel)

@@ -16,6 +16,7 @@ import json
 import logging
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urljoin
@@ -52,6 +53,7 @@ from tui_upgrader.ops.download.fetch import download, local_source
 from tui_upgrader.ops.download.many import Wanted, download_many
 from tui_upgrader.ops.images.arch_check import check_image_architectures, refuse_foreign
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
+from tui_upgrader.ops.images.archive_tags import check_archive_tags, check_tags
 from tui_upgrader.ops.images.thin import (
     ThinLoadError,
     load_thin,
@@ -192,24 +194,27 @@ class ThinDelivery:
         )
         return wanted[0].dest
 
-    def load(self) -> None:
-        """Load the thin archive, or fall back to the full package's images."""
+    def load(self, allowed_tags: Sequence[str]) -> None:
+        """Load the thin archive, or fall back to the full package's images.
+
+        ``allowed_tags``: the images the release's compose file uses; the index may
+        name no other tag (as the full path checks its archives)."""
         ctx = self.ctx
+        index_name = self.index_url.rsplit("/", 1)[-1]
+        check_tags(index_name, (t for im in self.thin.index.images for t in im.tags), allowed_tags)
         for image in self.thin.index.images:  # as the full path checks its tars
             config = json.loads(self.blob_path(image.config).read_bytes())
             have = str(config.get("architecture") or "")
-            refuse_foreign(
-                self.index_url.rsplit("/", 1)[-1], image.label, have, self.plan.decision.arch
-            )
+            refuse_foreign(index_name, image.label, have, self.plan.decision.arch)
         try:
             names = load_thin(self.client, self.thin, self.blob_path, ctx.emit, ctx.cancel)
         except ThinLoadError as exc:
             fall_back(ctx, str(exc))
-            self.load_full()
+            self.load_full(allowed_tags)
             return
         ctx.note(Stage.LOAD_PARSED, names=", ".join(names))
 
-    def load_full(self) -> None:
+    def load_full(self, allowed_tags: Sequence[str]) -> None:
         ctx, decision = self.ctx, self.plan.decision
         assert decision.package is not None
         package = decision.package
@@ -228,6 +233,7 @@ class ThinDelivery:
         try:
             unpacked = unpack(result.path, work / "pkg", ctx.cancel)
             tars = image_files_for_arch(unpacked / "images", docker_arch(decision.arch))
+            check_archive_tags(tars, allowed_tags)
             check_image_architectures(tars, decision.arch)
             for tar in tars:
                 ctx.note(Stage.LOAD_EXEC, tar=tar.name, size=display.size(tar.stat().st_size))
