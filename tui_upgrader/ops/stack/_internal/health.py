@@ -317,8 +317,11 @@ def wait_healthy(
             return first_passing if first_passing is not None else clock()
         now = clock()
         if now >= deadline or any(v.hopeless for v in bad.values()):
+            # A service that already passes and only waits out its settle window is
+            # serving: blame what does not pass (all of bad if everything passes).
+            blame = {name: v for name, v in bad.items() if not v.passing} or bad
             with docker_errors(f"reading logs of project {project}"):
-                raise _fail(bad, containers, now - start, timeout_s, emit)
+                raise _fail(blame, containers, now - start, timeout_s, emit)
         # Faster until every service first passed: that moment ends the reported
         # downtime, and a 0.5 s poll would add up to 0.5 s to it.
         interval = poll_s if first_passing is not None else min(poll_s, FIRST_PASS_POLL_S)
