@@ -22,6 +22,7 @@ from typing import Any
 from tests.faults.case import Case
 from tests.faults.snapshot import Tree, tree_diff
 from tests.faults.world import STATE_DIR, VERSIONS
+from tests.support.engine import config_digest
 from tests.support.waiting import wait_for
 from tui_upgrader.ops.state import read_state
 
@@ -80,11 +81,24 @@ def _containers(case: Case) -> dict[str, Any]:
     return {c.labels["com.docker.compose.service"]: c for c in found}
 
 
+# The containerd store names an image by its manifest digest, the tar and the classic
+# store by its config digest: compare config digests (one ``docker save`` per image).
+_CONFIG_IDS: dict[str, str] = {}
+
+
+def _config_id(case: Case, image_id: str) -> str:
+    if image_id in case.world.image_ids.values():
+        return image_id
+    if image_id not in _CONFIG_IDS:
+        _CONFIG_IDS[image_id] = config_digest(case.world.client, image_id)
+    return _CONFIG_IDS[image_id]
+
+
 def _stack_state(case: Case) -> dict[str, tuple[str, str, str]]:
     out = {}
     for name, c in _containers(case).items():
         health = c.attrs["State"].get("Health", {}).get("Status", "none")
-        out[name] = (c.status, health, c.image.id)
+        out[name] = (c.status, health, _config_id(case, str(c.image.id)))
     return out
 
 

@@ -75,8 +75,6 @@ class BackupsScreen(Screen[None]):
     def on_mount(self) -> None:
         self.title = _("Backups")
         table = self.query_one("#backups", DataTable)
-        for label, key in COLUMNS:
-            table.add_column(_(label), key=key)
         self._describe_plan()
         table.focus()
         self.refresh_list()
@@ -112,11 +110,19 @@ class BackupsScreen(Screen[None]):
         table = self.query_one("#backups", DataTable)
         selected = self.selected
         now = host(self).deps.clock.now()
-        table.clear()
         shown = [row for row in self.all_rows if self.show_all or row.ours]
         self.rows = {row.id: row for row in shown}
-        for row in shown:
-            table.add_row(*row.cells(now), key=str(row.id))
+        cells = [row.cells(now) for row in shown]
+        # Columns get their widths here, from the rows: DataTable measures added rows
+        # only on a later idle pass, and a refill that missed it left every column at
+        # its heading's width ("pre-" for "pre-upgrade").
+        table.clear(columns=True)
+        for index, (label, key) in enumerate(COLUMNS):
+            heading = _(label)
+            width = max(Content(text).cell_length for text in [heading, *(c[index] for c in cells)])
+            table.add_column(heading, width=width, key=key)
+        for row, row_cells in zip(shown, cells, strict=True):
+            table.add_row(*row_cells, key=str(row.id))
         if selected is not None and selected.id in self.rows:
             table.move_cursor(row=table.get_row_index(str(selected.id)))
         others = len(self.all_rows) - len(shown)

@@ -2,6 +2,11 @@
 
 A scrollbar alone is easy to miss at 80x24, and what is below the fold of the
 strategy screen (what is touched, what is kept) is what the admin must read.
+
+The hint keeps its line when hidden (``visibility``, not ``display``): if showing
+it took a row from the area it watches, a body exactly one row too tall for the
+smaller area would be stable both with and without the hint, and which one the
+admin saw would depend on the order of the first layouts.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ class MoreHint(Label):
         color: $text-accent;
         text-style: italic;
     }
-    MoreHint.-none { display: none; }
+    MoreHint.-none { visibility: hidden; }
     """
 
     def __init__(self, target: Widget, *, id: str | None = None) -> None:  # noqa: A002
