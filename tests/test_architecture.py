@@ -142,11 +142,6 @@ def test_one_guard_takes_the_deploy_lock_and_one_context_emits_step_events() -> 
     assert _ops_calls("def crash_point") == ["fault_points.py"]
 
 
-# #21's two-pass tests (merged at the end of #18) still share these through test modules;
-# their helpers belong in tests/support/ too. Nothing may be added to this list.
-_NOT_YET_MOVED = {"tests.backup.test_snapshot", "tests.faults.test_health"}
-
-
 def test_tests_share_helpers_only_through_tests_support() -> None:
     """No test imports another test module or a conftest; what two folders share is in
     tests/support/ (a folder's own helper modules stay beside its tests)."""
@@ -166,8 +161,6 @@ def test_tests_share_helpers_only_through_tests_support() -> None:
                 continue
             parts = words[1].split(".")[1:]
             if parts[0] == "support":
-                continue
-            if words[1] in _NOT_YET_MOVED:
                 continue
             if (
                 parts[-1].startswith("test_")

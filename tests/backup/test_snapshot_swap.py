@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.backup.loopfs import loop_mounted
-from tests.backup.test_snapshot import SKIP, make_deploy, picture, settled, short_racy_window
+from tests.backup.snapshot_trees import SKIP, make_deploy, picture, settled, short_racy_window
 from tui_upgrader.ops.backup._internal.tree import exclusion
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in

@@ -13,9 +13,9 @@ import signal
 import pytest
 
 from tests.faults.case import Case
+from tests.faults.health_release import CRASH_LATER, compose_with, named_for, release_with
 from tests.faults.invariant import check_invariant
 from tests.faults.kills import expected, read_raw_journal, recover
-from tests.faults.test_health import CRASH_LATER, _compose, _for, _release
 from tui_upgrader.ops.fault_points import CRASH_HOOK_ENV
 
 pytestmark = pytest.mark.engine
@@ -50,7 +50,7 @@ def test_kill_during_the_final_pass_then_recover(case: Case, mode: str) -> None:
 
 @pytest.mark.parametrize("mode", ["rollback", "resume"])
 def test_kill_while_the_rollback_swaps_data_back(case: Case, mode: str) -> None:
-    _release(case, _for(case, _compose(web_command=CRASH_LATER)))
+    release_with(case, named_for(case, compose_with(web_command=CRASH_LATER)))
     _killed_at(case, "snapshot-swap")
     journal = read_raw_journal(case)
     assert journal is not None and journal["extra"].get("rolling_back")
