@@ -22,6 +22,7 @@ from tests.support.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
 from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
+from tui_upgrader.ops.backup.snapshot import snapshot_root
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
@@ -336,9 +337,15 @@ def test_a_failed_backup_keeps_its_error_when_the_restart_fails_too(
     make_tree(settings.deploy_dir)
     docker = FakeDocker(running=True, fail={"up": "engine went away"})
     cancel = threading.Event()
-    cancel.set()
-    # The cold path: cancelled while the backup is written inside the stop. (With the
-    # pre-copy, a cancel comes before the stop: nothing stops, nothing is recorded.)
+    stop = docker.down
+
+    def down_then_cancel(project_dir: Path) -> None:
+        stop(project_dir)
+        cancel.set()  # the admin's Ctrl+C lands once the stack is down
+
+    docker.down = down_then_cancel  # type: ignore[method-assign]
+    # The cold path: cancelled while the backup is written inside the stop. (A cancel
+    # before the stop stops nothing and records nothing.)
     store = BackupStore(replace(settings, backup_precopy=False))
 
     with pytest.raises(CancelledError, match="cancelled"):
@@ -437,3 +444,21 @@ def test_command_line_paths_are_resolved_against_the_cwd_once(
     assert args.manifest == str(tmp_path / "rel" / "m.json")
     url = cli.parse_args(["--manifest", "https://example.invalid/m.json"])
     assert url.manifest == "https://example.invalid/m.json"
+
+
+@pytest.mark.parametrize("precopy", [True, False], ids=["two-pass", "cold"])
+def test_a_cancel_before_the_stop_stops_nothing_and_records_nothing(
+    settings: Settings, precopy: bool
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True)
+    cancel = threading.Event()
+    cancel.set()  # Ctrl+C while the pre-copy ran (or before it)
+    store = BackupStore(replace(settings, backup_precopy=precopy))
+
+    with pytest.raises(CancelledError, match="cancelled"):
+        create_backup(store, docker, settings.deploy_dir, stop=True, version=None, cancel=cancel)
+
+    assert docker.called("down") == 0
+    assert store.list() == []
+    assert not snapshot_root(settings.deploy_dir).exists()

@@ -14,13 +14,14 @@ import re
 import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
-from tui_upgrader.commands._runtime import confirm, settings_from_args
+from tui_upgrader.commands._runtime import confirm, run_cancellable, settings_from_args
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import EXIT_FAILED, InputError, StateError
-from tui_upgrader.core.events import Emit, discard
+from tui_upgrader.core.events import Emit, Step, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.text import shorten
 from tui_upgrader.ops.deploy_dirs import same_dir
+from tui_upgrader.ops.job_thread import CriticalWatch
 from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import read_state
@@ -178,14 +179,22 @@ def execute(
         out({"backups": [r.to_json() for r in records]}, _table(records))
         return 0
     if args.action == "create":
-        made = create_backup(
-            store,
-            docker,
-            deploy,
-            stop=args.stop,
-            version=_version(settings),
-            note=args.note,
-            emit=emit,
+        # From the stop until the stack passed its gate again, Ctrl+C is refused (as
+        # in ``upgrade``); before it, it cancels; after it, the archive is only a file.
+        watch = CriticalWatch(emit, critical_until=Step.VERIFYING_SERVICES)
+        made = run_cancellable(
+            lambda cancel: create_backup(
+                store,
+                docker,
+                deploy,
+                stop=args.stop,
+                version=_version(settings),
+                note=args.note,
+                emit=watch,
+                cancel=cancel,
+            ),
+            lambda: _interrupted(stderr),
+            critical=lambda: watch.critical,
         )
         record = store.get(made.record.id)  # the catalogue's full record
         out(
@@ -263,8 +272,22 @@ def execute(
             id=record.id, source=record.deploy_dir, question=question
         )
     confirm(question, assume_yes=args.yes, what=_("restore"), stdin=stdin, stderr=stderr)
-    stopped = restore_backup(
-        store, docker, record.id, deploy, data_only=args.data_only, start=args.start, emit=emit
+    # Once the stack is stopped a restore finishes, or puts the old tree and stack
+    # back: a Ctrl+C there is refused rather than left half-done.
+    watch = CriticalWatch(emit, critical_until=Step.VERIFYING_SERVICES)
+    stopped = run_cancellable(
+        lambda cancel: restore_backup(
+            store,
+            docker,
+            record.id,
+            deploy,
+            data_only=args.data_only,
+            start=args.start,
+            emit=watch,
+            cancel=cancel,
+        ),
+        lambda: _interrupted(stderr),
+        critical=lambda: watch.critical,
     )
     out(
         {
@@ -279,6 +302,11 @@ def execute(
         + (_("; stack started") if args.start else ""),
     )
     return 0
+
+
+def _interrupted(stderr: TextIO) -> None:
+    stderr.write(_("\nInterrupt received: cancelling at the next safe point.\n"))
+    stderr.flush()
 
 
 def run(args: argparse.Namespace) -> int:

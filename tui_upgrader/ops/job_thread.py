@@ -43,12 +43,20 @@ class CriticalWatch:
 
     ``critical_from`` is the step whose start opens it (the stop); None opens
     it from the first event (recovery, restore: the stack is stopped already
-    or at once). The result closes it.
+    or at once). The result closes it, and so does the end of ``critical_until``
+    (a stand-alone backup: once the stack is back up, the archive is only a file).
     """
 
-    def __init__(self, sink: Emit, critical_from: Step | None = Step.STOPPING_SERVICES) -> None:
+    def __init__(
+        self,
+        sink: Emit,
+        critical_from: Step | None = Step.STOPPING_SERVICES,
+        *,
+        critical_until: Step | None = None,
+    ) -> None:
         self._sink = sink
         self._from = critical_from
+        self._until = critical_until
         self.critical = critical_from is None
         self.stopped = False  # the stop began: "nothing was changed" is no longer true
         self.ended = False
@@ -59,6 +67,8 @@ class CriticalWatch:
                 self.stopped = True
             if event.step is self._from:
                 self.critical = True
+        elif isinstance(event, StepEvent) and event.step is self._until:
+            self.critical = False
         elif isinstance(event, ResultEvent):
             self.critical, self.ended = False, True
         self._sink(event)

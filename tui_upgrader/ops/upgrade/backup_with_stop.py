@@ -103,6 +103,9 @@ def create_backup(
         # changed while it is down, the archive once it is back up.
         snapshot = standalone_precopy(settings, ctx.emit, cancel) if running else None
         if running:
+            if ctx.cancel.is_set():  # the pre-copy may have taken minutes: last chance
+                discard_snapshot(deploy_dir)
+                ctx.check_cancel()
             mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
             stop_start.stop(ctx, running)
         restart = bool(running or left)

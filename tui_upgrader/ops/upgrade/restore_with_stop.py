@@ -41,10 +41,15 @@ def restore_backup(
     data_only: bool,
     start: bool,
     emit: Emit = discard,
+    cancel: threading.Event | None = None,
 ) -> list[str]:
-    """Restore, stopping the stack first; returns the services that were running."""
+    """Restore, stopping the stack first; returns the services that were running.
+
+    ``cancel`` is honoured until the stop; after it the restore finishes (or puts
+    the old tree back) whatever happens.
+    """
     settings = replace(store.settings, deploy_dir=deploy_dir)
-    ctx = Context.for_run(settings, docker, store, emit, threading.Event())
+    ctx = Context.for_run(settings, docker, store, emit, cancel or threading.Event())
     with stack_guard(ctx, "restore"):
         record = store.get(backup_id)
         # Refuse what cannot work before anything is stopped.
@@ -124,6 +129,7 @@ def _swap_in(
     ctx: Context, store: BackupPort, backup_id: int, running: list[str], data_only: bool
 ) -> None:
     """Stop the stack and swap the backup's tree in; on failure the stack is put back."""
+    ctx.check_cancel()
     if find_compose_file(ctx.deploy_dir) is not None:
         try:
             stop_start.stop(ctx, running)
