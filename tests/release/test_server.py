@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
@@ -188,3 +189,46 @@ def test_idle_connections_neither_hold_threads_nor_stop_it_answering(
     finally:
         for sock in idle:
             sock.close()
+
+
+def test_clients_trickling_their_request_cannot_hold_the_pool(
+    release_server: ReleaseServer, package: bytes, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """More slow-header clients than workers, each byte inside the per-read timeout:
+    each is cut at the request deadline, and the server keeps answering."""
+    from tui_upgrader.ops.release import server as server_module
+
+    monkeypatch.setattr(server_module, "REQUEST_DEADLINE_S", 1.0)
+    stop = threading.Event()
+    cut: list[float] = []
+
+    def trickle() -> None:
+        with socket.create_connection((release_server.host, release_server.port)) as sock:
+            started = time.monotonic()
+            request = b"GET /pkg/docker-x86_64.zip HTTP/1.1\r\nX-Slow: " + b"a" * 10_000
+            try:
+                for byte in request:
+                    if stop.is_set():
+                        return
+                    sock.sendall(bytes([byte]))
+                    # The attack: one byte every 0.2 s; the wait also sees the server's close.
+                    readable, _, _ = select.select([sock], [], [], 0.2)
+                    if readable and sock.recv(1) == b"":
+                        break
+            except OSError:
+                pass
+            cut.append(time.monotonic() - started)
+
+    slow = [threading.Thread(target=trickle) for _ in range(server_module.WORKERS + 4)]
+    for thread in slow:
+        thread.start()
+    try:
+        started = time.monotonic()
+        assert raw_status(release_server, "/pkg/docker-x86_64.zip") == 200
+        assert time.monotonic() - started < 8
+        for thread in slow:
+            thread.join(timeout=10)
+    finally:
+        stop.set()
+    assert len(cut) == len(slow), f"only {len(cut)} of {len(slow)} slow clients were cut"
+    assert max(cut) < 8, cut

@@ -12,11 +12,15 @@ selector until its request starts arriving, and only then takes one of
 ``WORKERS`` threads; it must then finish within ``IO_TIMEOUT_S`` per read or
 write. Idle connections are closed after ``IDLE_TIMEOUT_S`` and at most
 ``MAX_CONNECTIONS`` wait at once, so a crowd of idle sockets neither holds a
-thread each nor stops the server answering.
+thread each nor stops the server answering. A request must have arrived whole
+(request line and headers) within ``REQUEST_DEADLINE_S`` of taking a worker:
+a client trickling one byte at a time stays inside every per-read timeout, and
+``WORKERS`` of them would otherwise hold the whole pool for as long as they like.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import selectors
@@ -47,6 +51,7 @@ WORKERS = 16
 MAX_CONNECTIONS = 1024
 IDLE_TIMEOUT_S = 10.0
 IO_TIMEOUT_S = 10.0
+REQUEST_DEADLINE_S = 15.0
 # What a publisher writes before renaming it into place: never served.
 UNPUBLISHED_SUFFIXES = (".part", ".tmp", "~")
 
@@ -65,6 +70,31 @@ class _QuietHandler(WSGIRequestHandler):
 
     protocol_version = "HTTP/1.0"
     timeout = IO_TIMEOUT_S
+
+    def setup(self) -> None:
+        super().setup()
+        # Read at call time, so tests can shorten it.
+        self._deadline = threading.Timer(REQUEST_DEADLINE_S, self._too_slow)
+        self._deadline.daemon = True
+        self._deadline.start()
+
+    def _too_slow(self) -> None:
+        logger.warning(
+            "%s: request not complete within %.0f s; connection closed",
+            self.client_address[0],
+            REQUEST_DEADLINE_S,
+        )
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def parse_request(self) -> bool:
+        complete = super().parse_request()
+        self._deadline.cancel()  # the response may take as long as the file needs
+        return complete
+
+    def finish(self) -> None:
+        self._deadline.cancel()
+        super().finish()
 
     def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - Werkzeug's name
         level = logging.WARNING if type == "error" else logging.INFO
