@@ -21,12 +21,21 @@ from tests.support.backup_trees import make_tree, snapshot
 from tests.support.fakes import FakeDocker
 from tui_upgrader import cli
 from tui_upgrader.commands.backup import execute
-from tui_upgrader.core.errors import BackupError, CancelledError, InputError, OperationError
+from tui_upgrader.core.errors import (
+    BackupError,
+    CancelledError,
+    InputError,
+    OperationError,
+    UncleanStopError,
+)
+from tui_upgrader.core.stack import StopReport
 from tui_upgrader.ops.backup.snapshot import snapshot_root
 from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
+from tui_upgrader.ops.upgrade._internal.stop_mark import left_stopped
 from tui_upgrader.ops.upgrade.backup_with_stop import create_backup
 from tui_upgrader.ops.upgrade.journal import deploy_lock, new_journal, write_journal
+from tui_upgrader.ops.upgrade.restore_with_stop import restore_backup
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -177,7 +186,13 @@ def test_create_with_stop_stops_backs_up_and_starts_again(
     assert code == 0
     assert out["stopped"] == ["app", "worker"] and out["restarted"] is True
     assert out["backup"]["status"] == "completed" and out["backup"]["kind"] == "manual"
-    assert [c for c, _ in docker.calls] == ["running_services", "down", "up", "wait_healthy"]
+    assert [c for c, _ in docker.calls] == [
+        "running_services",
+        "stop_checked",
+        "down",
+        "up",
+        "wait_healthy",
+    ]
     assert docker.running
 
 
@@ -462,3 +477,62 @@ def test_a_cancel_before_the_stop_stops_nothing_and_records_nothing(
     assert docker.called("down") == 0
     assert store.list() == []
     assert not snapshot_root(settings.deploy_dir).exists()
+
+
+KILLED = StopReport("db", "db-1", 137, 10.0, 10.2, killed=True)
+
+
+def test_a_service_killed_by_the_stop_is_named_in_the_manual_backups_note(
+    settings: Settings, store: BackupStore
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True, stop_reports=[KILLED])
+
+    made = create_backup(store, docker, settings.deploy_dir, stop=True, version=None, note="mine")
+
+    note = store.get(made.record.id).note
+    assert note.startswith("mine; crash-consistent: db (killed after its 10 s grace period")
+    assert docker.called("stop_checked") == 1 and docker.called("up") == 1
+
+
+def test_unclean_stop_refuse_makes_no_backup_and_starts_the_stack_again(
+    settings: Settings,
+) -> None:
+    make_tree(settings.deploy_dir)
+    docker = FakeDocker(running=True, stop_reports=[KILLED])
+    store = BackupStore(replace(settings, unclean_stop="refuse"))
+
+    with pytest.raises(UncleanStopError, match="db"):
+        create_backup(store, docker, settings.deploy_dir, stop=True, version=None)
+
+    assert store.list() == []
+    assert docker.called("up") == 1  # as it was found: running
+    assert left_stopped(settings.deploy_dir) == []
+    assert not snapshot_root(settings.deploy_dir).exists()
+
+
+def test_a_restore_goes_on_after_a_service_killed_by_its_stop(settings: Settings) -> None:
+    """What the kill left is about to be replaced: named, never a refusal."""
+    make_tree(settings.deploy_dir)
+    store = BackupStore(replace(settings, unclean_stop="refuse"))
+    made = create_backup(
+        store, FakeDocker(running=False), settings.deploy_dir, stop=False, version=None
+    )
+    (settings.deploy_dir / "data" / "db" / "rows.sql").write_bytes(b"changed after the backup")
+    lines: list[str] = []
+    docker = FakeDocker(running=True, stop_reports=[KILLED])
+
+    restore_backup(
+        store,
+        docker,
+        made.record.id,
+        settings.deploy_dir,
+        data_only=False,
+        start=False,
+        emit=lambda e: lines.append(str(getattr(e, "message", ""))),
+    )
+
+    assert (
+        settings.deploy_dir / "data" / "db" / "rows.sql"
+    ).read_bytes() != b"changed after the backup"
+    assert any("db (killed after" in line for line in lines), lines

@@ -87,12 +87,15 @@ def create_backup(
         if left:
             ctx.emit(LogEvent("warning", _(_LEFT_STOPPED).format(services=", ".join(left))))
 
+        unclean = ""  # how services killed by the stop ended: the backup's note says so
+
         def create(snapshot: Snapshot | None) -> BackupRecordView:
+            said = f"crash-consistent: {unclean}" if unclean else ""
             return store.create(
                 deploy_dir,
                 kind="manual",
                 version=version,
-                note=note,
+                note="; ".join(text for text in (note, said) if text),
                 emit=ctx.emit,
                 cancel=cancel,
                 source=None if snapshot is None else snapshot.parts[0].tree,
@@ -107,9 +110,10 @@ def create_backup(
                 discard_snapshot(deploy_dir)
                 ctx.check_cancel()
             mark_stopped(deploy_dir, running)  # before the stop: a kill must not hide it
-            stop_start.stop(ctx, running)
         restart = bool(running or left)
         try:
+            if running:
+                unclean = stop_start.stop(ctx, running)
             with ctx.step(Step.CREATING_BACKUP):
                 if snapshot is not None:
                     standalone_final(snapshot, ctx.emit)

@@ -132,7 +132,9 @@ def _swap_in(
     ctx.check_cancel()
     if find_compose_file(ctx.deploy_dir) is not None:
         try:
-            stop_start.stop(ctx, running)
+            # A service killed by the stop is named, never a refusal: what the kill
+            # left is about to be replaced by the backup.
+            stop_start.stop(ctx, running, may_refuse=False)
         except EngineUnavailableError as exc:
             ctx.emit(
                 LogEvent(

@@ -30,25 +30,31 @@ def backup_note(journal: Journal) -> str:
 def stop_stack(ctx: Context, journal: Journal) -> Journal:
     """Stop with the grace periods, judge every container, then remove them (``down``)."""
     reports = ctx.docker.stop_checked(ctx.deploy_dir, min_grace_s=ctx.settings.stop_timeout_s)
-    journal = _judge(ctx, journal, reports)
+    unclean = [r for r in reports if r.unclean]
+    if unclean:
+        journal.extra[UNCLEAN_STOP] = sorted({r.service for r in unclean})
+        journal.extra[UNCLEAN_TEXT] = "; ".join(r.describe() for r in unclean)
+        write_journal(ctx.deploy_dir, journal)
+    judge_stop(ctx, reports)
     ctx.docker.down(ctx.deploy_dir)
     return journal
 
 
-def _judge(ctx: Context, journal: Journal, reports: list[StopReport]) -> Journal:
+def judge_stop(ctx: Context, reports: list[StopReport], *, may_refuse: bool = True) -> str:
+    """Name slow and killed services; returns how the killed ones ended ('' if none).
+
+    Raises ``UncleanStopError`` for a killed one under ``unclean_stop = "refuse"``
+    (unless ``may_refuse`` is false); the caller starts the stack again, whose
+    files are as the kill left them.
+    """
     for report in reports:
         if report.slow:
             ctx.note(Stage.STOP_SLOW, service=report.describe())
     unclean = [r for r in reports if r.unclean]
-    if not unclean:
-        return journal
     for report in unclean:
         ctx.note(Stage.STOP_UNCLEAN, service=report.describe())
     text = "; ".join(r.describe() for r in unclean)
-    journal.extra[UNCLEAN_STOP] = sorted({r.service for r in unclean})
-    journal.extra[UNCLEAN_TEXT] = text
-    write_journal(ctx.deploy_dir, journal)
-    if ctx.settings.unclean_stop == "refuse":
+    if text and may_refuse and ctx.settings.unclean_stop == "refuse":
         raise UncleanStopError(
             _(
                 "not shut down cleanly during the stop: {text}; unclean_stop = "
@@ -56,4 +62,4 @@ def _judge(ctx: Context, journal: Journal, reports: list[StopReport]) -> Journal
                 "service a longer stop_grace_period or set stop_timeout_s)"
             ).format(text=text)
         )
-    return journal
+    return text

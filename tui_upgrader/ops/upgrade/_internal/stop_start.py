@@ -15,6 +15,7 @@ from tui_upgrader.core.events import LogEvent, Step
 from tui_upgrader.core.i18n import _
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.deploy_files import find_compose_file
+from tui_upgrader.ops.upgrade._internal.checked_stop import judge_stop
 from tui_upgrader.ops.upgrade._internal.steps import Context
 
 
@@ -32,12 +33,20 @@ def running_services(ctx: Context) -> list[str]:
         return []
 
 
-def stop(ctx: Context, services: list[str]) -> None:
+def stop(ctx: Context, services: list[str], *, may_refuse: bool = True) -> str:
+    """The upgrade's checked stop: returns how killed services ended ('' if none).
+
+    Raises (``unclean_stop = "refuse"`` and ``may_refuse``) with the containers
+    stopped but not removed.
+    """
     names = ", ".join(services) or "none running"
     with ctx.step(Step.STOPPING_SERVICES, ", ".join(services)):
         ctx.note(Stage.STOP, services=names)
+        reports = ctx.docker.stop_checked(ctx.deploy_dir, min_grace_s=ctx.settings.stop_timeout_s)
+        unclean = judge_stop(ctx, reports, may_refuse=may_refuse)
         ctx.docker.down(ctx.deploy_dir)
         ctx.note(Stage.STOPPED, services=names)
+    return unclean
 
 
 def start(ctx: Context) -> None:
