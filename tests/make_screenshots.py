@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -71,11 +72,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(f"unknown scene(s) {', '.join(unknown)}; known: {', '.join(SCENES)}")
     # A blinking cursor would make two runs differ.
     Input._toggle_cursor = lambda self: None  # type: ignore[method-assign]
-    args.out.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in args.names or list(SHOTS):
-            path = asyncio.run(shoot(name, args.out, (width, height), Path(tmp), suffix))
-            print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
+    out = args.out.resolve()  # before the chdir below
+    out.mkdir(parents=True, exist_ok=True)
+    for name in args.names or list(SHOTS):
+        # A fresh dir a scene, and the cwd in it: the scenes' backup paths are
+        # relative to the cwd, as in the snapshots.
+        with tempfile.TemporaryDirectory() as tmp, contextlib.chdir(tmp):
+            path = asyncio.run(shoot(name, out, (width, height), Path(tmp), suffix))
+        print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)
     return 0
 
 

@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.support import signing
-from tests.support.fakes import FakeBackupStore, FakeDocker
+from tests.support.fakes import FakeDocker
 from tui_upgrader.core.errors import UpgraderError, error_text
 from tui_upgrader.core.events import Event, ResultEvent
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.release.server import ReleaseServer
 from tui_upgrader.ops.release.signing import Expiry
 from tui_upgrader.ops.settings import Settings
@@ -61,7 +62,7 @@ class Channel:
             return Outcome(error_text(exc), docker)
         events: list[Event] = []
         upgrade = UpgradePlan(self.settings, plan.manifest, plan.decision)
-        ports = Ports(docker, FakeBackupStore(self.settings.backups_dir))
+        ports = Ports(docker, BackupStore(self.settings))
         result = run_upgrade(upgrade, ports, events.append, threading.Event())
         return Outcome(result.error, docker, result, events)
 

@@ -7,6 +7,7 @@ Each ``Scene`` names a screen state, builds a deterministic app for it
 from __future__ import annotations
 
 import io
+import os
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ from textual.pilot import Pilot
 
 from tests.support import ui_scenarios as sc
 from tests.support import ui_scripted as sx
-from tests.support.fakes import FakeBackupStore
 from tui_upgrader.core.errors import ManifestError, NetworkError
 from tui_upgrader.core.events import Event, Step, StepEvent
 from tui_upgrader.ui.app import UpgraderApp
@@ -129,7 +129,9 @@ def running_events() -> list[Event]:
 
 
 def app_with(tmp: Path, **kw: Any) -> UpgraderApp:
-    store = FakeBackupStore(tmp / "b", sc.backup_records(), now=sc.NOW)
+    # The backups screens print archive paths: relative to the cwd, they read
+    # "data/backups/..." on every run of a test whose cwd is ``tmp`` (the snapshots).
+    store = sc.backup_store(Path(os.path.relpath(tmp / "data")))
     kw.setdefault("runner", sx.parked_runner())
     return sc.build_app(tmp, store=store, **kw)
 

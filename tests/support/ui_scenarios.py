@@ -10,10 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any, NoReturn
 
-from tests.support.fakes import FakeBackupRecord, FakeBackupStore, FakeDocker
+from tests.support.fakes import FakeDocker
 from tests.support.ui_scripted import SUCCESS, ScriptedRunner, happy_events
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.events import (
@@ -24,6 +25,8 @@ from tui_upgrader.core.manifest import parse_manifest
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.trust import TrustSummary
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.backup.catalogue import Kind, Status
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.journal import Journal
 from tui_upgrader.ops.upgrade.planning import Plan
@@ -124,33 +127,51 @@ def blocked_plan() -> Plan:
     return make_plan("1.2.0", manifest_doc(min_version="1.4.0"))
 
 
-BACKUPS_DIR = Path("/var/lib/tui-upgrader/backups")
+SCENE_DEPLOY_DIR = Path("/srv/demo")
+
+# id order = insertion order: (age in days, kind, version, status, archive on disk)
+_SCENE_BACKUPS: tuple[tuple[float, Kind, str, Status, bool], ...] = (
+    (40, "manual", "1.3.0", "completed", False),
+    (12, "pre-upgrade", "1.4.0", "completed", True),
+    (5.2, "pre-upgrade", "1.4.1", "failed", True),
+    (0.3, "manual", "1.4.2", "completed", True),
+)
 
 
-def backup_records(root: Path = BACKUPS_DIR) -> list[FakeBackupRecord]:
-    """A catalogue with fixed paths; ``exists`` says which archives are "on disk"."""
+def backup_store(data_dir: Path) -> BackupStore:
+    """A real store whose catalogue holds the scenes' backups #1-#4 of /srv/demo.
 
-    def rec(
-        i: int,
-        days: float,
-        kind: str,
-        version: str,
-        status: str = "completed",
-        present: bool = True,
-    ) -> FakeBackupRecord:
-        path = root / f"{i:04d}-{kind}-{version}.tar.zst"
-        size = 210_000_000 + i * 3_100_000
-        created = NOW - timedelta(days=days)
-        return FakeBackupRecord(
-            i, created, kind, version, size, status, path, present, deploy_dir=Path("/srv/demo")
+    Written through the catalogue, not ``create``: the records need fixed ages,
+    sizes and a failed one. #1's archive is absent (the screen says MISSING);
+    the others are a few bytes, enough for ``archive_exists``.
+    """
+    store = BackupStore(store_settings(data_dir))
+    if store.catalogue.all():
+        raise AssertionError(f"{data_dir}: seeded twice, the ids would not be #1-#4")
+    insert = partial(
+        store.catalogue.insert, codec="zstd", note="", from_version=None, to_version=None
+    )
+    for days, kind, version, status, present in _SCENE_BACKUPS:
+
+        def name(i: int, _created: datetime, kind: str = kind, version: str = version) -> Path:
+            return store.dir / f"{i:04d}-{kind}-{version}.tar.zst"
+
+        record = insert(kind=kind, version=version, deploy_dir=SCENE_DEPLOY_DIR, archive_for=name)
+        if present:
+            record.archive_path.write_bytes(b"scene archive")
+        store.catalogue.update(
+            record.id,
+            status=status,
+            size=210_000_000 + record.id * 3_100_000,
+            created=(NOW - timedelta(days=days)).isoformat(timespec="microseconds"),
         )
+    return store
 
-    return [
-        rec(1, 40, "manual", "1.3.0", present=False),
-        rec(2, 12, "pre-upgrade", "1.4.0"),
-        rec(3, 5.2, "pre-upgrade", "1.4.1", status="failed"),
-        rec(4, 0.3, "manual", "1.4.2"),
-    ]
+
+def store_settings(data_dir: Path) -> Settings:
+    """What the UI tests' backup stores run with: a quick health gate after a
+    backup's restart (FakeDocker answers at once anyway)."""
+    return Settings(data_dir=data_dir, health_timeout_s=5, health_settle_s=0)
 
 
 def interrupted_journal() -> Journal:
@@ -176,7 +197,7 @@ def build_app(
     plan: Plan | None = None,
     runner: Callable[..., ResultEvent] | None = None,
     docker: FakeDocker | None = None,
-    store: FakeBackupStore | None = None,
+    store: BackupStore | None = None,
     journal: Journal | None = None,
     load_plan: Callable[[Settings, bool], Plan] | None = None,
     settings: Settings | None = None,
@@ -185,10 +206,10 @@ def build_app(
     """An app on fakes; nothing touches the network, Docker or the real clock."""
     the_plan = plan or make_plan()
     the_docker = docker or FakeDocker()
-    the_store = store if store is not None else FakeBackupStore(tmp / "backups", now=NOW)
+    the_store = store if store is not None else BackupStore(store_settings(tmp / "data"))
     the_settings = settings or Settings(
         manifest=SOURCE,
-        deploy_dir=Path("/srv/demo"),
+        deploy_dir=SCENE_DEPLOY_DIR,
         # Fixed, never written to: the paths appear on screen.
         data_dir=Path("/var/lib/tui-upgrader"),
         cache_dir=Path("/var/cache/tui-upgrader"),

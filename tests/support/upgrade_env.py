@@ -1,23 +1,27 @@
-"""The upgrade step machine on FakeDocker, real files and real zips: the shared set-up
-of the fast upgrade tests (tests/upgrade/test_*_fake.py, test_*_safety.py)."""
+"""The upgrade step machine on FakeDocker, the real backup store (in the test's
+tmp dir), real files and real zips: the shared set-up of the fast upgrade tests
+(tests/upgrade/test_*_fake.py, test_*_safety.py)."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.fakes import FakeBackupStore, FakeDocker
+from tests.support.fakes import FakeDocker
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.events import Event, ResultEvent, StepEvent
 from tui_upgrader.core.manifest import Manifest, PackageInfo, PatchPackage
 from tui_upgrader.core.strategy import Deployment, decide
 from tui_upgrader.core.versions import Version
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, read_state, write_state
 from tui_upgrader.ops.upgrade._internal import steps as steps_module
@@ -95,7 +99,7 @@ class Env:
             backup_precopy=precopy,
         )
         self.docker = FakeDocker()
-        self.backups = FakeBackupStore(self.settings.backups_dir)
+        self.backups = BackupStore(self.settings)
         self.events: list[Event] = []
 
     def manifest(
@@ -133,6 +137,19 @@ def unhealthy_once(docker: FakeDocker, monkeypatch: pytest.MonkeyPatch) -> None:
         original(*args, **kwargs)  # type: ignore[arg-type]
 
     monkeypatch.setattr(docker, "wait_healthy", gate)
+
+
+def restores_seen(caplog: pytest.LogCaptureFixture) -> Callable[[], list[str]]:
+    """The restores the real store finishes from now on, as it logs them
+    ("restored backup 1 into DIR (data only: True)"): a data/ put back from the
+    pre-copy snapshot looks the same on disk, only this line tells them apart."""
+    name = "tui_upgrader.ops.backup._internal.restore"
+    caplog.set_level(logging.INFO, logger=name)
+    return lambda: [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == name and r.getMessage().startswith("restored ")
+    ]
 
 
 class Killed(BaseException):

@@ -132,14 +132,11 @@ async def test_pre_upgrade_backup_switch_reaches_the_runner(tmp_path: Path) -> N
 async def test_only_this_deploy_dirs_backups_and_a_foreign_restore_names_both(
     tmp_path: Path,
 ) -> None:
-    from dataclasses import replace
+    from tests.support.ui_scenarios import backup_store
 
-    from tests.support.fakes import FakeBackupStore
-    from tests.support.ui_scenarios import backup_records
-
-    records = backup_records()
-    records[-1] = replace(records[-1], deploy_dir=Path("/srv/other"))  # #4, the newest
-    app = build_app(tmp_path, store=FakeBackupStore(tmp_path, records))
+    store = backup_store(tmp_path / "data")
+    store.catalogue.update(4, deploy_dir="/srv/other")  # #4, the newest
+    app = build_app(tmp_path, store=store)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: loaded(app))
         await pilot.press("b")

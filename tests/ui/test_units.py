@@ -10,7 +10,6 @@ import pytest
 
 from tests.support import ui_scenarios as sc
 from tests.support import ui_scripted as sx
-from tests.support.fakes import FakeBackupStore
 from tests.support.ui_drive import wait_until
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
@@ -200,11 +199,11 @@ def test_plan_marks_the_downtime_window_and_a_skipped_backup() -> None:
     assert "services: app" in lines
 
 
-def test_journal_lines_and_backup_rows() -> None:
+def test_journal_lines_and_backup_rows(tmp_path: Path) -> None:
     lines = journal_lines(sc.interrupted_journal(), sc.NOW)
     assert lines[0].startswith("Upgrade 1.4.2 → 1.5.0, started 2026-06-04 09:12 UTC")
     assert "Pre-upgrade backup: #5." in lines
-    records = sc.backup_records()
+    records = sc.backup_store(tmp_path / "data").list()
     rows = rows_from_records(reversed(records))
     assert [r.id for r in rows] == [4, 3, 2, 1]  # newest first, whatever the input order
     assert rows[-1].cells(sc.NOW)[-2] == "MISSING"
@@ -217,7 +216,7 @@ def test_big_text_is_three_rows() -> None:
 
 
 async def test_palette_offers_the_screen_actions(tmp_path: Path) -> None:
-    app = sc.build_app(tmp_path, store=FakeBackupStore(tmp_path, sc.backup_records()))
+    app = sc.build_app(tmp_path, store=sc.backup_store(tmp_path / "data"))
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: getattr(app.screen, "plan", None) is not None)
         await pilot.press("enter", "enter")

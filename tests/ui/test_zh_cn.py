@@ -21,7 +21,10 @@ SIZE = (80, 24)
 
 @pytest.mark.usefixtures("zh_cn")
 @pytest.mark.parametrize("scene", ["strategy", "strategy-patch", "progress"])
-def test_zh_cn_snapshot(snap_compare: Callable[..., bool], tmp_path: Path, scene: str) -> None:
+def test_zh_cn_snapshot(
+    snap_compare: Callable[..., bool], tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scene: str
+) -> None:
+    monkeypatch.chdir(tmp_path)  # as in test_snapshots.py: backup paths relative to it
     the_scene = SCENES[scene]
     assert snap_compare(
         the_scene.build(tmp_path), terminal_size=SIZE, run_before=the_scene.run_before

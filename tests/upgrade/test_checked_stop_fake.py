@@ -14,6 +14,7 @@ import pytest
 from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree
 from tui_upgrader.core.events import LogEvent, ResultEvent, StepEvent
 from tui_upgrader.core.stack import StopReport
+from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.notify.message import result_notice
 from tui_upgrader.ops.state import read_state
 
@@ -46,7 +47,7 @@ def test_a_killed_service_is_named_in_every_channel_and_the_upgrade_goes_on(env:
     assert any("db (killed after its 10 s grace period, exit 137)" in w for w in warnings)
     assert any("slow stop: app (took 9.1 s of its 10 s grace period)" in w for w in warnings)
     assert result.backup_id is not None
-    note = env.backups.records[result.backup_id].note
+    note = env.backups.get(result.backup_id).note
     assert note.startswith("crash-consistent: db (killed")
     notice = result_notice(result, env.deploy, env.tmp / "log")
     assert notice is not None and notice.severity == "warning"
@@ -58,7 +59,7 @@ def test_a_killed_service_is_named_in_every_channel_and_the_upgrade_goes_on(env:
 
 def test_refuse_starts_the_unchanged_old_stack_again_and_fails(env: Env) -> None:
     env.settings = replace(env.settings, unclean_stop="refuse")
-    env.backups.settings = env.settings
+    env.backups = BackupStore(env.settings)
     env.docker.stop_reports = [KILLED]
     before = tree(env.deploy)
     result = _upgrade(env)
@@ -68,14 +69,14 @@ def test_refuse_starts_the_unchanged_old_stack_again_and_fails(env: Env) -> None
     assert tree(env.deploy) == before
     assert str(read_state(env.deploy).version) == "1.0.0.0"
     assert env.docker.running and env.docker.called("up") == 1
-    assert env.backups.records == {}, "no backup of a crashed stack is taken"
+    assert env.backups.list() == [], "no backup of a crashed stack is taken"
 
 
 def test_a_clean_stop_says_nothing_and_the_result_has_an_empty_list(env: Env) -> None:
     result = _upgrade(env)
     assert result.success and result.to_json()["unclean_stop"] == []
     assert not any("not shut down cleanly" in w or "slow stop" in w for w in _warnings(env))
-    assert result.backup_id is not None and env.backups.records[result.backup_id].note == ""
+    assert result.backup_id is not None and env.backups.get(result.backup_id).note == ""
 
 
 def test_a_first_install_takes_no_backup_of_the_empty_deploy_dir(
@@ -89,7 +90,7 @@ def test_a_first_install_takes_no_backup_of_the_empty_deploy_dir(
     result = _upgrade(env)
     assert result.success and result.from_version is None, result
     assert result.backup_id is None and result.to_json()["backup_id"] is None
-    assert env.backups.records == {}
+    assert env.backups.list() == []
     skipped = [e for e in env.events if isinstance(e, StepEvent) and e.state == "skipped"]
     assert [e.step.value for e in skipped] == ["CreatingBackup"]
 

@@ -1,6 +1,6 @@
 """After the stop, nothing may leave the stack down unreported.
 
-FakeDocker + FakeBackupStore + real files, like test_runner_fake.py. Covers:
+FakeDocker + the real backup store + real files, like test_runner_fake.py. Covers:
 an event sink that dies (BrokenPipeError from ``--json | head``), a full disk
 under the journal, a rollback that cannot bring the old stack back, secrets in
 container output, and an unverified package.
@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree, unhealthy_once
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, restores_seen, tree, unhealthy_once
 from tui_upgrader.core.errors import BackupError, HealthGateError
 from tui_upgrader.core.events import Emit, Event, LogEvent, ServiceEvent, Step, StepEvent
 from tui_upgrader.ops import logsetup
@@ -276,8 +276,9 @@ def test_data_not_restored_fails_the_rollback_step(
 
 
 def test_an_old_journal_without_the_archive_fields_restores_data_by_id(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    restores = restores_seen(caplog)
     before = tree(env.deploy)
     _killed_after_the_stop(env, monkeypatch)
     path = env.deploy / ".tui-upgrader" / "journal.json"
@@ -287,38 +288,40 @@ def test_an_old_journal_without_the_archive_fields_restores_data_by_id(
     path.write_text(json.dumps(raw))
     result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
     assert result.rolled_back and result.exit_code == 0
-    assert ("restore", (1, True)) in env.backups.calls
+    assert restores() == [f"restored backup 1 into {env.deploy} (data only: True)"]
     assert tree(env.deploy) == before
 
 
 def test_an_old_journal_never_restores_another_deploy_dirs_backup_by_id(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    restores = restores_seen(caplog)
     _killed_after_the_stop(env, monkeypatch)
     path = env.deploy / ".tui-upgrader" / "journal.json"
     raw = json.loads(path.read_text())
     for key in ("backup_archive", "backup_sha256", "backup_catalogue"):
         raw.pop(key)
     path.write_text(json.dumps(raw))
-    env.backups.mark(1, deploy_dir=env.tmp / "another-stack")
+    env.backups.catalogue.update(1, deploy_dir=str(env.tmp / "another-stack"))
     result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
     assert result.exit_code == 3 and not result.rolled_back
     assert "is of another deploy dir" in (result.error or "")
-    assert not any(call[0] == "restore" for call in env.backups.calls)
+    assert restores() == []
 
 
 def test_a_moved_archive_is_found_by_id_only_when_its_hash_matches(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    restores = restores_seen(caplog)
     _killed_after_the_stop(env, monkeypatch)
     journal = read_journal(env.deploy)
     assert journal is not None and journal.backup_archive is not None
     Path(journal.backup_archive).rename(env.tmp / "elsewhere.tar")
-    env.backups.mark(1, archive_path=env.tmp / "elsewhere.tar", sha256="0" * 64)
+    env.backups.catalogue.update(1, archive_path=env.tmp / "elsewhere.tar", sha256="0" * 64)
     result = recover(env.settings, Ports(env.docker, env.backups), "rollback", env.events.append)
     assert result.exit_code == 3 and not result.rolled_back
     assert "is another backup" in (result.error or "")
-    assert not any(call[0] == "restore" for call in env.backups.calls)
+    assert restores() == []
 
 
 def test_a_clean_rollback_still_reads_as_one(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:

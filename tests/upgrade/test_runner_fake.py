@@ -1,4 +1,4 @@
-"""The step machine against FakeDocker + FakeBackupStore: every path, fast.
+"""The step machine against FakeDocker and the real backup store: every path, fast.
 
 Real files, real zips, real hashes; only the Docker engine is faked here
 (tests/upgrade/test_upgrade_engine.py runs the same flows on a real engine).

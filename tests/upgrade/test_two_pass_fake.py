@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakes import FakeDocker
-from tests.support.upgrade_env import NEW_FILES, Env, make_zip, tree, unhealthy_once
+from tests.support.upgrade_env import NEW_FILES, Env, make_zip, restores_seen, tree, unhealthy_once
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import LogEvent, ProgressEvent, Step
 from tui_upgrader.ops.backup.snapshot import MOUNT_SNAPSHOT, Snapshot, snapshot_root
@@ -57,8 +57,7 @@ def test_two_pass_upgrade_copies_before_the_stop_and_archives_after_the_commit(
     assert "pre-copy done" in logs and "final pass:" in logs
     assert "written and verified" in logs
     # The pre-copy ran before the stop, the archive after the new stack's gate.
-    backup_calls = [c for c in env.backups.calls if c[0] == "create"]
-    assert backup_calls == [("create", "pre-upgrade")]
+    assert [(r.id, r.kind) for r in env.backups.list()] == [(result.backup_id, "pre-upgrade")]
     assert result.backup_id is not None
     assert env.backups.get(result.backup_id).status == "completed"
     assert result.downtime_s is not None and result.settle_s is not None
@@ -72,8 +71,9 @@ def test_two_pass_upgrade_copies_before_the_stop_and_archives_after_the_commit(
 
 
 def test_a_failed_upgrade_puts_data_back_from_the_snapshot_and_records_the_outage(
-    env: Env, monkeypatch: pytest.MonkeyPatch
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
+    restores = restores_seen(caplog)
     before = tree(env.deploy)
     unhealthy_once(env.docker, monkeypatch)
     _new_version_writes_data(env.docker, env.deploy, monkeypatch)
@@ -82,7 +82,7 @@ def test_a_failed_upgrade_puts_data_back_from_the_snapshot_and_records_the_outag
     assert result.rolled_back and not result.success, result
     assert tree(env.deploy) == before
     assert "data/ put back from the pre-copy snapshot" in _logs(env)
-    assert not any(c[0] == "restore" for c in env.backups.calls)  # no archive extracted
+    assert restores() == []  # no archive extracted
     assert result.downtime_s is not None and result.downtime_s >= 0
     state = read_state(env.deploy)
     assert str(state.version) == "1.0.0.0"

@@ -6,11 +6,6 @@ import os
 from pathlib import Path
 
 
-def same_dir(a: Path | str | None, b: Path | str | None) -> bool:
-    """True when both name the same directory (symlinks, ``..`` and a trailing ``/`` ignored).
-
-    A record with no deploy dir (an old catalogue) belongs to none.
-    """
-    if a is None or b is None:
-        return False
+def same_dir(a: Path | str, b: Path | str) -> bool:
+    """True when both name the same directory (symlinks, ``..`` and a trailing ``/`` ignored)."""
     return os.path.realpath(a) == os.path.realpath(b)

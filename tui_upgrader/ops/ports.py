@@ -1,35 +1,29 @@
-"""The seams the runner and the UI depend on.
+"""The seam the runner and the UI depend on, and what a backup verify reports.
 
 ``DockerPort`` is implemented for real by ``ops.stack.real_docker.RealDocker`` and by
 ``tests.support.fakes.FakeDocker`` for fast UI/runner tests. Everything takes the
 project directory explicitly because the compose file there changes during an
 upgrade (old file before apply, new file after).
 
-``BackupPort`` is implemented by ``ops.backup.store.BackupStore`` and by
-``tests.support.fakes.FakeBackupStore``. Its records are read through
-``BackupRecordView`` because the fake keeps its own record type: UI snapshots
-show fixed archive paths that do not exist, so the fake must be able to claim
-an archive is present without a file on disk.
+Backups have no seam: everyone uses ``ops.backup.store.BackupStore``, and the
+tests run it for real in a temporary data dir. ``VerifyReport`` (what
+``BackupStore.verify`` returns) stays here, where its users import it from.
 """
 
 from __future__ import annotations
 
-import builtins
 import threading
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from tui_upgrader.core.events import Emit
 from tui_upgrader.core.stack import ServiceSpec, StackSnapshot, StopReport
-from tui_upgrader.ops.settings import Settings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class VerifyReport:
-    """What verifying one backup found (``BackupPort.verify``)."""
+    """What verifying one backup found (``BackupStore.verify``)."""
 
     id: int
     status: Literal["ok", "corrupt", "missing"]
@@ -110,112 +104,4 @@ class DockerPort(Protocol):
         Returns the ``time.monotonic()`` at which every service first passed its
         check (before the settle window), or None when that is not known.
         """
-        ...
-
-
-class BackupRecordView(Protocol):
-    """The fields of ``ops.backup.catalogue.BackupRecord`` that the runner and the UI read."""
-
-    @property
-    def id(self) -> int: ...
-
-    @property
-    def created(self) -> datetime: ...
-
-    @property
-    def kind(self) -> str: ...
-
-    @property
-    def version(self) -> str | None: ...
-
-    @property
-    def size(self) -> int | None: ...
-
-    @property
-    def status(self) -> str: ...
-
-    @property
-    def archive_path(self) -> Path: ...
-
-    @property
-    def sha256(self) -> str | None: ...
-
-    @property
-    def deploy_dir(self) -> Path | None:
-        """The deploy dir it was taken of (None: not known)."""
-        ...
-
-    def archive_exists(self) -> bool: ...
-
-
-class BackupPort(Protocol):
-    """The backup catalogue as the runner, recovery, stand-alone backups and the UI use it."""
-
-    @property
-    def settings(self) -> Settings: ...
-
-    def list(self) -> Sequence[BackupRecordView]:
-        """Newest first."""
-        ...
-
-    def get(self, backup_id: int) -> BackupRecordView:
-        """The record; raises an UpgraderError when there is none."""
-        ...
-
-    def create(
-        self,
-        deploy_dir: Path,
-        *,
-        kind: str,
-        version: str | None,
-        from_version: str | None = ...,
-        to_version: str | None = ...,
-        note: str = ...,
-        emit: Emit = ...,
-        cancel: threading.Event | None = ...,
-        source: Path | None = ...,
-        grafts: Mapping[str, Path] | None = ...,
-    ) -> BackupRecordView:
-        """``source``: read the tree from this copy of ``deploy_dir`` (the pre-copy
-        snapshot), ``grafts`` adding its parts kept on other filesystems."""
-        ...
-
-    def verify(self, backup_id: int) -> VerifyReport: ...
-
-    def restore(
-        self,
-        backup_id: int,
-        deploy_dir: Path,
-        *,
-        data_only: bool = ...,
-        emit: Emit = ...,
-        cancel: threading.Event | None = ...,
-    ) -> None: ...
-
-    def restore_archive(
-        self,
-        archive: Path,
-        sha256: str,
-        deploy_dir: Path,
-        *,
-        catalogue: Path | None = ...,
-        backup_id: int | None = ...,
-        data_only: bool = ...,
-        emit: Emit = ...,
-        cancel: threading.Event | None = ...,
-    ) -> None:
-        """Restore from an archive named by path, whatever this store's catalogue holds.
-
-        For a caller that knows the archive from elsewhere (the upgrade journal,
-        written under settings that may not be this store's). Nothing changes
-        unless the archive hashes to ``sha256``; ``catalogue`` (the one the
-        archive was recorded in) and ``backup_id`` add its record's checks when
-        that catalogue is readable.
-        """
-        ...
-
-    def delete(self, backup_id: int) -> None: ...
-
-    def prune(self, keep: int, protect_id: int) -> builtins.list[int]:
-        """Delete old pre-upgrade backups, never ``protect_id``; returns the ids deleted."""
         ...

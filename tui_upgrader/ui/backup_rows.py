@@ -15,7 +15,7 @@ from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.core.versions import Version
 
 if TYPE_CHECKING:
-    from tui_upgrader.ops.ports import BackupRecordView
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +28,7 @@ class BackupRow:
     status: str
     present: bool
     path: Path
-    deploy_dir: Path | None = None  # the deploy dir it was taken of (None: unknown)
+    deploy_dir: Path  # the deploy dir it was taken of
     ours: bool = True  # taken of this deploy dir
 
     def cells(self, now: datetime) -> tuple[str, ...]:
@@ -40,7 +40,7 @@ class BackupRow:
             display.size(self.size) if self.size is not None else "-",
             display.backup_word(self.status),
             _("yes") if self.present else _("MISSING"),
-            display.short_path(self.deploy_dir, 28) if self.deploy_dir else "?",
+            display.short_path(self.deploy_dir, 28),
         )
 
 
@@ -66,7 +66,7 @@ def _version(value: str | None) -> str:
 
 
 def rows_from_records(
-    records: Iterable[BackupRecordView], deploy_dir: Path | None = None
+    records: Iterable[BackupRecord], deploy_dir: Path | None = None
 ) -> list[BackupRow]:
     """Rows newest first; ``ours`` compares each record's deploy dir with ``deploy_dir``."""
     from tui_upgrader.ops.deploy_dirs import same_dir

@@ -2,9 +2,11 @@
 
 The App never builds its own collaborators: ``launch.py`` wires the real ones
 (RealDocker, BackupStore, run_upgrade, recover, read_journal) and the tests
-wire fakes. Docker and the backup store are reached through ``ops.ports``;
-the protocols below are structural so the UI type-checks against the engine's
-other shapes without importing the modules that make them.
+wire FakeDocker and real stores in their tmp dirs. Docker is reached through
+``ops.ports.DockerPort``, backups through ``ops.backup.store.BackupStore``
+(named in annotations only); the protocols below are structural so the UI
+type-checks against the engine's other shapes without importing the modules
+that make them.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 
     # Annotations only: these pull in the manifest and strategy modules, which
     # the manifest worker loads off the UI thread after the first frame.
-    from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.backup.store import BackupStore
+    from tui_upgrader.ops.ports import DockerPort
     from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import Plan
@@ -84,7 +87,7 @@ class UiDeps:
     settings: Settings
     docker: Callable[[Settings], DockerPort]
     run_upgrade: RunUpgrade
-    backups: Callable[[Settings], BackupPort]
+    backups: Callable[[Settings], BackupStore]
     recover: Recover
     read_journal: ReadJournal
     load_plan: LoadPlan

@@ -26,7 +26,8 @@ from tui_upgrader.ui.deps import RecoverMode, UiDeps
 
 if TYPE_CHECKING:
     from tui_upgrader.core.events import Emit, ResultEvent
-    from tui_upgrader.ops.ports import BackupPort, DockerPort
+    from tui_upgrader.ops.backup.store import BackupStore
+    from tui_upgrader.ops.ports import DockerPort
     from tui_upgrader.ops.upgrade.journal import Journal
     from tui_upgrader.ops.upgrade.plan import Ports, UpgradePlan
     from tui_upgrader.ops.upgrade.planning import Plan
@@ -70,7 +71,7 @@ def _load_plan(settings: Settings, force_full: bool) -> Plan:
     return with_download_estimate(load_decision(settings, force_full=force_full), settings)
 
 
-def _backups(settings: Settings) -> BackupPort:
+def _backups(settings: Settings) -> BackupStore:
     from tui_upgrader.ops.backup.store import BackupStore
 
     return BackupStore(settings)

@@ -9,13 +9,16 @@ shows, exactly like an upgrade's.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core.errors import EXIT_FAILED
 from tui_upgrader.core.events import Emit, LogEvent, ResultEvent, Step
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade.plan import Ports
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.store import BackupStore
 
 RESTORE_STEPS = (
     Step.STOPPING_SERVICES,
@@ -61,7 +64,7 @@ def installed_version(settings: Settings) -> str | None:
 def restore_backup(
     settings: Settings,
     ports: Ports,
-    store: BackupPort,
+    store: BackupStore,
     backup_id: int,
     data_only: bool,
     emit: Emit,
@@ -121,7 +124,7 @@ def restore_backup(
 
 
 def create_backup(
-    store: BackupPort,
+    store: BackupStore,
     ports: Ports,
     settings: Settings,
     version: str | None,

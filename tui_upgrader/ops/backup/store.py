@@ -373,7 +373,14 @@ class BackupStore:
         emit: Emit = discard,
         cancel: threading.Event | None = None,
     ) -> None:
-        """Restore an archive named by path (see ``BackupPort.restore_archive``)."""
+        """Restore from an archive named by path, whatever this store's catalogue holds.
+
+        For a caller that knows the archive from elsewhere (the upgrade journal,
+        written under settings that may not be this store's). Nothing changes
+        unless the archive hashes to ``sha256``; ``catalogue`` (the one the
+        archive was recorded in) and ``backup_id`` add its record's checks when
+        that catalogue is readable.
+        """
         record = record_for_archive(
             archive, sha256, deploy_dir, catalogue=catalogue, backup_id=backup_id
         )

@@ -16,12 +16,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core.errors import BackupError, InputError, UpgraderError
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import N_, _
 from tui_upgrader.ops.backup.snapshot import Snapshot
-from tui_upgrader.ops.ports import BackupPort, BackupRecordView, DockerPort
+from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal import stop_start
 from tui_upgrader.ops.upgrade._internal.steps import Context
@@ -33,6 +34,10 @@ from tui_upgrader.ops.upgrade.two_pass import (
     standalone_precopy,
 )
 
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
+    from tui_upgrader.ops.backup.store import BackupStore
+
 
 @dataclass(frozen=True, slots=True)
 class CreatedBackup:
@@ -43,16 +48,16 @@ class CreatedBackup:
     stack. Unpacks as ``(record, stopped)`` for callers that need only those.
     """
 
-    record: BackupRecordView
+    record: BackupRecord
     stopped: list[str]
     restart_error: str | None = None
 
-    def __iter__(self) -> Iterator[BackupRecordView | list[str]]:
+    def __iter__(self) -> Iterator[BackupRecord | list[str]]:
         return iter((self.record, self.stopped))
 
 
 def create_backup(
-    store: BackupPort,
+    store: BackupStore,
     docker: DockerPort,
     deploy_dir: Path,
     *,
@@ -89,7 +94,7 @@ def create_backup(
 
         unclean = ""  # how services killed by the stop ended: the backup's note says so
 
-        def create(snapshot: Snapshot | None) -> BackupRecordView:
+        def create(snapshot: Snapshot | None) -> BackupRecord:
             said = f"crash-consistent: {unclean}" if unclean else ""
             return store.create(
                 deploy_dir,
@@ -142,7 +147,7 @@ _LEFT_STOPPED = N_(
 
 
 def start_left_stopped(
-    docker: DockerPort, store: BackupPort, settings: Settings, emit: Emit = discard
+    docker: DockerPort, store: BackupStore, settings: Settings, emit: Emit = discard
 ) -> str | None:
     """For ``recover``: start a stack a killed backup left stopped. None: nothing to do.
 

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import threading
 from dataclasses import replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from tui_upgrader.core.errors import (
     EXIT_FAILED,
@@ -27,7 +27,6 @@ from tui_upgrader.core.errors import (
 )
 from tui_upgrader.core.events import Emit, ResultEvent, Step
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal.apply import discard_work_dirs
 from tui_upgrader.ops.upgrade._internal.commit_or_rollback import (
@@ -48,6 +47,9 @@ from tui_upgrader.ops.upgrade.journal import (
 from tui_upgrader.ops.upgrade.plan import Ports
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 from tui_upgrader.ops.upgrade.two_pass import discard_snapshot
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.store import BackupStore
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +79,7 @@ def recover(
                 deploy_dir=settings.deploy_dir
             )
         )
-    backups: BackupPort
+    backups: BackupStore
     if ports.backups is not None:
         backups = ports.backups
     else:

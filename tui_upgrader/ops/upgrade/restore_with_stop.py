@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core.errors import (
     BackupError,
@@ -25,15 +26,18 @@ from tui_upgrader.core.errors import (
 from tui_upgrader.core.events import Emit, LogEvent, Step, discard
 from tui_upgrader.core.i18n import _
 from tui_upgrader.ops.deploy_files import find_compose_file
-from tui_upgrader.ops.ports import BackupPort, DockerPort
+from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.upgrade._internal import stop_start
 from tui_upgrader.ops.upgrade._internal.notifying import installed_version, notify_restore
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.stack_guard import stack_guard
 
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.store import BackupStore
+
 
 def restore_backup(
-    store: BackupPort,
+    store: BackupStore,
     docker: DockerPort,
     backup_id: int,
     deploy_dir: Path,
@@ -126,7 +130,7 @@ def restore_backup(
 
 
 def _swap_in(
-    ctx: Context, store: BackupPort, backup_id: int, running: list[str], data_only: bool
+    ctx: Context, store: BackupStore, backup_id: int, running: list[str], data_only: bool
 ) -> None:
     """Stop the stack and swap the backup's tree in; on failure the stack is put back."""
     ctx.check_cancel()

@@ -13,6 +13,7 @@ import logging
 import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
 from tui_upgrader.core.arch import docker_arch
@@ -38,7 +39,6 @@ from tui_upgrader.ops.download.fetch import download
 from tui_upgrader.ops.images.arch_check import check_image_architectures
 from tui_upgrader.ops.images.arch_files import image_files_for_arch
 from tui_upgrader.ops.images.archive_tags import check_archive_tags
-from tui_upgrader.ops.ports import BackupPort
 from tui_upgrader.ops.upgrade._internal.apply import (
     discard_work_dirs,
     missing_parents,
@@ -70,14 +70,16 @@ from tui_upgrader.ops.upgrade.thin_stage import (
 )
 from tui_upgrader.ops.upgrade.two_pass import discard_snapshot, precopy
 
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.store import BackupStore
+
 logger = logging.getLogger(__name__)
 
 
-def _default_backups(plan: UpgradePlan) -> BackupPort:
+def _default_backups(plan: UpgradePlan) -> BackupStore:
     from tui_upgrader.ops.backup.store import BackupStore
 
-    store: BackupPort = BackupStore(plan.settings)
-    return store
+    return BackupStore(plan.settings)
 
 
 def run_upgrade(

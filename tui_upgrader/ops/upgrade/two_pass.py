@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core import display
 from tui_upgrader.core.errors import BackupError, UpgraderError
@@ -37,12 +38,14 @@ from tui_upgrader.ops.backup.snapshot import (
 )
 from tui_upgrader.ops.backup.snapshot_swap import data_identity, has_data, swap_data_in
 from tui_upgrader.ops.backup.swap import remove_tree
-from tui_upgrader.ops.ports import BackupRecordView
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.upgrade._internal.checked_stop import backup_note
 from tui_upgrader.ops.upgrade._internal.pre_backup import with_backup
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal, write_journal
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
 
 logger = logging.getLogger(__name__)
 
@@ -204,9 +207,7 @@ def restore_from_snapshot(ctx: Context, journal: Journal) -> str | None:
     return None
 
 
-def pre_upgrade_archive(
-    ctx: Context, journal: Journal, snapshot: Snapshot | None
-) -> BackupRecordView:
+def pre_upgrade_archive(ctx: Context, journal: Journal, snapshot: Snapshot | None) -> BackupRecord:
     """The pre-upgrade backup of the deploy dir, read from ``snapshot`` when given
     (after the commit) or from the stopped live tree (the cold path)."""
     return ctx.backups.create(

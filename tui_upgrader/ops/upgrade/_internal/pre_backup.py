@@ -13,16 +13,19 @@ predates these fields and the id is all there is).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tui_upgrader.core.errors import BackupError
 from tui_upgrader.core.events import Step
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.ports import BackupRecordView
 from tui_upgrader.ops.upgrade._internal.steps import Context
 from tui_upgrader.ops.upgrade.journal import Journal
 
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.catalogue import BackupRecord
 
-def with_backup(journal: Journal, record: BackupRecordView, catalogue: Path) -> Journal:
+
+def with_backup(journal: Journal, record: BackupRecord, catalogue: Path) -> Journal:
     """The journal naming ``record`` so that any later process can find and check it."""
     return journal.advance(
         Step.CREATING_BACKUP,
@@ -38,7 +41,7 @@ def _by_id(ctx: Context, journal: Journal, backup_id: int) -> None:
     and, for journals without one, at least against the deploy dir."""
     record = ctx.backups.get(backup_id)
     taken_of = record.deploy_dir
-    if taken_of is not None and taken_of.resolve() != ctx.deploy_dir.resolve():
+    if taken_of.resolve() != ctx.deploy_dir.resolve():
         raise BackupError(
             _(
                 "backup #{backup_id} in {catalogue_path} is of another deploy "

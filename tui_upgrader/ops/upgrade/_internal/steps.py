@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from tui_upgrader.core.errors import CancelledError, EngineUnavailableError
 from tui_upgrader.core.events import Emit, Event, LogEvent, LogLevel, Step, StepEvent
@@ -18,9 +18,12 @@ from tui_upgrader.core.redact import Redactor
 from tui_upgrader.core.stages import Stage
 from tui_upgrader.ops.fault_points import crash_point, pause_point
 from tui_upgrader.ops.logsetup import install_redactor, learn_env_secrets
-from tui_upgrader.ops.ports import BackupPort, DockerPort
+from tui_upgrader.ops.ports import DockerPort
 from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.stagelog import stage_log
+
+if TYPE_CHECKING:
+    from tui_upgrader.ops.backup.store import BackupStore
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +69,7 @@ class EngineEmit:
 class Context:
     settings: Settings
     docker: DockerPort
-    backups: BackupPort
+    backups: BackupStore
     emit: Emit
     cancel: threading.Event
     redactor: Redactor = field(default_factory=Redactor)
@@ -76,7 +79,7 @@ class Context:
         cls,
         settings: Settings,
         docker: DockerPort,
-        backups: BackupPort,
+        backups: BackupStore,
         emit: Emit,
         cancel: threading.Event,
     ) -> Context:
