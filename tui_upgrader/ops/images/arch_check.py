@@ -21,7 +21,7 @@ import zstandard
 from tui_upgrader.core.arch import Arch, docker_arch, named_arch
 from tui_upgrader.core.errors import DockerError, PackageError
 from tui_upgrader.core.i18n import _
-from tui_upgrader.ops.images._internal.tar_layout import _norm, _scan, compression_of, open_plain
+from tui_upgrader.ops.images._internal.tar_layout import _norm, compression_of, scan_image_tar
 from tui_upgrader.ops.images.engine import DEFAULT_TIMEOUT_S, connect, docker_errors
 
 logger = logging.getLogger(__name__)
@@ -46,17 +46,7 @@ def engine_architecture() -> Arch | str:
 
 def image_architectures(tar: Path) -> list[tuple[str, str]]:
     """(image, architecture) for every image of a ``docker save`` / OCI archive."""
-    compression = compression_of(tar)
-    if compression is None:
-        with tarfile.open(tar, "r:") as archive:
-            members, small = _scan(archive)
-    else:
-        with (
-            open_plain(tar, compression) as stream,
-            tarfile.open(fileobj=stream, mode="r|") as archive,
-        ):
-            members, small = _scan(archive)
-    del members
+    _members, small = scan_image_tar(tar, compression_of(tar))
     found: list[tuple[str, str]] = []
     for entry in json.loads(small["manifest.json"]):
         config = json.loads(small[_norm(entry["Config"])])

@@ -148,6 +148,20 @@ def _layers_from_manifest(
     return layers, images
 
 
+def scan_image_tar(
+    path: Path, compression: str | None
+) -> tuple[dict[str, tarfile.TarInfo], dict[str, bytes]]:
+    """Every member of an image archive by name, and the small JSON files' bytes.
+
+    A plain tar is read with random access; a compressed one as a stream, once.
+    """
+    if compression is None:
+        with tarfile.open(path, "r:") as tar:
+            return _scan(tar)
+    with open_plain(path, compression) as stream, tarfile.open(fileobj=stream, mode="r|") as tar:
+        return _scan(tar)
+
+
 def index_image_tar(path: Path) -> TarIndex:
     """Which byte ranges of the plain stream are which layer of which image.
 
@@ -156,15 +170,7 @@ def index_image_tar(path: Path) -> TarIndex:
     """
     compression = compression_of(path)
     try:
-        if compression is None:
-            with tarfile.open(path, "r:") as tar:
-                members, small = _scan(tar)
-        else:
-            with (
-                open_plain(path, compression) as stream,
-                tarfile.open(fileobj=stream, mode="r|") as tar,
-            ):
-                members, small = _scan(tar)
+        members, small = scan_image_tar(path, compression)
         entries: list[ImageEntry] = []
         layers, images = _layers_from_manifest(members, small, entries)
     except (tarfile.TarError, OSError, EOFError, KeyError, IndexError, TypeError, ValueError,
