@@ -84,21 +84,15 @@ def verify_archive(record: BackupRecord) -> VerifyReport:
             actual_sha256=None,
             members=members,
         )
+    detail = ""
     if actual != record.sha256:
         detail = f"sha256 mismatch: catalogue has {record.sha256}, archive hashes to {actual}"
-        return VerifyReport(
-            id=record.id,
-            status="corrupt",
-            detail=detail,
-            expected_sha256=record.sha256,
-            actual_sha256=actual,
-            members=members,
-        )
-    if (record.file_count, record.entry_count) != (files, members):
+    elif (record.file_count, record.entry_count) != (files, members):
         detail = (
             f"holds {files} files in {members} entries; "
             f"the catalogue recorded {record.file_count} in {record.entry_count}"
         )
+    if detail:
         return VerifyReport(
             id=record.id,
             status="corrupt",
