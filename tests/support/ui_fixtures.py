@@ -11,6 +11,7 @@ from textual.widgets import Input
 
 from tests.support import signing
 from tests.support.fakes import FakeDocker
+from tests.support.tmp_settings import tmp_settings
 from tests.support.ui_release import ReleaseEnv, release_files, write_tree
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.versions import Version
@@ -18,7 +19,6 @@ from tui_upgrader.ops.backup.store import BackupStore
 from tui_upgrader.ops.language import install_language
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory
-from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, write_state
 
 
@@ -52,15 +52,7 @@ def release_env(tmp_path: Path) -> Iterator[ReleaseEnv]:
     write_tree(deploy, {"data/db.txt": "rows of 1.4.2\n"})
     write_state(deploy, DeployState(Version.parse("1.4.2")))
     with serve_directory(store_dir) as server:
-        settings = Settings(
-            manifest=server.url_for("manifest.json"),
-            deploy_dir=deploy,
-            data_dir=tmp_path / "data",
-            cache_dir=tmp_path / "cache",
-            log_dir=tmp_path / "log",
-            health_timeout_s=5,
-            health_settle_s=0,
-        )
+        settings = tmp_settings(tmp_path, deploy, manifest=server.url_for("manifest.json"))
         # Signed like a real channel: the manifest screen shows who signed it.
         settings = signing.signed(settings, store_dir, tmp_path / "keys")
         yield ReleaseEnv(

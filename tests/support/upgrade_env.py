@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fakes import FakeDocker
+from tests.support.tmp_settings import tmp_settings
 from tui_upgrader.core.arch import Arch
 from tui_upgrader.core.events import Event, ResultEvent, StepEvent
 from tui_upgrader.core.manifest import Manifest, PackageInfo, PatchPackage
@@ -88,12 +89,10 @@ class Env:
         self.deploy = tmp / "deploy"
         write_tree(self.deploy, OLD_FILES)
         write_state(self.deploy, DeployState(Version.parse("1.0.0")))
-        self.settings = Settings(
-            deploy_dir=self.deploy,
-            data_dir=tmp / "data",
-            cache_dir=tmp / "cache",
-            log_dir=tmp / "log",
-            health_settle_s=0,
+        self.settings = tmp_settings(
+            tmp,
+            self.deploy,
+            health_timeout_s=Settings().health_timeout_s,
             # These tests pin the cold backup's behaviour (backup made inside the
             # stop); tests/upgrade/test_two_pass_fake.py runs the pre-copy path.
             backup_precopy=precopy,

@@ -14,12 +14,12 @@ import pytest
 
 from tests.support import signing
 from tests.support.release_trees import write_tree
+from tests.support.tmp_settings import tmp_settings
 from tests.support.trust_channel import Channel
 from tests.support.ui_release import release_files
 from tui_upgrader.core.versions import Version
 from tui_upgrader.ops.release.build import build_release
 from tui_upgrader.ops.release.server import serve_directory
-from tui_upgrader.ops.settings import Settings
 from tui_upgrader.ops.state import DeployState, write_state
 
 
@@ -36,13 +36,5 @@ def channel(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Channel
     deploy = write_tree(tmp_path / "deploy", release_files("1.4.2"))
     write_state(deploy, DeployState(Version.parse("1.4.2")))
     with serve_directory(mirror) as server:
-        settings = Settings(
-            manifest=server.url_for("manifest.json"),
-            deploy_dir=deploy,
-            data_dir=tmp_path / "data",
-            cache_dir=tmp_path / "cache",
-            log_dir=tmp_path / "log",
-            health_timeout_s=5,
-            health_settle_s=0,
-        )
+        settings = tmp_settings(tmp_path, deploy, manifest=server.url_for("manifest.json"))
         yield Channel(tmp_path, store, keys, mirror, server, signing.trust(settings, keys))
