@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from tests.support.results import result_event
 from tui_upgrader.core.display import transfer
 from tui_upgrader.core.events import LayerEvent, ResultEvent
 from tui_upgrader.core.stages import Stage, stage_event
@@ -46,23 +47,8 @@ def result_line(event: ResultEvent) -> str:
 
 
 def test_the_summary_tells_nothing_done_from_a_forced_reinstall() -> None:
-    nothing = ResultEvent(
-        success=True,
-        from_version="1.1.0.1",
-        to_version="1.1.0.1",
-        backup_id=None,
-        rolled_back=False,
-        error=None,
-    )
-    forced = ResultEvent(
-        success=True,
-        from_version="1.1.0.1",
-        to_version="1.1.0.1",
-        backup_id=4,
-        rolled_back=False,
-        error=None,
-        downtime_s=2.0,
-    )
+    nothing = result_event(from_version="1.1.0.1", to_version="1.1.0.1")
+    forced = result_event(from_version="1.1.0.1", to_version="1.1.0.1", backup_id=4, downtime_s=2.0)
 
     assert result_line(nothing).startswith("Nothing to do")
     assert result_line(forced).startswith("Reinstalled 1.1.0.1.")
@@ -70,7 +56,7 @@ def test_the_summary_tells_nothing_done_from_a_forced_reinstall() -> None:
 
 
 def test_a_rolled_back_failure_reads_as_two_sentences() -> None:
-    failed = ResultEvent(
+    failed = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
@@ -121,29 +107,23 @@ def test_stage_marks_show_on_a_utf8_terminal_and_not_on_a_dumb_one(
 
 
 def test_a_whole_rollback_asked_for_says_only_that() -> None:
-    done = ResultEvent(
+    done = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
         backup_id=3,
         rolled_back=True,
-        error=None,
         rollback_healthy=True,
     )
-    nothing_ran = ResultEvent(
-        success=False,
-        from_version="1.0.0.0",
-        to_version="1.1.0.0",
-        backup_id=3,
-        rolled_back=True,
-        error=None,
+    nothing_ran = result_event(
+        success=False, from_version="1.0.0.0", to_version="1.1.0.0", backup_id=3, rolled_back=True
     )
 
     assert result_line(done) == "Rolled back to 1.0.0.0; the old stack is healthy."
     assert result_line(nothing_ran) == (
         "Rolled back to 1.0.0.0; no stack was running before, so none was started."
     )
-    failed = ResultEvent(
+    failed = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
@@ -164,7 +144,7 @@ def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
         "restored from backup #3 (gone); put back: the files, compose file and .env of 1.0.0.0"
     )
     # rolled_back/rollback_healthy as a careless caller might leave them: exit 3 decides.
-    partial = ResultEvent(
+    partial = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
@@ -184,13 +164,10 @@ def test_a_rollback_that_failed_in_part_never_reads_as_rolled_back() -> None:
 
 
 def test_an_unclean_stop_is_said_after_the_outcome_and_in_the_json() -> None:
-    done = ResultEvent(
-        success=True,
+    done = result_event(
         from_version="1.0.0.0",
         to_version="1.1.0.0",
         backup_id=5,
-        rolled_back=False,
-        error=None,
         downtime_s=9.0,
         unclean_stop=("db",),
     )

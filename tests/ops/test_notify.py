@@ -18,6 +18,7 @@ import pytest
 
 from tests.support.engine import free_port
 from tests.support.receiver import NotifyReceiver
+from tests.support.results import result_event
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_ROLLBACK_FAILED, ConfigError
 from tui_upgrader.core.events import ResultEvent
 from tui_upgrader.ops.notify.message import Notice, result_notice
@@ -36,7 +37,7 @@ def _deploy(tmp_path: Path) -> Path:
 
 
 def _notice(deploy: Path, tmp_path: Path) -> Notice:
-    result = ResultEvent(
+    result = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.1",
@@ -110,52 +111,25 @@ def test_outcomes_of_results() -> None:
         notice = result_notice(result, Path("/d"), Path("/l"))
         return None if notice is None else f"{notice.severity}: {notice.outcome}"
 
-    ok = ResultEvent(
-        success=True,
-        from_version="1.0.0.0",
-        to_version="1.1.0.0",
-        backup_id=3,
-        rolled_back=False,
-        error=None,
-        downtime_s=2.0,
-    )
+    ok = result_event(from_version="1.0.0.0", to_version="1.1.0.0", backup_id=3, downtime_s=2.0)
     assert outcome(ok) == "success: upgraded"
-    assert (
-        outcome(
-            ResultEvent(
-                success=True,
-                from_version="1.1.0.0",
-                to_version="1.1.0.0",
-                backup_id=None,
-                rolled_back=False,
-                error=None,
-            )
-        )
-        is None
-    )
-    before_stop = ResultEvent(
-        success=False,
-        from_version="1.0.0.0",
-        to_version="1.1.0.0",
-        backup_id=None,
-        rolled_back=False,
-        error="bad hash",
-        exit_code=1,
+    assert outcome(result_event(from_version="1.1.0.0", to_version="1.1.0.0")) is None
+    before_stop = result_event(
+        success=False, from_version="1.0.0.0", to_version="1.1.0.0", error="bad hash", exit_code=1
     )
     assert outcome(before_stop) == "failure: failed before the stop, nothing was changed"
     notice = result_notice(before_stop, Path("/d"), Path("/l"))
     assert notice is not None and "downtime: none, the stack kept running" in notice.body
-    worst = ResultEvent(
+    worst = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
         backup_id=3,
-        rolled_back=False,
         error="x",
         exit_code=EXIT_ROLLBACK_FAILED,
     )
     assert outcome(worst) == "failure: failed, ROLLBACK FAILED: the stack needs you"
-    unhealthy = ResultEvent(
+    unhealthy = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support import ui_scenarios as sc
 from tests.support import ui_scripted as sx
+from tests.support.results import result_event
 from tests.support.ui_drive import wait_until
 from tui_upgrader.core.errors import EXIT_FAILED, EXIT_OK, EXIT_ROLLBACK_FAILED
 from tui_upgrader.core.events import (
@@ -123,12 +124,11 @@ def _op() -> Operation:
             EXIT_FAILED,
         ),
         (
-            ResultEvent(
+            result_event(
                 success=False,
                 from_version="1.4.2.0",
                 to_version="1.5.0.0",
                 backup_id=5,
-                rolled_back=False,
                 error="rollback failed too: boom",
                 exit_code=EXIT_ROLLBACK_FAILED,
             ),
@@ -139,12 +139,10 @@ def _op() -> Operation:
             EXIT_ROLLBACK_FAILED,
         ),
         (
-            ResultEvent(
+            result_event(
                 success=False,
                 from_version="1.4.2.0",
                 to_version="1.5.0.0",
-                backup_id=None,
-                rolled_back=False,
                 error="cancelled",
                 exit_code=1,
             ),
@@ -155,12 +153,10 @@ def _op() -> Operation:
             EXIT_FAILED,
         ),
         (
-            ResultEvent(
+            result_event(
                 success=False,
                 from_version="1.4.2.0",
                 to_version="1.5.0.0",
-                backup_id=None,
-                rolled_back=False,
                 error="sha256 mismatch",
                 exit_code=1,
             ),
@@ -239,12 +235,11 @@ def test_a_layer_finished_without_a_reported_size_reads_done() -> None:
 
 def test_a_partly_failed_rollback_lists_what_is_and_is_not_back() -> None:
     op = Operation("recover", "Roll back", (Step.ROLLING_BACK,), lambda e, c: sx.SUCCESS, None)
-    result = ResultEvent(
+    result = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
         backup_id=3,
-        rolled_back=False,
         error="upgrade failed: the upgrade was interrupted; rollback failed: data/ could not be "
         "restored from backup #3 (gone); put back: the files of 1.0.0.0, the old image tags",
         rollback_healthy=True,
@@ -265,7 +260,7 @@ def test_a_partly_failed_rollback_lists_what_is_and_is_not_back() -> None:
 
 def test_a_resume_that_ended_in_a_rollback_is_not_a_success() -> None:
     op = Operation("recover", "Resume", FORWARD_STEPS, lambda e, c: sx.SUCCESS, None)
-    result = ResultEvent(
+    result = result_event(
         success=False,
         from_version="1.0.0.0",
         to_version="1.1.0.0",
